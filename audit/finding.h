@@ -1,0 +1,94 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/org_snapshot.h"
+
+namespace divaudit::audit {
+
+// Rule ids are fixed by DESIGN.md §4.
+enum class Rule {
+  kAllDivisions,
+  kCrossTenant,
+  kMultiTenantSubject,
+  kUnmappedDivision,
+  kOrphanedGrant
+};
+enum class Severity { kCritical, kHigh, kMedium, kLow };
+enum class FindingState { kOpen, kSuppressed, kResolved };
+
+std::string_view RuleName(Rule r);  // "all_divisions", "cross_tenant", ...
+std::optional<Rule> RuleFromName(std::string_view name);
+Severity RuleSeverity(Rule r);
+std::string_view SeverityName(Severity s);          // "critical", "high", "medium", "low"
+std::string_view FindingStateName(FindingState s);  // "open", "suppressed", "resolved"
+std::optional<FindingState> FindingStateFromName(std::string_view name);
+
+// Version of the rule set; stored with every sweep and printed in reports. Bump when rule
+// semantics change.
+inline constexpr int kRuleSetVersion = 1;
+
+struct NamedRef {
+  std::string id;
+  std::string name;
+  friend bool operator==(const NamedRef&, const NamedRef&) = default;
+};
+
+struct SubjectRef {
+  SubjectType type = SubjectType::kUnknown;
+  std::string id;
+  std::string name;
+  friend bool operator==(const SubjectRef&, const SubjectRef&) = default;
+};
+
+// via: direct (id empty) or a group (id = group id).
+struct Via {
+  bool direct = true;
+  std::string group_id;
+  std::string group_name;
+  friend bool operator==(const Via&, const Via&) = default;
+};
+
+struct ExceptionRef {
+  std::string reason;
+  std::string owner;
+  std::string expires;  // "YYYY-MM-DD" as configured
+  friend bool operator==(const ExceptionRef&, const ExceptionRef&) = default;
+};
+
+// One finding (DESIGN.md §5). Fields that do not apply to a rule are nullopt / empty.
+struct Finding {
+  std::string fingerprint;  // SHA-256 hex over identity only (see Fingerprint())
+  Rule rule = Rule::kOrphanedGrant;
+  Severity severity = Severity::kLow;
+  FindingState state = FindingState::kOpen;
+  std::optional<SubjectRef> subject;
+  std::optional<NamedRef> home_division;
+  std::optional<std::string> home_tenant;
+  std::optional<NamedRef> role;
+  std::optional<NamedRef> division;  // id "*" for All Divisions (name empty)
+  std::optional<std::string> tenant;
+  std::vector<std::string> tenants;  // multi_tenant_subject: tenants reached, sorted
+  std::optional<Via> via;
+  std::optional<ExceptionRef> exception;  // set when suppressed
+  // storage-owned: filled when read back from the database
+  std::string first_seen;  // ISO 8601, empty until stored
+  friend bool operator==(const Finding&, const Finding&) = default;
+};
+
+// SHA-256 over (rule, subject type, subject id, role id, division id, via) — names never enter
+// it; absent parts are empty; via is "direct" or the group id. Length-prefixed fields.
+std::string Fingerprint(Rule rule, std::string_view subject_type, std::string_view subject_id,
+                        std::string_view role_id, std::string_view division_id,
+                        std::string_view via);
+// Fingerprint of a filled Finding (from its identity fields).
+std::string FingerprintOf(const Finding& f);
+
+// The sort order of DESIGN.md §5: rule, subject id, role id, division id, via id
+// (then fingerprint, for a total order).
+bool FindingLess(const Finding& a, const Finding& b);
+
+}  // namespace divaudit::audit

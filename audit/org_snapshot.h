@@ -1,0 +1,138 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace divaudit::audit {
+
+// The literal division id Genesys uses for "All Divisions" (covers divisions created later).
+// Match on the id, never on a name.
+inline constexpr std::string_view kAllDivisionsId = "*";
+
+// Who holds a grant. Maps 1:1 to SubjectDivisionGrants.type
+// (PC_USER, PC_GROUP, PC_OAUTH_CLIENT, PC_TRUSTEE_USER, PC_TRUSTEE_GROUP, anything else).
+enum class SubjectType { kUser, kGroup, kOAuthClient, kTrusteeUser, kTrusteeGroup, kUnknown };
+
+// "user", "group", "oauth_client", "trustee_user", "trustee_group", "unknown" (the findings
+// document and storage spelling).
+std::string_view SubjectTypeName(SubjectType t);
+// Inverse of SubjectTypeName; kUnknown for anything else.
+SubjectType SubjectTypeFromName(std::string_view name);
+// PC_USER → kUser, …; anything else → kUnknown.
+SubjectType SubjectTypeFromGenesys(std::string_view pc_type);
+std::string_view SubjectTypeGenesysName(SubjectType t);
+
+struct Division {
+  std::string id;
+  std::string name;
+  std::string description;
+  bool home_division = false;  // the org's default ("Home") division
+  friend bool operator==(const Division&, const Division&) = default;
+};
+
+struct Role {
+  std::string id;
+  std::string name;
+  friend bool operator==(const Role&, const Role&) = default;
+};
+
+struct User {
+  std::string id;
+  std::string name;
+  std::string email;
+  std::string home_division_id;  // User.division.id; may be empty if the API omitted it
+  std::string state;             // "active" or "inactive" (deleted users are not audited)
+  friend bool operator==(const User&, const User&) = default;
+};
+
+struct Group {
+  std::string id;
+  std::string name;
+  bool roles_enabled = true;
+  // Member user ids (individuals, owners and dynamic members as the API lists them), sorted.
+  // Filled only for groups that hold grants (the sweep reads members of those only).
+  std::vector<std::string> member_ids;
+  bool members_read = false;  // true when member_ids is the complete membership
+  friend bool operator==(const Group&, const Group&) = default;
+};
+
+struct RoleDivision {
+  std::string role_id;
+  std::string division_id;  // may be "*"
+  friend bool operator==(const RoleDivision&, const RoleDivision&) = default;
+  friend auto operator<=>(const RoleDivision&, const RoleDivision&) = default;
+};
+
+struct OAuthClient {
+  std::string id;
+  std::string name;
+  std::string authorized_grant_type;  // CLIENT-CREDENTIALS, CODE, TOKEN, SAML2-BEARER, PASSWORD
+  std::string state;                  // active, disabled, inactive
+  std::vector<RoleDivision> role_divisions;  // sorted
+  friend bool operator==(const OAuthClient&, const OAuthClient&) = default;
+};
+
+// A subject that is neither a user, group nor OAuth client of this org: trustee users/groups of
+// a partner org, or a subject type the API added later (kept, never dropped).
+struct ExternalSubject {
+  std::string id;
+  std::string name;
+  SubjectType type = SubjectType::kUnknown;
+  std::string genesys_type;  // the raw `type` string as the API sent it
+  friend bool operator==(const ExternalSubject&, const ExternalSubject&) = default;
+};
+
+// One direct grant: subject holds role on division (division_id may be "*" or an id the
+// division listing does not contain). Group-inherited grants are NOT expanded here: that is the
+// audit engine's job.
+struct Grant {
+  SubjectType subject_type = SubjectType::kUnknown;
+  std::string subject_id;
+  std::string role_id;
+  std::string division_id;
+  friend bool operator==(const Grant&, const Grant&) = default;
+  friend auto operator<=>(const Grant&, const Grant&) = default;
+};
+
+// Everything one sweep read about an org. Value type; thread-compatible.
+// Canonical form (see Canonicalize): every vector sorted by id (grants by
+// subject_type, subject_id, role_id, division_id), no duplicates.
+struct OrgSnapshot {
+  std::vector<Division> divisions;
+  std::vector<Role> roles;
+  std::vector<User> users;
+  std::vector<Group> groups;
+  std::vector<OAuthClient> oauth_clients;
+  std::vector<ExternalSubject> external_subjects;
+  std::vector<Grant> grants;
+  friend bool operator==(const OrgSnapshot&, const OrgSnapshot&) = default;
+};
+
+// Sorts every collection into canonical order and removes exact duplicate grants.
+void Canonicalize(OrgSnapshot& snapshot);
+
+// Outcome of a sweep as a whole.
+enum class SweepStatus { kComplete, kPartial, kFailed };
+std::string_view SweepStatusName(SweepStatus s);  // "complete", "partial", "failed"
+
+// Metadata about one sweep, produced by genesys/ and stored by storage/.
+struct SweepInfo {
+  int64_t id = 0;                // assigned by storage; 0 until stored
+  int64_t started_at_unix = 0;   // seconds
+  int64_t finished_at_unix = 0;  // seconds
+  SweepStatus status = SweepStatus::kFailed;
+  // Human-readable names of what could not be read, e.g. "users (page 3: HTTP 500)",
+  // "coverage: division d-17 not visible". Empty for complete sweeps.
+  std::vector<std::string> incomplete;
+  int64_t api_requests = 0;  // every HTTP request made, retries included
+  int64_t retries = 0;
+  int64_t throttled = 0;        // 429 responses
+  double coverage_ratio = 1.0;  // divisions visible to our client / all divisions
+  // Subjects whose type the sweep did not recognise, by raw type (reported, never dropped).
+  std::map<std::string, int64_t> unknown_subject_types;
+};
+
+}  // namespace divaudit::audit
