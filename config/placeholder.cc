@@ -1,0 +1,2 @@
+// Placeholder so the library has a source; replaced by real units.
+namespace divaudit {}
