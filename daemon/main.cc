@@ -1,0 +1,157 @@
+// divaudit: the command line and composition root.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "common/logging.h"
+#include "daemon/commands.h"
+
+namespace {
+
+constexpr const char* kDescription =
+    "divaudit audits tenant isolation in a Genesys Cloud organisation: it sweeps divisions, users,\n"
+    "roles, grants (direct and via groups), group memberships and OAuth clients, flags\n"
+    "cross-tenant access and All-Divisions grants, stores every sweep in SQLite, exports\n"
+    "Prometheus metrics and writes compliance reports.\n\n"
+    "Exit codes: 0 success, 1 runtime failure (API, DB, I/O), 2 usage or config error,\n"
+    "3 --fail-on-findings and open findings exist.\n"
+    "Try `divaudit demo` to see it work against a built-in simulated org.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace divaudit::daemon;
+  CLI::App app(kDescription, "divaudit");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(DIVAUDIT_VERSION));
+  std::string log_format = "text";
+  std::string log_level = "info";
+  app.add_option("--log-format", log_format, "Log format on stderr: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+
+  std::string config_path;
+  const auto add_config = [&](CLI::App* cmd) {
+    cmd->add_option("-c,--config", config_path, "Configuration file (TOML, see divaudit.example.toml)")
+        ->required();
+  };
+
+  auto* run = app.add_subcommand("run", "Run the daemon in the foreground (systemd Type=notify): "
+                                        "sweep on a schedule, serve metrics");
+  add_config(run);
+
+  SweepCommandOptions sweep;
+  auto* sweep_cmd = app.add_subcommand("sweep", "Run one sweep now and commit it to the database");
+  add_config(sweep_cmd);
+  sweep_cmd->add_flag("--json", sweep.json, "Print the findings document (JSON) to stdout");
+  sweep_cmd->add_flag("--fail-on-findings", sweep.fail_on_findings,
+                      "Exit 3 when open findings exist (for CI pipelines)");
+
+  FindingsCommandOptions findings;
+  auto* findings_cmd = app.add_subcommand("findings", "List stored findings");
+  add_config(findings_cmd);
+  findings_cmd->add_option("--state", findings.state, "open, resolved, suppressed or all")
+      ->check(CLI::IsMember({"open", "resolved", "suppressed", "all"}))
+      ->capture_default_str();
+  findings_cmd->add_option("--tenant", findings.tenant, "Only findings touching this tenant");
+  findings_cmd->add_option("--rule", findings.rule, "Only findings of this rule id");
+  findings_cmd->add_option("--format", findings.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+
+  DiffCommandOptions diff;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "Grant, membership and user changes between two complete sweeps "
+              "(default: the last two)");
+  add_config(diff_cmd);
+  diff_cmd->add_option("--from", diff.from, "Sweep id to compare from");
+  diff_cmd->add_option("--to", diff.to, "Sweep id to compare to");
+  diff_cmd->add_option("--format", diff.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  ReportCommandOptions report;
+  auto* report_cmd = app.add_subcommand("report", "Write a per-tenant compliance report");
+  add_config(report_cmd);
+  auto* tenant_opt = report_cmd->add_option("--tenant", report.tenant, "Tenant name");
+  auto* all_opt = report_cmd->add_flag("--all-tenants", report.all_tenants,
+                                       "One report per tenant (PATH is a directory)");
+  tenant_opt->excludes(all_opt);
+  report_cmd->add_option("--from", report.from, "Period start, YYYY-MM-DD (default: 30 days ago)");
+  report_cmd->add_option("--to", report.to, "Period end, YYYY-MM-DD (default: today)");
+  report_cmd->add_option("--format", report.format, "html, csv or json")
+      ->check(CLI::IsMember({"html", "csv", "json"}))
+      ->capture_default_str();
+  report_cmd->add_option("--out", report.out, "Output file (html, json) or directory (csv)")
+      ->required();
+  report_cmd->add_option("--generated-at", report.generated_at,
+                         "Fixed report timestamp (YYYY-MM-DDTHH:MM:SSZ) for reproducible output");
+
+  bool online = false;
+  auto* check_cmd = app.add_subcommand("check-config", "Validate a configuration file");
+  add_config(check_cmd);
+  check_cmd->add_flag("--online", online,
+                      "Also log in to Genesys Cloud and check the client sees every division");
+
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "Check database integrity and the sweep hash chain (exit 1 names the first bad "
+                "sweep)");
+  add_config(verify_cmd);
+
+  DemoCommandOptions demo;
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "Built-in simulated BPO org: sweeps, findings, metrics and a report, no credentials");
+  demo_cmd->add_option("--port", demo.port, "Metrics port (default: a free port)");
+  demo_cmd->add_option("--users", demo.users, "Users in the simulated org")->capture_default_str();
+  demo_cmd->add_option("--dir", demo.dir, "Directory for the demo's DB, config and report");
+  demo_cmd->add_flag("--keep-running", demo.keep_running,
+                     "Keep serving metrics after the demo until Ctrl-C");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "divaudit: %s (see divaudit --help)\n", e.what());
+    return kExitUsage;
+  }
+
+  divaudit::LogOptions log_options;
+  log_options.format = *divaudit::ParseLogFormat(log_format);
+  log_options.level = *divaudit::ParseLogLevel(log_level);
+  divaudit::SetupLogging(log_options);
+
+  if (*run) return RunDaemonCommand(config_path);
+  if (*sweep_cmd) {
+    sweep.config_path = config_path;
+    return SweepCommand(sweep);
+  }
+  if (*findings_cmd) {
+    findings.config_path = config_path;
+    return FindingsCommand(findings);
+  }
+  if (*diff_cmd) {
+    diff.config_path = config_path;
+    return DiffCommand(diff);
+  }
+  if (*report_cmd) {
+    if (report.tenant.empty() && !report.all_tenants) {
+      std::fprintf(stderr, "divaudit report: give --tenant NAME or --all-tenants\n");
+      return kExitUsage;
+    }
+    report.config_path = config_path;
+    return ReportCommand(report);
+  }
+  if (*check_cmd) return CheckConfigCommand(config_path, online);
+  if (*verify_cmd) return VerifyCommand(config_path);
+  if (*demo_cmd) return DemoCommand(demo);
+  return kExitUsage;
+}
