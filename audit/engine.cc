@@ -1,0 +1,279 @@
+#include "audit/engine.h"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "audit/effective_grants.h"
+
+namespace divaudit::audit {
+
+namespace {
+
+using Kind = TenantMap::Kind;
+constexpr uint32_t kDirect = EffectiveGrants::kDirect;
+
+// Per-division-code facts, computed once.
+struct DivisionFacts {
+  Kind kind = Kind::kUnknown;
+  int32_t tenant = -1;
+};
+
+class Engine {
+ public:
+  Engine(const OrgSnapshot& snapshot, const TenantMap& tenants)
+      : idx_(snapshot), tenants_(tenants) {}
+
+  AuditResult Run() {
+    AuditResult result;
+    PrepareDivisions();
+    const uint32_t n = idx_.subject_count();
+    tenant_stamp_.assign(tenants_.tenant_names().size(), UINT32_MAX);
+    for (uint32_t s = 0; s < n; ++s) {
+      const EffectiveGrants::Subject& subj = idx_.subject(s);
+      if (!subj.audited) {
+        ++result.stats.deleted_users_skipped;
+        continue;
+      }
+      AuditSubject(s, result.stats);
+    }
+    EmitUnmappedDivisions();
+    result.findings = std::move(findings_);
+    return result;
+  }
+
+ private:
+  void PrepareDivisions() {
+    const uint32_t codes = idx_.division_code_count();
+    facts_.assign(codes, DivisionFacts{});
+    targeted_.assign(codes, false);
+    for (uint32_t d = 1; d < codes; ++d) {
+      if (!idx_.IsKnownDivision(d)) continue;  // unknown ids stay kUnknown
+      const std::string_view id = idx_.DivisionId(d);
+      Kind kind = tenants_.KindOf(id);
+      if (kind == Kind::kUnknown) kind = Kind::kUnmapped;  // map built from another listing
+      facts_[d] = DivisionFacts{kind, kind == Kind::kMapped ? tenants_.TenantIndexOf(id) : -1};
+    }
+  }
+
+  void AuditSubject(uint32_t s, AuditStats& stats) {
+    const EffectiveGrants::Subject& subj = idx_.subject(s);
+    const bool is_user = subj.type == SubjectType::kUser;
+    cur_ = s;
+    cur_home_division_ = 0;
+    cur_home_tenant_ = -1;
+    if (is_user && subj.user != nullptr && !subj.user->home_division_id.empty()) {
+      if (auto code = idx_.FindDivision(subj.user->home_division_id)) {
+        cur_home_division_ = *code;
+        if (idx_.IsKnownDivision(*code)) {
+          cur_home_tenant_ = facts_[*code].tenant;
+          if (facts_[*code].kind == Kind::kUnmapped) targeted_[*code] = true;
+        }
+      }
+    }
+    cur_is_user_with_home_tenant_ = is_user && cur_home_tenant_ >= 0;
+    cur_tenant_count_ = 0;
+
+    const auto direct = idx_.DirectGrants(s);
+    const auto groups = idx_.GroupsOf(s);
+    if (direct.empty() && groups.empty() && !is_user) return;
+    ++stats.subjects_audited;
+    for (const auto& g : direct) Evaluate(g.role, g.division, kDirect);
+    stats.effective_grants += static_cast<int64_t>(direct.size());
+    for (const uint32_t group : groups) {
+      const auto group_grants = idx_.DirectGrants(group);
+      for (const auto& g : group_grants) Evaluate(g.role, g.division, group);
+      stats.effective_grants += static_cast<int64_t>(group_grants.size());
+    }
+    if (!cur_is_user_with_home_tenant_ && cur_tenant_count_ >= 2) EmitMultiTenant();
+  }
+
+  void Evaluate(uint32_t role, uint32_t division, uint32_t via) {
+    if (division == EffectiveGrants::kAllDivisionsCode) {
+      Emit(Rule::kAllDivisions, role, division, via);
+      return;
+    }
+    const DivisionFacts& f = facts_[division];
+    if (f.kind == Kind::kUnknown) {
+      // Reported once, on the subject that holds it.
+      if (via == kDirect) Emit(Rule::kOrphanedGrant, role, division, via);
+      return;
+    }
+    targeted_[division] = true;
+    if (f.tenant < 0) return;  // shared or unmapped: never cross_tenant / multi_tenant_subject
+    if (cur_is_user_with_home_tenant_) {
+      if (f.tenant != cur_home_tenant_) Emit(Rule::kCrossTenant, role, division, via);
+      return;
+    }
+    auto& stamp = tenant_stamp_[static_cast<size_t>(f.tenant)];
+    if (stamp != cur_) {
+      stamp = cur_;
+      ++cur_tenant_count_;
+    }
+  }
+
+  // Fills subject, home division and home tenant of the current subject.
+  void FillSubject(Finding& f) const {
+    const EffectiveGrants::Subject& subj = idx_.subject(cur_);
+    f.subject = SubjectRef{subj.type, std::string(subj.id), std::string(subj.name)};
+    if (subj.user != nullptr && !subj.user->home_division_id.empty()) {
+      // A home division the listing lacks keeps its id, with an empty name.
+      f.home_division =
+          NamedRef{subj.user->home_division_id, std::string(idx_.DivisionName(cur_home_division_))};
+    }
+    if (cur_home_tenant_ >= 0) {
+      f.home_tenant = tenants_.tenant_names()[static_cast<size_t>(cur_home_tenant_)];
+    }
+  }
+
+  void Emit(Rule rule, uint32_t role, uint32_t division, uint32_t via) {
+    Finding& f = findings_.emplace_back();
+    f.rule = rule;
+    f.severity = RuleSeverity(rule);
+    FillSubject(f);
+    f.role = NamedRef{std::string(idx_.RoleId(role)), std::string(idx_.RoleName(role))};
+    f.division =
+        NamedRef{std::string(idx_.DivisionId(division)), std::string(idx_.DivisionName(division))};
+    if (rule == Rule::kCrossTenant) {
+      f.tenant = tenants_.tenant_names()[static_cast<size_t>(facts_[division].tenant)];
+    }
+    if (via == kDirect) {
+      f.via = Via{};
+    } else {
+      const EffectiveGrants::Subject& g = idx_.subject(via);
+      f.via = Via{false, std::string(g.id), std::string(g.name)};
+    }
+    f.fingerprint = FingerprintOf(f);
+  }
+
+  void EmitMultiTenant() {
+    Finding& f = findings_.emplace_back();
+    f.rule = Rule::kMultiTenantSubject;
+    f.severity = RuleSeverity(f.rule);
+    FillSubject(f);
+    // tenant_names() is sorted, so walking it in order yields `tenants` sorted.
+    const auto& names = tenants_.tenant_names();
+    f.tenants.reserve(cur_tenant_count_);
+    for (size_t t = 0; t < names.size(); ++t) {
+      if (tenant_stamp_[t] == cur_) f.tenants.push_back(names[t]);
+    }
+    f.fingerprint = FingerprintOf(f);
+  }
+
+  void EmitUnmappedDivisions() {
+    if (!tenants_.tenants_configured()) return;
+    for (uint32_t d = 1; d < facts_.size(); ++d) {
+      if (facts_[d].kind != Kind::kUnmapped || !targeted_[d]) continue;
+      Finding& f = findings_.emplace_back();
+      f.rule = Rule::kUnmappedDivision;
+      f.severity = RuleSeverity(f.rule);
+      f.division = NamedRef{std::string(idx_.DivisionId(d)), std::string(idx_.DivisionName(d))};
+      f.fingerprint = FingerprintOf(f);
+    }
+  }
+
+  EffectiveGrants idx_;
+  const TenantMap& tenants_;
+  std::vector<DivisionFacts> facts_;
+  // unmapped_division candidates: targeted by an audited grant or home of an audited user.
+  std::vector<bool> targeted_;
+  // tenant_stamp_[t] == cur_ when the current subject reaches tenant t.
+  std::vector<uint32_t> tenant_stamp_;
+  std::vector<Finding> findings_;
+
+  uint32_t cur_ = 0;
+  uint32_t cur_home_division_ = 0;  // 0: none
+  int32_t cur_home_tenant_ = -1;
+  bool cur_is_user_with_home_tenant_ = false;
+  size_t cur_tenant_count_ = 0;
+};
+
+// The key of FindingLess, as views.
+auto SortKeyView(const Finding& f) {
+  static const std::string kEmpty;
+  return std::make_tuple(RuleName(f.rule), std::string_view(f.subject ? f.subject->id : kEmpty),
+                         std::string_view(f.role ? f.role->id : kEmpty),
+                         std::string_view(f.division ? f.division->id : kEmpty),
+                         std::string_view(f.via && !f.via->direct ? f.via->group_id : kEmpty),
+                         std::string_view(f.fingerprint));
+}
+
+std::string ExceptionKey(Rule rule, std::string_view subject_key) {
+  std::string key(RuleName(rule));
+  key.push_back('\0');
+  key.append(subject_key);
+  return key;
+}
+
+}  // namespace
+
+void SortFindings(std::vector<Finding>& findings) {
+  std::vector<uint32_t> order(findings.size());
+  std::iota(order.begin(), order.end(), 0U);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return SortKeyView(findings[a]) < SortKeyView(findings[b]);
+  });
+  std::vector<Finding> sorted;
+  sorted.reserve(findings.size());
+  for (const uint32_t i : order) sorted.push_back(std::move(findings[i]));
+  findings = std::move(sorted);
+}
+
+std::vector<ExceptionStatus> ApplyExceptions(std::vector<Finding>& findings,
+                                             const std::vector<ExceptionSpec>& specs,
+                                             SystemTime now) {
+  std::vector<ExceptionStatus> statuses;
+  statuses.reserve(specs.size());
+  std::unordered_map<std::string, std::vector<size_t>> by_key;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    statuses.push_back(ExceptionStatus{specs[i], now <= specs[i].expires_at, 0, 0});
+    by_key[ExceptionKey(specs[i].rule, specs[i].subject_id)].push_back(i);
+  }
+  std::string key;
+  for (Finding& f : findings) {
+    if (f.state == FindingState::kResolved) continue;
+    f.state = FindingState::kOpen;
+    f.exception.reset();
+    if (by_key.empty()) continue;
+    const std::string_view subject_key =
+        f.subject ? std::string_view(f.subject->id)
+                  : (f.division ? std::string_view(f.division->id) : std::string_view());
+    key.assign(RuleName(f.rule));
+    key.push_back('\0');
+    key.append(subject_key);
+    const auto it = by_key.find(key);
+    if (it == by_key.end()) continue;
+    for (const size_t i : it->second) {
+      const ExceptionSpec& spec = specs[i];
+      if (spec.role_id && (!f.role || f.role->id != *spec.role_id)) continue;
+      if (spec.division_id && (!f.division || f.division->id != *spec.division_id)) continue;
+      ExceptionStatus& st = statuses[i];
+      ++st.matched;
+      if (st.active && f.state != FindingState::kSuppressed) {
+        f.state = FindingState::kSuppressed;
+        f.exception = ExceptionRef{spec.reason, spec.owner, spec.expires};
+        ++st.suppressed;
+      }
+    }
+  }
+  return statuses;
+}
+
+AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
+                     SystemTime now) {
+  AuditResult result = Engine(snapshot, tenants).Run();
+  result.exceptions = ApplyExceptions(result.findings, policy.exceptions, now);
+  SortFindings(result.findings);
+  return result;
+}
+
+std::vector<Finding> Audit(const OrgSnapshot& snapshot, const TenantMap& tenants,
+                           const Policy& policy, SystemTime now) {
+  return RunAudit(snapshot, tenants, policy, now).findings;
+}
+
+}  // namespace divaudit::audit

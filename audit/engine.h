@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "audit/finding.h"
+#include "audit/org_snapshot.h"
+#include "audit/policy.h"
+#include "audit/tenant_map.h"
+#include "common/clock.h"
+
+namespace divaudit::audit {
+
+// The state of one configured exception after an audit (feeds divaudit_exceptions{state} and
+// reports).
+struct ExceptionStatus {
+  ExceptionSpec spec;
+  bool active = false;     // now <= spec.expires_at
+  int64_t matched = 0;     // findings it matches (rule, subject, role/division where given)
+  int64_t suppressed = 0;  // findings it turned `suppressed` (0 when expired)
+};
+
+struct AuditStats {
+  int64_t subjects_audited = 0;  // subjects with at least one effective grant, plus users
+  int64_t effective_grants = 0;  // (subject, role, division, via) tuples evaluated
+  int64_t deleted_users_skipped = 0;
+};
+
+struct AuditResult {
+  std::vector<Finding> findings;            // sorted by FindingLess; unique fingerprints
+  std::vector<ExceptionStatus> exceptions;  // one per policy.exceptions, same order
+  AuditStats stats;
+};
+
+// Runs the five rules of DESIGN.md §4 over `snapshot` and applies `policy.exceptions` as of
+// `now`. `tenants` must have been built from the same snapshot's divisions (a listed division
+// the map does not know is treated as unmapped). Only `policy.exceptions` is read from
+// `policy` (the tenant and shared parts live in `tenants`).
+//
+// Rules (see audit/README.md for every decision):
+//  - all_divisions (critical): every effective grant on "*", one per (subject, role, via);
+//    subjects of every type, users directly and via groups.
+//  - orphaned_grant (low): a subject's own grant on a division id the listing lacks, one per
+//    (subject, role, division), via direct; group members do not repeat it.
+//  - cross_tenant (high): a user with a home tenant, an effective grant on a division mapped to
+//    another tenant; one per (user, role, division, via).
+//  - multi_tenant_subject (high): a group, OAuth client, trustee or unknown-type subject, or a
+//    user without a home tenant, whose effective grants reach mapped divisions of >= 2 tenants.
+//  - unmapped_division (medium): with tenants configured, a listed division neither mapped nor
+//    shared that is the home of an audited user or the target of an audited grant.
+// Grants on "*" or unknown divisions never yield anything else; grants on shared or unmapped
+// divisions never yield cross_tenant or multi_tenant_subject. Deleted users are not audited.
+//
+// Every finding is open or (when an active exception matches) suppressed, has its names filled
+// from the snapshot (empty when the listing lacks the object) and its fingerprint set.
+// first_seen is left empty (storage owns it). Pure; thread-safe for distinct inputs.
+AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
+                     SystemTime now);
+
+// RunAudit(...).findings.
+std::vector<Finding> Audit(const OrgSnapshot& snapshot, const TenantMap& tenants,
+                           const Policy& policy, SystemTime now);
+
+// Applies exceptions to findings in place and returns their statuses (same order as `specs`).
+// An exception matches a finding when the rule is equal, subject_id equals the finding's subject
+// id (for unmapped_division, which has no subject: the division id), and role_id / division_id,
+// when given, equal the finding's. An exception is active while now <= expires_at. A finding
+// matched by an active exception becomes suppressed with `exception` from the first active
+// match (configuration order); otherwise it becomes open with no exception. Resolved findings
+// are left alone.
+std::vector<ExceptionStatus> ApplyExceptions(std::vector<Finding>& findings,
+                                             const std::vector<ExceptionSpec>& specs,
+                                             SystemTime now);
+
+// Sorts by FindingLess (without FindingLess's per-comparison string copies).
+void SortFindings(std::vector<Finding>& findings);
+
+}  // namespace divaudit::audit

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "audit/engine.h"
+#include "audit/finding.h"
+#include "audit/org_snapshot.h"
+
+namespace divaudit::audit {
+
+// The object counts of the findings document's sweep block (and divaudit_org_objects{kind}).
+struct SnapshotCounts {
+  int64_t divisions = 0;
+  int64_t users = 0;  // every listed user (deleted ones included, when the listing has them)
+  int64_t groups = 0;
+  int64_t roles = 0;
+  int64_t oauth_clients = 0;
+  int64_t grants = 0;  // snapshot.grants rows (direct grants as listed)
+  friend bool operator==(const SnapshotCounts&, const SnapshotCounts&) = default;
+};
+
+SnapshotCounts CountsOf(const OrgSnapshot& snapshot);
+
+struct DocumentOptions {
+  bool pretty = true;  // 2-space indentation; false: compact, one line
+  // Additive sweep fields beyond DESIGN.md §5: "rule_set_version", "coverage_ratio",
+  // "retries", "throttled", "incomplete" (array), "unknown_subject_types" (object).
+  bool sweep_extras = true;
+  // When set, an additive top-level "exceptions" array (after "findings") lists each configured
+  // exception: rule, subject_id, role_id, division_id (null when not given), reason, owner,
+  // expires, state ("active"/"expired"), matched, suppressed. Not owned; may be null.
+  const std::vector<ExceptionStatus>* exceptions = nullptr;
+};
+
+// The findings document of DESIGN.md §5:
+//   {"sweep": {id, started_at, finished_at, status, api_requests, counts{...}, [extras]},
+//    "findings": [ ... ]}
+// Every finding has the keys fingerprint, rule, severity, state, subject, home_division,
+// home_tenant, role, division, tenant, via, first_seen, exception — in that order, `null` where
+// they do not apply — plus `tenants` (after `tenant`) on multi_tenant_subject findings only (an
+// array, sorted). via is {"type": "direct", "id": null, "name": null} or {"type": "group", id,
+// name}. first_seen is Finding.first_seen, or the sweep's started_at when empty. Findings are
+// written in the given order (callers pass them sorted by FindingLess). Times are ISO 8601 UTC
+// ("2026-11-23T08:00:00Z"). Pure; thread-safe.
+std::string RenderFindingsDocument(const SweepInfo& sweep, const SnapshotCounts& counts,
+                                   const std::vector<Finding>& findings,
+                                   const DocumentOptions& options = {});
+
+}  // namespace divaudit::audit
