@@ -1,0 +1,359 @@
+#include "genesys/curl_http_client.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace divaudit::genesys {
+namespace {
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// RAII wrapper over curl's URL parser.
+class ParsedUrl {
+ public:
+  explicit ParsedUrl(std::string_view url) : handle_(curl_url()) {
+    if (handle_ == nullptr) return;
+    std::string copy(url);
+    ok_ = curl_url_set(handle_, CURLUPART_URL, copy.c_str(), 0) == CURLUE_OK;
+  }
+  ~ParsedUrl() { curl_url_cleanup(handle_); }
+  ParsedUrl(const ParsedUrl&) = delete;
+  ParsedUrl& operator=(const ParsedUrl&) = delete;
+
+  bool ok() const { return ok_; }
+  std::optional<std::string> Part(CURLUPart part) const {
+    char* value = nullptr;
+    if (curl_url_get(handle_, part, &value, 0) != CURLUE_OK || value == nullptr) {
+      return std::nullopt;
+    }
+    std::string out(value);
+    curl_free(value);
+    return out;
+  }
+
+ private:
+  CURLU* handle_;
+  bool ok_ = false;
+};
+
+bool IsLoopbackHost(std::string host) {
+  host = ToLower(host);
+  if (host == "localhost") return true;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+void GlobalInitOnce(CURLcode* result) {
+  static std::once_flag once;
+  static CURLcode init_result = CURLE_OK;
+  std::call_once(once, [] { init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  *result = init_result;
+}
+
+}  // namespace
+
+std::string RedactUrl(std::string_view url) {
+  ParsedUrl parsed(url);
+  if (parsed.ok()) {
+    auto scheme = parsed.Part(CURLUPART_SCHEME);
+    auto host = parsed.Part(CURLUPART_HOST);
+    auto port = parsed.Part(CURLUPART_PORT);
+    auto path = parsed.Part(CURLUPART_PATH);
+    if (scheme && host) {
+      std::string out = *scheme + "://" + *host;
+      if (port) out += ":" + *port;
+      out += path.value_or("/");
+      return out;
+    }
+  }
+  // Unparsable: keep what precedes any query, fragment or user info marker.
+  std::string_view s = url.substr(0, url.find_first_of("?#@"));
+  return std::string(s.substr(0, 200));
+}
+
+Status CheckUrlAllowed(std::string_view url) {
+  ParsedUrl parsed(url);
+  if (!parsed.ok()) return InvalidArgumentError("invalid URL \"" + RedactUrl(url) + "\"");
+  const std::string scheme = ToLower(parsed.Part(CURLUPART_SCHEME).value_or(""));
+  const std::string host = parsed.Part(CURLUPART_HOST).value_or("");
+  if (scheme == "https" && !host.empty()) return Status::Ok();
+  if (scheme == "http" && IsLoopbackHost(host)) return Status::Ok();
+  if (scheme == "http") {
+    return InvalidArgumentError("refusing plain http to non-loopback host in URL \"" +
+                                RedactUrl(url) + "\"; use https");
+  }
+  return InvalidArgumentError("unsupported URL \"" + RedactUrl(url) +
+                              "\": only https (and http to loopback) are allowed");
+}
+
+struct CurlHttpClient::Impl {
+  struct Transfer {
+    CURL* easy = nullptr;
+    size_t index = 0;
+    curl_slist* headers = nullptr;
+    HttpResponse response;
+    size_t max_bytes = 0;
+    bool too_large = false;
+    char error[CURL_ERROR_SIZE] = {};
+  };
+
+  CurlHttpClientOptions options;
+  CURLM* multi = nullptr;
+  std::vector<CURL*> idle;  // pooled easy handles (connections live in the multi's cache)
+
+  ~Impl() {
+    for (CURL* easy : idle) curl_easy_cleanup(easy);
+    if (multi != nullptr) curl_multi_cleanup(multi);
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    if (t->response.body.size() + n > t->max_bytes) {
+      t->too_large = true;
+      return 0;  // makes curl fail with CURLE_WRITE_ERROR
+    }
+    t->response.body.append(data, n);
+    return n;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    std::string_view line(data, n);
+    if (line.starts_with("HTTP/")) {
+      t->response.headers.clear();  // a new response (e.g. after 100 Continue)
+      return n;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return n;
+    t->response.headers.emplace_back(ToLower(TrimView(line.substr(0, colon))),
+                                     std::string(TrimView(line.substr(colon + 1))));
+    return n;
+  }
+
+  CURL* TakeEasy() {
+    if (!idle.empty()) {
+      CURL* easy = idle.back();
+      idle.pop_back();
+      curl_easy_reset(easy);  // keeps live connections and caches
+      return easy;
+    }
+    return curl_easy_init();
+  }
+
+  // Configures and adds one transfer; returns an error result if it cannot start.
+  std::optional<Status> Start(const HttpRequest& request, Transfer& t) {
+    t.easy = TakeEasy();
+    if (t.easy == nullptr) return InternalError("curl_easy_init failed");
+    t.max_bytes = options.max_response_bytes;
+    CURL* e = t.easy;
+    curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    // Never disabled: there is no option to turn verification off.
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+
+    if (request.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "POST") {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+    if (request.method != "GET" && (request.method == "POST" || !request.body.empty())) {
+      // The request outlives the transfer (PerformAll's argument), so no copy is needed.
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    }
+    t.headers = curl_slist_append(t.headers, "Expect:");
+    for (const auto& [name, value] : request.headers) {
+      std::string line = name + ": " + value;
+      t.headers = curl_slist_append(t.headers, line.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    if (curl_multi_add_handle(multi, e) != CURLM_OK) {
+      return InternalError(request.method + " " + RedactUrl(request.url) +
+                           ": curl_multi_add_handle failed");
+    }
+    return std::nullopt;
+  }
+
+  void Release(Transfer& t) {
+    if (t.easy == nullptr) return;
+    curl_multi_remove_handle(multi, t.easy);
+    curl_slist_free_all(t.headers);
+    t.headers = nullptr;
+    idle.push_back(t.easy);
+    t.easy = nullptr;
+  }
+
+  Result<HttpResponse> Finish(const HttpRequest& request, Transfer& t, CURLcode code) {
+    const std::string what = request.method + " " + RedactUrl(request.url);
+    const std::string detail =
+        t.error[0] != '\0' ? std::string(t.error) : std::string(curl_easy_strerror(code));
+    switch (code) {
+      case CURLE_OK: {
+        long status = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+        t.response.status = static_cast<int>(status);
+        return std::move(t.response);
+      }
+      case CURLE_OPERATION_TIMEDOUT:
+        return DeadlineExceededError(what + ": timed out (" + detail + ")");
+      case CURLE_WRITE_ERROR:
+        if (t.too_large) {
+          return ResourceExhaustedError(what + ": response body exceeds " +
+                                        std::to_string(options.max_response_bytes) + " bytes");
+        }
+        return UnavailableError(what + ": " + detail);
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_CERTPROBLEM:
+        return FailedPreconditionError(what + ": TLS certificate verification failed (" + detail +
+                                       ")");
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return InvalidArgumentError(what + ": " + detail);
+      case CURLE_PARTIAL_FILE:
+        return UnavailableError(what + ": truncated response body (" + detail + ")");
+      case CURLE_COULDNT_CONNECT:
+        return UnavailableError(what + ": connection failed (" + detail + ")");
+      default:
+        return UnavailableError(what + ": " + detail);
+    }
+  }
+
+  std::vector<Result<HttpResponse>> PerformAll(const std::vector<HttpRequest>& requests) {
+    const size_t n = requests.size();
+    std::vector<std::optional<Result<HttpResponse>>> results(n);
+    std::deque<Transfer> transfers(n);  // stable addresses (curl holds pointers into them)
+    size_t next = 0;
+    int active = 0;
+    const auto aborted = [&](size_t i) {
+      return AbortedError(requests[i].method + " " + RedactUrl(requests[i].url) + ": cancelled");
+    };
+
+    while (true) {
+      if (options.cancel.cancelled()) {
+        for (size_t i = 0; i < n; ++i) {
+          if (transfers[i].easy != nullptr) Release(transfers[i]);
+          if (!results[i]) results[i] = aborted(i);
+        }
+        break;
+      }
+      // Fill every free slot before waiting, so no slot idles behind a slow transfer.
+      while (active < options.max_concurrency && next < n) {
+        const size_t i = next++;
+        if (Status allowed = CheckUrlAllowed(requests[i].url); !allowed.ok()) {
+          results[i] = allowed;
+          continue;
+        }
+        transfers[i].index = i;
+        if (auto error = Start(requests[i], transfers[i])) {
+          Release(transfers[i]);
+          results[i] = *error;
+          continue;
+        }
+        ++active;
+      }
+      if (active == 0 && next >= n) break;
+
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        Transfer* t = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+        const CURLcode code = msg->data.result;
+        results[t->index] = Finish(requests[t->index], *t, code);
+        Release(*t);
+        --active;
+      }
+      if (active > 0 && running > 0) {
+        curl_multi_poll(multi, nullptr, 0,
+                        static_cast<int>(std::min<int64_t>(25, options.timeout.count())), nullptr);
+      }
+    }
+
+    std::vector<Result<HttpResponse>> out;
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) out.push_back(std::move(*results[i]));
+    return out;
+  }
+};
+
+Result<std::unique_ptr<CurlHttpClient>> CurlHttpClient::Create(CurlHttpClientOptions options) {
+  if (options.max_concurrency < 1) {
+    return InvalidArgumentError("max_concurrency must be at least 1");
+  }
+  if (options.timeout.count() <= 0 || options.connect_timeout.count() <= 0) {
+    return InvalidArgumentError("HTTP timeouts must be positive");
+  }
+  CURLcode init = CURLE_OK;
+  GlobalInitOnce(&init);
+  if (init != CURLE_OK) {
+    return InternalError(std::string("curl_global_init failed: ") + curl_easy_strerror(init));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->multi = curl_multi_init();
+  if (impl->multi == nullptr) return InternalError("curl_multi_init failed");
+  // Keep enough idle connections for every slot to find its own on the next call.
+  curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(std::max(4, impl->options.max_concurrency * 2)));
+  return std::unique_ptr<CurlHttpClient>(new CurlHttpClient(std::move(impl)));
+}
+
+CurlHttpClient::CurlHttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CurlHttpClient::~CurlHttpClient() = default;
+
+std::vector<Result<HttpResponse>> CurlHttpClient::PerformAll(
+    const std::vector<HttpRequest>& requests) {
+  return impl_->PerformAll(requests);
+}
+
+}  // namespace divaudit::genesys

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/cancellation.h"
+#include "common/status.h"
+#include "genesys/http_client.h"
+
+namespace divaudit::genesys {
+
+// Whether divaudit may send a request to `url`: https to any host; plain http only to a
+// loopback host (127.0.0.0/8, ::1, localhost) — the simulator. Anything else (other schemes,
+// http to other hosts, unparsable URLs) is kInvalidArgument naming the URL. Thread-safe.
+Status CheckUrlAllowed(std::string_view url);
+
+// `url` for messages and logs: scheme://host[:port]/path, with user info, query and fragment
+// dropped (they may carry secrets). Thread-safe.
+std::string RedactUrl(std::string_view url);
+
+struct CurlHttpClientOptions {
+  int max_concurrency = 4;                    // transfers in flight at once (≥ 1)
+  std::chrono::milliseconds timeout{30'000};  // whole-request deadline
+  std::chrono::milliseconds connect_timeout{10'000};
+  size_t max_response_bytes = size_t{256} << 20;  // larger bodies fail (kResourceExhausted)
+  std::string user_agent = "divaudit/0.1";
+  // Checked while transfers are in flight (at least every 25 ms): on cancellation every
+  // in-flight transfer is aborted and it and every unstarted request yield kAborted.
+  CancellationToken cancel;
+};
+
+// HttpClient over libcurl's multi interface. One CURLM (with its shared connection and DNS
+// caches) and a pool of easy handles live as long as the client, so connections are kept alive
+// and reused across PerformAll calls. TLS peer and host verification are always on; redirects
+// are not followed; only http and https are spoken, and http only to loopback hosts (see
+// CheckUrlAllowed; a refused URL yields kInvalidArgument for that request, nothing is sent).
+// Errors: kUnavailable (refused, reset, truncated body, receive/send errors, DNS),
+// kDeadlineExceeded (timeout), kAborted (cancelled), kFailedPrecondition (TLS certificate
+// verification failed — not worth retrying), kResourceExhausted (body too large). Messages name
+// the method and redacted URL; request headers (Authorization) never appear in them and
+// nothing is logged.
+// Thread-compatible: one PerformAll at a time.
+class CurlHttpClient final : public HttpClient {
+ public:
+  // Fails (kInternal) only if libcurl cannot be initialised; kInvalidArgument for bad options.
+  static Result<std::unique_ptr<CurlHttpClient>> Create(CurlHttpClientOptions options);
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  std::vector<Result<HttpResponse>> PerformAll(const std::vector<HttpRequest>& requests) override;
+
+ private:
+  struct Impl;
+  explicit CurlHttpClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace divaudit::genesys
