@@ -1,0 +1,86 @@
+#pragma once
+
+#include <utility>  // before Asio (Boost 1.74 under C++20)
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/cancellation.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "daemon/notifier.h"
+#include "daemon/schedule.h"
+
+namespace divaudit::daemon {
+
+// What one scheduled sweep reports back to the loop.
+struct SweepReport {
+  bool complete = false;  // false for partial and failed sweeps (retried with back-off)
+  std::string summary;    // one line for STATUS= and the log
+};
+
+// The long-running event loop of `divaudit run` (Boost.Asio, one thread):
+//  - first sweep at start, then every interval ± jitter; a tick that finds a sweep running is
+//    counted and skipped; failed or partial sweeps retry with back-off;
+//  - sweeps run on a worker thread so the loop keeps answering signals and the watchdog;
+//  - SIGHUP calls `reload` (an error keeps the old configuration; logged once);
+//  - SIGTERM/SIGINT cancel an in-flight sweep (its CancellationToken) and return once it has
+//    wound down; the sweep job must not commit after cancellation;
+//  - sd_notify: READY=1 once Run starts (the caller starts the metrics endpoint first),
+//    STATUS= after each sweep, WATCHDOG=1 at half the watchdog period, RELOADING=1, STOPPING=1.
+// Run() blocks; Stop() may be called from any thread.
+class DaemonLoop {
+ public:
+  struct Hooks {
+    // Runs one sweep; called on the worker thread.
+    std::function<SweepReport(const CancellationToken&)> run_sweep;
+    // Re-reads the configuration; returns the new schedule or an error (old one kept).
+    std::function<Result<ScheduleOptions>()> reload;
+    // Called on the loop thread after each sweep (e.g. to count skipped ticks).
+    std::function<void(const SweepReport&)> on_sweep_done;
+    // Called on the loop thread when a tick is skipped because a sweep is running.
+    std::function<void()> on_tick_skipped;
+  };
+
+  DaemonLoop(Hooks hooks, ScheduleOptions schedule, Notifier& notifier, RandomSource& random);
+  ~DaemonLoop();
+  DaemonLoop(const DaemonLoop&) = delete;
+  DaemonLoop& operator=(const DaemonLoop&) = delete;
+
+  // Runs until a stop signal or Stop(); returns 0 on a clean stop.
+  int Run();
+  void Stop();
+  int64_t skipped_ticks() const { return gate_.skipped_ticks(); }
+
+ private:
+  void ScheduleTick(std::chrono::milliseconds delay);
+  void OnTick();
+  void StartSweep();
+  void OnSweepDone(SweepReport report);
+  void WaitSignals();
+  void ScheduleWatchdog();
+  void BeginShutdown();
+
+  Hooks hooks_;
+  ScheduleOptions schedule_;
+  Notifier& notifier_;
+  RandomSource& random_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  SweepGate gate_;
+  CancellationToken cancel_;
+  std::thread worker_;
+  bool stopping_ = false;
+  std::optional<std::chrono::microseconds> watchdog_interval_;
+};
+
+}  // namespace divaudit::daemon
