@@ -1,0 +1,707 @@
+#include "config/loader.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "common/file_util.h"
+#include "common/time_util.h"
+#include "config/regions.h"
+
+#if !defined(TOML_EXCEPTIONS) || TOML_EXCEPTIONS
+#error "config/loader.cc must be compiled with TOML_EXCEPTIONS=0"
+#endif
+#include <toml++/toml.h>
+
+namespace divaudit::config {
+namespace {
+
+constexpr std::string_view kRuleNames[] = {"all_divisions", "cross_tenant", "multi_tenant_subject",
+                                           "unmapped_division", "orphaned_grant"};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// The closest known name within a small edit distance, or "".
+std::string_view Closest(std::string_view name, const std::vector<std::string_view>& known) {
+  std::string_view best;
+  size_t best_distance = 3;  // at most 2 edits
+  for (std::string_view k : known) {
+    const size_t d = EditDistance(name, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+std::string_view TypeName(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Parses and validates one document. Every check returns the first error as a single line.
+class ConfigParser {
+ public:
+  ConfigParser(std::string source_name, std::filesystem::path base_dir)
+      : source_(std::move(source_name)), base_dir_(std::move(base_dir)) {}
+
+  Result<Config> Parse(std::string_view text) {
+    toml::parse_result parsed = toml::parse(text, source_);
+    if (!parsed) {
+      const toml::parse_error& err = parsed.error();
+      std::string description(err.description());
+      std::replace(description.begin(), description.end(), '\n', ' ');
+      return InvalidArgumentError(Pos(err.source().begin) + "malformed TOML: " + description);
+    }
+    const toml::table& root = parsed.table();
+    Config config;
+    config.source_path = source_;
+
+    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(
+        root, "", {"genesys", "schedule", "storage", "metrics", "policy", "tenant", "exception"},
+        /*top_level=*/true));
+    DIVAUDIT_RETURN_IF_ERROR(ParseGenesys(root, config.genesys));
+    DIVAUDIT_RETURN_IF_ERROR(ParseSchedule(root, config.schedule));
+    DIVAUDIT_RETURN_IF_ERROR(ParseStorage(root, config.storage));
+    DIVAUDIT_RETURN_IF_ERROR(ParseMetrics(root, config.metrics));
+    DIVAUDIT_RETURN_IF_ERROR(ParsePolicy(root, config.policy));
+    DIVAUDIT_RETURN_IF_ERROR(ParseTenants(root, config.tenants));
+    DIVAUDIT_RETURN_IF_ERROR(ParseExceptions(root, config.exceptions));
+    return config;
+  }
+
+ private:
+  // "file:line:col: " or "file: " when the position is unknown.
+  std::string Pos(const toml::source_position& pos) const {
+    if (pos.line == 0) return source_ + ": ";
+    return source_ + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": ";
+  }
+
+  Status Error(const toml::source_position& pos, std::string_view where,
+               std::string_view message) const {
+    return InvalidArgumentError(Pos(pos) + std::string(where) + ": " + std::string(message));
+  }
+
+  // A key of a table together with its value, or absent.
+  struct Entry {
+    const toml::key* key = nullptr;
+    const toml::node* node = nullptr;
+    explicit operator bool() const { return node != nullptr; }
+    toml::source_position pos() const {
+      return key != nullptr ? key->source().begin : toml::source_position{};
+    }
+  };
+
+  static Entry Find(const toml::table* table, std::string_view key) {
+    if (table == nullptr) return {};
+    auto it = table->find(key);
+    if (it == table->end()) return {};
+    return {&it->first, &it->second};
+  }
+
+  // Rejects keys that are not in `known`, with a suggestion when one is close.
+  Status CheckKeys(const toml::table& table, std::string_view section,
+                   const std::vector<std::string_view>& known, bool top_level = false) const {
+    for (auto&& [key, node] : table) {
+      if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+      std::string_view suggestion = Closest(key.str(), known);
+      if (top_level) {
+        // Tables at the top level: show them as the user would write them.
+        const bool is_array_table = suggestion == "tenant" || suggestion == "exception";
+        std::string message = "unknown table";
+        if (!suggestion.empty()) {
+          message += is_array_table ? " (did you mean [[" + std::string(suggestion) + "]]?)"
+                                    : " (did you mean [" + std::string(suggestion) + "]?)";
+        }
+        const std::string name =
+            node.is_array_of_tables()
+                ? "[[" + std::string(key.str()) + "]]"
+                : (node.is_table() ? "[" + std::string(key.str()) + "]" : std::string(key.str()));
+        return Error(key.source().begin, name, message);
+      }
+      std::string message = "unknown key";
+      if (!suggestion.empty()) message += " (did you mean " + std::string(suggestion) + "?)";
+      return Error(key.source().begin, Where(section, key.str()), message);
+    }
+    return Status::Ok();
+  }
+
+  static std::string Where(std::string_view section, std::string_view key) {
+    return std::string(section) + " " + std::string(key);
+  }
+
+  // Top-level [name] table: absent → nullptr; wrong type → error.
+  Result<const toml::table*> Section(const toml::table& root, std::string_view name) const {
+    Entry e = Find(&root, name);
+    if (!e) return static_cast<const toml::table*>(nullptr);
+    if (!e.node->is_table()) {
+      return Error(e.pos(), "[" + std::string(name) + "]",
+                   "must be a table, got " + std::string(TypeName(e.node->type())));
+    }
+    return e.node->as_table();
+  }
+
+  Status WrongType(const Entry& e, std::string_view where, std::string_view want) const {
+    return Error(e.pos(), where,
+                 "must be " + std::string(want) + ", got " + std::string(TypeName(e.node->type())));
+  }
+
+  // Optional string: leaves `out` untouched when absent.
+  Status ReadString(const toml::table* table, std::string_view section, std::string_view key,
+                    std::string& out, bool* present = nullptr) const {
+    Entry e = Find(table, key);
+    if (present != nullptr) *present = static_cast<bool>(e);
+    if (!e) return Status::Ok();
+    if (!e.node->is_string()) return WrongType(e, Where(section, key), "a string");
+    out = e.node->as_string()->get();
+    return Status::Ok();
+  }
+
+  Status ReadNonEmptyString(const toml::table* table, std::string_view section,
+                            std::string_view key, std::string& out, bool* present) const {
+    DIVAUDIT_RETURN_IF_ERROR(ReadString(table, section, key, out, present));
+    if (*present && out.empty()) {
+      return Error(Find(table, key).pos(), Where(section, key), "must not be empty");
+    }
+    return Status::Ok();
+  }
+
+  Status Required(const toml::table* table, const toml::source_position& table_pos,
+                  std::string_view section, std::string_view key, std::string& out,
+                  std::string_view what) const {
+    bool present = false;
+    DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(table, section, key, out, &present));
+    if (!present)
+      return Error(table_pos, Where(section, key), "required (" + std::string(what) + ")");
+    return Status::Ok();
+  }
+
+  Status ReadInt(const toml::table* table, std::string_view section, std::string_view key,
+                 int64_t min, int64_t max, int& out) const {
+    Entry e = Find(table, key);
+    if (!e) return Status::Ok();
+    if (!e.node->is_integer()) return WrongType(e, Where(section, key), "an integer");
+    const int64_t v = e.node->as_integer()->get();
+    if (v < min || v > max) {
+      return Error(e.pos(), Where(section, key),
+                   "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                       ", got " + std::to_string(v));
+    }
+    out = static_cast<int>(v);
+    return Status::Ok();
+  }
+
+  // A duration string such as "30s"; `present` reports whether the key was given.
+  Status ReadDuration(const toml::table* table, std::string_view section, std::string_view key,
+                      std::chrono::milliseconds& out, toml::source_position* pos) const {
+    Entry e = Find(table, key);
+    if (!e) return Status::Ok();
+    if (pos != nullptr) *pos = e.pos();
+    if (!e.node->is_string()) {
+      return WrongType(e, Where(section, key), "a duration string such as \"30s\" or \"15m\"");
+    }
+    auto d = ParseDuration(e.node->as_string()->get());
+    if (!d.ok()) return Error(e.pos(), Where(section, key), d.status().message());
+    out = *d;
+    return Status::Ok();
+  }
+
+  // A non-empty array whose elements are non-empty strings (or any array when allow_empty).
+  Status ReadStringArray(const Entry& e, std::string_view where, bool allow_empty,
+                         std::vector<std::string>& out) const {
+    if (!e.node->is_array()) return WrongType(e, where, "an array of strings");
+    const toml::array& array = *e.node->as_array();
+    if (array.empty() && !allow_empty) return Error(e.pos(), where, "must not be empty");
+    out.clear();
+    for (size_t i = 0; i < array.size(); ++i) {
+      const toml::node& element = array[i];
+      const std::string item_where = std::string(where) + "[" + std::to_string(i) + "]";
+      const toml::source_position pos =
+          element.source().begin.line != 0 ? element.source().begin : e.pos();
+      if (!element.is_string()) {
+        return Error(pos, item_where,
+                     "must be a string, got " + std::string(TypeName(element.type())));
+      }
+      const std::string& value = element.as_string()->get();
+      if (value.empty()) return Error(pos, item_where, "must not be empty");
+      out.push_back(value);
+    }
+    return Status::Ok();
+  }
+
+  std::string Resolve(const std::string& path) const {
+    if (path.empty() || base_dir_.empty()) return path;
+    const std::filesystem::path p(path);
+    if (p.is_absolute()) return path;
+    return (base_dir_ / p).lexically_normal().string();
+  }
+
+  // Validates an http(s) base URL; returns it without a trailing slash.
+  Result<std::string> CheckBaseUrl(const Entry& e, std::string_view where,
+                                   const std::string& url) const {
+    const size_t scheme_end = url.find("://");
+    std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (scheme != "http" && scheme != "https") {
+      return Error(e.pos(), where, "must be an http:// or https:// URL, got " + Quote(url));
+    }
+    const std::string rest = url.substr(scheme_end + 3);
+    const size_t authority_end = rest.find_first_of("/?#");
+    const std::string authority = rest.substr(0, authority_end);
+    const std::string tail = authority_end == std::string::npos ? "" : rest.substr(authority_end);
+    if (tail.find_first_of("?#") != std::string::npos) {
+      return Error(e.pos(), where, "must not have a query or fragment, got " + Quote(url));
+    }
+    if (authority.find('@') != std::string::npos) {
+      return Error(e.pos(), where, "must not contain credentials");
+    }
+    std::string host;
+    std::string port;
+    bool has_port = false;
+    if (!authority.empty() && authority[0] == '[') {
+      const size_t close = authority.find(']');
+      if (close == std::string::npos)
+        return Error(e.pos(), where, "bad IPv6 host in " + Quote(url));
+      host = authority.substr(1, close - 1);
+      if (close + 1 < authority.size()) {
+        if (authority[close + 1] != ':') return Error(e.pos(), where, "bad host in " + Quote(url));
+        has_port = true;
+        port = authority.substr(close + 2);
+      }
+    } else {
+      const size_t colon = authority.find(':');
+      host = authority.substr(0, colon);
+      if (colon != std::string::npos) {
+        has_port = true;
+        port = authority.substr(colon + 1);
+      }
+    }
+    if (host.empty()) return Error(e.pos(), where, "has no host: " + Quote(url));
+    if (has_port) {
+      int p = -1;
+      auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+      if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 1 ||
+          p > 65535) {
+        return Error(e.pos(), where, "bad port in " + Quote(url));
+      }
+    }
+    if (scheme == "http" && !IsLoopbackHost(host)) {
+      return Error(e.pos(), where,
+                   "plain http is allowed only for a loopback host (127.0.0.0/8, ::1, "
+                   "localhost); use https, got " +
+                       Quote(url));
+    }
+    std::string normalized = url;
+    while (!normalized.empty() && normalized.back() == '/') normalized.pop_back();
+    return normalized;
+  }
+
+  Status ParseGenesys(const toml::table& root, GenesysConfig& out) const {
+    constexpr std::string_view s = "[genesys]";
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "genesys"));
+    if (t == nullptr) {
+      return InvalidArgumentError(source_ +
+                                  ": [genesys] client_id: required (the [genesys] "
+                                  "table with the OAuth client id is missing)");
+    }
+    DIVAUDIT_RETURN_IF_ERROR(
+        CheckKeys(*t, s,
+                  {"region", "api_base_url", "login_base_url", "client_id", "client_secret_file",
+                   "max_concurrency", "requests_per_minute", "timeout"}));
+    const toml::source_position table_pos = t->source().begin;
+    bool region_given = false;
+    DIVAUDIT_RETURN_IF_ERROR(ReadString(t, s, "region", out.region, &region_given));
+    bool api_given = false;
+    bool login_given = false;
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "api_base_url", out.api_base_url, &api_given));
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "login_base_url", out.login_base_url, &login_given));
+    if (api_given) {
+      DIVAUDIT_ASSIGN_OR_RETURN(
+          out.api_base_url,
+          CheckBaseUrl(Find(t, "api_base_url"), Where(s, "api_base_url"), out.api_base_url));
+    }
+    if (login_given) {
+      DIVAUDIT_ASSIGN_OR_RETURN(
+          out.login_base_url,
+          CheckBaseUrl(Find(t, "login_base_url"), Where(s, "login_base_url"), out.login_base_url));
+    }
+    if (!api_given || !login_given) {
+      auto hosts = HostsForRegion(out.region);
+      if (!hosts.ok()) {
+        return Error(region_given ? Find(t, "region").pos() : table_pos, Where(s, "region"),
+                     hosts.status().message());
+      }
+      if (!api_given) out.api_base_url = hosts->api_base_url;
+      if (!login_given) out.login_base_url = hosts->login_base_url;
+    }
+    DIVAUDIT_RETURN_IF_ERROR(
+        Required(t, table_pos, s, "client_id", out.client_id, "the OAuth client id"));
+    bool secret_given = false;
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "client_secret_file", out.client_secret_file, &secret_given));
+    out.client_secret_file = Resolve(out.client_secret_file);
+    DIVAUDIT_RETURN_IF_ERROR(ReadInt(t, s, "max_concurrency", 1, 64, out.max_concurrency));
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadInt(t, s, "requests_per_minute", 1, 100000, out.requests_per_minute));
+    toml::source_position timeout_pos;
+    DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "timeout", out.timeout, &timeout_pos));
+    if (out.timeout < std::chrono::seconds(1) || out.timeout > std::chrono::hours(1)) {
+      return Error(timeout_pos, Where(s, "timeout"),
+                   "must be between 1s and 1h, got " + FormatDuration(out.timeout));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseSchedule(const toml::table& root, ScheduleConfig& out) const {
+    constexpr std::string_view s = "[schedule]";
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "schedule"));
+    if (t == nullptr) return Status::Ok();
+    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"interval", "jitter"}));
+    toml::source_position interval_pos;
+    toml::source_position jitter_pos;
+    DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "interval", out.interval, &interval_pos));
+    DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "jitter", out.jitter, &jitter_pos));
+    if (out.interval < std::chrono::seconds(10)) {
+      return Error(interval_pos, Where(s, "interval"),
+                   "must be at least 10s, got " + FormatDuration(out.interval));
+    }
+    if (out.jitter >= out.interval) {
+      const bool jitter_given = static_cast<bool>(Find(t, "jitter"));
+      return Error(jitter_given ? jitter_pos : interval_pos, Where(s, "jitter"),
+                   "must be less than interval (" + FormatDuration(out.interval) + "), got " +
+                       FormatDuration(out.jitter));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseStorage(const toml::table& root, StorageConfig& out) const {
+    constexpr std::string_view s = "[storage]";
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "storage"));
+    if (t != nullptr) {
+      DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"path", "retention"}));
+      bool path_given = false;
+      DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "path", out.path, &path_given));
+      toml::source_position retention_pos;
+      DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "retention", out.retention, &retention_pos));
+      if (out.retention < std::chrono::hours(24)) {
+        return Error(retention_pos, Where(s, "retention"),
+                     "must be at least 1d, got " + FormatDuration(out.retention));
+      }
+    }
+    out.path = Resolve(out.path);
+    return Status::Ok();
+  }
+
+  Status ParseMetrics(const toml::table& root, MetricsConfig& out) const {
+    constexpr std::string_view s = "[metrics]";
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "metrics"));
+    if (t == nullptr) return Status::Ok();
+    DIVAUDIT_RETURN_IF_ERROR(
+        CheckKeys(*t, s, {"listen", "basic_auth_user", "basic_auth_password_file"}));
+    bool listen_given = false;
+    DIVAUDIT_RETURN_IF_ERROR(ReadString(t, s, "listen", out.listen, &listen_given));
+    if (listen_given) {
+      auto hp = ParseHostPort(out.listen);
+      if (!hp.ok())
+        return Error(Find(t, "listen").pos(), Where(s, "listen"), hp.status().message());
+    }
+    bool user_given = false;
+    bool password_given = false;
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "basic_auth_user", out.basic_auth_user, &user_given));
+    DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "basic_auth_password_file",
+                                                out.basic_auth_password_file, &password_given));
+    if (user_given && !password_given) {
+      return Error(Find(t, "basic_auth_user").pos(), Where(s, "basic_auth_password_file"),
+                   "required when basic_auth_user is set");
+    }
+    if (password_given && !user_given) {
+      return Error(Find(t, "basic_auth_password_file").pos(), Where(s, "basic_auth_user"),
+                   "required when basic_auth_password_file is set");
+    }
+    out.basic_auth_password_file = Resolve(out.basic_auth_password_file);
+    return Status::Ok();
+  }
+
+  Status ParsePolicy(const toml::table& root, PolicyConfig& out) const {
+    constexpr std::string_view s = "[policy]";
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "policy"));
+    if (t == nullptr) return Status::Ok();
+    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"shared_divisions"}));
+    Entry e = Find(t, "shared_divisions");
+    if (e) {
+      DIVAUDIT_RETURN_IF_ERROR(ReadStringArray(e, Where(s, "shared_divisions"),
+                                               /*allow_empty=*/true, out.shared_divisions));
+    }
+    return Status::Ok();
+  }
+
+  // [[name]]: absent → empty; anything but an array of tables → error.
+  Result<const toml::array*> ArrayOfTables(const toml::table& root, std::string_view name) const {
+    Entry e = Find(&root, name);
+    if (!e) return static_cast<const toml::array*>(nullptr);
+    if (!e.node->is_array_of_tables()) {
+      return Error(e.pos(), "[[" + std::string(name) + "]]",
+                   "must be an array of tables (write each block as [[" + std::string(name) +
+                       "]]), got " + std::string(TypeName(e.node->type())));
+    }
+    return e.node->as_array();
+  }
+
+  Status ParseTenants(const toml::table& root, std::vector<TenantConfig>& out) const {
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::array* blocks, ArrayOfTables(root, "tenant"));
+    if (blocks == nullptr) return Status::Ok();
+    std::map<std::string, uint32_t> seen;  // name → line
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      const toml::table* t = (*blocks)[i].as_table();
+      const std::string s = "[[tenant]] #" + std::to_string(i + 1);
+      const toml::source_position table_pos = t->source().begin;
+      DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"name", "divisions"}));
+      TenantConfig tenant;
+      DIVAUDIT_RETURN_IF_ERROR(Required(t, table_pos, s, "name", tenant.name, "the tenant name"));
+      const Entry name = Find(t, "name");
+      auto [it, inserted] = seen.emplace(tenant.name, name.pos().line);
+      if (!inserted) {
+        return Error(name.pos(), Where(s, "name"),
+                     "duplicate tenant name " + Quote(tenant.name) + " (first defined at line " +
+                         std::to_string(it->second) + ")");
+      }
+      const Entry divisions = Find(t, "divisions");
+      if (!divisions) {
+        return Error(
+            table_pos, Where(s, "divisions"),
+            "required (division names, globs or ids of tenant " + Quote(tenant.name) + ")");
+      }
+      DIVAUDIT_RETURN_IF_ERROR(ReadStringArray(divisions, Where(s, "divisions"),
+                                               /*allow_empty=*/false, tenant.divisions));
+      out.push_back(std::move(tenant));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseExceptions(const toml::table& root, std::vector<ExceptionConfig>& out) const {
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::array* blocks, ArrayOfTables(root, "exception"));
+    if (blocks == nullptr) return Status::Ok();
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      const toml::table* t = (*blocks)[i].as_table();
+      const std::string s = "[[exception]] #" + std::to_string(i + 1);
+      const toml::source_position table_pos = t->source().begin;
+      DIVAUDIT_RETURN_IF_ERROR(CheckKeys(
+          *t, s, {"rule", "subject_id", "role_id", "division_id", "reason", "owner", "expires"}));
+      ExceptionConfig ex;
+      DIVAUDIT_RETURN_IF_ERROR(Required(t, table_pos, s, "rule", ex.rule, "the rule id"));
+      if (std::find(std::begin(kRuleNames), std::end(kRuleNames), ex.rule) ==
+          std::end(kRuleNames)) {
+        std::vector<std::string_view> rules(std::begin(kRuleNames), std::end(kRuleNames));
+        std::string_view suggestion = Closest(ex.rule, rules);
+        std::string message = "unknown rule " + Quote(ex.rule);
+        if (!suggestion.empty()) message += " (did you mean " + std::string(suggestion) + "?)";
+        message +=
+            "; one of all_divisions, cross_tenant, multi_tenant_subject, "
+            "unmapped_division, orphaned_grant";
+        return Error(Find(t, "rule").pos(), Where(s, "rule"), message);
+      }
+      bool subject_given = false;
+      DIVAUDIT_RETURN_IF_ERROR(
+          ReadNonEmptyString(t, s, "subject_id", ex.subject_id, &subject_given));
+      std::string value;
+      bool given = false;
+      DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "role_id", value, &given));
+      if (given) ex.role_id = value;
+      DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "division_id", value, &given));
+      if (given) ex.division_id = value;
+      if (ex.rule == "unmapped_division") {
+        if (!ex.division_id) {
+          return Error(table_pos, Where(s, "division_id"),
+                       "required for rule unmapped_division (the division to accept)");
+        }
+      } else if (!subject_given) {
+        return Error(table_pos, Where(s, "subject_id"),
+                     "required for rule " + ex.rule + " (the user, group or client id)");
+      }
+      DIVAUDIT_RETURN_IF_ERROR(
+          Required(t, table_pos, s, "reason", ex.reason, "why this is accepted"));
+      DIVAUDIT_RETURN_IF_ERROR(
+          Required(t, table_pos, s, "owner", ex.owner, "who is accountable for it"));
+      DIVAUDIT_ASSIGN_OR_RETURN(ex.expires, ReadDate(t, table_pos, Where(s, "expires")));
+      out.push_back(std::move(ex));
+    }
+    return Status::Ok();
+  }
+
+  // expires: "YYYY-MM-DD" as a string or a TOML local date.
+  Result<std::string> ReadDate(const toml::table* t, const toml::source_position& table_pos,
+                               const std::string& where) const {
+    const Entry e = Find(t, "expires");
+    if (!e) return Error(table_pos, where, "required (a date, YYYY-MM-DD)");
+    std::string text;
+    if (e.node->is_date()) {
+      const toml::date d = e.node->as_date()->get();
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", static_cast<unsigned>(d.year) % 10000u,
+                    static_cast<unsigned>(d.month), static_cast<unsigned>(d.day));
+      text = buf;
+    } else if (e.node->is_string()) {
+      text = e.node->as_string()->get();
+    } else {
+      return WrongType(e, where, "a date \"YYYY-MM-DD\"");
+    }
+    if (text.size() != 10 || !ParseIso8601(text).ok()) {
+      return Error(e.pos(), where, "must be a valid date YYYY-MM-DD, got " + Quote(text));
+    }
+    return text;
+  }
+
+  std::string source_;
+  std::filesystem::path base_dir_;
+};
+
+bool IsAllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string h(host);
+  std::transform(h.begin(), h.end(), h.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    return std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
+  }
+  return false;
+}
+
+Result<HostPort> ParseHostPort(std::string_view text) {
+  const std::string shown = "'" + std::string(text) + "'";
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return InvalidArgumentError("must be \"host:port\" (IPv6 as \"[::1]:9464\"), got " + shown);
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) {
+      return InvalidArgumentError("not an IPv6 address in " + shown);
+    }
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return InvalidArgumentError("must be \"host:port\" (IPv6 as \"[::1]:9464\"), got " + shown);
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return InvalidArgumentError("write IPv6 addresses in brackets, e.g. \"[::1]:9464\", got " +
+                                  shown);
+    }
+    in_addr v4{};
+    if (host != "localhost" && inet_pton(AF_INET, std::string(host).c_str(), &v4) != 1) {
+      return InvalidArgumentError(
+          "host must be an IPv4 address, [IPv6] address or localhost, got " + shown);
+    }
+  }
+  int port_number = -1;
+  if (IsAllDigits(port) && port.size() <= 5) {
+    std::from_chars(port.data(), port.data() + port.size(), port_number);
+  }
+  if (port_number < 0 || port_number > 65535) {
+    return InvalidArgumentError("port must be a number between 0 and 65535, got " + shown);
+  }
+  return HostPort{std::string(host), port_number};
+}
+
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_name) {
+  ConfigParser parser{std::string(source_name), std::filesystem::path(source_name).parent_path()};
+  return parser.Parse(toml_text);
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  std::error_code ec;
+  std::filesystem::path base = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) base = std::filesystem::path(path).parent_path();
+  ConfigParser parser(path, base);
+  return parser.Parse(*text);
+}
+
+Result<std::string> LoadClientSecret(const GenesysConfig& genesys) {
+  if (!genesys.client_secret_file.empty()) {
+    auto secret = ReadSecretFile(genesys.client_secret_file);
+    if (!secret.ok()) return secret.status().WithPrefix("[genesys] client_secret_file");
+    if (secret->empty()) {
+      return InvalidArgumentError("[genesys] client_secret_file: " + genesys.client_secret_file +
+                                  " is empty");
+    }
+    return secret;
+  }
+  const char* env = std::getenv(kClientSecretEnv);
+  if (env == nullptr || *env == '\0') {
+    return InvalidArgumentError(std::string("no client secret: set [genesys] client_secret_file "
+                                            "or the environment variable ") +
+                                kClientSecretEnv);
+  }
+  return std::string(env);
+}
+
+}  // namespace divaudit::config
