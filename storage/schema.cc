@@ -1,0 +1,139 @@
+#include "storage/schema.h"
+
+#include <string>
+
+namespace divaudit::storage {
+namespace {
+
+// Temporal columns shared by every snapshot table. valid_from_sweep is NULL for rows whose
+// first sweep was pruned (they hold since before the chain anchor).
+#define DIVAUDIT_TEMPORAL                            \
+  "row_id INTEGER PRIMARY KEY, "                     \
+  "valid_from_sweep INTEGER REFERENCES sweeps(id), " \
+  "valid_to_sweep INTEGER REFERENCES sweeps(id), "
+
+// Per temporal table: valid_from for the per-sweep hash and point-in-time reads; a partial
+// index on the (few) closed rows for the per-sweep hash of closes.
+#define DIVAUDIT_TEMPORAL_INDEXES(t) \
+  "CREATE INDEX " t "_from ON " t    \
+  "(valid_from_sweep);"              \
+  "CREATE INDEX " t "_to ON " t "(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;"
+
+constexpr std::string_view kMigration1 =
+    "CREATE TABLE sweeps ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " started_at INTEGER NOT NULL,"
+    " finished_at INTEGER NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('complete','partial','failed')),"
+    " incomplete TEXT NOT NULL DEFAULT '[]',"
+    " requests INTEGER NOT NULL DEFAULT 0,"
+    " retries INTEGER NOT NULL DEFAULT 0,"
+    " throttled INTEGER NOT NULL DEFAULT 0,"
+    " coverage REAL NOT NULL DEFAULT 1.0,"
+    " rule_set_version INTEGER NOT NULL,"
+    " content_hash TEXT NOT NULL);"
+    "CREATE INDEX sweeps_started ON sweeps(started_at);"
+    "CREATE INDEX sweeps_status ON sweeps(status, id);"
+    "CREATE TABLE divisions (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,"
+    " home_division INTEGER NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("divisions")
+    "CREATE TABLE roles (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("roles")
+    "CREATE TABLE users (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL,"
+    " home_division_id TEXT NOT NULL, state TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("users")
+    "CREATE INDEX users_id ON users(id);"
+    "CREATE TABLE org_groups (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL, roles_enabled INTEGER NOT NULL,"
+    " members_read INTEGER NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("org_groups")
+    "CREATE TABLE memberships (" DIVAUDIT_TEMPORAL
+    " group_id TEXT NOT NULL, user_id TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("memberships")
+    "CREATE TABLE oauth_clients (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL, grant_type TEXT NOT NULL,"
+    " state TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("oauth_clients")
+    "CREATE TABLE client_roles (" DIVAUDIT_TEMPORAL
+    " client_id TEXT NOT NULL, role_id TEXT NOT NULL,"
+    " division_id TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("client_roles")
+    "CREATE TABLE external_subjects (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,"
+    " genesys_type TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("external_subjects")
+    "CREATE TABLE grants (" DIVAUDIT_TEMPORAL
+    " subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, role_id TEXT NOT NULL,"
+    " division_id TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("grants")
+    "CREATE INDEX grants_division ON grants(division_id);"
+    "CREATE TABLE findings ("
+    " fingerprint TEXT PRIMARY KEY,"
+    " rule TEXT NOT NULL, severity TEXT NOT NULL,"
+    " subject_type TEXT, subject_id TEXT, subject_name TEXT,"
+    " role_id TEXT, role_name TEXT,"
+    " division_id TEXT, division_name TEXT,"
+    " via_type TEXT, via_group_id TEXT, via_group_name TEXT,"
+    " tenant TEXT, tenants TEXT NOT NULL DEFAULT '[]',"
+    " home_division_id TEXT, home_division_name TEXT, home_tenant TEXT,"
+    " first_seen_sweep INTEGER REFERENCES sweeps(id), first_seen_at INTEGER NOT NULL,"
+    " last_seen_sweep INTEGER REFERENCES sweeps(id), last_seen_at INTEGER NOT NULL,"
+    " resolved_by_sweep INTEGER REFERENCES sweeps(id), resolved_at INTEGER,"
+    " reopened_count INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL CHECK (state IN ('open','suppressed','resolved')),"
+    " exception_reason TEXT, exception_owner TEXT, exception_expires TEXT);"
+    "CREATE INDEX findings_first ON findings(first_seen_sweep);"
+    "CREATE INDEX findings_state ON findings(state);";
+
+constexpr std::string_view kMigration2 =
+    "ALTER TABLE sweeps ADD COLUMN unknown_subject_types TEXT NOT NULL DEFAULT '{}';"
+    "CREATE TABLE findings_events ("
+    " id INTEGER PRIMARY KEY,"
+    " sweep_id INTEGER REFERENCES sweeps(id),"
+    " fingerprint TEXT NOT NULL REFERENCES findings(fingerprint),"
+    " event TEXT NOT NULL CHECK (event IN"
+    "   ('opened','resolved','reopened','suppressed','unsuppressed')));"
+    "CREATE INDEX findings_events_sweep ON findings_events(sweep_id);"
+    "CREATE INDEX findings_events_fp ON findings_events(fingerprint);"
+    "CREATE TABLE chain_anchor ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " last_pruned_sweep INTEGER NOT NULL,"
+    " last_pruned_hash TEXT NOT NULL,"
+    " base_digest TEXT NOT NULL,"
+    " pruned_at INTEGER NOT NULL);";
+
+#undef DIVAUDIT_TEMPORAL
+#undef DIVAUDIT_TEMPORAL_INDEXES
+
+}  // namespace
+
+std::string_view MigrationSql(int version) {
+  switch (version) {
+    case 1:
+      return kMigration1;
+    case 2:
+      return kMigration2;
+    default:
+      return {};
+  }
+}
+
+Status MigrateSchema(Db& db) {
+  DIVAUDIT_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
+  if (version > kSchemaVersion) {
+    return FailedPreconditionError(db.path() + ": database schema version " +
+                                   std::to_string(version) +
+                                   " is newer than this divaudit supports (version " +
+                                   std::to_string(kSchemaVersion) + "); upgrade divaudit");
+  }
+  if (version < 0) {
+    return DataLossError(db.path() + ": invalid schema version " + std::to_string(version));
+  }
+  for (int v = static_cast<int>(version) + 1; v <= kSchemaVersion; ++v) {
+    DIVAUDIT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status s = db.Exec(MigrationSql(v));
+    if (s.ok()) s = db.Exec("PRAGMA user_version = " + std::to_string(v));
+    if (s.ok()) s = db.Exec("COMMIT");
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return s.WithPrefix("migration to schema version " + std::to_string(v));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace divaudit::storage

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string_view>
+
+#include "common/status.h"
+#include "storage/sqlite_db.h"
+
+namespace divaudit::storage {
+
+// The schema version this build writes (PRAGMA user_version).
+inline constexpr int kSchemaVersion = 2;
+
+// The SQL of migration `version` (1..kSchemaVersion): migration N upgrades version N-1 to N.
+std::string_view MigrationSql(int version);
+
+// Brings `db` to kSchemaVersion, one transaction per migration. A database whose user_version
+// is newer than kSchemaVersion is refused with kFailedPrecondition naming the file and both
+// versions.
+Status MigrateSchema(Db& db);
+
+}  // namespace divaudit::storage

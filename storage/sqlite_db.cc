@@ -1,0 +1,124 @@
+#include "storage/sqlite_db.h"
+
+#include <string>
+
+namespace divaudit::storage {
+
+Status SqliteError(int rc, std::string_view path, std::string_view what, sqlite3* db) {
+  std::string msg = std::string(path) + ": " + std::string(what) + ": ";
+  msg += (db != nullptr) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return UnavailableError(msg + " (database is busy)");
+    case SQLITE_FULL:
+      return ResourceExhaustedError(msg + " (disk full)");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLossError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return PermissionDeniedError(msg);
+    case SQLITE_IOERR:
+      return UnavailableError(msg + " (I/O error)");
+    default:
+      return InternalError(msg);
+  }
+}
+
+Stmt& Stmt::Bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+Result<bool> Stmt::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  return SqliteError(rc, *path_, sqlite3_sql(stmt_), db);
+}
+
+Status Stmt::Run() {
+  while (true) {
+    DIVAUDIT_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::Ok();
+  }
+}
+
+std::string Stmt::Text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  if (p == nullptr) return {};
+  return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+Db::~Db() { Close(); }
+
+void Db::Close() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
+  if (db_ != nullptr) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+}
+
+Status Db::Open(const std::string& path, bool create) {
+  Close();
+  path_ = path;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (create) flags |= SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(rc, path, "open", db_);
+    Close();
+    return s;
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  return Status::Ok();
+}
+
+Status Db::Exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string what = err != nullptr ? err : "exec";
+    sqlite3_free(err);
+    return SqliteError(rc, path_, what, nullptr);
+  }
+  return Status::Ok();
+}
+
+Result<Stmt> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(it->second, &path_);
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(rc, path_, "prepare " + sql.substr(0, 80), db_);
+  cache_.emplace(sql, stmt);
+  return Stmt(stmt, &path_);
+}
+
+Result<int64_t> Db::QueryInt(const std::string& sql) {
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, Prepare(sql));
+  DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.Int(0) : int64_t{0};
+}
+
+}  // namespace divaudit::storage

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace divaudit::storage {
+
+// Maps a SQLite result code to a Status naming `path` and `what`: SQLITE_BUSY/LOCKED →
+// kUnavailable, SQLITE_FULL → kResourceExhausted, SQLITE_CORRUPT/NOTADB → kDataLoss,
+// SQLITE_CANTOPEN/PERM/READONLY → kPermissionDenied, anything else → kInternal.
+Status SqliteError(int rc, std::string_view path, std::string_view what, sqlite3* db = nullptr);
+
+// A prepared statement bound to a Db's cache. Reset on destruction of the handle (so a cached
+// statement can be reused). Thread-compatible; owned by the Db that prepared it.
+class Stmt {
+ public:
+  Stmt(sqlite3_stmt* stmt, const std::string* path) : stmt_(stmt), path_(path) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept : stmt_(o.stmt_), path_(o.path_) { o.stmt_ = nullptr; }
+  ~Stmt() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
+
+  // Binds by 1-based index. Strings are copied (SQLITE_TRANSIENT).
+  Stmt& Bind(int i, std::string_view v);
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, int64_t v);
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, bool v) { return Bind(i, static_cast<int64_t>(v ? 1 : 0)); }
+  Stmt& Bind(int i, double v);
+  Stmt& BindNull(int i);
+  Stmt& Bind(int i, const std::optional<std::string>& v) {
+    return v ? Bind(i, std::string_view(*v)) : BindNull(i);
+  }
+  Stmt& Bind(int i, const std::optional<int64_t>& v) { return v ? Bind(i, *v) : BindNull(i); }
+
+  // Steps once: true when a row is available, false when done; errors map via SqliteError.
+  Result<bool> Step();
+  // Steps to completion, expecting no rows.
+  Status Run();
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::string Text(int col) const;
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::optional<std::string> OptText(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Text(col);
+  }
+  std::optional<int64_t> OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+  }
+  int ColumnCount() const { return sqlite3_column_count(stmt_); }
+  sqlite3_stmt* raw() { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_;
+  const std::string* path_;
+};
+
+// One SQLite connection with a cache of prepared statements keyed by SQL text.
+// Not thread-safe: one thread at a time (the store serialises access).
+class Db {
+ public:
+  Db() = default;
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Opens (creating if needed) `path` read-write. The file must already exist when
+  // `create` is false.
+  Status Open(const std::string& path, bool create);
+  void Close();
+
+  // Executes one or more statements without results.
+  Status Exec(std::string_view sql);
+  // Returns a cached prepared statement for `sql` (prepared on first use).
+  Result<Stmt> Prepare(const std::string& sql);
+  // First column of the first row of `sql` as int64 (0 when there is no row).
+  Result<int64_t> QueryInt(const std::string& sql);
+
+  sqlite3* raw() { return db_; }
+  const std::string& path() const { return path_; }
+  int64_t Changes() const { return sqlite3_changes64(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+};
+
+}  // namespace divaudit::storage
