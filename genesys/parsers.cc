@@ -1,0 +1,652 @@
+#include "genesys/parsers.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <tuple>
+#include <utility>
+
+// Like DIVAUDIT_RETURN_IF_ERROR, with a unique variable per expansion: the parsers nest lambdas
+// that each return early, which would otherwise trip -Wshadow.
+#define TRY_(expr) TRY_IMPL_(DIVAUDIT_CONCAT_(parse_status_, __COUNTER__), expr)
+#define TRY_IMPL_(var, expr)         \
+  do {                               \
+    ::divaudit::Status var = (expr); \
+    if (!var.ok()) return var;       \
+  } while (0)
+
+namespace divaudit::genesys {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+std::string DescribePage(const PageContext& ctx) {
+  std::string s = "GET ";
+  s.append(ctx.endpoint);
+  if (ctx.page > 0) {
+    s.append(" page ");
+    s.append(std::to_string(ctx.page));
+  }
+  return s;
+}
+
+namespace {
+
+// A field path such as "entities[17].division.id", built only when an error is reported.
+class Path {
+ public:
+  Path() = default;
+  Path Child(std::string_view name, int64_t index = -1) const {
+    Path p = *this;
+    if (p.n_ < p.segs_.size()) p.segs_[p.n_++] = {name, index};
+    return p;
+  }
+  std::string ToString() const {
+    std::string s;
+    for (size_t i = 0; i < n_; ++i) {
+      if (i > 0) s.push_back('.');
+      s.append(segs_[i].name);
+      if (segs_[i].index >= 0) {
+        s.push_back('[');
+        s.append(std::to_string(segs_[i].index));
+        s.push_back(']');
+      }
+    }
+    return s;
+  }
+
+ private:
+  struct Segment {
+    std::string_view name;
+    int64_t index = -1;
+  };
+  std::array<Segment, 5> segs_{};
+  size_t n_ = 0;
+};
+
+std::string_view TypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "unknown";
+}
+
+// Error construction for one page.
+class Errors {
+ public:
+  explicit Errors(const PageContext& ctx) : ctx_(ctx) {}
+
+  Status Shape(const Path& p, std::string_view what) const {
+    std::string m = DescribePage(ctx_);
+    std::string path = p.ToString();
+    if (!path.empty()) m.append(": ").append(path);
+    m.append(": ").append(what);
+    return InvalidArgumentError(std::move(m));
+  }
+  Status Json(const Path& p, error_code e) const {
+    std::string m = DescribePage(ctx_);
+    std::string path = p.ToString();
+    if (!path.empty()) m.append(": ").append(path);
+    m.append(": truncated or malformed JSON (").append(simdjson::error_message(e)).append(")");
+    return DataLossError(std::move(m));
+  }
+  Status Missing(const Path& p) const { return Shape(p, "missing"); }
+
+ private:
+  const PageContext& ctx_;
+};
+
+// Reads the JSON type of `v`; errors are JSON errors.
+Status TypeOf(od::value& v, const Errors& err, const Path& p, od::json_type& t) {
+  if (auto e = v.type().get(t)) return err.Json(p, e);
+  return Status::Ok();
+}
+
+Status WrongType(const Errors& err, const Path& p, std::string_view want, od::json_type got) {
+  std::string what = "expected ";
+  what.append(want).append(", got ").append(TypeName(got));
+  return err.Shape(p, what);
+}
+
+// Reads a string (null reads as empty).
+Status ReadString(od::value& v, const Errors& err, const Path& p, std::string& out) {
+  od::json_type t;
+  TRY_(TypeOf(v, err, p, t));
+  if (t == od::json_type::null) {
+    out.clear();
+    return Status::Ok();
+  }
+  if (t != od::json_type::string) return WrongType(err, p, "string", t);
+  std::string_view sv;
+  if (auto e = v.get_string().get(sv)) return err.Json(p, e);
+  out.assign(sv.data(), sv.size());
+  return Status::Ok();
+}
+
+// Reads an integer (null leaves `out` unchanged).
+Status ReadInt(od::value& v, const Errors& err, const Path& p, int64_t& out) {
+  od::json_type t;
+  TRY_(TypeOf(v, err, p, t));
+  if (t == od::json_type::null) return Status::Ok();
+  if (t != od::json_type::number) return WrongType(err, p, "integer", t);
+  if (auto e = v.get_int64().get(out)) {
+    if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE) {
+      return err.Shape(p, "expected integer");
+    }
+    return err.Json(p, e);
+  }
+  return Status::Ok();
+}
+
+// Reads a boolean (null leaves `out` unchanged).
+Status ReadBool(od::value& v, const Errors& err, const Path& p, bool& out) {
+  od::json_type t;
+  TRY_(TypeOf(v, err, p, t));
+  if (t == od::json_type::null) return Status::Ok();
+  if (t != od::json_type::boolean) return WrongType(err, p, "boolean", t);
+  if (auto e = v.get_bool().get(out)) return err.Json(p, e);
+  return Status::Ok();
+}
+
+// Calls f(key, value&) for every field of the object `v`. `present` (optional) is set false for
+// null, in which case f is never called.
+template <typename F>
+Status ForEachField(od::value& v, const Errors& err, const Path& p, F&& f,
+                    bool* present = nullptr) {
+  od::json_type t;
+  TRY_(TypeOf(v, err, p, t));
+  if (t == od::json_type::null && present != nullptr) {
+    *present = false;
+    return Status::Ok();
+  }
+  if (t != od::json_type::object) return WrongType(err, p, "object", t);
+  if (present != nullptr) *present = true;
+  od::object obj;
+  if (auto e = v.get_object().get(obj)) return err.Json(p, e);
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) return err.Json(p, e);
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return err.Json(p, e);
+    TRY_(f(key, field.value()));
+  }
+  return Status::Ok();
+}
+
+// Calls f(value&, index) for every element of the array `v` (null = empty when `present` given).
+template <typename F>
+Status ForEachElement(od::value& v, const Errors& err, const Path& p, std::string_view name, F&& f,
+                      bool* present = nullptr) {
+  Path ap = p.Child(name);
+  od::json_type t;
+  TRY_(TypeOf(v, err, ap, t));
+  if (t == od::json_type::null && present != nullptr) {
+    *present = false;
+    return Status::Ok();
+  }
+  if (t != od::json_type::array) return WrongType(err, ap, "array", t);
+  if (present != nullptr) *present = true;
+  od::array arr;
+  if (auto e = v.get_array().get(arr)) return err.Json(ap, e);
+  int64_t i = 0;
+  for (auto element_result : arr) {
+    od::value element;
+    if (auto e = std::move(element_result).get(element)) return err.Json(p.Child(name, i), e);
+    TRY_(f(element, i));
+    ++i;
+  }
+  return Status::Ok();
+}
+
+// Grows `v` to hold `more` more elements without defeating geometric growth.
+template <typename T>
+void ReserveMore(std::vector<T>& v, size_t more) {
+  size_t want = v.size() + more;
+  if (v.capacity() < want) v.reserve(std::max(want, v.capacity() * 2));
+}
+
+// Counts the elements of an array value without consuming it (used to reserve).
+size_t CountElements(od::value& v) {
+  od::array arr;
+  if (v.get_array().get(arr)) return 0;
+  size_t n = 0;
+  if (arr.count_elements().get(n)) return 0;
+  return n;
+}
+
+enum class Paging { kRequired, kOptional, kCursor };
+
+struct Envelope {
+  PageInfo info;
+  std::string cursor;
+  std::string next_uri;
+};
+
+// Parses a listing envelope; on_entity(value&, index, path) handles each element of `entities`.
+// `reserve(n)` is called with the element count before the first element.
+template <typename Reserve, typename OnEntity>
+Status ParseEnvelope(od::parser& parser, simdjson::padded_string_view json, const Errors& err,
+                     Paging paging, Envelope& env, Reserve&& reserve, OnEntity&& on_entity) {
+  const Path root;
+  od::document doc;
+  if (auto e = parser.iterate(json).get(doc)) return err.Json(root, e);
+  {
+    od::json_type t;
+    if (auto e = doc.type().get(t)) return err.Json(root, e);
+    if (t != od::json_type::object) return WrongType(err, root, "object", t);
+  }
+  od::object obj;
+  if (auto e = doc.get_object().get(obj)) return err.Json(root, e);
+  bool has_entities = false;
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) return err.Json(root, e);
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return err.Json(root, e);
+    od::value& v = field.value();
+    if (key == "entities") {
+      od::json_type t;
+      TRY_(TypeOf(v, err, root.Child("entities"), t));
+      if (t == od::json_type::null) continue;  // reported as missing below
+      if (t == od::json_type::array) reserve(CountElements(v));
+      TRY_(ForEachElement(v, err, root, "entities", [&](od::value& element, int64_t i) -> Status {
+        return on_entity(element, i, root.Child("entities", i));
+      }));
+      has_entities = true;
+    } else if (key == "total") {
+      TRY_(ReadInt(v, err, root.Child("total"), env.info.total));
+    } else if (key == "pageCount") {
+      TRY_(ReadInt(v, err, root.Child("pageCount"), env.info.page_count));
+    } else if (key == "pageSize") {
+      TRY_(ReadInt(v, err, root.Child("pageSize"), env.info.page_size));
+    } else if (key == "pageNumber") {
+      TRY_(ReadInt(v, err, root.Child("pageNumber"), env.info.page_number));
+    } else if (key == "allDivsPermitted") {
+      TRY_(ReadBool(v, err, root.Child("allDivsPermitted"), env.info.all_divs_permitted));
+    } else if (key == "cursor" && paging == Paging::kCursor) {
+      TRY_(ReadString(v, err, root.Child("cursor"), env.cursor));
+    } else if (key == "nextUri" && paging == Paging::kCursor) {
+      TRY_(ReadString(v, err, root.Child("nextUri"), env.next_uri));
+    }
+  }
+  // Anything after the top-level object is malformed input.
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS && trailing != nullptr) {
+    return err.Json(root, simdjson::TRAILING_CONTENT);
+  }
+  if (!has_entities) return err.Missing(root.Child("entities"));
+  if (paging == Paging::kRequired) {
+    if (env.info.total < 0) return err.Missing(root.Child("total"));
+    if (env.info.page_count < 0) {
+      if (env.info.page_size <= 0) return err.Missing(root.Child("pageCount"));
+      env.info.page_count = (env.info.total + env.info.page_size - 1) / env.info.page_size;
+    }
+  }
+  return Status::Ok();
+}
+
+// Restores vectors to their size at construction unless dismissed (rollback on error).
+template <typename... Vs>
+class Rollback {
+ public:
+  explicit Rollback(Vs&... vs) : vs_(&vs...), sizes_{vs.size()...} {}
+  ~Rollback() {
+    if (!armed_) return;
+    Restore(std::index_sequence_for<Vs...>{});
+  }
+  void Dismiss() { armed_ = false; }
+
+ private:
+  template <size_t... I>
+  void Restore(std::index_sequence<I...>) {
+    (std::get<I>(vs_)->resize(sizes_[I]), ...);
+  }
+  std::tuple<Vs*...> vs_;
+  std::array<size_t, sizeof...(Vs)> sizes_;
+  bool armed_ = true;
+};
+
+template <typename T>
+Result<T> Finish(Status st, T value) {
+  if (!st.ok()) return st;
+  return value;
+}
+
+}  // namespace
+
+simdjson::padded_string_view JsonPageParser::Padded(const std::string& body) {
+  if (body.capacity() >= body.size() + simdjson::SIMDJSON_PADDING) {
+    return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
+  }
+  scratch_.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  scratch_.assign(body);
+  return simdjson::padded_string_view(scratch_.data(), scratch_.size(), scratch_.capacity());
+}
+
+Result<PageInfo> JsonPageParser::Divisions(const std::string& body, const PageContext& ctx,
+                                           std::vector<audit::Division>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        audit::Division& d = out.emplace_back();
+        bool has_name = false;
+        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p.Child("id"), d.id);
+          if (key == "name") {
+            TRY_(ReadString(fv, err, p.Child("name"), d.name));
+            has_name = !d.name.empty();
+            return Status::Ok();
+          }
+          if (key == "description") {
+            return ReadString(fv, err, p.Child("description"), d.description);
+          }
+          if (key == "homeDivision") {
+            return ReadBool(fv, err, p.Child("homeDivision"), d.home_division);
+          }
+          return Status::Ok();
+        }));
+        if (d.id.empty()) return err.Missing(p.Child("id"));
+        if (!has_name && d.id != audit::kAllDivisionsId) return err.Missing(p.Child("name"));
+        return Status::Ok();
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(out.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+Result<PageInfo> JsonPageParser::Roles(const std::string& body, const PageContext& ctx,
+                                       std::vector<audit::Role>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        audit::Role& r = out.emplace_back();
+        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p.Child("id"), r.id);
+          if (key == "name") return ReadString(fv, err, p.Child("name"), r.name);
+          return Status::Ok();
+        }));
+        if (r.id.empty()) return err.Missing(p.Child("id"));
+        return Status::Ok();
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(out.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const PageContext& ctx,
+                                               std::string_view role_id, SubjectGrantsSink out) {
+  assert(out.grants != nullptr && out.external_subjects != nullptr);
+  Errors err(ctx);
+  Envelope env;
+  auto& grants = *out.grants;
+  auto& externals = *out.external_subjects;
+  Rollback rollback(grants, externals);
+  // Reused across subjects: `divisions` may precede `type`, so ids are collected first.
+  std::vector<std::string> division_ids;
+  std::string id;
+  std::string name;
+  std::string type;
+  int64_t subjects = 0;
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(grants, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        ++subjects;
+        id.clear();
+        name.clear();
+        type.clear();
+        size_t n_divisions = 0;
+        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p.Child("id"), id);
+          if (key == "name") return ReadString(fv, err, p.Child("name"), name);
+          if (key == "type") return ReadString(fv, err, p.Child("type"), type);
+          if (key == "divisions") {
+            bool present = false;
+            return ForEachElement(
+                fv, err, p, "divisions",
+                [&](od::value& dv, int64_t j) -> Status {
+                  const Path dp = p.Child("divisions", j);
+                  if (division_ids.size() <= n_divisions) division_ids.emplace_back();
+                  std::string& did = division_ids[n_divisions];
+                  did.clear();
+                  TRY_(ForEachField(dv, err, dp,
+                                    [&](std::string_view dkey, od::value& dfv) -> Status {
+                                      if (dkey == "id")
+                                        return ReadString(dfv, err, dp.Child("id"), did);
+                                      return Status::Ok();
+                                    }));
+                  if (did.empty()) return err.Missing(dp.Child("id"));
+                  ++n_divisions;
+                  return Status::Ok();
+                },
+                &present);
+          }
+          return Status::Ok();
+        }));
+        if (id.empty()) return err.Missing(p.Child("id"));
+        if (type.empty()) return err.Missing(p.Child("type"));
+        const audit::SubjectType subject_type = audit::SubjectTypeFromGenesys(type);
+        for (size_t j = 0; j < n_divisions; ++j) {
+          audit::Grant& g = grants.emplace_back();
+          g.subject_type = subject_type;
+          g.subject_id = id;
+          g.role_id.assign(role_id);
+          g.division_id = division_ids[j];
+        }
+        if (subject_type == audit::SubjectType::kTrusteeUser ||
+            subject_type == audit::SubjectType::kTrusteeGroup ||
+            subject_type == audit::SubjectType::kUnknown) {
+          externals.push_back(audit::ExternalSubject{id, name, subject_type, type});
+        }
+        return Status::Ok();
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = subjects;
+  return Finish(std::move(st), env.info);
+}
+
+namespace {
+
+// Parses one User object (the fields divaudit keeps).
+Status ParseUser(od::value& v, const Errors& err, const Path& p, audit::User& u) {
+  TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+    if (key == "id") return ReadString(fv, err, p.Child("id"), u.id);
+    if (key == "name") return ReadString(fv, err, p.Child("name"), u.name);
+    if (key == "email") return ReadString(fv, err, p.Child("email"), u.email);
+    if (key == "state") return ReadString(fv, err, p.Child("state"), u.state);
+    if (key == "division") {
+      const Path dp = p.Child("division");
+      bool present = false;
+      TRY_(ForEachField(
+          fv, err, dp,
+          [&](std::string_view dkey, od::value& dfv) -> Status {
+            if (dkey == "id") return ReadString(dfv, err, dp.Child("id"), u.home_division_id);
+            return Status::Ok();
+          },
+          &present));
+      if (present && u.home_division_id.empty()) return err.Missing(dp.Child("id"));
+      return Status::Ok();
+    }
+    return Status::Ok();
+  }));
+  if (u.id.empty()) return err.Missing(p.Child("id"));
+  return Status::Ok();
+}
+
+// Parses an object keeping only its required `id`.
+Status ParseIdOnly(od::value& v, const Errors& err, const Path& p, std::string& id) {
+  TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+    if (key == "id") return ReadString(fv, err, p.Child("id"), id);
+    return Status::Ok();
+  }));
+  if (id.empty()) return err.Missing(p.Child("id"));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<PageInfo> JsonPageParser::Users(const std::string& body, const PageContext& ctx,
+                                       std::vector<audit::User>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        return ParseUser(v, err, p, out.emplace_back());
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(out.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+Result<CursorPageInfo> JsonPageParser::UsersCursor(const std::string& body, const PageContext& ctx,
+                                                   std::vector<audit::User>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kCursor, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        return ParseUser(v, err, p, out.emplace_back());
+      });
+  if (!st.ok()) return st;
+  rollback.Dismiss();
+  CursorPageInfo info;
+  info.entities = static_cast<int64_t>(out.size() - before);
+  info.cursor = std::move(env.cursor);
+  info.next_uri = std::move(env.next_uri);
+  return info;
+}
+
+Result<PageInfo> JsonPageParser::Groups(const std::string& body, const PageContext& ctx,
+                                        std::vector<audit::Group>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        audit::Group& g = out.emplace_back();
+        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p.Child("id"), g.id);
+          if (key == "name") return ReadString(fv, err, p.Child("name"), g.name);
+          if (key == "rolesEnabled") {
+            return ReadBool(fv, err, p.Child("rolesEnabled"), g.roles_enabled);
+          }
+          return Status::Ok();
+        }));
+        if (g.id.empty()) return err.Missing(p.Child("id"));
+        return Status::Ok();
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(out.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+Result<PageInfo> JsonPageParser::GroupMembers(const std::string& body, const PageContext& ctx,
+                                              std::vector<std::string>& member_ids) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(member_ids);
+  const size_t before = member_ids.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env,
+      [&](size_t n) { ReserveMore(member_ids, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        return ParseIdOnly(v, err, p, member_ids.emplace_back());
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(member_ids.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+Result<PageInfo> JsonPageParser::OAuthClients(const std::string& body, const PageContext& ctx,
+                                              std::vector<audit::OAuthClient>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kOptional, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        audit::OAuthClient& c = out.emplace_back();
+        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p.Child("id"), c.id);
+          if (key == "name") return ReadString(fv, err, p.Child("name"), c.name);
+          if (key == "state") return ReadString(fv, err, p.Child("state"), c.state);
+          if (key == "authorizedGrantType") {
+            return ReadString(fv, err, p.Child("authorizedGrantType"), c.authorized_grant_type);
+          }
+          if (key == "roleDivisions") {
+            bool present = false;
+            return ForEachElement(
+                fv, err, p, "roleDivisions",
+                [&](od::value& rv, int64_t j) -> Status {
+                  const Path rp = p.Child("roleDivisions", j);
+                  audit::RoleDivision& rd = c.role_divisions.emplace_back();
+                  TRY_(ForEachField(
+                      rv, err, rp, [&](std::string_view rkey, od::value& rfv) -> Status {
+                        if (rkey == "roleId") {
+                          return ReadString(rfv, err, rp.Child("roleId"), rd.role_id);
+                        }
+                        if (rkey == "divisionId") {
+                          return ReadString(rfv, err, rp.Child("divisionId"), rd.division_id);
+                        }
+                        return Status::Ok();
+                      }));
+                  if (rd.role_id.empty()) return err.Missing(rp.Child("roleId"));
+                  if (rd.division_id.empty()) return err.Missing(rp.Child("divisionId"));
+                  return Status::Ok();
+                },
+                &present);
+          }
+          return Status::Ok();
+        }));
+        if (c.id.empty()) return err.Missing(p.Child("id"));
+        return Status::Ok();
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(out.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+Result<PageInfo> JsonPageParser::DivisionsPermitted(const std::string& body, const PageContext& ctx,
+                                                    std::vector<std::string>& division_ids) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(division_ids);
+  const size_t before = division_ids.size();
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env,
+      [&](size_t n) { ReserveMore(division_ids, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        return ParseIdOnly(v, err, p, division_ids.emplace_back());
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(division_ids.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
+}  // namespace divaudit::genesys

@@ -1,0 +1,722 @@
+#include "genesys/sweeper.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "common/logging.h"
+#include "genesys/parsers.h"
+
+namespace divaudit::genesys {
+
+namespace {
+
+constexpr std::string_view kDivisionsPath = "/api/v2/authorization/divisions";
+constexpr std::string_view kRolesPath = "/api/v2/authorization/roles";
+constexpr std::string_view kSubjectGrantsRoute =
+    "/api/v2/authorization/roles/{roleId}/subjectgrants";
+constexpr std::string_view kUsersPath = "/api/v2/users";
+constexpr std::string_view kUsersQueryPath = "/api/v2/users/query";
+constexpr std::string_view kGroupsPath = "/api/v2/groups";
+constexpr std::string_view kGroupMembersRoute = "/api/v2/groups/{groupId}/members";
+constexpr std::string_view kOAuthClientsPath = "/api/v2/oauth/clients";
+constexpr std::string_view kPermittedPath = "/api/v2/authorization/divisionspermitted/paged/me";
+
+int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+
+// RFC 3986 percent-encoding of everything but unreserved characters.
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// "HTTP 403 (missing.permissions)": the ErrorBody code, never the (possibly long) message.
+std::string DescribeHttpStatus(const ApiResponse& r) {
+  std::string s = "HTTP " + std::to_string(r.status);
+  const std::string_view key = "\"code\":\"";
+  size_t at = r.body.find(key);
+  if (at != std::string::npos) {
+    size_t start = at + key.size();
+    size_t end = r.body.find('"', start);
+    if (end != std::string::npos && end - start <= 80) {
+      s += " (" + r.body.substr(start, end - start) + ")";
+    }
+  }
+  return s;
+}
+
+// Shared outcome flags of one sweep.
+struct SweepFlags {
+  std::string auth_error;  // non-empty: authentication failed
+  bool cancelled = false;
+};
+
+// One listing read page by page. Subclasses say how to build a page's path and what to do
+// with a body; the base class turns transport and HTTP failures into an incomplete listing.
+class Listing {
+ public:
+  Listing(std::string name, std::string phase, std::string endpoint, std::string route)
+      : name_(std::move(name)),
+        phase_(std::move(phase)),
+        endpoint_(std::move(endpoint)),
+        route_(std::move(route)) {}
+  virtual ~Listing() = default;
+
+  const std::string& name() const { return name_; }
+  const std::string& phase() const { return phase_; }
+  bool complete() const { return Idle() && !failed_; }
+  bool failed() const { return failed_; }
+  const std::string& failure() const { return failure_; }
+  int64_t pages_done() const { return pages_done_; }
+  int64_t pages_known() const { return pages_done_ + outstanding_ + pending_known(); }
+  bool Idle() const { return outstanding_ == 0 && pending_.empty(); }
+
+  // Moves the pending pages into `out` as (page, request).
+  void TakePending(std::vector<std::pair<int64_t, ApiRequest>>& out) {
+    for (int64_t page : pending_) {
+      out.emplace_back(page, ApiRequest{PathFor(page), route_});
+      ++outstanding_;
+    }
+    pending_.clear();
+  }
+
+  void OnResult(int64_t page, const Result<ApiResponse>& result, JsonPageParser& parser,
+                SweepFlags& flags) {
+    --outstanding_;
+    ++pages_done_;
+    PageContext ctx{endpoint_, page};
+    if (!result.ok()) {
+      const Status& st = result.status();
+      if (st.code() == StatusCode::kUnauthenticated) {
+        flags.auth_error = st.message();
+      } else if (st.code() == StatusCode::kAborted) {
+        flags.cancelled = true;
+      }
+      Fail(DescribePage(ctx) + ": " + st.ToString());
+      return;
+    }
+    const ApiResponse& r = result.value();
+    if (r.status == 401) {
+      flags.auth_error = DescribePage(ctx) + ": HTTP 401";
+    }
+    if (r.status < 200 || r.status >= 300) {
+      Fail(DescribePage(ctx) + ": " + DescribeHttpStatus(r));
+      return;
+    }
+    OnBody(page, r.body, ctx, parser);
+  }
+
+ protected:
+  virtual std::string PathFor(int64_t page) const = 0;
+  virtual void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+                      JsonPageParser& parser) = 0;
+  virtual int64_t pending_known() const { return static_cast<int64_t>(pending_.size()); }
+
+  // Marks the listing incomplete (the first reason wins) and stops asking for more pages.
+  void Fail(std::string why) {
+    if (!failed_) failure_ = std::move(why);
+    failed_ = true;
+    pending_.clear();
+  }
+  // A page that parsed badly is asked for once more (the body may have been cut short by a
+  // fault the transport could not see); the second failure is final.
+  bool RetryParse(int64_t page, const Status& st) {
+    if (failed_) return false;
+    if (parse_retried_.insert(page).second) {
+      GetLogger("sweep")->warn("event=reread endpoint={} err=\"{}\"", route_, st.message());
+      pending_.push_back(page);
+      return true;
+    }
+    Fail(st.message());
+    return false;
+  }
+
+  std::vector<int64_t> pending_;
+  const std::string name_;
+  const std::string phase_;
+  const std::string endpoint_;
+  const std::string route_;
+
+ private:
+  int64_t outstanding_ = 0;
+  int64_t pages_done_ = 0;
+  bool failed_ = false;
+  std::string failure_;
+  std::set<int64_t> parse_retried_;
+};
+
+// A page-number listing (`pageSize`, `pageNumber`, `total`, `pageCount`). Page 1 first, then
+// every remaining page at once. When pages disagree about `total`/`pageCount`, or hold fewer or
+// more entities than `total` promised, the whole listing is read once more; if that is still
+// inconsistent the listing is incomplete (and keeps everything it read).
+class PagedListing final : public Listing {
+ public:
+  using ParseFn =
+      std::function<Result<PageInfo>(JsonPageParser&, const std::string&, const PageContext&)>;
+
+  PagedListing(std::string name, std::string phase, std::string endpoint, std::string route,
+               std::string extra_query, int64_t page_size, ParseFn parse,
+               std::function<void()> reset)
+      : Listing(std::move(name), std::move(phase), std::move(endpoint), std::move(route)),
+        extra_query_(std::move(extra_query)),
+        page_size_(page_size),
+        parse_(std::move(parse)),
+        reset_(std::move(reset)) {
+    pending_.push_back(1);
+    max_requested_ = 1;
+  }
+
+  // Page 1 reporting a total above this ends the listing with too_large() (no more pages).
+  void set_max_results(int64_t n) { max_results_ = n; }
+  bool too_large() const { return too_large_; }
+  // Page 1 with allDivsPermitted ends the listing (the remaining pages add nothing).
+  void set_stop_when_all_permitted() { stop_when_all_permitted_ = true; }
+  bool all_permitted() const { return all_permitted_; }
+
+ protected:
+  std::string PathFor(int64_t page) const override {
+    return endpoint_ + "?pageSize=" + std::to_string(page_size_) +
+           "&pageNumber=" + std::to_string(page) + extra_query_;
+  }
+
+  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+              JsonPageParser& parser) override {
+    if (stopped_) return;
+    Result<PageInfo> parsed = parse_(parser, body, ctx);
+    if (!parsed.ok()) {
+      RetryParse(page, parsed.status());
+      MaybeFinish();
+      return;
+    }
+    const PageInfo& info = parsed.value();
+    pages_[page] = info;
+    if (page == 1 && max_results_ >= 0 && info.total > max_results_) {
+      too_large_ = stopped_ = true;
+      pending_.clear();
+      return;
+    }
+    if (stop_when_all_permitted_ && info.all_divs_permitted) {
+      all_permitted_ = stopped_ = true;
+      pending_.clear();
+      return;
+    }
+    if (!failed()) {
+      // Any page may reveal more pages than page 1 did; ask for those too.
+      for (int64_t p = max_requested_ + 1; p <= info.page_count; ++p) pending_.push_back(p);
+      max_requested_ = std::max(max_requested_, info.page_count);
+    }
+    MaybeFinish();
+  }
+
+ private:
+  void MaybeFinish() {
+    if (!Idle() || failed() || stopped_) return;
+    std::string why = Inconsistency();
+    if (why.empty()) return;
+    if (attempt_ == 0) {
+      GetLogger("sweep")->warn("event=reread_listing endpoint={} err=\"{}\"", route_, why);
+      ++attempt_;
+      int64_t pages = 1;
+      for (const auto& [p, info] : pages_) pages = std::max(pages, info.page_count);
+      pages_.clear();
+      reset_();
+      for (int64_t p = 1; p <= pages; ++p) pending_.push_back(p);
+      max_requested_ = pages;
+      return;
+    }
+    Fail(name_ + ": " + why + " (still after one re-read)");
+  }
+
+  // Empty when every page agrees with page 1 and the entities add up to `total`.
+  std::string Inconsistency() const {
+    auto first = pages_.find(1);
+    if (first == pages_.end()) return "page 1 missing";
+    const PageInfo& p1 = first->second;
+    int64_t entities = 0;
+    for (const auto& [p, info] : pages_) {
+      if (info.total != p1.total || info.page_count != p1.page_count) {
+        return "total changed during the sweep (page 1: total " + std::to_string(p1.total) +
+               ", page " + std::to_string(p) + ": total " + std::to_string(info.total) + ")";
+      }
+      entities += info.entities;
+    }
+    for (int64_t p = 1; p <= p1.page_count; ++p) {
+      if (!pages_.contains(p)) return "page " + std::to_string(p) + " not read";
+    }
+    if (entities != p1.total) {
+      return "pages held " + std::to_string(entities) + " entities, total promised " +
+             std::to_string(p1.total);
+    }
+    return "";
+  }
+
+  const std::string extra_query_;
+  const int64_t page_size_;
+  ParseFn parse_;
+  std::function<void()> reset_;
+  std::map<int64_t, PageInfo> pages_;
+  int64_t max_requested_ = 0;
+  int attempt_ = 0;
+  int64_t max_results_ = -1;
+  bool too_large_ = false;
+  bool stop_when_all_permitted_ = false;
+  bool all_permitted_ = false;
+  bool stopped_ = false;
+};
+
+// The cursor listing of users (GET /api/v2/users/query): one page at a time, following
+// `cursor` (or `nextUri`) until a page carries neither.
+class CursorListing final : public Listing {
+ public:
+  CursorListing(std::string name, std::string first_path, int64_t max_pages,
+                std::vector<audit::User>& out, std::string state)
+      : Listing(std::move(name), "users", std::string(kUsersQueryPath),
+                std::string(kUsersQueryPath)),
+        first_path_(std::move(first_path)),
+        max_pages_(max_pages),
+        out_(out),
+        state_(std::move(state)) {
+    next_path_ = first_path_;
+    pending_.push_back(1);
+  }
+
+ protected:
+  std::string PathFor(int64_t) const override { return next_path_; }
+
+  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+              JsonPageParser& parser) override {
+    const size_t before = out_.size();
+    Result<CursorPageInfo> parsed = parser.UsersCursor(body, ctx, out_);
+    if (!parsed.ok()) {
+      RetryParse(page, parsed.status());
+      return;
+    }
+    for (size_t i = before; i < out_.size(); ++i) {
+      if (out_[i].state.empty()) out_[i].state = state_;
+    }
+    const CursorPageInfo& info = parsed.value();
+    if (info.entities == 0) return;  // an empty page ends the listing whatever it says
+    if (page >= max_pages_) {
+      Fail(name_ + ": cursor did not end after " + std::to_string(max_pages_) + " pages");
+      return;
+    }
+    if (!info.cursor.empty()) {
+      if (!seen_cursors_.insert(info.cursor).second) {
+        Fail(DescribePage(ctx) + ": cursor repeated");
+        return;
+      }
+      next_path_ = first_path_ + "&cursor=" + PercentEncode(info.cursor);
+      pending_.push_back(page + 1);
+    } else if (!info.next_uri.empty()) {
+      std::string next = info.next_uri;
+      // nextUri may be absolute; keep the path and query.
+      size_t scheme = next.find("://");
+      if (scheme != std::string::npos) {
+        size_t slash = next.find('/', scheme + 3);
+        next = slash == std::string::npos ? "" : next.substr(slash);
+      }
+      if (next.rfind(std::string(kUsersQueryPath), 0) != 0 || !seen_cursors_.insert(next).second) {
+        Fail(DescribePage(ctx) + ": unusable nextUri");
+        return;
+      }
+      next_path_ = next;
+      pending_.push_back(page + 1);
+    }
+  }
+
+ private:
+  const std::string first_path_;
+  const int64_t max_pages_;
+  std::vector<audit::User>& out_;
+  const std::string state_;
+  std::string next_path_;
+  std::unordered_set<std::string> seen_cursors_;
+};
+
+// GET /api/v2/oauth/clients: one unpaged response.
+class OAuthClientsListing final : public Listing {
+ public:
+  explicit OAuthClientsListing(std::vector<audit::OAuthClient>& out)
+      : Listing("oauth clients", "oauth clients", std::string(kOAuthClientsPath),
+                std::string(kOAuthClientsPath)),
+        out_(out) {
+    pending_.push_back(0);
+  }
+
+ protected:
+  std::string PathFor(int64_t) const override { return endpoint_; }
+  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+              JsonPageParser& parser) override {
+    Result<PageInfo> parsed = parser.OAuthClients(body, ctx, out_);
+    if (!parsed.ok()) RetryParse(page, parsed.status());
+  }
+
+ private:
+  std::vector<audit::OAuthClient>& out_;
+};
+
+// Keeps the first element of each id (sorted by id afterwards).
+template <typename T>
+void DedupeById(std::vector<T>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.id < b.id; });
+  v.erase(std::unique(v.begin(), v.end(), [](const T& a, const T& b) { return a.id == b.id; }),
+          v.end());
+}
+
+int64_t UnixSeconds(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Sweeper::Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback& progress) {
+  auto log = GetLogger("sweep");
+  SweepResult result;
+  audit::SweepInfo& info = result.info;
+  info.started_at_unix = UnixSeconds(clock_.Now());
+  const ApiStats stats_before = client_.Stats();
+  const int64_t ps = options_.page_size;
+
+  JsonPageParser parser;
+  SweepFlags flags;
+
+  // Sinks, one per listing so that a listing re-read can discard exactly its own entities.
+  std::vector<audit::Division> divisions;
+  std::vector<audit::Role> roles;
+  std::vector<audit::User> active_users;
+  std::vector<audit::User> inactive_users;
+  std::vector<audit::User> cursor_users;
+  std::vector<audit::Group> groups;
+  std::vector<audit::OAuthClient> clients;
+  std::vector<std::string> permitted;
+  struct RoleGrants {
+    std::string role_id;
+    std::vector<audit::Grant> grants;
+    std::vector<audit::ExternalSubject> externals;
+    size_t scanned = 0;  // grants already looked at for groups
+  };
+  struct GroupMembers {
+    std::string group_id;
+    std::vector<std::string> members;
+    Listing* listing = nullptr;
+  };
+  std::deque<RoleGrants> role_grants;  // deque: stable references for the listings' lambdas
+  std::deque<GroupMembers> group_members;
+  std::unordered_set<std::string> roles_listed;
+  std::unordered_set<std::string> groups_listed;
+
+  std::vector<std::unique_ptr<Listing>> listings;
+  auto add_paged = [&](std::string name, std::string phase, std::string endpoint,
+                       std::string_view route, std::string extra_query, PagedListing::ParseFn parse,
+                       std::function<void()> reset) {
+    auto l = std::make_unique<PagedListing>(std::move(name), std::move(phase), std::move(endpoint),
+                                            std::string(route), std::move(extra_query), ps,
+                                            std::move(parse), std::move(reset));
+    PagedListing* raw = l.get();
+    listings.push_back(std::move(l));
+    return raw;
+  };
+  auto users_parser = [](std::vector<audit::User>& out, std::string state) {
+    return [&out, state](JsonPageParser& p, const std::string& body,
+                         const PageContext& ctx) -> Result<PageInfo> {
+      const size_t before = out.size();
+      Result<PageInfo> r = p.Users(body, ctx, out);
+      for (size_t i = before; i < out.size(); ++i) {
+        if (out[i].state.empty()) out[i].state = state;
+      }
+      return r;
+    };
+  };
+
+  // Round 1: the first page of every listing that depends on nothing.
+  PagedListing* divisions_listing = add_paged(
+      "divisions", "divisions", std::string(kDivisionsPath), kDivisionsPath, "",
+      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Divisions(b, c, divisions);
+      },
+      [&] { divisions.clear(); });
+  PagedListing* roles_listing = add_paged(
+      "roles", "roles", std::string(kRolesPath), kRolesPath, "&userCount=false",
+      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Roles(b, c, roles);
+      },
+      [&] { roles.clear(); });
+  add_paged("users (state=active)", "users", std::string(kUsersPath), kUsersPath, "&state=active",
+            users_parser(active_users, "active"), [&] { active_users.clear(); });
+  PagedListing* inactive_listing = add_paged(
+      "users (state=inactive)", "users", std::string(kUsersPath), kUsersPath, "&state=inactive",
+      users_parser(inactive_users, "inactive"), [&] { inactive_users.clear(); });
+  inactive_listing->set_max_results(options_.inactive_page_listing_limit);
+  add_paged(
+      "groups", "groups", std::string(kGroupsPath), kGroupsPath, "",
+      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Groups(b, c, groups);
+      },
+      [&] { groups.clear(); });
+  listings.push_back(std::make_unique<OAuthClientsListing>(clients));
+  PagedListing* coverage_listing = add_paged(
+      "coverage", "coverage", std::string(kPermittedPath), kPermittedPath,
+      "&permission=" + options_.coverage_permission,
+      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.DivisionsPermitted(b, c, permitted);
+      },
+      [&] { permitted.clear(); });
+  coverage_listing->set_stop_when_all_permitted();
+  bool cursor_started = false;
+  size_t roles_scanned = 0;
+
+  // Starts the listings that what has been read so far makes possible.
+  auto discover = [&] {
+    if (roles.size() < roles_scanned) roles_scanned = 0;  // the roles listing was re-read
+    for (; roles_scanned < roles.size(); ++roles_scanned) {
+      const std::string& role_id = roles[roles_scanned].id;
+      if (!roles_listed.insert(role_id).second) continue;
+      RoleGrants& rg = role_grants.emplace_back();
+      rg.role_id = role_id;
+      const std::string endpoint =
+          std::string(kRolesPath) + "/" + PercentEncode(role_id) + "/subjectgrants";
+      add_paged(
+          "subject grants of role " + role_id, "subject grants", endpoint, kSubjectGrantsRoute, "",
+          [&rg](JsonPageParser& p, const std::string& b, const PageContext& c) {
+            return p.SubjectGrants(b, c, rg.role_id, {&rg.grants, &rg.externals});
+          },
+          [&rg] {
+            rg.grants.clear();
+            rg.externals.clear();
+            rg.scanned = 0;
+          });
+    }
+    for (RoleGrants& rg : role_grants) {
+      for (; rg.scanned < rg.grants.size(); ++rg.scanned) {
+        const audit::Grant& g = rg.grants[rg.scanned];
+        if (g.subject_type != audit::SubjectType::kGroup) continue;
+        if (!groups_listed.insert(g.subject_id).second) continue;
+        GroupMembers& gm = group_members.emplace_back();
+        gm.group_id = g.subject_id;
+        const std::string endpoint =
+            std::string(kGroupsPath) + "/" + PercentEncode(gm.group_id) + "/members";
+        gm.listing = add_paged(
+            "members of group " + gm.group_id, "group members", endpoint, kGroupMembersRoute, "",
+            [&gm](JsonPageParser& p, const std::string& b, const PageContext& c) {
+              return p.GroupMembers(b, c, gm.members);
+            },
+            [&gm] { gm.members.clear(); });
+      }
+    }
+    if (inactive_listing->too_large() && !cursor_started) {
+      cursor_started = true;
+      log->info("event=inactive_users_cursor items_over={}", options_.inactive_page_listing_limit);
+      listings.push_back(std::make_unique<CursorListing>(
+          "users (state=inactive, cursor)",
+          std::string(kUsersQueryPath) + "?state=inactive&pageSize=" + std::to_string(ps),
+          options_.max_cursor_pages, cursor_users, "inactive"));
+    }
+  };
+
+  // The rounds: every request that can be made is made in one batch.
+  std::vector<std::pair<int64_t, ApiRequest>> batch;
+  std::vector<Listing*> owners;
+  std::vector<ApiRequest> requests;
+  for (int round = 1;; ++round) {
+    if (cancel.cancelled()) {
+      flags.cancelled = true;
+      break;
+    }
+    batch.clear();
+    owners.clear();
+    std::vector<std::string> phases;
+    for (auto& l : listings) {
+      size_t before = batch.size();
+      l->TakePending(batch);
+      owners.resize(batch.size(), l.get());
+      if (batch.size() > before &&
+          std::find(phases.begin(), phases.end(), l->phase()) == phases.end()) {
+        phases.push_back(l->phase());
+      }
+    }
+    if (batch.empty()) break;
+    requests.clear();
+    requests.reserve(batch.size());
+    for (auto& [page, req] : batch) requests.push_back(std::move(req));
+    log->debug("event=batch round={} items={}", round, requests.size());
+    std::vector<Result<ApiResponse>> responses = client_.GetAll(requests);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (i < responses.size()) {
+        owners[i]->OnResult(batch[i].first, responses[i], parser, flags);
+      } else {
+        owners[i]->OnResult(batch[i].first, Result<ApiResponse>(InternalError("no response")),
+                            parser, flags);
+      }
+    }
+    discover();
+    if (progress) {
+      std::string phase;
+      for (const auto& p : phases) phase += (phase.empty() ? "" : "+") + p;
+      int64_t done = 0;
+      int64_t known = 0;
+      for (const auto& l : listings) {
+        done += l->pages_done();
+        known += l->pages_known();
+      }
+      progress(phase, done, known);
+    }
+    if (!flags.auth_error.empty() || flags.cancelled) break;
+  }
+
+  // Assemble the snapshot from every sink.
+  audit::OrgSnapshot& snap = result.snapshot;
+  snap.divisions = std::move(divisions);
+  DedupeById(snap.divisions);
+  snap.roles = std::move(roles);
+  DedupeById(snap.roles);
+  snap.users = std::move(active_users);
+  snap.users.reserve(snap.users.size() + inactive_users.size() + cursor_users.size());
+  for (auto& u : inactive_users) snap.users.push_back(std::move(u));
+  for (auto& u : cursor_users) snap.users.push_back(std::move(u));
+  DedupeById(snap.users);
+  snap.groups = std::move(groups);
+  DedupeById(snap.groups);
+  {
+    std::unordered_map<std::string, size_t> group_index;
+    for (size_t i = 0; i < snap.groups.size(); ++i) group_index[snap.groups[i].id] = i;
+    for (GroupMembers& gm : group_members) {
+      auto it = group_index.find(gm.group_id);
+      if (it == group_index.end()) {
+        // A group that holds grants but is not (yet) in the groups listing: keep it.
+        audit::Group& g = snap.groups.emplace_back();
+        g.id = gm.group_id;
+        it = group_index.emplace(gm.group_id, snap.groups.size() - 1).first;
+      }
+      audit::Group& g = snap.groups[it->second];
+      g.member_ids = std::move(gm.members);
+      g.members_read = gm.listing->complete();
+    }
+  }
+  snap.oauth_clients = std::move(clients);
+  DedupeById(snap.oauth_clients);
+  size_t grant_count = 0;
+  for (const RoleGrants& rg : role_grants) grant_count += rg.grants.size();
+  for (const auto& c : snap.oauth_clients) grant_count += c.role_divisions.size();
+  snap.grants.reserve(grant_count);
+  for (RoleGrants& rg : role_grants) {
+    for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
+    for (auto& e : rg.externals) snap.external_subjects.push_back(std::move(e));
+  }
+  // OAuth clients' roleDivisions are grants too (union with PC_OAUTH_CLIENT subject grants).
+  for (const auto& c : snap.oauth_clients) {
+    for (const auto& rd : c.role_divisions) {
+      snap.grants.push_back(
+          audit::Grant{audit::SubjectType::kOAuthClient, c.id, rd.role_id, rd.division_id});
+    }
+  }
+  DedupeById(snap.external_subjects);
+  for (const auto& e : snap.external_subjects) {
+    if (e.type == audit::SubjectType::kUnknown) ++info.unknown_subject_types[e.genesys_type];
+  }
+  audit::Canonicalize(snap);
+
+  // What could not be read.
+  for (const auto& l : listings) {
+    if (l->failed()) {
+      const std::string& why = l->failure();
+      info.incomplete.push_back(why.rfind(l->name(), 0) == 0 ? why : l->name() + ": " + why);
+    }
+  }
+  // Coverage: which divisions our client can see.
+  if (coverage_listing->complete()) {
+    if (coverage_listing->all_permitted()) {
+      info.coverage_ratio = 1.0;
+    } else {
+      std::unordered_set<std::string> visible(permitted.begin(), permitted.end());
+      int64_t seen = 0;
+      int64_t all = 0;
+      for (const auto& d : snap.divisions) {
+        if (d.id == audit::kAllDivisionsId) continue;
+        ++all;
+        if (visible.contains(d.id)) {
+          ++seen;
+        } else {
+          info.incomplete.push_back("coverage: division " + d.id + " (" + d.name +
+                                    ") not visible to this client");
+        }
+      }
+      info.coverage_ratio = all == 0 ? 1.0 : static_cast<double>(seen) / static_cast<double>(all);
+    }
+  } else {
+    info.coverage_ratio = 0.0;  // unknown: never report full coverage we could not check
+  }
+
+  // Status.
+  const bool divisions_unreadable = divisions_listing->failed() && snap.divisions.empty();
+  const bool roles_unreadable = roles_listing->failed() && snap.roles.empty();
+  if (!flags.auth_error.empty()) {
+    info.status = audit::SweepStatus::kFailed;
+    info.incomplete.insert(info.incomplete.begin(), "authentication failed: " + flags.auth_error);
+  } else if (flags.cancelled) {
+    info.status = audit::SweepStatus::kFailed;
+    info.incomplete.insert(info.incomplete.begin(), "cancelled");
+  } else if (divisions_unreadable || roles_unreadable) {
+    info.status = audit::SweepStatus::kFailed;
+  } else if (!info.incomplete.empty() || info.coverage_ratio < 1.0) {
+    info.status = audit::SweepStatus::kPartial;
+  } else {
+    info.status = audit::SweepStatus::kComplete;
+  }
+
+  const ApiStats stats_after = client_.Stats();
+  info.api_requests = stats_after.requests - stats_before.requests;
+  info.retries = stats_after.retries - stats_before.retries;
+  info.throttled = stats_after.throttled - stats_before.throttled;
+  info.finished_at_unix = UnixSeconds(clock_.Now());
+  for (const auto& why : info.incomplete) log->warn("event=sweep_incomplete err=\"{}\"", why);
+  log->info(
+      "event=sweep_done status={} api_requests={} divisions={} roles={} users={} groups={} "
+      "oauth_clients={} grants={}",
+      audit::SweepStatusName(info.status), info.api_requests, snap.divisions.size(),
+      snap.roles.size(), snap.users.size(), snap.groups.size(), snap.oauth_clients.size(),
+      snap.grants.size());
+  return result;
+}
+
+int64_t MinimumRequests(const OrgShape& s, const SweeperOptions& o) {
+  const int64_t ps = o.page_size;
+  auto pages = [ps](int64_t n) { return std::max<int64_t>(1, CeilDiv(n, ps)); };
+  int64_t n = s.token_requests;
+  n += pages(s.divisions);
+  n += pages(s.roles);
+  for (int64_t subjects : s.subjects_per_role) n += pages(subjects);
+  n += pages(s.active_users);
+  if (s.inactive_users <= o.inactive_page_listing_limit) {
+    n += pages(s.inactive_users);
+  } else {
+    n += 1 + CeilDiv(s.inactive_users, ps);  // the probing first page, then the cursor pages
+  }
+  n += pages(s.groups);
+  for (int64_t members : s.members_per_granted_group) n += pages(members);
+  n += 1;  // OAuth clients (unpaged)
+  n += s.all_divisions_permitted ? 1 : pages(s.permitted_divisions);
+  return n;
+}
+
+}  // namespace divaudit::genesys
