@@ -1,0 +1,135 @@
+// Tamper evidence: every edit, deletion or reordering of stored history makes Verify fail and
+// name the first bad sweep.
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "storage/sqlite_snapshot_store.h"
+#include "tests/storage/store_test_util.h"
+
+namespace divaudit::storage {
+namespace {
+
+using testing::MakeFinding;
+using testing::MakeInfo;
+using testing::MakeOrg;
+using testing::RawDb;
+using testing::TempDir;
+
+constexpr int64_t kT0 = 1790000000;
+
+// Four complete sweeps, each changing something, committed to a fresh file.
+class VerifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = SqliteSnapshotStore::Open(path_, clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    auto org = MakeOrg();
+    for (int i = 0; i < 4; ++i) {
+      std::vector<audit::Finding> findings = {MakeFinding("user-1", "div-2")};
+      if (i % 2 == 0) findings.push_back(MakeFinding("user-" + std::to_string(i + 10), "div-3"));
+      auto r = store_->CommitSweep(MakeInfo(kT0 + i * 900), org, findings);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      org.grants.erase(org.grants.begin() + i);
+      org.users[static_cast<size_t>(i)].name += " (renamed)";
+      audit::Canonicalize(org);
+    }
+    ExpectOk();
+  }
+  void ExpectOk() {
+    auto v = store_->Verify();
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+    EXPECT_EQ(v->sweeps_checked, 4);
+  }
+  void ExpectBad(int64_t first_bad) {
+    auto v = store_->Verify();
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_FALSE(v->ok);
+    EXPECT_EQ(v->first_bad_sweep, first_bad);
+    EXPECT_FALSE(v->problems.empty());
+  }
+  void Tamper(const std::string& sql) {
+    RawDb raw(path_);  // foreign keys are off on this connection, as an attacker would have it
+    ASSERT_EQ(raw.Exec(sql), SQLITE_OK) << sqlite3_errmsg(raw.raw());
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("v.db");
+  FakeClock clock_;
+  std::unique_ptr<SqliteSnapshotStore> store_;
+};
+
+class SweepColumnTamperTest : public VerifyTest,
+                              public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(SweepColumnTamperTest, EditingAnySweepColumnIsDetected) {
+  const std::string& assignment = GetParam();
+  Tamper("UPDATE sweeps SET " + assignment + " WHERE id = 2");
+  ExpectBad(2);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllColumns, SweepColumnTamperTest,
+    ::testing::Values("started_at = started_at + 1", "finished_at = finished_at - 1",
+                      "status = 'partial'", "incomplete = '[\"x\"]'", "requests = requests + 1",
+                      "retries = 0", "throttled = 7", "coverage = 0.5", "rule_set_version = 9",
+                      "unknown_subject_types = '{\"PC_X\":1}'", "content_hash = '00'"));
+
+TEST_F(VerifyTest, EditingAGrantRowIsDetectedAtTheSweepThatWroteIt) {
+  Tamper("UPDATE grants SET division_id = '*' WHERE row_id = 20 AND valid_from_sweep = 1");
+  ExpectBad(1);
+}
+
+TEST_F(VerifyTest, ReopeningAClosedGrantIsDetectedAtTheClosingSweep) {
+  Tamper("UPDATE grants SET valid_to_sweep = NULL WHERE valid_to_sweep = 3");
+  ExpectBad(3);
+}
+
+TEST_F(VerifyTest, DeletingATemporalRowIsDetected) {
+  Tamper("DELETE FROM users WHERE valid_from_sweep = 2");
+  ExpectBad(2);
+}
+
+TEST_F(VerifyTest, DeletingASweepIsDetected) {
+  Tamper("DELETE FROM sweeps WHERE id = 2");
+  ExpectBad(2);
+}
+
+TEST_F(VerifyTest, DeletingTheLastSweepIsDetected) {
+  Tamper("DELETE FROM sweeps WHERE id = 4");
+  ExpectBad(4);
+}
+
+TEST_F(VerifyTest, DeletingTheFirstSweepIsDetected) {
+  Tamper("DELETE FROM grants WHERE valid_from_sweep = 1; DELETE FROM sweeps WHERE id = 1");
+  ExpectBad(1);
+}
+
+TEST_F(VerifyTest, SwappingSweepIdsIsDetected) {
+  Tamper(
+      "UPDATE sweeps SET id = 100 WHERE id = 2; UPDATE sweeps SET id = 2 WHERE id = 3; "
+      "UPDATE sweeps SET id = 3 WHERE id = 100");
+  ExpectBad(2);
+}
+
+TEST_F(VerifyTest, QuietlyResolvingAFindingIsDetected) {
+  Tamper("UPDATE findings SET state = 'resolved' WHERE subject_id = 'user-1'");
+  auto v = store_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->ok);
+}
+
+TEST_F(VerifyTest, EditingAFindingsEventIsDetected) {
+  Tamper("UPDATE findings_events SET event = 'suppressed' WHERE sweep_id = 2");
+  ExpectBad(2);
+}
+
+TEST_F(VerifyTest, EditingAFindingIdentityIsDetected) {
+  Tamper("UPDATE findings SET role_id = 'role-0' WHERE subject_id = 'user-1'");
+  ExpectBad(1);
+}
+
+}  // namespace
+}  // namespace divaudit::storage
