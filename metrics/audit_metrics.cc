@@ -1,0 +1,297 @@
+#include "metrics/audit_metrics.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <set>
+
+namespace divaudit::metrics {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// The registry plus the mutex that serializes updates against scrapes. Shared with exposers,
+// which hold it weakly.
+class AuditMetrics::LockedRegistry : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard<std::mutex> lock(mu);
+    return registry.Collect();
+  }
+  mutable std::mutex mu;
+  prometheus::Registry registry;
+};
+
+namespace {
+
+constexpr audit::Rule kAllRules[] = {audit::Rule::kAllDivisions, audit::Rule::kCrossTenant,
+                                     audit::Rule::kMultiTenantSubject,
+                                     audit::Rule::kUnmappedDivision, audit::Rule::kOrphanedGrant};
+constexpr audit::SweepStatus kAllStatuses[] = {
+    audit::SweepStatus::kComplete, audit::SweepStatus::kPartial, audit::SweepStatus::kFailed};
+
+std::string Str(std::string_view s) { return std::string(s); }
+
+// Suited to sweeps from about a second (a small org) to two hours (a very large one paced at a
+// low request budget).
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 5400, 7200};
+  return kBuckets;
+}
+
+}  // namespace
+
+OrgObjectCounts CountOrgObjects(const audit::OrgSnapshot& snapshot) {
+  OrgObjectCounts counts;
+  counts.divisions = static_cast<int64_t>(snapshot.divisions.size());
+  counts.users = static_cast<int64_t>(snapshot.users.size());
+  counts.groups = static_cast<int64_t>(snapshot.groups.size());
+  counts.roles = static_cast<int64_t>(snapshot.roles.size());
+  counts.oauth_clients = static_cast<int64_t>(snapshot.oauth_clients.size());
+  counts.grants = static_cast<int64_t>(snapshot.grants.size());
+  return counts;
+}
+
+std::string FindingTenantLabel(const audit::Finding& finding) {
+  if (finding.tenant.has_value() && !finding.tenant->empty()) return *finding.tenant;
+  if (finding.home_tenant.has_value() && !finding.home_tenant->empty()) {
+    return *finding.home_tenant;
+  }
+  return "none";
+}
+
+AuditMetrics::AuditMetrics(std::string version)
+    : locked_(std::make_shared<LockedRegistry>()),
+      mu_(locked_->mu),
+      registry_(locked_->registry),
+      findings_(BuildGauge()
+                    .Name("divaudit_findings")
+                    .Help("Current findings by rule, severity, tenant and state (open or "
+                          "suppressed); set only by complete sweeps")
+                    .Register(registry_)),
+      findings_new_(BuildCounter()
+                        .Name("divaudit_findings_new_total")
+                        .Help("Findings opened (first seen, or seen again after resolution)")
+                        .Register(registry_)),
+      findings_resolved_(BuildCounter()
+                             .Name("divaudit_findings_resolved_total")
+                             .Help("Findings resolved by a complete sweep")
+                             .Register(registry_)),
+      cross_tenant_users_(BuildGauge()
+                              .Name("divaudit_cross_tenant_users")
+                              .Help("Distinct users with an open cross_tenant finding, by the "
+                                    "user's home tenant and the tenant reached")
+                              .Register(registry_)),
+      sweeps_(BuildCounter()
+                  .Name("divaudit_sweeps_total")
+                  .Help("Sweeps finished, by status (complete, partial, failed)")
+                  .Register(registry_)),
+      sweep_duration_(BuildHistogram()
+                          .Name("divaudit_sweep_duration_seconds")
+                          .Help("Wall-clock duration of sweeps (every status)")
+                          .Register(registry_)),
+      last_sweep_(BuildGauge()
+                      .Name("divaudit_last_sweep_timestamp_seconds")
+                      .Help("Unix time the last sweep (any status) finished; 0 before the first")
+                      .Register(registry_)),
+      last_complete_sweep_(BuildGauge()
+                               .Name("divaudit_last_complete_sweep_timestamp_seconds")
+                               .Help("Unix time the last complete sweep finished; 0 before the "
+                                     "first")
+                               .Register(registry_)),
+      in_progress_(BuildGauge()
+                       .Name("divaudit_sweep_in_progress")
+                       .Help("1 while a sweep is running, else 0")
+                       .Register(registry_)),
+      coverage_(BuildGauge()
+                    .Name("divaudit_coverage_ratio")
+                    .Help("Divisions visible to divaudit's OAuth client / all divisions, from "
+                          "the last complete or partial sweep")
+                    .Register(registry_)),
+      api_requests_(BuildCounter()
+                        .Name("divaudit_api_requests_total")
+                        .Help("Genesys Cloud API requests by route template and HTTP status "
+                              "(\"error\": no response)")
+                        .Register(registry_)),
+      api_throttled_(BuildCounter()
+                         .Name("divaudit_api_throttled_total")
+                         .Help("HTTP 429 responses from the Genesys Cloud API by route template")
+                         .Register(registry_)),
+      org_objects_(BuildGauge()
+                       .Name("divaudit_org_objects")
+                       .Help("Objects read by the last complete sweep, by kind")
+                       .Register(registry_)),
+      exceptions_(BuildGauge()
+                      .Name("divaudit_exceptions")
+                      .Help("Configured exceptions by state (active, expired)")
+                      .Register(registry_)),
+      build_info_(BuildGauge()
+                      .Name("divaudit_build_info")
+                      .Help("Always 1; the version label names the running build")
+                      .Register(registry_)),
+      ticks_skipped_(BuildCounter()
+                         .Name("divaudit_sweep_ticks_skipped_total")
+                         .Help("Scheduled sweeps skipped because the previous one was still "
+                               "running")
+                         .Register(registry_)) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Series that exist from the start, so that rates and "never happened" alerts work.
+  for (audit::Rule rule : kAllRules) {
+    findings_new_.Add({{"rule", Str(audit::RuleName(rule))}});
+    findings_resolved_.Add({{"rule", Str(audit::RuleName(rule))}});
+  }
+  for (audit::SweepStatus status : kAllStatuses) {
+    sweeps_.Add({{"status", Str(audit::SweepStatusName(status))}});
+  }
+  sweep_duration_.Add({}, DurationBuckets());
+  last_sweep_.Add({}).Set(0);
+  last_complete_sweep_.Add({}).Set(0);
+  in_progress_.Add({}).Set(0);
+  exceptions_.Add({{"state", "active"}}).Set(0);
+  exceptions_.Add({{"state", "expired"}}).Set(0);
+  build_info_.Add({{"version", std::move(version)}}).Set(1);
+  ticks_skipped_.Add({});
+}
+
+AuditMetrics::~AuditMetrics() = default;
+
+void AuditMetrics::SweepStarted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_progress_.Add({}).Set(1);
+}
+
+void AuditMetrics::SweepTickSkipped() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ticks_skipped_.Add({}).Increment();
+}
+
+void AuditMetrics::SetExceptionCounts(int64_t active, int64_t expired) {
+  std::lock_guard<std::mutex> lock(mu_);
+  exceptions_.Add({{"state", "active"}}).Set(static_cast<double>(active));
+  exceptions_.Add({{"state", "expired"}}).Set(static_cast<double>(expired));
+}
+
+void AuditMetrics::SetGaugeSeries(prometheus::Family<prometheus::Gauge>& family,
+                                  std::map<Labels, prometheus::Gauge*>& current,
+                                  const std::map<Labels, double>& values) {
+  for (auto it = current.begin(); it != current.end();) {
+    if (values.count(it->first) == 0) {
+      family.Remove(it->second);
+      it = current.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [labels, value] : values) {
+    prometheus::Gauge& gauge = family.Add(labels);
+    gauge.Set(value);
+    current[labels] = &gauge;
+  }
+}
+
+void AuditMetrics::AddCumulative(prometheus::Family<prometheus::Counter>& family,
+                                 const Labels& labels, int64_t total,
+                                 std::map<Labels, int64_t>& last_totals) {
+  int64_t& last = last_totals[labels];
+  const int64_t delta = total >= last ? total - last : total;  // lower: a new client
+  last = total;
+  prometheus::Counter& counter = family.Add(labels);
+  if (delta > 0) counter.Increment(static_cast<double>(delta));
+}
+
+void AuditMetrics::RecordSweep(const SweepOutcomeForMetrics& outcome) {
+  const audit::SweepInfo& sweep = outcome.sweep;
+  const bool complete = sweep.status == audit::SweepStatus::kComplete;
+
+  // Compute the violation series before taking the lock: the lock is shared with scrapes.
+  std::map<Labels, double> findings;
+  std::map<Labels, double> cross_tenant;
+  if (complete) {
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> users_by_pair;
+    for (const audit::Finding& f : outcome.findings) {
+      if (f.state != audit::FindingState::kOpen && f.state != audit::FindingState::kSuppressed) {
+        continue;
+      }
+      findings[{{"rule", Str(audit::RuleName(f.rule))},
+                {"severity", Str(audit::SeverityName(f.severity))},
+                {"tenant", FindingTenantLabel(f)},
+                {"state", Str(audit::FindingStateName(f.state))}}] += 1;
+      if (f.rule == audit::Rule::kCrossTenant && f.state == audit::FindingState::kOpen &&
+          f.subject.has_value() && f.subject->type == audit::SubjectType::kUser) {
+        const std::string home = f.home_tenant.value_or("");
+        const std::string reached = f.tenant.value_or("");
+        users_by_pair[{home.empty() ? "none" : home, reached.empty() ? "none" : reached}].insert(
+            f.subject->id);
+      }
+    }
+    for (const auto& [pair, users] : users_by_pair) {
+      cross_tenant[{{"home_tenant", pair.first}, {"tenant", pair.second}}] =
+          static_cast<double>(users.size());
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  in_progress_.Add({}).Set(0);
+  sweeps_.Add({{"status", Str(audit::SweepStatusName(sweep.status))}}).Increment();
+  if (sweep.finished_at_unix >= sweep.started_at_unix && sweep.started_at_unix > 0) {
+    sweep_duration_.Add({}, DurationBuckets())
+        .Observe(static_cast<double>(sweep.finished_at_unix - sweep.started_at_unix));
+  }
+  if (sweep.finished_at_unix > 0) {
+    last_sweep_.Add({}).Set(static_cast<double>(sweep.finished_at_unix));
+    if (complete) last_complete_sweep_.Add({}).Set(static_cast<double>(sweep.finished_at_unix));
+  }
+  if (sweep.status != audit::SweepStatus::kFailed) {
+    coverage_.Add({{"kind", "divisions"}}).Set(sweep.coverage_ratio);
+  }
+  for (const auto& [key, total] : outcome.api_requests_by_route_and_code) {
+    AddCumulative(api_requests_, {{"endpoint", key.first}, {"code", key.second}}, total,
+                  api_request_totals_);
+  }
+  for (const auto& [route, total] : outcome.api_throttled_by_route) {
+    AddCumulative(api_throttled_, {{"endpoint", route}}, total, api_throttled_totals_);
+  }
+  for (const auto& [rule, n] : outcome.newly_opened) {
+    if (n > 0) findings_new_.Add({{"rule", Str(audit::RuleName(rule))}}).Increment(n);
+  }
+  for (const auto& [rule, n] : outcome.newly_resolved) {
+    if (n > 0) findings_resolved_.Add({{"rule", Str(audit::RuleName(rule))}}).Increment(n);
+  }
+  if (outcome.exceptions_active.has_value()) {
+    exceptions_.Add({{"state", "active"}}).Set(static_cast<double>(*outcome.exceptions_active));
+  }
+  if (outcome.exceptions_expired.has_value()) {
+    exceptions_.Add({{"state", "expired"}}).Set(static_cast<double>(*outcome.exceptions_expired));
+  }
+  if (!complete) return;  // partial and failed sweeps never move the violation gauges
+
+  SetGaugeSeries(findings_, findings_series_, findings);
+  SetGaugeSeries(cross_tenant_users_, cross_tenant_series_, cross_tenant);
+  if (outcome.org_objects.has_value()) {
+    const OrgObjectCounts& c = *outcome.org_objects;
+    const std::pair<const char*, int64_t> kinds[] = {{"divisions", c.divisions},
+                                                     {"users", c.users},
+                                                     {"groups", c.groups},
+                                                     {"roles", c.roles},
+                                                     {"oauth_clients", c.oauth_clients},
+                                                     {"grants", c.grants}};
+    for (const auto& [kind, n] : kinds) {
+      org_objects_.Add({{"kind", kind}}).Set(static_cast<double>(n));
+    }
+  }
+}
+
+std::shared_ptr<prometheus::Collectable> AuditMetrics::Collectable() const { return locked_; }
+
+std::string AuditMetrics::ExpositionText() const {
+  return prometheus::TextSerializer().Serialize(locked_->Collect());
+}
+
+}  // namespace divaudit::metrics

@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "audit/finding.h"
+#include "audit/org_snapshot.h"
+
+namespace prometheus {
+class Registry;
+class Collectable;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace divaudit::metrics {
+
+// Object counts of one sweep (the `counts` of the findings document, DESIGN.md §5).
+struct OrgObjectCounts {
+  int64_t divisions = 0;
+  int64_t users = 0;
+  int64_t groups = 0;
+  int64_t roles = 0;
+  int64_t oauth_clients = 0;
+  int64_t grants = 0;
+};
+OrgObjectCounts CountOrgObjects(const audit::OrgSnapshot& snapshot);
+
+// Everything one finished sweep contributes to the metrics. Pure data; the caller (the sweep
+// loop in daemon/) fills it from the sweeper, the audit and storage.
+struct SweepOutcomeForMetrics {
+  // Status, start/finish times (Unix seconds), coverage ratio, request counts.
+  audit::SweepInfo sweep;
+  // Current findings (state open or suppressed; resolved ones are ignored). Read ONLY when
+  // sweep.status is complete: partial and failed sweeps leave the violation gauges untouched.
+  std::vector<audit::Finding> findings;
+  // Findings storage opened / resolved in this sweep, per rule (added to the _total counters).
+  std::map<audit::Rule, int64_t> newly_opened;
+  std::map<audit::Rule, int64_t> newly_resolved;
+  // Object counts; applied only for complete sweeps (a partial read would under-count).
+  std::optional<OrgObjectCounts> org_objects;
+  // Cumulative API accounting, as genesys::ApiStats reports it: (route template, code) → total
+  // requests and route → total 429s since the client was created. The counters advance by the
+  // difference to the previous totals; a total lower than before is taken as a new client
+  // (counting restarts) and is added whole. Counters never go down.
+  std::map<std::pair<std::string, std::string>, int64_t> api_requests_by_route_and_code;
+  std::map<std::string, int64_t> api_throttled_by_route;
+  // Exceptions of the configuration that are active / past their expiry date; nullopt keeps
+  // the previous values.
+  std::optional<int64_t> exceptions_active;
+  std::optional<int64_t> exceptions_expired;
+};
+
+// The tenant label of a finding on divaudit_findings: its tenant (the tenant of the division it
+// is about), else the subject's home tenant, else "none". Never a user id or name.
+std::string FindingTenantLabel(const audit::Finding& finding);
+
+// Owns a prometheus::Registry holding every divaudit_ metric of DESIGN.md §6 (listed in
+// metrics/README.md) and turns sweep outcomes into metric values. No I/O.
+// Thread-safe: every method may be called from any thread; updates and scrapes (Collectable())
+// are serialized by one mutex, so a scrape never sees half of a sweep's update.
+class AuditMetrics {
+ public:
+  // `version` is the label of divaudit_build_info.
+  explicit AuditMetrics(std::string version);
+  ~AuditMetrics();
+  AuditMetrics(const AuditMetrics&) = delete;
+  AuditMetrics& operator=(const AuditMetrics&) = delete;
+
+  // A sweep began: divaudit_sweep_in_progress = 1.
+  void SweepStarted();
+  // A sweep ended (any status): in-progress 0, sweeps_total{status}, duration, timestamps,
+  // coverage (complete/partial only), API counters, exceptions; for complete sweeps also
+  // findings, cross-tenant users and org objects, removing series that no longer occur.
+  void RecordSweep(const SweepOutcomeForMetrics& outcome);
+  // A scheduled tick was skipped because the previous sweep was still running.
+  void SweepTickSkipped();
+  // Sets divaudit_exceptions{state} (e.g. at start-up or after a configuration reload).
+  void SetExceptionCounts(int64_t active, int64_t expired);
+
+  // What an exposer serves: the registry behind this object's mutex. Stays valid (returns
+  // nothing) after this object is destroyed if someone still holds it.
+  std::shared_ptr<prometheus::Collectable> Collectable() const;
+  // The current exposition in the Prometheus text format (what /metrics returns).
+  std::string ExpositionText() const;
+
+ private:
+  class LockedRegistry;
+  using Labels = std::map<std::string, std::string>;
+
+  void SetGaugeSeries(prometheus::Family<prometheus::Gauge>& family,
+                      std::map<Labels, prometheus::Gauge*>& current,
+                      const std::map<Labels, double>& values);
+  void AddCumulative(prometheus::Family<prometheus::Counter>& family, const Labels& labels,
+                     int64_t total, std::map<Labels, int64_t>& last_totals);
+
+  std::shared_ptr<LockedRegistry> locked_;
+  std::mutex& mu_;  // locked_->mu
+  prometheus::Registry& registry_;
+
+  prometheus::Family<prometheus::Gauge>& findings_;
+  prometheus::Family<prometheus::Counter>& findings_new_;
+  prometheus::Family<prometheus::Counter>& findings_resolved_;
+  prometheus::Family<prometheus::Gauge>& cross_tenant_users_;
+  prometheus::Family<prometheus::Counter>& sweeps_;
+  prometheus::Family<prometheus::Histogram>& sweep_duration_;
+  prometheus::Family<prometheus::Gauge>& last_sweep_;
+  prometheus::Family<prometheus::Gauge>& last_complete_sweep_;
+  prometheus::Family<prometheus::Gauge>& in_progress_;
+  prometheus::Family<prometheus::Gauge>& coverage_;
+  prometheus::Family<prometheus::Counter>& api_requests_;
+  prometheus::Family<prometheus::Counter>& api_throttled_;
+  prometheus::Family<prometheus::Gauge>& org_objects_;
+  prometheus::Family<prometheus::Gauge>& exceptions_;
+  prometheus::Family<prometheus::Gauge>& build_info_;
+  prometheus::Family<prometheus::Counter>& ticks_skipped_;
+
+  std::map<Labels, prometheus::Gauge*> findings_series_;
+  std::map<Labels, prometheus::Gauge*> cross_tenant_series_;
+  std::map<Labels, int64_t> api_request_totals_;
+  std::map<Labels, int64_t> api_throttled_totals_;
+};
+
+}  // namespace divaudit::metrics
