@@ -1,0 +1,178 @@
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "storage/schema.h"
+#include "storage/sqlite_snapshot_store.h"
+#include "tests/storage/store_test_util.h"
+
+namespace divaudit::storage {
+namespace {
+
+using testing::RawDb;
+using testing::TempDir;
+
+// The schema as version 1 of divaudit created it. Frozen: never edit (it is what old
+// databases in the field look like).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE sweeps ( id INTEGER PRIMARY KEY AUTOINCREMENT, started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('complete','partial','failed')), incomplete TEXT NOT NULL DEFAULT '[]', requests INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0, throttled INTEGER NOT NULL DEFAULT 0, coverage REAL NOT NULL DEFAULT 1.0, rule_set_version INTEGER NOT NULL, content_hash TEXT NOT NULL);
+CREATE INDEX sweeps_started ON sweeps(started_at);
+CREATE INDEX sweeps_status ON sweeps(status, id);
+CREATE TABLE divisions (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL, home_division INTEGER NOT NULL);
+CREATE INDEX divisions_from ON divisions(valid_from_sweep);
+CREATE INDEX divisions_to ON divisions(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE roles (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  id TEXT NOT NULL, name TEXT NOT NULL);
+CREATE INDEX roles_from ON roles(valid_from_sweep);
+CREATE INDEX roles_to ON roles(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE users (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  id TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL, home_division_id TEXT NOT NULL, state TEXT NOT NULL);
+CREATE INDEX users_from ON users(valid_from_sweep);
+CREATE INDEX users_to ON users(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE INDEX users_id ON users(id);
+CREATE TABLE org_groups (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  id TEXT NOT NULL, name TEXT NOT NULL, roles_enabled INTEGER NOT NULL, members_read INTEGER NOT NULL);
+CREATE INDEX org_groups_from ON org_groups(valid_from_sweep);
+CREATE INDEX org_groups_to ON org_groups(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE memberships (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  group_id TEXT NOT NULL, user_id TEXT NOT NULL);
+CREATE INDEX memberships_from ON memberships(valid_from_sweep);
+CREATE INDEX memberships_to ON memberships(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE oauth_clients (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  id TEXT NOT NULL, name TEXT NOT NULL, grant_type TEXT NOT NULL, state TEXT NOT NULL);
+CREATE INDEX oauth_clients_from ON oauth_clients(valid_from_sweep);
+CREATE INDEX oauth_clients_to ON oauth_clients(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE client_roles (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  client_id TEXT NOT NULL, role_id TEXT NOT NULL, division_id TEXT NOT NULL);
+CREATE INDEX client_roles_from ON client_roles(valid_from_sweep);
+CREATE INDEX client_roles_to ON client_roles(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE external_subjects (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, genesys_type TEXT NOT NULL);
+CREATE INDEX external_subjects_from ON external_subjects(valid_from_sweep);
+CREATE INDEX external_subjects_to ON external_subjects(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE TABLE grants (row_id INTEGER PRIMARY KEY, valid_from_sweep INTEGER REFERENCES sweeps(id), valid_to_sweep INTEGER REFERENCES sweeps(id),  subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, role_id TEXT NOT NULL, division_id TEXT NOT NULL);
+CREATE INDEX grants_from ON grants(valid_from_sweep);
+CREATE INDEX grants_to ON grants(valid_to_sweep) WHERE valid_to_sweep IS NOT NULL;
+CREATE INDEX grants_division ON grants(division_id);
+CREATE TABLE findings ( fingerprint TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL, subject_type TEXT, subject_id TEXT, subject_name TEXT, role_id TEXT, role_name TEXT, division_id TEXT, division_name TEXT, via_type TEXT, via_group_id TEXT, via_group_name TEXT, tenant TEXT, tenants TEXT NOT NULL DEFAULT '[]', home_division_id TEXT, home_division_name TEXT, home_tenant TEXT, first_seen_sweep INTEGER REFERENCES sweeps(id), first_seen_at INTEGER NOT NULL, last_seen_sweep INTEGER REFERENCES sweeps(id), last_seen_at INTEGER NOT NULL, resolved_by_sweep INTEGER REFERENCES sweeps(id), resolved_at INTEGER, reopened_count INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK (state IN ('open','suppressed','resolved')), exception_reason TEXT, exception_owner TEXT, exception_expires TEXT);
+CREATE INDEX findings_first ON findings(first_seen_sweep);
+CREATE INDEX findings_state ON findings(state);
+PRAGMA user_version = 1;
+)sql";
+
+audit::OrgSnapshot OneDivisionOrg() {
+  audit::OrgSnapshot s;
+  s.divisions.push_back({"div-1", "Acme Retail", "retail", false});
+  s.roles.push_back({"role-1", "Admin"});
+  s.grants.push_back({audit::SubjectType::kUser, "u-1", "role-1", "div-1"});
+  return s;
+}
+
+TEST(MigrationTest, EmptyFileGetsTheCurrentSchema) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("new.db");
+  auto s = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  RawDb raw(path);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'findings_events'"), 1);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'chain_anchor'"), 1);
+  // Reopening is a no-op.
+  s->reset();
+  EXPECT_TRUE(SqliteSnapshotStore::Open(path, clock).ok());
+}
+
+TEST(MigrationTest, UpgradesAVersion1DatabaseKeepingItsHistoryVerifiable) {
+  TempDir dir;
+  FakeClock clock;
+  audit::SweepInfo info;
+  info.started_at_unix = 1790000000;
+  info.finished_at_unix = 1790000070;
+  info.status = audit::SweepStatus::kComplete;
+  info.api_requests = 12;
+  // The hash a v1 build wrote for this sweep is the one the current build computes for the
+  // same content (the chain format did not change): take it from a fresh database.
+  std::string hash;
+  {
+    auto fresh = SqliteSnapshotStore::Open(dir.File("fresh.db"), clock);
+    ASSERT_TRUE(fresh.ok());
+    auto r = (*fresh)->CommitSweep(info, OneDivisionOrg(), {});
+    ASSERT_TRUE(r.ok());
+    hash = r->content_hash;
+  }
+  const std::string path = dir.File("v1.db");
+  {
+    RawDb v1(path);
+    ASSERT_EQ(v1.Exec(kSchemaV1), SQLITE_OK) << sqlite3_errmsg(v1.raw());
+    std::string data = "INSERT INTO sweeps(started_at, finished_at, status, incomplete, requests, "
+                      "retries, throttled, coverage, rule_set_version, content_hash) VALUES("
+                      "1790000000, 1790000070, 'complete', '[]', 12, 0, 0, 1.0, 1, '" +
+                      hash + "');"
+                      "INSERT INTO divisions(valid_from_sweep, id, name, description, "
+                      "home_division) VALUES(1, 'div-1', 'Acme Retail', 'retail', 0);"
+                      "INSERT INTO roles(valid_from_sweep, id, name) VALUES(1, 'role-1', "
+                      "'Admin');"
+                      "INSERT INTO grants(valid_from_sweep, subject_type, subject_id, role_id, "
+                      "division_id) VALUES(1, 'user', 'u-1', 'role-1', 'div-1');";
+    ASSERT_EQ(v1.Exec(data), SQLITE_OK) << sqlite3_errmsg(v1.raw());
+  }
+  auto s = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto& store = *s;
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+    EXPECT_EQ(raw.Text("SELECT unknown_subject_types FROM sweeps WHERE id = 1"), "{}");
+  }
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problems.front();
+  auto snap = store->SnapshotAt(1);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(*snap, OneDivisionOrg());
+  info.started_at_unix += 900;
+  info.finished_at_unix += 900;
+  auto r = store->CommitSweep(info, OneDivisionOrg(), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sweep_id, 2);
+  EXPECT_EQ(r->rows_inserted, 0);
+  v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok);
+  EXPECT_EQ(v->sweeps_checked, 2);
+}
+
+TEST(MigrationTest, RefusesADatabaseFromTheFuture) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("future.db");
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("CREATE TABLE t(x); PRAGMA user_version = 7;"), SQLITE_OK);
+  }
+  auto s = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  const std::string m = s.status().message();
+  EXPECT_NE(m.find(path), std::string::npos) << m;
+  EXPECT_NE(m.find("7"), std::string::npos) << m;
+  EXPECT_NE(m.find(std::to_string(kSchemaVersion)), std::string::npos) << m;
+  RawDb raw(path);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 7);  // untouched
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "delete");
+}
+
+TEST(MigrationTest, NotADatabaseIsDataLossNamingTheFile) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("junk.db");
+  FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  for (int i = 0; i < 200; ++i) std::fputs("this is not a database file at all ", f);
+  std::fclose(f);
+  auto s = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.status().message().find(path), std::string::npos);
+}
+
+TEST(MigrationTest, EveryMigrationHasSql) {
+  for (int v = 1; v <= kSchemaVersion; ++v) EXPECT_FALSE(MigrationSql(v).empty()) << v;
+  EXPECT_TRUE(MigrationSql(kSchemaVersion + 1).empty());
+}
+
+}  // namespace
+}  // namespace divaudit::storage
