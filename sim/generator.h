@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/status.h"
+#include "sim/org_json.h"
+
+namespace divaudit::sim {
+
+// Size and seed of a generated BPO org (see sim/README.md, "Org generator and truth").
+struct GenerateSpec {
+  int divisions = 40;
+  int users = 2000;
+  int groups = 40;
+  int roles = 25;
+  int clients = 12;
+  int tenants = 0;  // 0: about divisions/5, at least 2
+  uint64_t seed = 1;
+};
+
+// Smallest sizes the generator accepts (every planted violation needs room).
+inline constexpr int kMinDivisions = 6;
+inline constexpr int kMinUsers = 100;
+inline constexpr int kMinGroups = 8;
+inline constexpr int kMinRoles = 6;
+inline constexpr int kMinClients = 4;
+inline constexpr int kMaxCount = 10'000'000;
+
+// Parses "divisions=200,users=50000,groups=300,roles=40,clients=50,seed=7[,tenants=N]".
+// Every key is optional (defaults above); empty text gives the defaults. Errors
+// (kInvalidArgument) name the key: unknown, duplicate, not a number, below the minimum, or
+// tenants too many for the divisions (tenants may be 0 or 2..divisions-4).
+Result<GenerateSpec> ParseGenerateSpec(std::string_view text);
+
+// Generates an org with planted violations of every rule and its policy (tenants, shared
+// divisions, one active and one expired exception). Deterministic: the same spec gives an
+// identical fixture (and identical OrgToJson bytes) on every platform; ids are lower-case
+// GUIDs derived from the seed. Sizes below the minimums are raised to them. Pure; thread-safe.
+OrgFixture GenerateOrg(const GenerateSpec& spec);
+
+}  // namespace divaudit::sim

@@ -1,0 +1,609 @@
+#include "sim/org_json.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_set>
+#include <utility>
+
+#include "audit/finding.h"
+#include "common/json_writer.h"
+#include "common/time_util.h"
+
+namespace divaudit::sim {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+Status FieldError(const std::string& path, std::string_view what) {
+  return InvalidArgumentError("org fixture: " + path + ": " + std::string(what));
+}
+
+std::string Index(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+std::string Member(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// Checks that `e` is an object whose keys are all in `allowed`.
+Status AsObject(element e, const std::string& path, std::initializer_list<std::string_view> allowed,
+                object& out) {
+  if (e.get_object().get(out) != simdjson::SUCCESS) return FieldError(path, "expected an object");
+  for (auto field : out) {
+    if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) {
+      return FieldError(Member(path, field.key), "unknown key");
+    }
+  }
+  return Status::Ok();
+}
+
+// Looks `key` up; `found` false when it is missing or null.
+Status Lookup(object o, std::string_view key, element& out, bool& found) {
+  auto r = o.at_key(key);
+  if (r.error() == simdjson::NO_SUCH_FIELD) {
+    found = false;
+    return Status::Ok();
+  }
+  if (r.get(out) != simdjson::SUCCESS) return InternalError("simdjson lookup failed");
+  found = !out.is_null();
+  return Status::Ok();
+}
+
+Status GetString(object o, const std::string& path, std::string_view key, bool required,
+                 std::string& out) {
+  element e;
+  bool found = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(o, key, e, found));
+  if (!found) {
+    return required ? FieldError(Member(path, key), "missing (a string is required)")
+                    : Status::Ok();
+  }
+  std::string_view sv;
+  if (e.get_string().get(sv) != simdjson::SUCCESS) {
+    return FieldError(Member(path, key), "expected a string");
+  }
+  out.assign(sv);
+  return Status::Ok();
+}
+
+Status GetOptionalString(object o, const std::string& path, std::string_view key,
+                         std::optional<std::string>& out) {
+  element e;
+  bool found = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(o, key, e, found));
+  if (!found) return Status::Ok();
+  std::string_view sv;
+  if (e.get_string().get(sv) != simdjson::SUCCESS) {
+    return FieldError(Member(path, key), "expected a string");
+  }
+  out = std::string(sv);
+  return Status::Ok();
+}
+
+Status GetBool(object o, const std::string& path, std::string_view key, bool& out) {
+  element e;
+  bool found = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(o, key, e, found));
+  if (!found) return Status::Ok();
+  if (e.get_bool().get(out) != simdjson::SUCCESS) {
+    return FieldError(Member(path, key), "expected true or false");
+  }
+  return Status::Ok();
+}
+
+// `found` false (and `out` untouched) when the key is missing or null.
+Status GetArray(object o, const std::string& path, std::string_view key, array& out, bool& found) {
+  element e;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(o, key, e, found));
+  if (!found) return Status::Ok();
+  if (e.get_array().get(out) != simdjson::SUCCESS) {
+    return FieldError(Member(path, key), "expected an array");
+  }
+  return Status::Ok();
+}
+
+Status GetStringArray(object o, const std::string& path, std::string_view key,
+                      std::vector<std::string>& out) {
+  array a;
+  bool found = false;
+  DIVAUDIT_RETURN_IF_ERROR(GetArray(o, path, key, a, found));
+  if (!found) return Status::Ok();
+  const std::string here = Member(path, key);
+  size_t i = 0;
+  for (element e : a) {
+    std::string_view sv;
+    if (e.get_string().get(sv) != simdjson::SUCCESS) {
+      return FieldError(Index(here, i), "expected a string");
+    }
+    out.emplace_back(sv);
+    ++i;
+  }
+  return Status::Ok();
+}
+
+// Calls `parse(element, path)` for every element of the array at `key`.
+template <typename F>
+Status ForEach(object o, const std::string& path, std::string_view key, F&& parse) {
+  array a;
+  bool found = false;
+  DIVAUDIT_RETURN_IF_ERROR(GetArray(o, path, key, a, found));
+  if (!found) return Status::Ok();
+  const std::string here = Member(path, key);
+  size_t i = 0;
+  for (element e : a) {
+    DIVAUDIT_RETURN_IF_ERROR(parse(e, Index(here, i)));
+    ++i;
+  }
+  return Status::Ok();
+}
+
+// Rejects empty and duplicate ids within one collection.
+class IdSet {
+ public:
+  Status Add(const std::string& id, const std::string& path) {
+    if (id.empty()) return FieldError(path + ".id", "must not be empty");
+    if (!seen_.insert(id).second) return FieldError(path + ".id", "duplicate id '" + id + "'");
+    return Status::Ok();
+  }
+
+ private:
+  std::unordered_set<std::string> seen_;
+};
+
+Status ParsePolicy(element e, const std::string& path, audit::Policy& policy) {
+  object o;
+  DIVAUDIT_RETURN_IF_ERROR(AsObject(e, path, {"tenants", "sharedDivisions", "exceptions"}, o));
+  if (Status st1 =
+          ForEach(o, path, "tenants",
+                  [&](element t, const std::string& p) {
+                    object to;
+                    DIVAUDIT_RETURN_IF_ERROR(AsObject(t, p, {"name", "divisions"}, to));
+                    audit::TenantSpec spec;
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(to, p, "name", true, spec.name));
+                    if (spec.name.empty()) return FieldError(p + ".name", "must not be empty");
+                    DIVAUDIT_RETURN_IF_ERROR(GetStringArray(to, p, "divisions", spec.divisions));
+                    policy.tenants.push_back(std::move(spec));
+                    return Status::Ok();
+                  });
+      !st1.ok())
+    return st1;
+  DIVAUDIT_RETURN_IF_ERROR(GetStringArray(o, path, "sharedDivisions", policy.shared_divisions));
+  return ForEach(o, path, "exceptions", [&](element x, const std::string& p) {
+    object xo;
+    DIVAUDIT_RETURN_IF_ERROR(AsObject(
+        x, p, {"rule", "subjectId", "roleId", "divisionId", "reason", "owner", "expires"}, xo));
+    audit::ExceptionSpec spec;
+    std::string rule;
+    DIVAUDIT_RETURN_IF_ERROR(GetString(xo, p, "rule", true, rule));
+    const std::optional<audit::Rule> parsed = audit::RuleFromName(rule);
+    if (!parsed) return FieldError(p + ".rule", "unknown rule '" + rule + "'");
+    spec.rule = *parsed;
+    DIVAUDIT_RETURN_IF_ERROR(GetString(xo, p, "subjectId", true, spec.subject_id));
+    DIVAUDIT_RETURN_IF_ERROR(GetOptionalString(xo, p, "roleId", spec.role_id));
+    DIVAUDIT_RETURN_IF_ERROR(GetOptionalString(xo, p, "divisionId", spec.division_id));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(xo, p, "reason", false, spec.reason));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(xo, p, "owner", false, spec.owner));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(xo, p, "expires", true, spec.expires));
+    Result<SystemTime> day = ParseIso8601(spec.expires);
+    if (spec.expires.size() != 10 || !day.ok()) {
+      return FieldError(p + ".expires", "expected a date YYYY-MM-DD, got '" + spec.expires + "'");
+    }
+    spec.expires_at = *day + std::chrono::hours(24) - SystemTime::duration(1);
+    policy.exceptions.push_back(std::move(spec));
+    return Status::Ok();
+  });
+}
+
+// Direct emitters for the large arrays: one JsonWriter per element would cost an allocation per
+// grant, and a 50,000-user org has half a million of them.
+void Str(std::string& out, std::string_view key, std::string_view value, bool comma = true) {
+  if (comma) out += ',';
+  out += '"';
+  out += key;
+  out += "\":\"";
+  AppendJsonEscaped(out, value);
+  out += '"';
+}
+
+void Bool(std::string& out, std::string_view key, bool value) {
+  out += ",\"";
+  out += key;
+  out += value ? "\":true" : "\":false";
+}
+
+void StrList(std::string& out, std::string_view key, const std::vector<std::string>& values) {
+  out += ",\"";
+  out += key;
+  out += "\":[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    AppendJsonEscaped(out, values[i]);
+    out += '"';
+  }
+  out += ']';
+}
+
+void WriteStrings(JsonWriter& w, std::string_view key, const std::vector<std::string>& values) {
+  w.Key(key).BeginArray();
+  for (const std::string& v : values) w.String(v);
+  w.EndArray();
+}
+
+// Appends `"key":[\n<item>,\n<item>\n]`; `write(out, item)` appends one object.
+template <typename T, typename F>
+void AppendArray(std::string& out, std::string_view key, const std::vector<T>& items, F&& write) {
+  out += '"';
+  out += key;
+  out += "\":[";
+  bool first = true;
+  for (const T& item : items) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    write(out, item);
+  }
+  out += first ? "]" : "\n]";
+}
+
+template <typename T, typename Less>
+bool StrictlyIncreasing(const std::vector<T>& v, Less less) {
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (!less(v[i - 1], v[i])) return false;
+  }
+  return true;
+}
+
+template <typename T>
+bool SortedById(const std::vector<T>& v) {
+  return StrictlyIncreasing(v, [](const T& a, const T& b) { return a.id < b.id; });
+}
+
+// True when audit::Canonicalize would change nothing (checked in one pass; sorting half a
+// million grants that are already in order is the expensive part of a round trip).
+bool IsCanonical(const audit::OrgSnapshot& s) {
+  const auto less = [](const auto& a, const auto& b) { return a < b; };
+  if (!SortedById(s.divisions) || !SortedById(s.roles) || !SortedById(s.users) ||
+      !SortedById(s.groups) || !SortedById(s.oauth_clients) || !SortedById(s.external_subjects) ||
+      !StrictlyIncreasing(s.grants, less)) {
+    return false;
+  }
+  for (const audit::Group& g : s.groups) {
+    if (!StrictlyIncreasing(g.member_ids, less)) return false;
+  }
+  for (const audit::OAuthClient& c : s.oauth_clients) {
+    if (!StrictlyIncreasing(c.role_divisions, less)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<OrgFixture> ParseOrgJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  element root;
+  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    return InvalidArgumentError(std::string("org fixture: not valid JSON: ") +
+                                simdjson::error_message(err));
+  }
+  object top;
+  DIVAUDIT_RETURN_IF_ERROR(AsObject(root, "(root)",
+                                    {"divisions", "roles", "users", "groups", "oauthClients",
+                                     "externalSubjects", "grants", "policy"},
+                                    top));
+  OrgFixture fixture;
+  audit::OrgSnapshot& org = fixture.org;
+  const std::string root_path;
+
+  IdSet division_ids;
+  if (Status st2 =
+          ForEach(top, root_path, "divisions",
+                  [&](element e, const std::string& p) {
+                    object o;
+                    DIVAUDIT_RETURN_IF_ERROR(
+                        AsObject(e, p, {"id", "name", "description", "homeDivision"}, o));
+                    audit::Division d;
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, d.id));
+                    DIVAUDIT_RETURN_IF_ERROR(division_ids.Add(d.id, p));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, d.name));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "description", false, d.description));
+                    DIVAUDIT_RETURN_IF_ERROR(GetBool(o, p, "homeDivision", d.home_division));
+                    org.divisions.push_back(std::move(d));
+                    return Status::Ok();
+                  });
+      !st2.ok())
+    return st2;
+
+  IdSet role_ids;
+  if (Status st3 = ForEach(top, root_path, "roles",
+                           [&](element e, const std::string& p) {
+                             object o;
+                             DIVAUDIT_RETURN_IF_ERROR(AsObject(e, p, {"id", "name"}, o));
+                             audit::Role r;
+                             DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, r.id));
+                             DIVAUDIT_RETURN_IF_ERROR(role_ids.Add(r.id, p));
+                             DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, r.name));
+                             org.roles.push_back(std::move(r));
+                             return Status::Ok();
+                           });
+      !st3.ok())
+    return st3;
+
+  IdSet user_ids;
+  if (Status st4 = ForEach(
+          top, root_path, "users",
+          [&](element e, const std::string& p) {
+            object o;
+            DIVAUDIT_RETURN_IF_ERROR(
+                AsObject(e, p, {"id", "name", "email", "divisionId", "state"}, o));
+            audit::User u;
+            u.state = "active";
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, u.id));
+            DIVAUDIT_RETURN_IF_ERROR(user_ids.Add(u.id, p));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, u.name));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "email", false, u.email));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "divisionId", false, u.home_division_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "state", false, u.state));
+            if (u.state != "active" && u.state != "inactive" && u.state != "deleted") {
+              return FieldError(p + ".state",
+                                "expected active, inactive or deleted, got '" + u.state + "'");
+            }
+            org.users.push_back(std::move(u));
+            return Status::Ok();
+          });
+      !st4.ok())
+    return st4;
+
+  IdSet group_ids;
+  if (Status st5 =
+          ForEach(top, root_path, "groups",
+                  [&](element e, const std::string& p) {
+                    object o;
+                    DIVAUDIT_RETURN_IF_ERROR(
+                        AsObject(e, p, {"id", "name", "rolesEnabled", "memberIds"}, o));
+                    audit::Group g;
+                    g.members_read = true;
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, g.id));
+                    DIVAUDIT_RETURN_IF_ERROR(group_ids.Add(g.id, p));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, g.name));
+                    DIVAUDIT_RETURN_IF_ERROR(GetBool(o, p, "rolesEnabled", g.roles_enabled));
+                    DIVAUDIT_RETURN_IF_ERROR(GetStringArray(o, p, "memberIds", g.member_ids));
+                    std::sort(g.member_ids.begin(), g.member_ids.end());
+                    g.member_ids.erase(std::unique(g.member_ids.begin(), g.member_ids.end()),
+                                       g.member_ids.end());
+                    org.groups.push_back(std::move(g));
+                    return Status::Ok();
+                  });
+      !st5.ok())
+    return st5;
+
+  IdSet client_ids;
+  if (Status st6 = ForEach(
+          top, root_path, "oauthClients",
+          [&](element e, const std::string& p) {
+            object o;
+            DIVAUDIT_RETURN_IF_ERROR(
+                AsObject(e, p, {"id", "name", "authorizedGrantType", "state", "roleDivisions"}, o));
+            audit::OAuthClient c;
+            c.authorized_grant_type = "CLIENT-CREDENTIALS";
+            c.state = "active";
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, c.id));
+            DIVAUDIT_RETURN_IF_ERROR(client_ids.Add(c.id, p));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, c.name));
+            DIVAUDIT_RETURN_IF_ERROR(
+                GetString(o, p, "authorizedGrantType", false, c.authorized_grant_type));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "state", false, c.state));
+            if (Status st7 = ForEach(
+                    o, p, "roleDivisions",
+                    [&](element r, const std::string& rp) {
+                      object ro;
+                      DIVAUDIT_RETURN_IF_ERROR(AsObject(r, rp, {"roleId", "divisionId"}, ro));
+                      audit::RoleDivision rd;
+                      DIVAUDIT_RETURN_IF_ERROR(GetString(ro, rp, "roleId", true, rd.role_id));
+                      DIVAUDIT_RETURN_IF_ERROR(
+                          GetString(ro, rp, "divisionId", true, rd.division_id));
+                      c.role_divisions.push_back(std::move(rd));
+                      return Status::Ok();
+                    });
+                !st7.ok())
+              return st7;
+            org.oauth_clients.push_back(std::move(c));
+            return Status::Ok();
+          });
+      !st6.ok())
+    return st6;
+
+  IdSet external_ids;
+  if (Status st8 =
+          ForEach(top, root_path, "externalSubjects",
+                  [&](element e, const std::string& p) {
+                    object o;
+                    DIVAUDIT_RETURN_IF_ERROR(AsObject(e, p, {"id", "name", "type"}, o));
+                    audit::ExternalSubject x;
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, x.id));
+                    DIVAUDIT_RETURN_IF_ERROR(external_ids.Add(x.id, p));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, x.name));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "type", true, x.genesys_type));
+                    x.type = audit::SubjectTypeFromGenesys(x.genesys_type);
+                    org.external_subjects.push_back(std::move(x));
+                    return Status::Ok();
+                  });
+      !st8.ok())
+    return st8;
+
+  if (Status st9 = ForEach(
+          top, root_path, "grants",
+          [&](element e, const std::string& p) {
+            object o;
+            DIVAUDIT_RETURN_IF_ERROR(
+                AsObject(e, p, {"subjectType", "subjectId", "roleId", "divisionId"}, o));
+            audit::Grant g;
+            std::string type;
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "subjectType", true, type));
+            g.subject_type = audit::SubjectTypeFromGenesys(type);
+            if (g.subject_type == audit::SubjectType::kUnknown) {
+              return FieldError(p + ".subjectType",
+                                "expected PC_USER, PC_GROUP, PC_OAUTH_CLIENT, PC_TRUSTEE_USER or "
+                                "PC_TRUSTEE_GROUP, got '" +
+                                    type + "'");
+            }
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "subjectId", true, g.subject_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "roleId", true, g.role_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "divisionId", true, g.division_id));
+            if (g.subject_id.empty() || g.role_id.empty() || g.division_id.empty()) {
+              return FieldError(p, "subjectId, roleId and divisionId must not be empty");
+            }
+            org.grants.push_back(std::move(g));
+            return Status::Ok();
+          });
+      !st9.ok())
+    return st9;
+
+  element policy;
+  bool has_policy = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(top, "policy", policy, has_policy));
+  if (has_policy) DIVAUDIT_RETURN_IF_ERROR(ParsePolicy(policy, "policy", fixture.policy));
+
+  // An OAuth client's roleDivisions and its grants are one set: merge both ways.
+  std::map<std::string, std::set<audit::RoleDivision>> client_grants;
+  for (const audit::OAuthClient& c : org.oauth_clients) {
+    client_grants[c.id].insert(c.role_divisions.begin(), c.role_divisions.end());
+  }
+  for (const audit::Grant& g : org.grants) {
+    if (g.subject_type == audit::SubjectType::kOAuthClient) {
+      client_grants[g.subject_id].insert({g.role_id, g.division_id});
+    }
+  }
+  std::set<std::pair<std::string, audit::RoleDivision>> granted;
+  for (const audit::Grant& g : org.grants) {
+    if (g.subject_type == audit::SubjectType::kOAuthClient) {
+      granted.insert({g.subject_id, {g.role_id, g.division_id}});
+    }
+  }
+  for (audit::OAuthClient& c : org.oauth_clients) {
+    const std::set<audit::RoleDivision>& all = client_grants[c.id];
+    c.role_divisions.assign(all.begin(), all.end());
+    for (const audit::RoleDivision& rd : all) {
+      if (granted.count({c.id, rd}) == 0) {
+        org.grants.push_back({audit::SubjectType::kOAuthClient, c.id, rd.role_id, rd.division_id});
+      }
+    }
+  }
+  if (!IsCanonical(org)) audit::Canonicalize(org);
+  return fixture;
+}
+
+std::string OrgToJson(const OrgFixture& fixture) {
+  std::optional<audit::OrgSnapshot> sorted;
+  if (!IsCanonical(fixture.org)) {
+    sorted = fixture.org;
+    audit::Canonicalize(*sorted);
+  }
+  const audit::OrgSnapshot& org = sorted ? *sorted : fixture.org;
+
+  std::string out;
+  out.reserve(256 * (org.users.size() + org.grants.size()) / 2 + 4096);
+  out += "{";
+  AppendArray(out, "divisions", org.divisions, [](std::string& o, const audit::Division& d) {
+    Str(o += '{', "id", d.id, false);
+    Str(o, "name", d.name);
+    Str(o, "description", d.description);
+    Bool(o, "homeDivision", d.home_division);
+    o += '}';
+  });
+  out += ",\n";
+  AppendArray(out, "roles", org.roles, [](std::string& o, const audit::Role& r) {
+    Str(o += '{', "id", r.id, false);
+    Str(o, "name", r.name);
+    o += '}';
+  });
+  out += ",\n";
+  AppendArray(out, "users", org.users, [](std::string& o, const audit::User& u) {
+    Str(o += '{', "id", u.id, false);
+    Str(o, "name", u.name);
+    Str(o, "email", u.email);
+    Str(o, "divisionId", u.home_division_id);
+    Str(o, "state", u.state);
+    o += '}';
+  });
+  out += ",\n";
+  AppendArray(out, "groups", org.groups, [](std::string& o, const audit::Group& g) {
+    Str(o += '{', "id", g.id, false);
+    Str(o, "name", g.name);
+    Bool(o, "rolesEnabled", g.roles_enabled);
+    StrList(o, "memberIds", g.member_ids);
+    o += '}';
+  });
+  out += ",\n";
+  AppendArray(out, "oauthClients", org.oauth_clients,
+              [](std::string& o, const audit::OAuthClient& c) {
+                Str(o += '{', "id", c.id, false);
+                Str(o, "name", c.name);
+                Str(o, "authorizedGrantType", c.authorized_grant_type);
+                Str(o, "state", c.state);
+                o += ",\"roleDivisions\":[";
+                for (size_t i = 0; i < c.role_divisions.size(); ++i) {
+                  if (i > 0) o += ',';
+                  Str(o += '{', "roleId", c.role_divisions[i].role_id, false);
+                  Str(o, "divisionId", c.role_divisions[i].division_id);
+                  o += '}';
+                }
+                o += "]}";
+              });
+  out += ",\n";
+  AppendArray(out, "externalSubjects", org.external_subjects,
+              [](std::string& o, const audit::ExternalSubject& x) {
+                Str(o += '{', "id", x.id, false);
+                Str(o, "name", x.name);
+                Str(o, "type",
+                    x.genesys_type.empty() ? audit::SubjectTypeGenesysName(x.type)
+                                           : std::string_view(x.genesys_type));
+                o += '}';
+              });
+  out += ",\n";
+  AppendArray(out, "grants", org.grants, [](std::string& o, const audit::Grant& g) {
+    Str(o += '{', "subjectType", audit::SubjectTypeGenesysName(g.subject_type), false);
+    Str(o, "subjectId", g.subject_id);
+    Str(o, "roleId", g.role_id);
+    Str(o, "divisionId", g.division_id);
+    o += '}';
+  });
+
+  const audit::Policy& policy = fixture.policy;
+  if (!policy.tenants.empty() || !policy.shared_divisions.empty() || !policy.exceptions.empty()) {
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("tenants").BeginArray();
+    for (const audit::TenantSpec& t : policy.tenants) {
+      w.BeginObject().Field("name", t.name);
+      WriteStrings(w, "divisions", t.divisions);
+      w.EndObject();
+    }
+    w.EndArray();
+    WriteStrings(w, "sharedDivisions", policy.shared_divisions);
+    w.Key("exceptions").BeginArray();
+    for (const audit::ExceptionSpec& x : policy.exceptions) {
+      w.BeginObject().Field("rule", audit::RuleName(x.rule)).Field("subjectId", x.subject_id);
+      if (x.role_id) w.Field("roleId", *x.role_id);
+      if (x.division_id) w.Field("divisionId", *x.division_id);
+      w.Field("reason", x.reason).Field("owner", x.owner).Field("expires", x.expires);
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+    out += ",\n\"policy\":";
+    out += w.str();
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace divaudit::sim

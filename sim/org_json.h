@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "audit/org_snapshot.h"
+#include "audit/policy.h"
+#include "common/status.h"
+
+namespace divaudit::sim {
+
+// The simulator's org: the audit model itself plus the tenant policy the truth is computed for.
+// Value type; thread-compatible.
+//
+// Sim conventions on top of audit::OrgSnapshot (see sim/README.md, "Org generator and truth"):
+// - users[].state is "active", "inactive" or "deleted";
+// - every group's member_ids is its complete, sorted membership (members_read == true);
+// - grants holds EVERY direct grant of every subject type; for an OAuth client its grants and
+//   its role_divisions are the same set.
+struct OrgFixture {
+  audit::OrgSnapshot org;
+  audit::Policy policy;
+};
+
+// Parses the fixture format (documented in sim/README.md):
+//   {"divisions":[{"id","name","description","homeDivision"}], "roles":[{"id","name"}],
+//    "users":[{"id","name","email","divisionId","state"}],
+//    "groups":[{"id","name","rolesEnabled","memberIds":[...]}],
+//    "oauthClients":[{"id","name","authorizedGrantType","state",
+//                     "roleDivisions":[{"roleId","divisionId"}]}],
+//    "externalSubjects":[{"id","name","type"}],
+//    "grants":[{"subjectType","subjectId","roleId","divisionId"}],
+//    "policy":{"tenants":[{"name","divisions"}],"sharedDivisions":[...],
+//              "exceptions":[{"rule","subjectId","roleId","divisionId","reason","owner",
+//                             "expires"}]}}
+// Every top-level key and "policy" are optional; unknown keys are errors. The result is
+// canonical (audit::Canonicalize; member ids and role divisions sorted). Each OAuth client's
+// roleDivisions and its PC_OAUTH_CLIENT grants are merged so that both hold their union.
+// Exceptions get expires_at = the last nanosecond of the `expires` day (UTC).
+// Errors: kInvalidArgument with a message naming the field path, e.g. "users[3].state: ...".
+Result<OrgFixture> ParseOrgJson(std::string_view json);
+
+// Serializes a fixture in canonical order with a fixed key order: the same fixture always gives
+// the same bytes, and ParseOrgJson(OrgToJson(x)) reproduces a canonical x. One array element per
+// line. "policy" is omitted when it is empty. Group members_read and ExceptionSpec::expires_at
+// are not written (the first is always true in the sim, the second derives from `expires`).
+std::string OrgToJson(const OrgFixture& fixture);
+
+}  // namespace divaudit::sim

@@ -1,0 +1,289 @@
+#include "sim/truth.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "common/time_util.h"
+
+// Written from the text of DESIGN.md §4 on purpose without audit/'s engine: this is the answer
+// key the engine is tested against, so it must not share its mistakes.
+
+namespace divaudit::sim {
+namespace {
+
+using audit::SubjectType;
+
+// Shell-style glob over a division name: '*' any run, '?' one character.
+bool Glob(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p, ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++, mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1, t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool Matches(const std::string& entry, const audit::Division& d) {
+  return entry == d.id || Glob(entry, d.name);
+}
+
+enum class Place { kAllDivisions, kUnknown, kShared, kUnmapped, kTenant };
+
+struct Where {
+  Place place = Place::kUnknown;
+  std::string tenant;  // kTenant only
+};
+
+struct Found {
+  std::string rule;
+  std::string subject_type;  // empty: subject null
+  std::string subject_id;
+  std::optional<std::string> role_id;
+  std::optional<std::string> division_id;
+  std::optional<std::string> via;  // "" = direct, else the group id; nullopt: via null
+  std::vector<std::string> tenants;
+  bool suppressed = false;
+
+  auto Key() const { return std::tie(rule, subject_id, role_id, division_id, via, subject_type); }
+};
+
+class TruthComputer {
+ public:
+  TruthComputer(const OrgFixture& fixture, SystemTime now)
+      : org_(fixture.org), policy_(fixture.policy), now_(now) {}
+
+  std::string Run() {
+    ClassifyDivisions();
+    for (const audit::User& u : org_.users) users_[u.id] = &u;
+    std::unordered_map<std::string, std::vector<const audit::Grant*>> group_grants;
+
+    for (const audit::Grant& g : org_.grants) {
+      if (g.subject_type == SubjectType::kUnknown) continue;
+      std::optional<std::string> home;
+      if (g.subject_type == SubjectType::kUser) {
+        const audit::User* u = FindUser(g.subject_id);
+        if (u != nullptr && u->state == "deleted") continue;  // deleted users are not audited
+        home = HomeTenant(u);
+      }
+      if (g.subject_type == SubjectType::kGroup) group_grants[g.subject_id].push_back(&g);
+      const Where where = Locate(g.division_id);
+      if (where.place == Place::kUnmapped) targeted_.insert(g.division_id);
+      if (where.place == Place::kUnknown) {
+        // Only on the holder: a group's orphaned grant is not repeated on its members.
+        Add({"orphaned_grant",
+             Type(g.subject_type),
+             g.subject_id,
+             g.role_id,
+             g.division_id,
+             "",
+             {}});
+        continue;
+      }
+      Evaluate(g.subject_type, g.subject_id, home, g, where, "");
+    }
+
+    for (const audit::Group& group : org_.groups) {
+      auto it = group_grants.find(group.id);
+      if (it == group_grants.end()) continue;
+      // rolesEnabled=false does not stop listed grants from counting for members.
+      for (const std::string& member : group.member_ids) {
+        const audit::User* u = FindUser(member);
+        if (u == nullptr || u->state == "deleted") continue;
+        const std::optional<std::string> home = HomeTenant(u);
+        for (const audit::Grant* g : it->second) {
+          const Where where = Locate(g->division_id);
+          if (where.place == Place::kUnknown) continue;
+          Evaluate(SubjectType::kUser, u->id, home, *g, where, group.id);
+        }
+      }
+    }
+
+    for (auto& [subject, tenants] : reached_) {
+      if (tenants.size() < 2) continue;
+      Found f{"multi_tenant_subject", Type(subject.first), subject.second, {}, {}, {}, {}};
+      f.tenants.assign(tenants.begin(), tenants.end());
+      Add(std::move(f));
+    }
+
+    if (!policy_.tenants.empty()) {
+      std::set<std::string> unmapped = targeted_;
+      for (const audit::User& u : org_.users) {
+        if (u.state != "deleted" && Locate(u.home_division_id).place == Place::kUnmapped) {
+          unmapped.insert(u.home_division_id);
+        }
+      }
+      for (const std::string& d : unmapped) Add({"unmapped_division", "", "", {}, d, {}, {}});
+    }
+
+    std::sort(found_.begin(), found_.end(),
+              [](const Found& a, const Found& b) { return a.Key() < b.Key(); });
+    found_.erase(std::unique(found_.begin(), found_.end(),
+                             [](const Found& a, const Found& b) { return a.Key() == b.Key(); }),
+                 found_.end());
+    for (Found& f : found_) f.suppressed = Suppressed(f);
+    return Render();
+  }
+
+ private:
+  static std::string Type(SubjectType t) { return std::string(audit::SubjectTypeName(t)); }
+
+  void ClassifyDivisions() {
+    for (const audit::Division& d : org_.divisions) {
+      Where w;
+      const bool shared =
+          std::any_of(policy_.shared_divisions.begin(), policy_.shared_divisions.end(),
+                      [&](const std::string& e) { return Matches(e, d); });
+      if (shared) {
+        w.place = Place::kShared;
+      } else if (policy_.tenants.empty()) {
+        w.place = Place::kTenant;  // every division is its own tenant
+        w.tenant = d.name;
+      } else {
+        w.place = Place::kUnmapped;
+        for (const audit::TenantSpec& t : policy_.tenants) {  // the first tenant that maps it
+          if (std::any_of(t.divisions.begin(), t.divisions.end(),
+                          [&](const std::string& e) { return Matches(e, d); })) {
+            w.place = Place::kTenant;
+            w.tenant = t.name;
+            break;
+          }
+        }
+      }
+      divisions_[d.id] = std::move(w);
+    }
+  }
+
+  Where Locate(const std::string& division_id) const {
+    if (division_id == audit::kAllDivisionsId) return {Place::kAllDivisions, {}};
+    auto it = divisions_.find(division_id);
+    return it == divisions_.end() ? Where{Place::kUnknown, {}} : it->second;
+  }
+
+  const audit::User* FindUser(const std::string& id) const {
+    auto it = users_.find(id);
+    return it == users_.end() ? nullptr : it->second;
+  }
+
+  std::optional<std::string> HomeTenant(const audit::User* u) const {
+    if (u == nullptr) return std::nullopt;
+    const Where w = Locate(u->home_division_id);
+    if (w.place != Place::kTenant) return std::nullopt;
+    return w.tenant;
+  }
+
+  // One grant held by `subject` (directly when via is empty, else through group `via`).
+  void Evaluate(SubjectType type, const std::string& subject,
+                const std::optional<std::string>& home, const audit::Grant& g, const Where& where,
+                const std::string& via) {
+    switch (where.place) {
+      case Place::kAllDivisions:
+        Add({"all_divisions",
+             Type(type),
+             subject,
+             g.role_id,
+             std::string(audit::kAllDivisionsId),
+             via,
+             {}});
+        return;
+      case Place::kUnknown:
+      case Place::kShared:
+      case Place::kUnmapped:
+        return;
+      case Place::kTenant:
+        break;
+    }
+    if (type == SubjectType::kUser && home.has_value()) {
+      if (*home != where.tenant) {
+        Add({"cross_tenant", Type(type), subject, g.role_id, g.division_id, via, {}});
+      }
+      return;
+    }
+    reached_[{type, subject}].insert(where.tenant);
+  }
+
+  void Add(Found f) { found_.push_back(std::move(f)); }
+
+  bool Suppressed(const Found& f) const {
+    for (const audit::ExceptionSpec& x : policy_.exceptions) {
+      if (audit::RuleName(x.rule) != f.rule || x.subject_id != f.subject_id) continue;
+      if (x.role_id && (!f.role_id || *f.role_id != *x.role_id)) continue;
+      if (x.division_id && (!f.division_id || *f.division_id != *x.division_id)) continue;
+      Result<SystemTime> day = ParseIso8601(x.expires);
+      if (x.expires.size() != 10 || !day.ok()) continue;
+      if (now_ < *day + std::chrono::hours(24)) return true;  // through the end of that day
+    }
+    return false;
+  }
+
+  std::string Render() const {
+    std::string out = "{\"findings\":[";
+    bool first = true;
+    for (const Found& f : found_) {
+      out += first ? "\n" : ",\n";
+      first = false;
+      JsonWriter w;
+      w.BeginObject().Field("rule", f.rule);
+      w.Key("subject");
+      if (f.subject_type.empty()) {
+        w.Null();
+      } else {
+        w.BeginObject().Field("type", f.subject_type).Field("id", f.subject_id).EndObject();
+      }
+      w.Key("role");
+      f.role_id ? w.BeginObject().Field("id", *f.role_id).EndObject() : w.Null();
+      w.Key("division");
+      f.division_id ? w.BeginObject().Field("id", *f.division_id).EndObject() : w.Null();
+      w.Key("via");
+      if (!f.via) {
+        w.Null();
+      } else if (f.via->empty()) {
+        w.BeginObject().Field("type", "direct").Key("id").Null().EndObject();
+      } else {
+        w.BeginObject().Field("type", "group").Field("id", *f.via).EndObject();
+      }
+      if (f.rule == "multi_tenant_subject") {
+        w.Key("tenants").BeginArray();
+        for (const std::string& t : f.tenants) w.String(t);
+        w.EndArray();
+      }
+      w.Field("state", f.suppressed ? "suppressed" : "open").EndObject();
+      out += w.str();
+    }
+    out += first ? "]}\n" : "\n]}\n";
+    return out;
+  }
+
+  const audit::OrgSnapshot& org_;
+  const audit::Policy& policy_;
+  const SystemTime now_;
+  std::unordered_map<std::string, Where> divisions_;
+  std::unordered_map<std::string, const audit::User*> users_;
+  std::set<std::string> targeted_;  // unmapped divisions that are the target of a grant
+  std::map<std::pair<SubjectType, std::string>, std::set<std::string>> reached_;
+  std::vector<Found> found_;
+};
+
+}  // namespace
+
+std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now) {
+  return TruthComputer(fixture, now).Run();
+}
+
+}  // namespace divaudit::sim

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "sim/org_json.h"
+
+namespace divaudit::sim {
+
+// The findings DESIGN.md §4 expects for `fixture` (its org and its policy), computed from the
+// text of the rules and independently of audit/ (the ground-truth test compares the two).
+// `now` decides whether an exception is still active: it suppresses while now is on or before
+// the end (UTC) of its `expires` day.
+//
+// Output (one finding per line, sorted by rule, subject id, role id, division id, via id):
+//   {"findings":[
+//   {"rule":"cross_tenant","subject":{"type":"user","id":"…"},"role":{"id":"…"},
+//    "division":{"id":"…"},"via":{"type":"group","id":"…"},"state":"open"},
+//   …]}
+// subject/role/division/via are null where DESIGN.md §5 says so; all_divisions has division
+// {"id":"*"}; multi_tenant_subject adds "tenants" (sorted names). Interpretation choices are
+// listed in sim/README.md. Pure; thread-safe.
+std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now);
+
+}  // namespace divaudit::sim
