@@ -107,56 +107,63 @@ class Errors {
   const PageContext& ctx_;
 };
 
-// Reads the JSON type of `v`; errors are JSON errors.
-Status TypeOf(od::value& v, const Errors& err, const Path& p, od::json_type& t) {
-  if (auto e = v.type().get(t)) return err.Json(p, e);
-  return Status::Ok();
-}
-
 Status WrongType(const Errors& err, const Path& p, std::string_view want, od::json_type got) {
   std::string what = "expected ";
   what.append(want).append(", got ").append(TypeName(got));
   return err.Shape(p, what);
 }
 
-// Reads a string (null reads as empty).
-Status ReadString(od::value& v, const Errors& err, const Path& p, std::string& out) {
+// The error for a typed read of `v` that failed with `e` (a wrong type, or broken JSON).
+Status ReadError(od::value& v, error_code e, const Errors& err, const Path& p,
+                 std::string_view want) {
   od::json_type t;
-  TRY_(TypeOf(v, err, p, t));
-  if (t == od::json_type::null) {
+  if (e == simdjson::INCORRECT_TYPE && v.type().get(t) == simdjson::SUCCESS) {
+    return WrongType(err, p, want, t);
+  }
+  if (e == simdjson::NUMBER_OUT_OF_RANGE || e == simdjson::NUMBER_ERROR) {
+    return err.Shape(p, "expected integer");
+  }
+  return err.Json(p, e);
+}
+
+bool IsNull(od::value& v) {
+  od::json_type t;
+  return v.type().get(t) == simdjson::SUCCESS && t == od::json_type::null;
+}
+
+// Reads the string field `name` of the object at `parent` (null reads as empty). The fast path
+// does no more than simdjson's get_string; paths are built only for errors.
+Status ReadString(od::value& v, const Errors& err, const Path& parent, std::string_view name,
+                  std::string& out) {
+  std::string_view sv;
+  error_code e = v.get_string().get(sv);
+  if (e == simdjson::SUCCESS) {
+    out.assign(sv.data(), sv.size());
+    return Status::Ok();
+  }
+  if (e == simdjson::INCORRECT_TYPE && IsNull(v)) {
     out.clear();
     return Status::Ok();
   }
-  if (t != od::json_type::string) return WrongType(err, p, "string", t);
-  std::string_view sv;
-  if (auto e = v.get_string().get(sv)) return err.Json(p, e);
-  out.assign(sv.data(), sv.size());
-  return Status::Ok();
+  return ReadError(v, e, err, parent.Child(name), "string");
 }
 
-// Reads an integer (null leaves `out` unchanged).
-Status ReadInt(od::value& v, const Errors& err, const Path& p, int64_t& out) {
-  od::json_type t;
-  TRY_(TypeOf(v, err, p, t));
-  if (t == od::json_type::null) return Status::Ok();
-  if (t != od::json_type::number) return WrongType(err, p, "integer", t);
-  if (auto e = v.get_int64().get(out)) {
-    if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE) {
-      return err.Shape(p, "expected integer");
-    }
-    return err.Json(p, e);
-  }
-  return Status::Ok();
+// Reads an integer field (null leaves `out` unchanged).
+Status ReadInt(od::value& v, const Errors& err, const Path& parent, std::string_view name,
+               int64_t& out) {
+  error_code e = v.get_int64().get(out);
+  if (e == simdjson::SUCCESS) return Status::Ok();
+  if (e == simdjson::INCORRECT_TYPE && IsNull(v)) return Status::Ok();
+  return ReadError(v, e, err, parent.Child(name), "integer");
 }
 
-// Reads a boolean (null leaves `out` unchanged).
-Status ReadBool(od::value& v, const Errors& err, const Path& p, bool& out) {
-  od::json_type t;
-  TRY_(TypeOf(v, err, p, t));
-  if (t == od::json_type::null) return Status::Ok();
-  if (t != od::json_type::boolean) return WrongType(err, p, "boolean", t);
-  if (auto e = v.get_bool().get(out)) return err.Json(p, e);
-  return Status::Ok();
+// Reads a boolean field (null leaves `out` unchanged).
+Status ReadBool(od::value& v, const Errors& err, const Path& parent, std::string_view name,
+                bool& out) {
+  error_code e = v.get_bool().get(out);
+  if (e == simdjson::SUCCESS) return Status::Ok();
+  if (e == simdjson::INCORRECT_TYPE && IsNull(v)) return Status::Ok();
+  return ReadError(v, e, err, parent.Child(name), "boolean");
 }
 
 // Calls f(key, value&) for every field of the object `v`. `present` (optional) is set false for
@@ -164,41 +171,29 @@ Status ReadBool(od::value& v, const Errors& err, const Path& p, bool& out) {
 template <typename F>
 Status ForEachField(od::value& v, const Errors& err, const Path& p, F&& f,
                     bool* present = nullptr) {
-  od::json_type t;
-  TRY_(TypeOf(v, err, p, t));
-  if (t == od::json_type::null && present != nullptr) {
-    *present = false;
-    return Status::Ok();
-  }
-  if (t != od::json_type::object) return WrongType(err, p, "object", t);
-  if (present != nullptr) *present = true;
   od::object obj;
-  if (auto e = v.get_object().get(obj)) return err.Json(p, e);
+  error_code e = v.get_object().get(obj);
+  if (e != simdjson::SUCCESS) {
+    if (e == simdjson::INCORRECT_TYPE && present != nullptr && IsNull(v)) {
+      *present = false;
+      return Status::Ok();
+    }
+    return ReadError(v, e, err, p, "object");
+  }
+  if (present != nullptr) *present = true;
   for (auto field_result : obj) {
     od::field field;
-    if (auto e = std::move(field_result).get(field)) return err.Json(p, e);
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return err.Json(p, e);
-    TRY_(f(key, field.value()));
+    if (auto fe = std::move(field_result).get(field)) return err.Json(p, fe);
+    // Raw (escaped) keys: every key the API sends is plain ASCII, so no unescaping is needed.
+    TRY_(f(field.key(), field.value()));
   }
   return Status::Ok();
 }
 
-// Calls f(value&, index) for every element of the array `v` (null = empty when `present` given).
+// Calls f(value&, index) for every element of the array `arr`.
 template <typename F>
-Status ForEachElement(od::value& v, const Errors& err, const Path& p, std::string_view name, F&& f,
-                      bool* present = nullptr) {
-  Path ap = p.Child(name);
-  od::json_type t;
-  TRY_(TypeOf(v, err, ap, t));
-  if (t == od::json_type::null && present != nullptr) {
-    *present = false;
-    return Status::Ok();
-  }
-  if (t != od::json_type::array) return WrongType(err, ap, "array", t);
-  if (present != nullptr) *present = true;
-  od::array arr;
-  if (auto e = v.get_array().get(arr)) return err.Json(ap, e);
+Status ForEachElementOf(od::array& arr, const Errors& err, const Path& p, std::string_view name,
+                        F&& f) {
   int64_t i = 0;
   for (auto element_result : arr) {
     od::value element;
@@ -209,20 +204,29 @@ Status ForEachElement(od::value& v, const Errors& err, const Path& p, std::strin
   return Status::Ok();
 }
 
+// Calls f(value&, index) for every element of the array field `name` (null = no elements when
+// `present` is given).
+template <typename F>
+Status ForEachElement(od::value& v, const Errors& err, const Path& p, std::string_view name, F&& f,
+                      bool* present = nullptr) {
+  od::array arr;
+  error_code e = v.get_array().get(arr);
+  if (e != simdjson::SUCCESS) {
+    if (e == simdjson::INCORRECT_TYPE && present != nullptr && IsNull(v)) {
+      *present = false;
+      return Status::Ok();
+    }
+    return ReadError(v, e, err, p.Child(name), "array");
+  }
+  if (present != nullptr) *present = true;
+  return ForEachElementOf(arr, err, p, name, std::forward<F>(f));
+}
+
 // Grows `v` to hold `more` more elements without defeating geometric growth.
 template <typename T>
 void ReserveMore(std::vector<T>& v, size_t more) {
   size_t want = v.size() + more;
   if (v.capacity() < want) v.reserve(std::max(want, v.capacity() * 2));
-}
-
-// Counts the elements of an array value without consuming it (used to reserve).
-size_t CountElements(od::value& v) {
-  od::array arr;
-  if (v.get_array().get(arr)) return 0;
-  size_t n = 0;
-  if (arr.count_elements().get(n)) return 0;
-  return n;
 }
 
 enum class Paging { kRequired, kOptional, kCursor };
@@ -252,32 +256,34 @@ Status ParseEnvelope(od::parser& parser, simdjson::padded_string_view json, cons
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return err.Json(root, e);
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return err.Json(root, e);
+    const od::raw_json_string key = field.key();
     od::value& v = field.value();
     if (key == "entities") {
-      od::json_type t;
-      TRY_(TypeOf(v, err, root.Child("entities"), t));
-      if (t == od::json_type::null) continue;  // reported as missing below
-      if (t == od::json_type::array) reserve(CountElements(v));
-      TRY_(ForEachElement(v, err, root, "entities", [&](od::value& element, int64_t i) -> Status {
-        return on_entity(element, i, root.Child("entities", i));
-      }));
+      od::array arr;
+      error_code e = v.get_array().get(arr);
+      if (e == simdjson::INCORRECT_TYPE && IsNull(v)) continue;  // reported as missing below
+      if (e != simdjson::SUCCESS) return ReadError(v, e, err, root.Child("entities"), "array");
+      size_t count = 0;
+      if (arr.count_elements().get(count) == simdjson::SUCCESS) reserve(count);
+      TRY_(ForEachElementOf(arr, err, root, "entities",
+                            [&](od::value& element, int64_t i) -> Status {
+                              return on_entity(element, i, root.Child("entities", i));
+                            }));
       has_entities = true;
     } else if (key == "total") {
-      TRY_(ReadInt(v, err, root.Child("total"), env.info.total));
+      TRY_(ReadInt(v, err, root, "total", env.info.total));
     } else if (key == "pageCount") {
-      TRY_(ReadInt(v, err, root.Child("pageCount"), env.info.page_count));
+      TRY_(ReadInt(v, err, root, "pageCount", env.info.page_count));
     } else if (key == "pageSize") {
-      TRY_(ReadInt(v, err, root.Child("pageSize"), env.info.page_size));
+      TRY_(ReadInt(v, err, root, "pageSize", env.info.page_size));
     } else if (key == "pageNumber") {
-      TRY_(ReadInt(v, err, root.Child("pageNumber"), env.info.page_number));
+      TRY_(ReadInt(v, err, root, "pageNumber", env.info.page_number));
     } else if (key == "allDivsPermitted") {
-      TRY_(ReadBool(v, err, root.Child("allDivsPermitted"), env.info.all_divs_permitted));
-    } else if (key == "cursor" && paging == Paging::kCursor) {
-      TRY_(ReadString(v, err, root.Child("cursor"), env.cursor));
-    } else if (key == "nextUri" && paging == Paging::kCursor) {
-      TRY_(ReadString(v, err, root.Child("nextUri"), env.next_uri));
+      TRY_(ReadBool(v, err, root, "allDivsPermitted", env.info.all_divs_permitted));
+    } else if (paging == Paging::kCursor && key == "cursor") {
+      TRY_(ReadString(v, err, root, "cursor", env.cursor));
+    } else if (paging == Paging::kCursor && key == "nextUri") {
+      TRY_(ReadString(v, err, root, "nextUri", env.next_uri));
     }
   }
   // Anything after the top-level object is malformed input.
@@ -345,18 +351,18 @@ Result<PageInfo> JsonPageParser::Divisions(const std::string& body, const PageCo
       [&](od::value& v, int64_t, const Path& p) -> Status {
         audit::Division& d = out.emplace_back();
         bool has_name = false;
-        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-          if (key == "id") return ReadString(fv, err, p.Child("id"), d.id);
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", d.id);
           if (key == "name") {
-            TRY_(ReadString(fv, err, p.Child("name"), d.name));
+            TRY_(ReadString(fv, err, p, "name", d.name));
             has_name = !d.name.empty();
             return Status::Ok();
           }
           if (key == "description") {
-            return ReadString(fv, err, p.Child("description"), d.description);
+            return ReadString(fv, err, p, "description", d.description);
           }
           if (key == "homeDivision") {
-            return ReadBool(fv, err, p.Child("homeDivision"), d.home_division);
+            return ReadBool(fv, err, p, "homeDivision", d.home_division);
           }
           return Status::Ok();
         }));
@@ -379,9 +385,9 @@ Result<PageInfo> JsonPageParser::Roles(const std::string& body, const PageContex
       parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
       [&](od::value& v, int64_t, const Path& p) -> Status {
         audit::Role& r = out.emplace_back();
-        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-          if (key == "id") return ReadString(fv, err, p.Child("id"), r.id);
-          if (key == "name") return ReadString(fv, err, p.Child("name"), r.name);
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", r.id);
+          if (key == "name") return ReadString(fv, err, p, "name", r.name);
           return Status::Ok();
         }));
         if (r.id.empty()) return err.Missing(p.Child("id"));
@@ -414,10 +420,10 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
         name.clear();
         type.clear();
         size_t n_divisions = 0;
-        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-          if (key == "id") return ReadString(fv, err, p.Child("id"), id);
-          if (key == "name") return ReadString(fv, err, p.Child("name"), name);
-          if (key == "type") return ReadString(fv, err, p.Child("type"), type);
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", id);
+          if (key == "name") return ReadString(fv, err, p, "name", name);
+          if (key == "type") return ReadString(fv, err, p, "type", type);
           if (key == "divisions") {
             bool present = false;
             return ForEachElement(
@@ -428,9 +434,8 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
                   std::string& did = division_ids[n_divisions];
                   did.clear();
                   TRY_(ForEachField(dv, err, dp,
-                                    [&](std::string_view dkey, od::value& dfv) -> Status {
-                                      if (dkey == "id")
-                                        return ReadString(dfv, err, dp.Child("id"), did);
+                                    [&](od::raw_json_string dkey, od::value& dfv) -> Status {
+                                      if (dkey == "id") return ReadString(dfv, err, dp, "id", did);
                                       return Status::Ok();
                                     }));
                   if (did.empty()) return err.Missing(dp.Child("id"));
@@ -467,18 +472,18 @@ namespace {
 
 // Parses one User object (the fields divaudit keeps).
 Status ParseUser(od::value& v, const Errors& err, const Path& p, audit::User& u) {
-  TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-    if (key == "id") return ReadString(fv, err, p.Child("id"), u.id);
-    if (key == "name") return ReadString(fv, err, p.Child("name"), u.name);
-    if (key == "email") return ReadString(fv, err, p.Child("email"), u.email);
-    if (key == "state") return ReadString(fv, err, p.Child("state"), u.state);
+  TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+    if (key == "id") return ReadString(fv, err, p, "id", u.id);
+    if (key == "name") return ReadString(fv, err, p, "name", u.name);
+    if (key == "email") return ReadString(fv, err, p, "email", u.email);
+    if (key == "state") return ReadString(fv, err, p, "state", u.state);
     if (key == "division") {
       const Path dp = p.Child("division");
       bool present = false;
       TRY_(ForEachField(
           fv, err, dp,
-          [&](std::string_view dkey, od::value& dfv) -> Status {
-            if (dkey == "id") return ReadString(dfv, err, dp.Child("id"), u.home_division_id);
+          [&](od::raw_json_string dkey, od::value& dfv) -> Status {
+            if (dkey == "id") return ReadString(dfv, err, dp, "id", u.home_division_id);
             return Status::Ok();
           },
           &present));
@@ -493,8 +498,8 @@ Status ParseUser(od::value& v, const Errors& err, const Path& p, audit::User& u)
 
 // Parses an object keeping only its required `id`.
 Status ParseIdOnly(od::value& v, const Errors& err, const Path& p, std::string& id) {
-  TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-    if (key == "id") return ReadString(fv, err, p.Child("id"), id);
+  TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+    if (key == "id") return ReadString(fv, err, p, "id", id);
     return Status::Ok();
   }));
   if (id.empty()) return err.Missing(p.Child("id"));
@@ -549,11 +554,11 @@ Result<PageInfo> JsonPageParser::Groups(const std::string& body, const PageConte
       parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
       [&](od::value& v, int64_t, const Path& p) -> Status {
         audit::Group& g = out.emplace_back();
-        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-          if (key == "id") return ReadString(fv, err, p.Child("id"), g.id);
-          if (key == "name") return ReadString(fv, err, p.Child("name"), g.name);
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", g.id);
+          if (key == "name") return ReadString(fv, err, p, "name", g.name);
           if (key == "rolesEnabled") {
-            return ReadBool(fv, err, p.Child("rolesEnabled"), g.roles_enabled);
+            return ReadBool(fv, err, p, "rolesEnabled", g.roles_enabled);
           }
           return Status::Ok();
         }));
@@ -592,12 +597,12 @@ Result<PageInfo> JsonPageParser::OAuthClients(const std::string& body, const Pag
       parser_, Padded(body), err, Paging::kOptional, env, [&](size_t n) { ReserveMore(out, n); },
       [&](od::value& v, int64_t, const Path& p) -> Status {
         audit::OAuthClient& c = out.emplace_back();
-        TRY_(ForEachField(v, err, p, [&](std::string_view key, od::value& fv) -> Status {
-          if (key == "id") return ReadString(fv, err, p.Child("id"), c.id);
-          if (key == "name") return ReadString(fv, err, p.Child("name"), c.name);
-          if (key == "state") return ReadString(fv, err, p.Child("state"), c.state);
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", c.id);
+          if (key == "name") return ReadString(fv, err, p, "name", c.name);
+          if (key == "state") return ReadString(fv, err, p, "state", c.state);
           if (key == "authorizedGrantType") {
-            return ReadString(fv, err, p.Child("authorizedGrantType"), c.authorized_grant_type);
+            return ReadString(fv, err, p, "authorizedGrantType", c.authorized_grant_type);
           }
           if (key == "roleDivisions") {
             bool present = false;
@@ -607,12 +612,12 @@ Result<PageInfo> JsonPageParser::OAuthClients(const std::string& body, const Pag
                   const Path rp = p.Child("roleDivisions", j);
                   audit::RoleDivision& rd = c.role_divisions.emplace_back();
                   TRY_(ForEachField(
-                      rv, err, rp, [&](std::string_view rkey, od::value& rfv) -> Status {
+                      rv, err, rp, [&](od::raw_json_string rkey, od::value& rfv) -> Status {
                         if (rkey == "roleId") {
-                          return ReadString(rfv, err, rp.Child("roleId"), rd.role_id);
+                          return ReadString(rfv, err, rp, "roleId", rd.role_id);
                         }
                         if (rkey == "divisionId") {
-                          return ReadString(rfv, err, rp.Child("divisionId"), rd.division_id);
+                          return ReadString(rfv, err, rp, "divisionId", rd.division_id);
                         }
                         return Status::Ok();
                       }));
