@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/strings.h"
@@ -372,6 +373,31 @@ TEST_F(PlatformClientTest, AuthenticateChecksCredentials) {
   Status s = client->Authenticate();
   EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
   ExpectNoSecrets(s);
+}
+
+}  // namespace
+}  // namespace divaudit::genesys
+
+namespace divaudit::genesys {
+namespace {
+
+TEST(RealSleeperTest, ReturnsAtOnceWhenAlreadyCancelled) {
+  RealSleeper sleeper;
+  CancellationToken cancel;
+  cancel.Cancel();
+  const auto start = std::chrono::steady_clock::now();
+  sleeper.SleepFor(std::chrono::seconds(30), cancel);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(RealSleeperTest, WakesOnCancellationFromAnotherThread) {
+  RealSleeper sleeper;
+  CancellationToken cancel;
+  std::thread canceller([cancel]() mutable { cancel.Cancel(); });
+  const auto start = std::chrono::steady_clock::now();
+  sleeper.SleepFor(std::chrono::seconds(30), cancel);
+  canceller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 }  // namespace
