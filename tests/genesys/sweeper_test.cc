@@ -1,0 +1,592 @@
+#include "genesys/sweeper.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/fakes/fake_api_client.h"
+
+namespace divaudit::genesys {
+namespace {
+
+using audit::SubjectType;
+using fakes::FakeApiClient;
+
+std::string PagePath(std::string_view base, int64_t ps, int64_t page, std::string_view extra) {
+  return std::string(base) + "?pageSize=" + std::to_string(ps) +
+         "&pageNumber=" + std::to_string(page) + std::string(extra);
+}
+
+std::string ListingBody(const std::vector<std::string>& all, int64_t ps, int64_t page,
+                        int64_t total, const std::string& extra_fields = "") {
+  const int64_t page_count = (total + ps - 1) / ps;
+  std::string e;
+  for (int64_t i = (page - 1) * ps; i < std::min<int64_t>(page * ps, all.size()); ++i) {
+    if (!e.empty()) e += ",";
+    e += all[i];
+  }
+  return R"({"entities":[)" + e + R"(],"pageSize":)" + std::to_string(ps) + R"(,"pageNumber":)" +
+         std::to_string(page) + R"(,"total":)" + std::to_string(total) + R"(,"pageCount":)" +
+         std::to_string(page_count) + extra_fields + "}";
+}
+
+// Maps every page of a listing of `all` entities.
+void InstallPaged(FakeApiClient& f, std::string_view base, std::string_view extra,
+                  const std::vector<std::string>& all, int64_t ps,
+                  const std::string& extra_fields = "") {
+  const int64_t total = static_cast<int64_t>(all.size());
+  const int64_t pages = std::max<int64_t>(1, (total + ps - 1) / ps);
+  for (int64_t p = 1; p <= pages; ++p) {
+    f.SetOk(PagePath(base, ps, p, extra), ListingBody(all, ps, p, total, extra_fields));
+  }
+}
+
+std::string UserJson(const std::string& id, const std::string& division, const std::string& state) {
+  return R"({"id":")" + id + R"(","name":"N )" + id + R"(","email":")" + id +
+         R"(@x.com","division":{"id":")" + division + R"(","name":"D"},"state":")" + state +
+         R"(","version":1})";
+}
+
+struct Subject {
+  std::string id;
+  std::string type;
+  std::vector<std::string> divisions;
+};
+
+std::string SubjectJson(const Subject& s) {
+  std::string d;
+  for (const auto& id : s.divisions) {
+    if (!d.empty()) d += ",";
+    d += id == "*" ? R"({"id":"*"})" : R"({"id":")" + id + R"(","name":"D )" + id + R"("})";
+  }
+  return R"({"id":")" + s.id + R"(","name":"S )" + s.id + R"(","type":")" + s.type +
+         R"(","divisions":[)" + d + "]}";
+}
+
+// A small org installed into a FakeApiClient exactly as the API would page it.
+struct Org {
+  int64_t ps = 500;
+  int64_t inactive_limit = 10000;
+  std::vector<std::string> divisions = {"d1", "d2", "d3"};
+  std::vector<std::string> roles = {"r1", "r2"};
+  std::map<std::string, std::vector<Subject>> subjects = {
+      {"r1",
+       {{"u1", "PC_USER", {"d1", "*"}},
+        {"g1", "PC_GROUP", {"d2"}},
+        {"c1", "PC_OAUTH_CLIENT", {"*"}},
+        {"t1", "PC_TRUSTEE_USER", {"*"}}}},
+      {"r2", {{"u2", "PC_USER", {"d3"}}, {"x1", "PC_ROBOT", {"d1"}}}},
+  };
+  std::vector<std::pair<std::string, std::string>> active = {{"u1", "d1"}, {"u2", "d2"}};
+  std::vector<std::pair<std::string, std::string>> inactive = {{"u3", "d3"}};
+  std::vector<std::string> groups = {"g1", "g2"};
+  std::map<std::string, std::vector<std::string>> members = {{"g1", {"u1", "u3"}}};
+  std::string clients =
+      R"({"entities":[{"id":"c1","name":"Bot","authorizedGrantType":"CLIENT-CREDENTIALS",)"
+      R"("state":"active","roleDivisions":[{"roleId":"r1","divisionId":"*"},)"
+      R"({"roleId":"r2","divisionId":"d2"}]}]})";
+  std::optional<std::vector<std::string>> permitted;  // nullopt: allDivsPermitted
+
+  std::vector<std::string> UsersJson(const std::vector<std::pair<std::string, std::string>>& us,
+                                     const std::string& state) const {
+    std::vector<std::string> out;
+    for (const auto& [id, div] : us) out.push_back(UserJson(id, div, state));
+    return out;
+  }
+
+  void Install(FakeApiClient& f) const {
+    std::vector<std::string> d;
+    for (const auto& id : divisions) {
+      d.push_back(R"({"id":")" + id + R"(","name":"Div )" + id + R"(","description":"",)" +
+                  R"("homeDivision":)" + (id == divisions.front() ? "true" : "false") + "}");
+    }
+    InstallPaged(f, "/api/v2/authorization/divisions", "", d, ps);
+    std::vector<std::string> r;
+    for (const auto& id : roles) r.push_back(R"({"id":")" + id + R"(","name":"Role )" + id + "\"}");
+    InstallPaged(f, "/api/v2/authorization/roles", "&userCount=false", r, ps);
+    for (const auto& id : roles) {
+      std::vector<std::string> s;
+      auto it = subjects.find(id);
+      if (it != subjects.end()) {
+        for (const auto& sub : it->second) s.push_back(SubjectJson(sub));
+      }
+      InstallPaged(f, "/api/v2/authorization/roles/" + id + "/subjectgrants", "", s, ps);
+    }
+    InstallPaged(f, "/api/v2/users", "&state=active", UsersJson(active, "active"), ps);
+    std::vector<std::string> in = UsersJson(inactive, "inactive");
+    if (static_cast<int64_t>(in.size()) <= inactive_limit) {
+      InstallPaged(f, "/api/v2/users", "&state=inactive", in, ps);
+    } else {
+      // Page 1 answers; any page past the limit answers 400 like the real API.
+      f.SetOk(PagePath("/api/v2/users", ps, 1, "&state=inactive"),
+              ListingBody(in, ps, 1, static_cast<int64_t>(in.size())));
+      for (int64_t p = 2; p <= (static_cast<int64_t>(in.size()) + ps - 1) / ps; ++p) {
+        f.Set(PagePath("/api/v2/users", ps, p, "&state=inactive"),
+              p * ps > inactive_limit ? 400 : 200,
+              p * ps > inactive_limit
+                  ? R"({"message":"too many","code":"bad.request","status":400})"
+                  : ListingBody(in, ps, p, static_cast<int64_t>(in.size())));
+      }
+      const std::string first = "/api/v2/users/query?state=inactive&pageSize=" + std::to_string(ps);
+      for (size_t start = 0, k = 0; start < in.size(); start += ps, ++k) {
+        std::string e;
+        for (size_t i = start; i < std::min(in.size(), start + ps); ++i) {
+          e += (e.empty() ? "" : ",") + in[i];
+        }
+        const bool last = start + ps >= in.size();
+        const std::string path = k == 0 ? first : first + "&cursor=c" + std::to_string(k);
+        f.SetOk(path, R"({"entities":[)" + e + "]" +
+                          (last ? "" : R"(,"cursor":"c)" + std::to_string(k + 1) + "\"") + "}");
+      }
+    }
+    std::vector<std::string> g;
+    for (const auto& id : groups) {
+      g.push_back(R"({"id":")" + id + R"(","name":"Group )" + id + R"(","rolesEnabled":true})");
+    }
+    InstallPaged(f, "/api/v2/groups", "", g, ps);
+    for (const auto& [gid, ms] : members) {
+      std::vector<std::string> m;
+      for (const auto& id : ms) m.push_back(UserJson(id, "d1", "active"));
+      InstallPaged(f, "/api/v2/groups/" + gid + "/members", "", m, ps);
+    }
+    f.SetOk("/api/v2/oauth/clients", clients);
+    std::vector<std::string> pd;
+    for (const auto& id : permitted.value_or(std::vector<std::string>{})) {
+      pd.push_back(R"({"id":")" + id + R"(","name":"x"})");
+    }
+    InstallPaged(f, "/api/v2/authorization/divisionspermitted/paged/me",
+                 "&permission=authorization:grant:view", pd, ps,
+                 permitted ? R"(,"allDivsPermitted":false)" : R"(,"allDivsPermitted":true)");
+  }
+
+  OrgShape Shape() const {
+    OrgShape s;
+    s.divisions = static_cast<int64_t>(divisions.size());
+    s.roles = static_cast<int64_t>(roles.size());
+    for (const auto& r : roles) {
+      auto it = subjects.find(r);
+      s.subjects_per_role.push_back(it == subjects.end() ? 0 : it->second.size());
+    }
+    s.active_users = static_cast<int64_t>(active.size());
+    s.inactive_users = static_cast<int64_t>(inactive.size());
+    s.groups = static_cast<int64_t>(groups.size());
+    for (const auto& [gid, ms] : members) s.members_per_granted_group.push_back(ms.size());
+    s.all_divisions_permitted = !permitted.has_value();
+    s.permitted_divisions = permitted ? static_cast<int64_t>(permitted->size()) : 0;
+    return s;
+  }
+
+  SweeperOptions Options() const {
+    SweeperOptions o;
+    o.page_size = ps;
+    o.inactive_page_listing_limit = inactive_limit;
+    return o;
+  }
+};
+
+class SweeperTest : public ::testing::Test {
+ protected:
+  SweepResult Sweep(const Org& org) {
+    Sweeper sweeper(api_, clock_, org.Options());
+    return sweeper.Run(cancel_, [&](std::string_view phase, int64_t done, int64_t total) {
+      progress_.push_back({std::string(phase), done, total});
+    });
+  }
+  bool HasIncomplete(const SweepResult& r, std::string_view needle) {
+    for (const auto& s : r.info.incomplete) {
+      if (s.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::string Incomplete(const SweepResult& r) {
+    std::string s;
+    for (const auto& i : r.info.incomplete) s += i + "\n";
+    return s;
+  }
+
+  struct Progress {
+    std::string phase;
+    int64_t done;
+    int64_t total;
+  };
+  FakeApiClient api_;
+  FakeClock clock_;
+  CancellationToken cancel_;
+  std::vector<Progress> progress_;
+};
+
+TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
+  Org org;
+  org.Install(api_);
+  api_.count_token_request = true;
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_TRUE(api_.unmapped().empty());
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  EXPECT_EQ(r.info.api_requests, 11);  // token + divisions + roles + 2 subject grants + 2 users
+                                       // + groups + members + clients + coverage
+  EXPECT_EQ(r.info.coverage_ratio, 1.0);
+  EXPECT_TRUE(r.info.incomplete.empty());
+  // Round 1: every independent first page; round 2: subject grants; round 3: group members.
+  ASSERT_EQ(api_.batches().size(), 3u);
+  std::vector<std::string> first = api_.batches()[0];
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(first, (std::vector<std::string>{
+                       "/api/v2/authorization/divisions?pageSize=500&pageNumber=1",
+                       "/api/v2/authorization/divisionspermitted/paged/me?pageSize=500&pageNumber=1"
+                       "&permission=authorization:grant:view",
+                       "/api/v2/authorization/roles?pageSize=500&pageNumber=1&userCount=false",
+                       "/api/v2/groups?pageSize=500&pageNumber=1",
+                       "/api/v2/oauth/clients",
+                       "/api/v2/users?pageSize=500&pageNumber=1&state=active",
+                       "/api/v2/users?pageSize=500&pageNumber=1&state=inactive",
+                   }));
+  EXPECT_EQ(api_.batches()[1].size(), 2u);
+  EXPECT_EQ(api_.batches()[2],
+            (std::vector<std::string>{"/api/v2/groups/g1/members?pageSize=500&pageNumber=1"}));
+  for (const auto& c : api_.calls()) {
+    if (c.path_and_query.find("subjectgrants") != std::string::npos) {
+      EXPECT_EQ(c.route, "/api/v2/authorization/roles/{roleId}/subjectgrants");
+    }
+  }
+
+  const audit::OrgSnapshot& s = r.snapshot;
+  ASSERT_EQ(s.divisions.size(), 3u);
+  EXPECT_TRUE(s.divisions[0].home_division);
+  EXPECT_EQ(s.roles.size(), 2u);
+  ASSERT_EQ(s.users.size(), 3u);
+  EXPECT_EQ(s.users[2], (audit::User{"u3", "N u3", "u3@x.com", "d3", "inactive"}));
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_TRUE(s.groups[0].members_read);
+  EXPECT_EQ(s.groups[0].member_ids, (std::vector<std::string>{"u1", "u3"}));
+  EXPECT_FALSE(s.groups[1].members_read);  // g2 holds no grant: members not read
+  ASSERT_EQ(s.oauth_clients.size(), 1u);
+  // Subject grants and the client's roleDivisions, united (c1/r1/* appears in both).
+  std::vector<audit::Grant> want = {
+      {SubjectType::kUser, "u1", "r1", "*"},        {SubjectType::kUser, "u1", "r1", "d1"},
+      {SubjectType::kUser, "u2", "r2", "d3"},       {SubjectType::kGroup, "g1", "r1", "d2"},
+      {SubjectType::kOAuthClient, "c1", "r1", "*"}, {SubjectType::kOAuthClient, "c1", "r2", "d2"},
+      {SubjectType::kTrusteeUser, "t1", "r1", "*"}, {SubjectType::kUnknown, "x1", "r2", "d1"},
+  };
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(s.grants, want);
+  ASSERT_EQ(s.external_subjects.size(), 2u);
+  EXPECT_EQ(s.external_subjects[0].type, SubjectType::kTrusteeUser);
+  EXPECT_EQ(s.external_subjects[1].genesys_type, "PC_ROBOT");
+  EXPECT_EQ(r.info.unknown_subject_types, (std::map<std::string, int64_t>{{"PC_ROBOT", 1}}));
+  EXPECT_EQ(r.info.started_at_unix, 1767225600);  // FakeClock's 2026-01-01
+  // Progress after each batch, done == total at the end.
+  ASSERT_EQ(progress_.size(), 3u);
+  EXPECT_EQ(progress_[1].phase, "subject grants");
+  EXPECT_EQ(progress_.back().done, progress_.back().total);
+}
+
+TEST_F(SweeperTest, UnknownSubjectTypeInTwoRolesIsKeptAndCountedOnce) {
+  Org org;
+  org.subjects["r1"].push_back({"x1", "PC_ROBOT", {"d2"}});
+  org.subjects["r2"].push_back({"x2", "UNKNOWN", {}});
+  org.Install(api_);
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(r.info.unknown_subject_types,
+            (std::map<std::string, int64_t>{{"PC_ROBOT", 1}, {"UNKNOWN", 1}}));
+  EXPECT_EQ(std::count_if(r.snapshot.grants.begin(), r.snapshot.grants.end(),
+                          [](const audit::Grant& g) { return g.subject_id == "x1"; }),
+            2);
+}
+
+TEST_F(SweeperTest, PagingEdgeCasesUseEveryRemainingPageInOneBatch) {
+  Org org;
+  org.ps = 2;
+  org.divisions = {"d1", "d2", "d3", "d4"};  // exact multiple: 2 pages
+  org.active = {{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}, {"u5", "d2"}, {"u6", "d3"}};  // 3 pages
+  org.inactive = {};  // empty: 1 page
+  org.groups = {"g1"};
+  org.members = {{"g1", {"u1", "u2", "u4"}}};
+  org.subjects["r1"].push_back({"u5", "PC_USER", {"d4"}});  // 5 subjects: 3 pages
+  org.Install(api_);
+  api_.count_token_request = true;
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_TRUE(api_.unmapped().empty());
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  EXPECT_EQ(r.snapshot.divisions.size(), 4u);
+  EXPECT_EQ(r.snapshot.users.size(), 5u);
+  EXPECT_EQ(r.snapshot.groups[0].member_ids.size(), 3u);
+  EXPECT_TRUE(r.snapshot.groups[0].members_read);
+  const auto& second = api_.batches()[1];
+  for (const std::string& p : {PagePath("/api/v2/authorization/divisions", 2, 2, ""),
+                               PagePath("/api/v2/users", 2, 2, "&state=active"),
+                               PagePath("/api/v2/users", 2, 3, "&state=active")}) {
+    EXPECT_NE(std::find(second.begin(), second.end(), p), second.end()) << p;
+  }
+  EXPECT_EQ(api_.CallCount(PagePath("/api/v2/users", 2, 2, "&state=inactive")), 0);
+}
+
+TEST_F(SweeperTest, TotalChangingMidSweepIsReReadOnce) {
+  Org org;
+  org.ps = 2;
+  org.active = {{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}};
+  org.Install(api_);
+  // The first read of page 2 already sees a fourth user (total 4); the re-read is consistent.
+  std::vector<std::string> four =
+      org.UsersJson({{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}, {"u7", "d3"}}, "active");
+  const std::string p1 = PagePath("/api/v2/users", 2, 1, "&state=active");
+  const std::string p2 = PagePath("/api/v2/users", 2, 2, "&state=active");
+  api_.SetSequence(p1, {genesys::ApiResponse{200, ListingBody(four, 2, 1, 3)},
+                        genesys::ApiResponse{200, ListingBody(four, 2, 1, 4)}});
+  api_.SetOk(p2, ListingBody(four, 2, 2, 4));
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(api_.CallCount(p1), 2);
+  EXPECT_EQ(api_.CallCount(p2), 2);
+  EXPECT_EQ(std::count_if(r.snapshot.users.begin(), r.snapshot.users.end(),
+                          [](const audit::User& u) { return u.state == "active"; }),
+            4);
+}
+
+TEST_F(SweeperTest, TotalThatKeepsChangingMarksTheListingIncompleteAndKeepsEveryPage) {
+  Org org;
+  org.ps = 2;
+  org.active = {{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}};
+  org.Install(api_);
+  std::vector<std::string> four =
+      org.UsersJson({{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}, {"u7", "d3"}}, "active");
+  api_.SetOk(PagePath("/api/v2/users", 2, 1, "&state=active"), ListingBody(four, 2, 1, 3));
+  api_.SetOk(PagePath("/api/v2/users", 2, 2, "&state=active"), ListingBody(four, 2, 2, 4));
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r, "users (state=active): total changed during the sweep"))
+      << Incomplete(r);
+  EXPECT_EQ(std::count_if(r.snapshot.users.begin(), r.snapshot.users.end(),
+                          [](const audit::User& u) { return u.state == "active"; }),
+            4);
+}
+
+TEST_F(SweeperTest, PageShortOfTheTotalIsReReadThenIncomplete) {
+  Org org;
+  org.ps = 2;
+  org.groups = {"g1", "g2", "g3"};
+  org.Install(api_);
+  std::vector<std::string> g = {R"({"id":"g1"})", R"({"id":"g2"})"};
+  api_.SetOk(PagePath("/api/v2/groups", 2, 2, ""), ListingBody(g, 2, 2, 3));  // empty page 2
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r, "groups: pages held 2 entities, total promised 3")) << Incomplete(r);
+  EXPECT_EQ(api_.CallCount(PagePath("/api/v2/groups", 2, 2, "")), 2);
+}
+
+TEST_F(SweeperTest, PageCountGrowingOnALaterPageFetchesTheNewPage) {
+  Org org;
+  org.ps = 2;
+  org.divisions = {"d1", "d2", "d3"};
+  org.Install(api_);
+  std::vector<std::string> d;
+  for (const char* id : {"d1", "d2", "d3", "d4", "d5"}) {
+    d.push_back(std::string(R"({"id":")") + id + R"(","name":"Div"})");
+  }
+  const std::string base = "/api/v2/authorization/divisions";
+  api_.SetSequence(PagePath(base, 2, 1, ""), {genesys::ApiResponse{200, ListingBody(d, 2, 1, 3)},
+                                              genesys::ApiResponse{200, ListingBody(d, 2, 1, 5)}});
+  api_.SetOk(PagePath(base, 2, 2, ""), ListingBody(d, 2, 2, 5));
+  api_.SetOk(PagePath(base, 2, 3, ""), ListingBody(d, 2, 3, 5));
+  SweepResult r = Sweep(org);
+  EXPECT_GE(api_.CallCount(PagePath(base, 2, 3, "")), 1);
+  EXPECT_EQ(r.snapshot.divisions.size(), 5u);
+  EXPECT_TRUE(r.info.incomplete.empty()) << Incomplete(r);
+}
+
+TEST_F(SweeperTest, DuplicateEntitiesAcrossPagesAreDeduped) {
+  Org org;
+  org.ps = 2;
+  org.Install(api_);
+  std::vector<std::string> dup =
+      org.UsersJson({{"u1", "d1"}, {"u2", "d1"}, {"u2", "d1"}}, "active");
+  api_.SetOk(PagePath("/api/v2/users", 2, 1, "&state=active"), ListingBody(dup, 2, 1, 3));
+  api_.SetOk(PagePath("/api/v2/users", 2, 2, "&state=active"), ListingBody(dup, 2, 2, 3));
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(std::count_if(r.snapshot.users.begin(), r.snapshot.users.end(),
+                          [](const audit::User& u) { return u.id == "u2"; }),
+            1);
+}
+
+TEST_F(SweeperTest, ForbiddenListingIsPartialAndNamed) {
+  Org org;
+  org.Install(api_);
+  api_.Set("/api/v2/groups?pageSize=500&pageNumber=1", 403,
+           R"({"message":"no","code":"missing.permissions","status":403})");
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r, "groups: GET /api/v2/groups page 1: HTTP 403 (missing.permissions)"))
+      << Incomplete(r);
+  EXPECT_FALSE(r.snapshot.users.empty());
+}
+
+TEST_F(SweeperTest, FinalServerErrorOnAPageIsPartialNamingThePage) {
+  Org org;
+  org.ps = 2;
+  org.active = {{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}};
+  org.Install(api_);
+  api_.Set(PagePath("/api/v2/users", 2, 2, "&state=active"), 500, "{}");
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r, "users (state=active): GET /api/v2/users page 2: HTTP 500"))
+      << Incomplete(r);
+  EXPECT_EQ(r.snapshot.users.size(), 3u);  // page 1 (2 users) + the inactive one are kept
+}
+
+TEST_F(SweeperTest, MalformedPageIsReReadOnceThenNamed) {
+  Org org;
+  org.Install(api_);
+  const std::string path = "/api/v2/groups?pageSize=500&pageNumber=1";
+  api_.SetSequence(path, {genesys::ApiResponse{200, R"({"entities":[{"id":"g1"},)"},
+                          genesys::ApiResponse{200, ListingBody({R"({"id":"g1"})"}, 500, 1, 1)}});
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(api_.CallCount(path), 2);
+
+  FakeApiClient api2;
+  org.Install(api2);
+  api2.SetOk(path, R"({"entities":[{"name":"x"}],"total":1,"pageCount":1})");
+  Sweeper sweeper(api2, clock_, org.Options());
+  SweepResult r2 = sweeper.Run(cancel_);
+  EXPECT_EQ(r2.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r2, "groups: GET /api/v2/groups page 1: entities[0].id: missing"))
+      << Incomplete(r2);
+}
+
+TEST_F(SweeperTest, CoverageBelowOneIsPartialNamingTheInvisibleDivision) {
+  Org org;
+  org.permitted = std::vector<std::string>{"d1", "d2"};
+  org.Install(api_);
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_DOUBLE_EQ(r.info.coverage_ratio, 2.0 / 3.0);
+  EXPECT_TRUE(HasIncomplete(r, "coverage: division d3 (Div d3) not visible")) << Incomplete(r);
+  EXPECT_EQ(r.info.incomplete.size(), 1u);
+}
+
+TEST_F(SweeperTest, ManyInactiveUsersUseTheCursorListingWithoutProvokingThe400) {
+  Org org;
+  org.ps = 2;
+  org.inactive_limit = 4;
+  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  org.Install(api_);
+  api_.count_token_request = true;
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_TRUE(api_.unmapped().empty());
+  for (int64_t p = 2; p <= 3; ++p) {
+    EXPECT_EQ(api_.CallCount(PagePath("/api/v2/users", 2, p, "&state=inactive")), 0);
+  }
+  EXPECT_EQ(api_.CallCount("/api/v2/users/query?state=inactive&pageSize=2"), 1);
+  EXPECT_EQ(api_.CallCount("/api/v2/users/query?state=inactive&pageSize=2&cursor=c2"), 1);
+  EXPECT_EQ(std::count_if(r.snapshot.users.begin(), r.snapshot.users.end(),
+                          [](const audit::User& u) { return u.state == "inactive"; }),
+            5);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  for (const auto& c : api_.calls()) {
+    if (c.path_and_query.rfind("/api/v2/users/query", 0) == 0) {
+      EXPECT_EQ(c.route, "/api/v2/users/query");
+    }
+  }
+}
+
+TEST_F(SweeperTest, CancelledBeforeOrDuringTheSweepFails) {
+  Org org;
+  org.Install(api_);
+  api_.OnBatch([&](int batch) {
+    if (batch == 1) cancel_.Cancel();
+  });
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kFailed);
+  ASSERT_FALSE(r.info.incomplete.empty());
+  EXPECT_EQ(r.info.incomplete[0], "cancelled");
+  EXPECT_EQ(api_.batches().size(), 2u);  // no batch after the cancel
+
+  FakeApiClient api2;
+  CancellationToken cancelled;
+  cancelled.Cancel();
+  Sweeper sweeper(api2, clock_, org.Options());
+  SweepResult r2 = sweeper.Run(cancelled);
+  EXPECT_EQ(r2.info.status, audit::SweepStatus::kFailed);
+  EXPECT_TRUE(api2.calls().empty());
+}
+
+TEST_F(SweeperTest, AbortedRequestsMeanCancelled) {
+  Org org;
+  org.Install(api_);
+  api_.SetError("/api/v2/oauth/clients", AbortedError("GET /api/v2/oauth/clients: cancelled"));
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kFailed);
+  EXPECT_EQ(r.info.incomplete[0], "cancelled");
+}
+
+TEST_F(SweeperTest, AuthenticationFailureFails) {
+  Org org;
+  org.Install(api_);
+  api_.SetError("/api/v2/authorization/divisions?pageSize=500&pageNumber=1",
+                UnauthenticatedError("POST /oauth/token: HTTP 401 (bad.credentials)"));
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kFailed);
+  EXPECT_TRUE(HasIncomplete(r, "authentication failed")) << Incomplete(r);
+  EXPECT_EQ(api_.batches().size(), 1u);
+}
+
+TEST_F(SweeperTest, UnreadableRolesFail) {
+  Org org;
+  org.Install(api_);
+  api_.Set("/api/v2/authorization/roles?pageSize=500&pageNumber=1&userCount=false", 403, "{}");
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kFailed);
+  EXPECT_TRUE(HasIncomplete(r, "roles: GET /api/v2/authorization/roles page 1: HTTP 403"))
+      << Incomplete(r);
+}
+
+TEST_F(SweeperTest, GrantedGroupMissingFromTheGroupListingIsKept) {
+  Org org;
+  org.groups = {"g2"};
+  org.Install(api_);
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  ASSERT_EQ(r.snapshot.groups.size(), 2u);
+  EXPECT_EQ(r.snapshot.groups[0].id, "g1");
+  EXPECT_TRUE(r.snapshot.groups[0].members_read);
+}
+
+TEST_F(SweeperTest, StatsAreDeltasOfTheClientCounters) {
+  Org org;
+  org.Install(api_);
+  api_.AddRetries(5);  // before the sweep: must not be counted
+  api_.OnBatch([&](int batch) {
+    if (batch == 0) api_.AddRetries(2);
+  });
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.retries, 2);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()) - 1 + 2);
+}
+
+TEST(MinimumRequestsTest, FollowsTheFormula) {
+  OrgShape s;
+  s.divisions = 40;                            // 1
+  s.roles = 501;                               // 2
+  s.subjects_per_role = {0, 500, 501, 1200};   // 1 + 1 + 2 + 3
+  s.active_users = 5000;                       // 10
+  s.inactive_users = 10000;                    // 20 (at the limit: page listing)
+  s.groups = 60;                               // 1
+  s.members_per_granted_group = {3, 0, 1000};  // 1 + 1 + 2
+  s.all_divisions_permitted = true;            // 1, + 1 clients + 1 token
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1);
+  s.inactive_users = 10001;  // probe page + 21 cursor pages
+  s.all_divisions_permitted = false;
+  s.permitted_divisions = 0;
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1);
+}
+
+}  // namespace
+}  // namespace divaudit::genesys
