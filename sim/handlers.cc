@@ -24,6 +24,10 @@ std::string SelfUri(std::string_view prefix, std::string_view id) {
 
 // Division reference {id,name,selfUri}; no name for "*" or ids the org does not have.
 void WriteDivisionRef(JsonWriter& w, const OrgIndex& index, std::string_view id) {
+  if (const std::string* json = index.DivisionRefJson(id)) {
+    w.Raw(*json);
+    return;
+  }
   w.BeginObject();
   w.Field("id", id);
   if (id != audit::kAllDivisionsId) {

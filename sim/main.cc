@@ -164,10 +164,10 @@ int main(int argc, char** argv) {
     sim::ConfigWriterOptions cw;
     cw.api_base_url = (*server)->base_url();
     cw.client_id = options.clients.front().id;
-    cw.client_secret_file = write_config + ".secret";
-    std::filesystem::path dir = std::filesystem::path(write_config).parent_path();
-    cw.db_path =
-        !db_path.empty() ? db_path : (dir.empty() ? "divaudit.db" : (dir / "divaudit.db").string());
+    // Absolute paths: the daemon may run from another working directory.
+    const std::filesystem::path config_path = std::filesystem::absolute(write_config);
+    cw.client_secret_file = config_path.string() + ".secret";
+    cw.db_path = !db_path.empty() ? db_path : (config_path.parent_path() / "divaudit.db").string();
     Status s = divaudit::WriteFileAtomic(cw.client_secret_file,
                                          options.clients.front().secret + "\n", 0600);
     if (s.ok()) s = divaudit::WriteFileAtomic(write_config, sim::RenderConfigToml(fixture, cw));

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "common/json_writer.h"
+#include "common/strings.h"
+
 namespace divaudit::sim {
 
 namespace {
@@ -27,6 +30,17 @@ OrgIndex::OrgIndex(OrgFixture fixture) : fixture_(std::move(fixture)) {
     divisions_.emplace(d.id, &d);
     if (d.home_division && home_ == nullptr) home_ = &d;
   }
+  auto render_ref = [](std::string_view id, const std::string* name) {
+    JsonWriter w;
+    w.BeginObject();
+    w.Field("id", id);
+    if (name != nullptr) w.Field("name", *name);
+    w.Field("selfUri", "/api/v2/authorization/divisions/" + UrlEncode(id));
+    w.EndObject();
+    return w.Take();
+  };
+  for (const auto& d : org.divisions) division_ref_json_.emplace(d.id, render_ref(d.id, &d.name));
+  division_ref_json_.emplace(audit::kAllDivisionsId, render_ref(audit::kAllDivisionsId, nullptr));
   for (const auto& r : org.roles) roles_.emplace(r.id, &r);
   for (const auto& u : org.users) {
     users_.emplace(u.id, &u);
@@ -116,6 +130,11 @@ const std::vector<const audit::Group*>& OrgIndex::UserGroups(std::string_view id
 int64_t OrgIndex::RoleUserCount(std::string_view role_id) const {
   auto it = role_user_counts_.find(role_id);
   return it == role_user_counts_.end() ? 0 : it->second;
+}
+
+const std::string* OrgIndex::DivisionRefJson(std::string_view id) const {
+  auto it = division_ref_json_.find(id);
+  return it == division_ref_json_.end() ? nullptr : &it->second;
 }
 
 std::string_view OrgIndex::SubjectName(const audit::Grant& g) const {

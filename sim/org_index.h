@@ -56,6 +56,9 @@ class OrgIndex {
   // Display name and Genesys type of a grant's subject ("" and the type name when unknown).
   std::string_view SubjectName(const audit::Grant& g) const;
   std::string_view SubjectGenesysType(const audit::Grant& g) const;
+  // The pre-rendered Division reference {"id","name","selfUri"} of a known division or "*"
+  // (which has no name); nullptr for other ids.
+  const std::string* DivisionRefJson(std::string_view id) const;
 
  private:
   template <typename T>
@@ -75,6 +78,7 @@ class OrgIndex {
   IdMap<std::vector<const audit::Grant*>> subject_grants_;
   IdMap<std::vector<const audit::Group*>> user_groups_;
   IdMap<int64_t> role_user_counts_;
+  IdMap<std::string> division_ref_json_;
 };
 
 }  // namespace divaudit::sim

@@ -756,9 +756,13 @@ SimServer::SimServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SimServer::~SimServer() { Stop(); }
 
 Result<std::unique_ptr<SimServer>> SimServer::Start(SimOptions options, OrgFixture fixture) {
+  const auto started = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(fixture));
   DIVAUDIT_RETURN_IF_ERROR(impl->Listen());
-  GetLogger("sim")->info("event=listening port={}", impl->port());
+  GetLogger("sim")->info("event=listening port={} index_ms={}", impl->port(),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count());
   return std::unique_ptr<SimServer>(new SimServer(std::move(impl)));
 }
 
