@@ -623,18 +623,30 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
       struct Current {
         int64_t row_id;
         std::string attrs;
+        bool seen = false;
       };
       std::unordered_map<std::string, Current> current;
       {
+        DIVAUDIT_ASSIGN_OR_RETURN(int64_t live,
+                                  db_.QueryInt(std::string("SELECT count(*) FROM ") + t.name +
+                                               " WHERE valid_to_sweep IS NULL"));
+        current.reserve(static_cast<size_t>(live));
         DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT row_id, " + cols + " FROM " +
                                                        t.name + " WHERE valid_to_sweep IS NULL"));
-        Row row(n);
+        std::string key, attrs;
         while (true) {
           DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
           if (!has) break;
-          for (size_t c = 0; c < n; ++c) row[c] = st.Text(static_cast<int>(c + 1));
-          current.emplace(JoinFields(row, 0, t.key_count),
-                          Current{st.Int(0), JoinFields(row, t.key_count, n)});
+          key.clear();
+          attrs.clear();
+          for (size_t c = 0; c < n; ++c) {
+            const int col = static_cast<int>(c + 1);
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.raw(), col));
+            const std::string_view v(p == nullptr ? "" : p,
+                                     static_cast<size_t>(sqlite3_column_bytes(st.raw(), col)));
+            AppendField(c < t.key_count ? key : attrs, v);
+          }
+          current.emplace(key, Current{st.Int(0), attrs});
         }
       }
       std::string insert_sql =
@@ -664,7 +676,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
           } else {
             insert = false;  // a partial sweep never closes, so it cannot replace either
           }
-          current.erase(it);
+          it->second.seen = true;
         }
         if (insert) {
           DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare(insert_sql));
@@ -684,6 +696,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
       if (complete) {
         std::vector<int64_t> to_close;
         for (const auto& [key, cur] : current) {
+          if (cur.seen) continue;
           if (ti == kMemberships && unread_groups.count(FirstField(key)) != 0) continue;
           to_close.push_back(cur.row_id);
         }

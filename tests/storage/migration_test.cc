@@ -97,16 +97,18 @@ TEST(MigrationTest, UpgradesAVersion1DatabaseKeepingItsHistoryVerifiable) {
   {
     RawDb v1(path);
     ASSERT_EQ(v1.Exec(kSchemaV1), SQLITE_OK) << sqlite3_errmsg(v1.raw());
-    std::string data = "INSERT INTO sweeps(started_at, finished_at, status, incomplete, requests, "
-                      "retries, throttled, coverage, rule_set_version, content_hash) VALUES("
-                      "1790000000, 1790000070, 'complete', '[]', 12, 0, 0, 1.0, 1, '" +
-                      hash + "');"
-                      "INSERT INTO divisions(valid_from_sweep, id, name, description, "
-                      "home_division) VALUES(1, 'div-1', 'Acme Retail', 'retail', 0);"
-                      "INSERT INTO roles(valid_from_sweep, id, name) VALUES(1, 'role-1', "
-                      "'Admin');"
-                      "INSERT INTO grants(valid_from_sweep, subject_type, subject_id, role_id, "
-                      "division_id) VALUES(1, 'user', 'u-1', 'role-1', 'div-1');";
+    std::string data =
+        "INSERT INTO sweeps(started_at, finished_at, status, incomplete, requests, "
+        "retries, throttled, coverage, rule_set_version, content_hash) VALUES("
+        "1790000000, 1790000070, 'complete', '[]', 12, 0, 0, 1.0, 1, '" +
+        hash +
+        "');"
+        "INSERT INTO divisions(valid_from_sweep, id, name, description, "
+        "home_division) VALUES(1, 'div-1', 'Acme Retail', 'retail', 0);"
+        "INSERT INTO roles(valid_from_sweep, id, name) VALUES(1, 'role-1', "
+        "'Admin');"
+        "INSERT INTO grants(valid_from_sweep, subject_type, subject_id, role_id, "
+        "division_id) VALUES(1, 'user', 'u-1', 'role-1', 'div-1');";
     ASSERT_EQ(v1.Exec(data), SQLITE_OK) << sqlite3_errmsg(v1.raw());
   }
   auto s = SqliteSnapshotStore::Open(path, clock);
