@@ -218,7 +218,7 @@ class OrgBuilder {
   void MakeDivisions() {
     const int d = spec_.divisions;
     const bool has_shared_services = d >= 12;
-    const int unmapped = d >= 20 ? 2 : 1;
+    const int unmapped = 2;
     const int tenant_divisions = d - 1 - (has_shared_services ? 1 : 0) - unmapped;
     int tenants = spec_.tenants > 0 ? spec_.tenants : std::max(2, d / 5);
     tenants = std::clamp(tenants, 2, tenant_divisions);

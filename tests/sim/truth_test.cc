@@ -1,0 +1,371 @@
+#include "sim/truth.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/time_util.h"
+
+namespace divaudit::sim {
+namespace {
+
+using audit::SubjectType;
+
+// Divisions: home (Home, shared), a1 "Acme", a2 "Acme - Sales", b1 "Globex", u1 "Lab"
+// (unmapped). Tenants: Acme = ["Acme", "Acme *"] (name + glob), Globex = ["b1"] (id).
+OrgFixture Base() {
+  OrgFixture f;
+  f.org.divisions = {{"home", "Home", "", true},
+                     {"a1", "Acme", "", false},
+                     {"a2", "Acme - Sales", "", false},
+                     {"b1", "Globex", "", false},
+                     {"u1", "Lab", "", false}};
+  f.org.roles = {{"r1", "employee"}, {"r2", "Supervisor"}};
+  f.policy.tenants = {{"Acme", {"Acme", "Acme *"}}, {"Globex", {"b1"}}};
+  f.policy.shared_divisions = {"Home"};
+  return f;
+}
+
+void User(OrgFixture& f, std::string id, std::string home, std::string state = "active") {
+  f.org.users.push_back({id, "User " + id, id + "@example.com", home, state});
+}
+
+void Group(OrgFixture& f, std::string id, std::vector<std::string> members,
+           bool roles_enabled = true) {
+  f.org.groups.push_back({id, "Group " + id, roles_enabled, members, true});
+}
+
+void Grant(OrgFixture& f, SubjectType type, std::string subject, std::string role,
+           std::string division) {
+  f.org.grants.push_back({type, subject, role, division});
+}
+
+std::string Str(simdjson::dom::element e, const char* key) {
+  std::string_view v;
+  if (e[key].get_string().get(v) != simdjson::SUCCESS) return "-";
+  return std::string(v);
+}
+
+// Each finding as "rule type:subject role division via state [tenants]" ("-" for null).
+std::vector<std::string> Lines(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  EXPECT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  std::vector<std::string> out;
+  for (simdjson::dom::element f : doc["findings"].get_array()) {
+    std::string line = Str(f, "rule") + " ";
+    line +=
+        f["subject"].is_null() ? "-" : Str(f["subject"], "type") + ":" + Str(f["subject"], "id");
+    line += " " + (f["role"].is_null() ? "-" : Str(f["role"], "id"));
+    line += " " + (f["division"].is_null() ? "-" : Str(f["division"], "id"));
+    if (f["via"].is_null()) {
+      line += " -";
+    } else {
+      line += Str(f["via"], "type") == "direct" ? " direct" : " group:" + Str(f["via"], "id");
+    }
+    line += " " + Str(f, "state");
+    simdjson::dom::array tenants;
+    if (f["tenants"].get_array().get(tenants) == simdjson::SUCCESS) {
+      line += " [";
+      for (auto t : tenants) line += std::string(t.get_string().value()) + ";";
+      line += "]";
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+const SystemTime kNow = ParseIso8601("2026-06-01T12:00:00Z").value();
+
+std::vector<std::string> Truth(const OrgFixture& f, SystemTime now = kNow) {
+  return Lines(ComputeTruthJson(f, now));
+}
+
+struct Case {
+  const char* name;
+  std::function<void(OrgFixture&)> setup;
+  std::vector<std::string> expected;
+};
+
+const auto U = SubjectType::kUser;
+const auto G = SubjectType::kGroup;
+
+class TruthCaseTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TruthCaseTest, MatchesExpectedFindings) {
+  OrgFixture f = Base();
+  GetParam().setup(f);
+  audit::Canonicalize(f.org);
+  EXPECT_EQ(Truth(f), GetParam().expected);
+}
+
+const Case kCases[] = {
+    {"GrantsInOwnTenantAndGlobAreClean",
+     [](OrgFixture& f) {
+       User(f, "u", "a1");
+       Grant(f, U, "u", "r1", "a1");
+       Grant(f, U, "u", "r1", "a2");  // "Acme - Sales" via the glob "Acme *"
+       Grant(f, U, "u", "r2", "home");
+     },
+     {}},
+    {"CrossTenantDirect",
+     [](OrgFixture& f) {
+       User(f, "u", "a2");
+       Grant(f, U, "u", "r1", "b1");
+     },
+     {"cross_tenant user:u r1 b1 direct open"}},
+    {"AllDivisionsYieldsOnlyAllDivisions",
+     [](OrgFixture& f) {
+       User(f, "u", "a1");
+       User(f, "h", "home");
+       Grant(f, U, "u", "r1", "*");
+       Grant(f, U, "h", "r1", "*");
+       Grant(f, U, "h", "r2", "b1");  // one mapped tenant only: no multi_tenant_subject
+     },
+     {"all_divisions user:h r1 * direct open", "all_divisions user:u r1 * direct open"}},
+    {"AllDivisionsOnGroupAndEveryMember",
+     [](OrgFixture& f) {
+       User(f, "m1", "a1");
+       User(f, "m2", "b1");
+       Group(f, "g", {"m1", "m2"});
+       Grant(f, G, "g", "r2", "*");
+     },
+     {"all_divisions group:g r2 * direct open", "all_divisions user:m1 r2 * group:g open",
+      "all_divisions user:m2 r2 * group:g open"}},
+    {"UnknownDivisionIsOrphanedOnceOnHolder",
+     [](OrgFixture& f) {
+       User(f, "u", "a1");
+       User(f, "m", "a1");
+       Group(f, "g", {"m", "u"});
+       Grant(f, U, "u", "r1", "gone");
+       Grant(f, G, "g", "r2", "gone");
+     },
+     {"orphaned_grant group:g r2 gone direct open", "orphaned_grant user:u r1 gone direct open"}},
+    {"SharedDivisionNeverCounts",
+     [](OrgFixture& f) {
+       User(f, "u", "b1");
+       Group(f, "g", {"u"});
+       Grant(f, U, "u", "r1", "home");
+       Grant(f, G, "g", "r1", "home");
+       Grant(f, G, "g", "r1", "a1");
+     },
+     {"cross_tenant user:u r1 a1 group:g open"}},
+    {"UnmappedTargetIsUnmappedDivisionOnly",
+     [](OrgFixture& f) {
+       User(f, "u", "a1");
+       Grant(f, U, "u", "r1", "u1");
+     },
+     {"unmapped_division - - u1 - open"}},
+    {"UnmappedHomeHasNoHomeTenant",
+     [](OrgFixture& f) {
+       User(f, "u", "u1");
+       Grant(f, U, "u", "r1", "a1");
+       Grant(f, U, "u", "r1", "b1");
+     },
+     {"multi_tenant_subject user:u - - - open [Acme;Globex;]", "unmapped_division - - u1 - open"}},
+    {"SameRoleDivisionDirectAndViaGroupIsTwoFindings",
+     [](OrgFixture& f) {
+       User(f, "u", "a1");
+       Group(f, "g", {"u"});
+       Grant(f, U, "u", "r1", "b1");
+       Grant(f, G, "g", "r1", "b1");
+     },
+     {"cross_tenant user:u r1 b1 direct open", "cross_tenant user:u r1 b1 group:g open"}},
+    {"RolesDisabledGroupStillCounts",
+     [](OrgFixture& f) {
+       User(f, "u", "b1");
+       Group(f, "g", {"u"}, /*roles_enabled=*/false);
+       Grant(f, G, "g", "r1", "a2");
+     },
+     {"cross_tenant user:u r1 a2 group:g open"}},
+    {"DeletedUsersAreNotAudited",
+     [](OrgFixture& f) {
+       User(f, "d", "u1", "deleted");
+       Group(f, "g", {"d"});
+       Grant(f, U, "d", "r1", "b1");
+       Grant(f, U, "d", "r1", "*");
+       Grant(f, G, "g", "r1", "home");
+     },
+     {}},
+    {"InactiveUsersAreAudited",
+     [](OrgFixture& f) {
+       User(f, "i", "b1", "inactive");
+       Grant(f, U, "i", "r2", "a1");
+     },
+     {"cross_tenant user:i r2 a1 direct open"}},
+    {"GroupOnTwoTenantsAndItsMembers",
+     [](OrgFixture& f) {
+       User(f, "m", "a1");
+       Group(f, "g", {"m"});
+       Grant(f, G, "g", "r1", "a1");
+       Grant(f, G, "g", "r1", "b1");
+     },
+     {"cross_tenant user:m r1 b1 group:g open",
+      "multi_tenant_subject group:g - - - open [Acme;Globex;]"}},
+    {"EmptyGroupOnTwoTenants",
+     [](OrgFixture& f) {
+       Group(f, "g", {});
+       Grant(f, G, "g", "r1", "a2");
+       Grant(f, G, "g", "r2", "b1");
+     },
+     {"multi_tenant_subject group:g - - - open [Acme;Globex;]"}},
+    {"ClientsAndTrusteesOnTwoTenants",
+     [](OrgFixture& f) {
+       Grant(f, SubjectType::kOAuthClient, "c", "r1", "a1");
+       Grant(f, SubjectType::kOAuthClient, "c", "r1", "b1");
+       Grant(f, SubjectType::kTrusteeGroup, "tg", "r2", "a2");
+       Grant(f, SubjectType::kTrusteeGroup, "tg", "r2", "b1");
+       Grant(f, SubjectType::kTrusteeUser, "tu", "r2", "*");
+       Grant(f, SubjectType::kTrusteeUser, "tu", "r2", "b1");
+       Grant(f, SubjectType::kOAuthClient, "c2", "r1", "a1");
+       Grant(f, SubjectType::kOAuthClient, "c2", "r1", "a2");  // one tenant: clean
+     },
+     {"all_divisions trustee_user:tu r2 * direct open",
+      "multi_tenant_subject oauth_client:c - - - open [Acme;Globex;]",
+      "multi_tenant_subject trustee_group:tg - - - open [Acme;Globex;]"}},
+    {"HomeUserReachesTwoTenantsDirectAndViaGroup",
+     [](OrgFixture& f) {
+       User(f, "h", "home");
+       Group(f, "g", {"h"});
+       Grant(f, U, "h", "r1", "a1");
+       Grant(f, G, "g", "r1", "b1");
+     },
+     {"multi_tenant_subject user:h - - - open [Acme;Globex;]"}},
+    {"MultiTenantCountsMappedDivisionsOnly",
+     [](OrgFixture& f) {
+       User(f, "h", "home");
+       Grant(f, U, "h", "r1", "a1");
+       Grant(f, U, "h", "r1", "home");
+       Grant(f, U, "h", "r1", "u1");
+       Grant(f, U, "h", "r1", "gone");
+       Grant(f, U, "h", "r2", "*");
+     },
+     {"all_divisions user:h r2 * direct open", "orphaned_grant user:h r1 gone direct open",
+      "unmapped_division - - u1 - open"}},
+    {"UnknownGroupMembersAreSkipped",
+     [](OrgFixture& f) {
+       Group(f, "g", {"nobody"});
+       Grant(f, G, "g", "r1", "b1");
+     },
+     {}},
+};
+
+INSTANTIATE_TEST_SUITE_P(Precedence, TruthCaseTest, ::testing::ValuesIn(kCases),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(TruthTest, WithoutTenantsEveryDivisionIsItsOwnTenant) {
+  OrgFixture f = Base();
+  f.policy.tenants.clear();
+  User(f, "u", "a1");
+  Group(f, "g", {});
+  Grant(f, U, "u", "r1", "a2");
+  Grant(f, U, "u", "r1", "u1");
+  Grant(f, G, "g", "r1", "a1");
+  Grant(f, G, "g", "r1", "a2");
+  Grant(f, G, "g", "r1", "home");  // still shared
+  audit::Canonicalize(f.org);
+  // No unmapped_division without a tenant map; tenants are named after their divisions.
+  EXPECT_EQ(Truth(f),
+            (std::vector<std::string>{
+                "cross_tenant user:u r1 a2 direct open", "cross_tenant user:u r1 u1 direct open",
+                "multi_tenant_subject group:g - - - open [Acme;Acme - Sales;]"}));
+}
+
+TEST(TruthTest, ExactJsonShape) {
+  OrgFixture f = Base();
+  User(f, "u", "u1");
+  Grant(f, U, "u", "r1", "a1");
+  Grant(f, U, "u", "r1", "b1");
+  Grant(f, U, "u", "r2", "*");
+  Group(f, "g", {"u"});
+  Grant(f, G, "g", "r1", "gone");
+  audit::Canonicalize(f.org);
+  EXPECT_EQ(ComputeTruthJson(f, kNow),
+            "{\"findings\":[\n"
+            "{\"rule\":\"all_divisions\",\"subject\":{\"type\":\"user\",\"id\":\"u\"},"
+            "\"role\":{\"id\":\"r2\"},\"division\":{\"id\":\"*\"},"
+            "\"via\":{\"type\":\"direct\",\"id\":null},\"state\":\"open\"},\n"
+            "{\"rule\":\"multi_tenant_subject\",\"subject\":{\"type\":\"user\",\"id\":\"u\"},"
+            "\"role\":null,\"division\":null,\"via\":null,\"tenants\":[\"Acme\",\"Globex\"],"
+            "\"state\":\"open\"},\n"
+            "{\"rule\":\"orphaned_grant\",\"subject\":{\"type\":\"group\",\"id\":\"g\"},"
+            "\"role\":{\"id\":\"r1\"},\"division\":{\"id\":\"gone\"},"
+            "\"via\":{\"type\":\"direct\",\"id\":null},\"state\":\"open\"},\n"
+            "{\"rule\":\"unmapped_division\",\"subject\":null,\"role\":null,"
+            "\"division\":{\"id\":\"u1\"},\"via\":null,\"state\":\"open\"}\n"
+            "]}\n");
+  EXPECT_EQ(ComputeTruthJson(Base(), kNow), "{\"findings\":[]}\n");
+}
+
+audit::ExceptionSpec Exception(audit::Rule rule, std::string subject, std::string expires) {
+  audit::ExceptionSpec x;
+  x.rule = rule;
+  x.subject_id = std::move(subject);
+  x.reason = "test";
+  x.owner = "secops@example.com";
+  x.expires = std::move(expires);
+  return x;
+}
+
+TEST(TruthTest, ExceptionSuppressesThroughTheEndOfItsDay) {
+  OrgFixture f = Base();
+  User(f, "admin", "home");
+  Grant(f, U, "admin", "r1", "*");
+  audit::Canonicalize(f.org);
+  f.policy.exceptions = {Exception(audit::Rule::kAllDivisions, "admin", "2026-06-30")};
+  const std::string suppressed = "all_divisions user:admin r1 * direct suppressed";
+  const std::string open = "all_divisions user:admin r1 * direct open";
+  EXPECT_EQ(Truth(f, ParseIso8601("2026-06-01T00:00:00Z").value()),
+            std::vector<std::string>{suppressed});
+  EXPECT_EQ(Truth(f, ParseIso8601("2026-06-30T23:59:59Z").value()),
+            std::vector<std::string>{suppressed});
+  EXPECT_EQ(Truth(f, ParseIso8601("2026-07-01T00:00:00Z").value()), std::vector<std::string>{open});
+  // An expired exception never suppresses.
+  f.policy.exceptions = {Exception(audit::Rule::kAllDivisions, "admin", "2020-01-01")};
+  EXPECT_EQ(Truth(f), std::vector<std::string>{open});
+}
+
+TEST(TruthTest, ExceptionMatchesRuleSubjectRoleAndDivision) {
+  OrgFixture f = Base();
+  User(f, "u", "a1");
+  Grant(f, U, "u", "r1", "b1");
+  Grant(f, U, "u", "r2", "b1");
+  audit::Canonicalize(f.org);
+  auto x = Exception(audit::Rule::kCrossTenant, "u", "2099-12-31");
+  x.role_id = "r2";
+  x.division_id = "b1";
+  f.policy.exceptions = {x, Exception(audit::Rule::kAllDivisions, "u", "2099-12-31"),  // other rule
+                         Exception(audit::Rule::kCrossTenant, "v", "2099-12-31")};  // other subject
+  EXPECT_EQ(Truth(f), (std::vector<std::string>{"cross_tenant user:u r1 b1 direct open",
+                                                "cross_tenant user:u r2 b1 direct suppressed"}));
+  f.policy.exceptions[0].division_id = "a2";  // narrowed to another division: no match
+  EXPECT_EQ(Truth(f), (std::vector<std::string>{"cross_tenant user:u r1 b1 direct open",
+                                                "cross_tenant user:u r2 b1 direct open"}));
+}
+
+TEST(TruthTest, SortedByRuleSubjectRoleDivisionVia) {
+  OrgFixture f = Base();
+  User(f, "z", "a1");
+  User(f, "b", "a1");
+  Group(f, "g2", {"b"});
+  Group(f, "g1", {"b"});
+  Grant(f, U, "z", "r1", "b1");
+  Grant(f, U, "b", "r2", "b1");
+  Grant(f, G, "g2", "r1", "b1");
+  Grant(f, G, "g1", "r1", "b1");
+  Grant(f, U, "b", "r1", "b1");
+  audit::Canonicalize(f.org);
+  EXPECT_EQ(Truth(f), (std::vector<std::string>{
+                          "cross_tenant user:b r1 b1 direct open",
+                          "cross_tenant user:b r1 b1 group:g1 open",
+                          "cross_tenant user:b r1 b1 group:g2 open",
+                          "cross_tenant user:b r2 b1 direct open",
+                          "cross_tenant user:z r1 b1 direct open",
+                      }));
+}
+
+}  // namespace
+}  // namespace divaudit::sim
