@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 #include <regex>
@@ -91,7 +92,7 @@ TEST(GeneratorTest, StableAcrossBuilds) {
 struct Truth {
   std::map<std::string, int> by_rule;
   std::set<std::string> keys;  // "rule|type|state|via-kind"
-  std::vector<std::string> lines;
+  int cross_tenant_direct = 0;
 };
 
 Truth Summarize(const std::string& json) {
@@ -106,6 +107,7 @@ Truth Summarize(const std::string& json) {
     if (!f["subject"].is_null()) type = std::string(f["subject"]["type"].get_string().value());
     std::string via = "-";
     if (!f["via"].is_null()) via = std::string(f["via"]["type"].get_string().value());
+    if (rule == "cross_tenant" && via == "direct") ++t.cross_tenant_direct;
     t.keys.insert(rule + "|" + type + "|" + std::string(f["state"].get_string().value()) + "|" +
                   via);
   }
@@ -179,8 +181,24 @@ void CheckInvariants(const OrgFixture& f, const GenerateSpec& spec) {
   }
 }
 
-void CheckPlanted(const OrgFixture& f) {
+// Exactly the planted counts (sim/README.md): the clean part of the org produces no findings.
+void CheckPlantedCounts(const Truth& t, const GenerateSpec& spec) {
+  const int k = 3 + spec.users / 10000;
+  const int multi_tenant_groups = std::clamp(spec.groups / 10, 1, k);
+  const int multi_tenant_clients = std::clamp(spec.clients / 10, 1, k);
+  const int admins = 3 + spec.users / 20000;
+  EXPECT_EQ(t.by_rule.at("all_divisions"), admins + 1 + 2 + 1 + 1);
+  EXPECT_EQ(t.by_rule.at("multi_tenant_subject"),
+            k + 1 + 1 + multi_tenant_groups + multi_tenant_clients + 1);
+  EXPECT_EQ(t.by_rule.at("orphaned_grant"), k + 1);
+  EXPECT_EQ(t.by_rule.at("unmapped_division"), 2);
+  EXPECT_EQ(t.cross_tenant_direct, 3 * k);
+  EXPECT_GE(t.by_rule.at("cross_tenant") - t.cross_tenant_direct, 2 * k);  // via groups
+}
+
+void CheckPlanted(const OrgFixture& f, const GenerateSpec& spec) {
   Truth t = Summarize(ComputeTruthJson(f, ParseIso8601("2026-06-01").value()));
+  CheckPlantedCounts(t, spec);
   for (const char* rule : {"all_divisions", "cross_tenant", "multi_tenant_subject",
                            "unmapped_division", "orphaned_grant"}) {
     EXPECT_GE(t.by_rule[rule], 2) << rule;
@@ -218,7 +236,7 @@ TEST(GeneratorTest, InvariantsAndPlantedViolationsAcrossSeedsAndSizes) {
     const GenerateSpec spec = Spec(text);
     const OrgFixture f = GenerateOrg(spec);
     CheckInvariants(f, spec);
-    CheckPlanted(f);
+    CheckPlanted(f, spec);
   }
 }
 
