@@ -1,0 +1,99 @@
+#include "storage/render.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/storage/store_test_util.h"
+
+namespace divaudit::storage {
+namespace {
+
+FindingRecord Record(audit::Finding f) {
+  FindingRecord r;
+  f.first_seen = "2026-11-20T08:00:00Z";
+  r.finding = std::move(f);
+  r.last_seen = "2026-11-23T08:00:00Z";
+  r.first_seen_sweep = 1;
+  r.last_seen_sweep = 4;
+  return r;
+}
+
+TEST(RenderTest, CsvQuotesAndDefusesFormulas) {
+  EXPECT_EQ(CsvField("plain"), "plain");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(CsvField("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+  EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
+}
+
+TEST(RenderTest, CsvHasHeaderAndOneLinePerFinding) {
+  auto f = testing::MakeFinding("user-1", "div-2", true);
+  f.subject->name = "Doe, Jane";
+  const std::string csv =
+      RenderFindingsCsv({Record(f), Record(testing::MakeMultiTenantFinding("g"))});
+  EXPECT_EQ(csv.rfind("fingerprint,rule,severity,state,", 0), 0u);
+  EXPECT_NE(csv.find("\"Doe, Jane\""), std::string::npos);
+  EXPECT_NE(csv.find("Tenant 1;Tenant 2"), std::string::npos);
+  EXPECT_NE(csv.find("break-glass,secops@example.com,2027-06-30"), std::string::npos);
+  size_t lines = 0;
+  for (size_t p = 0; (p = csv.find("\r\n", p)) != std::string::npos; p += 2) ++lines;
+  EXPECT_EQ(lines, 3u);
+}
+
+TEST(RenderTest, JsonFollowsTheFindingsDocument) {
+  SweepRecord sweep;
+  sweep.info.id = 12;
+  sweep.info.started_at_unix = 1795420800;
+  sweep.info.finished_at_unix = 1795420870;
+  sweep.info.status = audit::SweepStatus::kComplete;
+  sweep.info.api_requests = 734;
+  const std::string json = RenderFindingsJson({Record(testing::MakeFinding("user-1", "div-2")),
+                                               Record(testing::MakeMultiTenantFinding("g-1"))},
+                                              sweep, {{"users", 5000}});
+  EXPECT_NE(json.find("\"sweep\":{\"id\":12,\"started_at\":\"2026-11-23T08:00:00Z\""),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"status\":\"complete\",\"api_requests\":734,\"counts\":{\"users\":5000}"),
+            std::string::npos);
+  EXPECT_NE(json.find("\"rule\":\"cross_tenant\",\"severity\":\"high\",\"state\":\"open\""),
+            std::string::npos);
+  EXPECT_NE(json.find("\"via\":{\"type\":\"direct\""), std::string::npos);
+  EXPECT_NE(json.find("\"tenants\":[\"Tenant 1\",\"Tenant 2\"]"), std::string::npos);
+  EXPECT_NE(json.find("\"role\":null,\"division\":null"), std::string::npos);
+  EXPECT_NE(json.find("\"exception\":null"), std::string::npos);
+  EXPECT_NE(json.find("\"first_seen\":\"2026-11-20T08:00:00Z\""), std::string::npos);
+  EXPECT_EQ(RenderFindingsJson({}), "{\"sweep\":null,\"findings\":[]}\n");
+}
+
+TEST(RenderTest, TableAlignsColumnsAndNeutralisesControlCharacters) {
+  auto f = testing::MakeFinding("user-1", "div-2");
+  f.subject->name = "Evil\x1b[2JName";
+  const std::string table = RenderFindingsTable({Record(f)});
+  EXPECT_EQ(table.rfind("STATE", 0), 0u);
+  EXPECT_EQ(table.find('\x1b'), std::string::npos);
+  EXPECT_NE(table.find("user:Evil?[2JName"), std::string::npos);
+  EXPECT_NE(table.find("1 finding\n"), std::string::npos);
+}
+
+TEST(RenderTest, DiffTextAndJson) {
+  SnapshotDiff d;
+  d.from_sweep = 3;
+  d.to_sweep = 7;
+  d.grants_added.push_back({audit::SubjectType::kUser, "u-1", "r-1", "*"});
+  d.memberships_removed.push_back({"g-1", "u-2"});
+  d.users_moved.push_back({"u-3", "Carol", "d-1", "d-2"});
+  d.names = {{"u-1", "Alice"}, {"r-1", "Admin"}, {"d-2", "Globex"}};
+  const std::string text = RenderDiffText(d);
+  EXPECT_NE(text.find("+ grant user Alice (u-1) role Admin (r-1) on * (All Divisions)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("- membership u-2 in group g-1"), std::string::npos);
+  EXPECT_NE(text.find("~ user u-3 moved from d-1 to Globex (d-2)"), std::string::npos);
+  const std::string json = RenderDiffJson(d);
+  EXPECT_NE(json.find("\"from_sweep\":3,\"to_sweep\":7"), std::string::npos);
+  EXPECT_NE(json.find("\"division_id\":\"*\""), std::string::npos);
+  EXPECT_EQ(RenderDiffText(SnapshotDiff{}), "diff sweep 0 -> sweep 0\nno changes\n");
+}
+
+}  // namespace
+}  // namespace divaudit::storage
