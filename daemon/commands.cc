@@ -1,9 +1,229 @@
-// Temporary: command bodies land as the libraries they compose land.
 #include "daemon/commands.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <iostream>
+
+#include "audit/findings_document.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/random.h"
+#include "common/time_util.h"
+#include "config/loader.h"
+#include "daemon/sweep_job.h"
+#include "storage/sqlite_snapshot_store.h"
 
 namespace divaudit::daemon {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() { return GetLogger("sweep"); }
+
+// One line on stderr: "divaudit <command>: <message>".
+void PrintError(std::string_view command, const Status& status) {
+  std::fprintf(stderr, "divaudit %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               status.message().c_str());
+}
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kPermissionDenied:
+      return kExitUsage;
+    default:
+      return kExitRuntime;
+  }
+}
+
+Result<config::Config> LoadConfig(std::string_view command, const std::string& path, int* exit) {
+  auto config = config::LoadConfigFile(path);
+  if (!config.ok()) {
+    PrintError(command, config.status());
+    *exit = kExitUsage;
+  }
+  return config;
+}
+
+Result<std::unique_ptr<storage::SqliteSnapshotStore>> OpenStore(std::string_view command,
+                                                                const config::Config& config,
+                                                                const Clock& clock, int* exit) {
+  auto store = storage::SqliteSnapshotStore::Open(config.storage.path, clock);
+  if (!store.ok()) {
+    PrintError(command, store.status());
+    *exit = kExitRuntime;
+  }
+  return store;
+}
+
+// A progress line on stderr when it is a terminal and the sweep takes more than 2 seconds.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(const Clock& clock)
+      : clock_(clock), start_(clock.SteadyNow()), tty_(::isatty(2) == 1) {}
+  ~ProgressPrinter() {
+    if (printed_) std::fputs("\r\033[K", stderr);
+  }
+  void operator()(std::string_view phase, int64_t done, int64_t total) {
+    if (!tty_ || clock_.SteadyNow() - start_ < std::chrono::seconds(2)) return;
+    printed_ = true;
+    std::fprintf(
+        stderr, "\r\033[Ksweep: %.*s — %lld/%lld pages (%s)", static_cast<int>(phase.size()),
+        phase.data(), static_cast<long long>(done), static_cast<long long>(total),
+        FormatDuration(
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - start_))
+            .c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  const Clock& clock_;
+  SteadyTime start_;
+  bool tty_;
+  bool printed_ = false;
+};
+
+std::string SweepSummaryLine(const SweepJobOutput& out) {
+  int64_t open = 0, suppressed = 0;
+  for (const auto& f : out.audit.findings) {
+    (f.state == audit::FindingState::kSuppressed ? suppressed : open)++;
+  }
+  const auto& c = *out.commit;
+  std::string line = "sweep_id=" + std::to_string(out.info.id) +
+                     " status=" + std::string(audit::SweepStatusName(out.info.status)) +
+                     " requests=" + std::to_string(out.info.api_requests) +
+                     " retries=" + std::to_string(out.info.retries) +
+                     " throttled=" + std::to_string(out.info.throttled) + " duration_ms=" +
+                     std::to_string((out.info.finished_at_unix - out.info.started_at_unix) * 1000) +
+                     " open=" + std::to_string(open) + " suppressed=" + std::to_string(suppressed) +
+                     " new=" + std::to_string(c.new_findings.size() + c.reopened_findings.size()) +
+                     " resolved=" + std::to_string(c.resolved_findings.size());
+  for (const auto& why : out.info.incomplete) line += " incomplete=\"" + why + "\"";
+  return line;
+}
+
+}  // namespace
+
+int SweepCommand(const SweepCommandOptions& options) {
+  int exit = kExitOk;
+  SystemClock clock;
+  auto config = LoadConfig("sweep", options.config_path, &exit);
+  if (!config.ok()) return exit;
+  auto store = OpenStore("sweep", *config, clock, &exit);
+  if (!store.ok()) return exit;
+  SeededRandom random(std::random_device{}());
+  auto job = SweepJob::Create(*config, **store, clock, random, CancellationToken());
+  if (!job.ok()) {
+    PrintError("sweep", job.status());
+    return ExitCodeFor(job.status());
+  }
+  ProgressPrinter progress(clock);
+  auto out = (*job)->Run(std::ref(progress));
+  if (!out.ok()) {
+    PrintError("sweep", out.status());
+    return ExitCodeFor(out.status());
+  }
+  const auto level =
+      out->info.status == audit::SweepStatus::kComplete ? spdlog::level::info : spdlog::level::warn;
+  Log()->log(level, "event=sweep_done {}", SweepSummaryLine(*out));
+  if (options.json) {
+    audit::DocumentOptions doc;
+    doc.exceptions = &out->audit.exceptions;
+    const std::string json = audit::RenderFindingsDocument(
+        out->info, audit::CountsOf(out->snapshot), out->findings, doc);
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    std::fputc('\n', stdout);
+  }
+  if (out->info.status == audit::SweepStatus::kFailed) {
+    std::fprintf(stderr,
+                 "divaudit sweep: sweep %lld failed:", static_cast<long long>(out->info.id));
+    for (const auto& why : out->info.incomplete) std::fprintf(stderr, " %s;", why.c_str());
+    std::fputc('\n', stderr);
+    return kExitRuntime;
+  }
+  if (options.fail_on_findings) {
+    for (const auto& f : out->findings) {
+      if (f.state == audit::FindingState::kOpen) return kExitFindings;
+    }
+  }
+  return kExitOk;
+}
+
+int CheckConfigCommand(const std::string& config_path, bool online) {
+  int exit = kExitOk;
+  auto config = LoadConfig("check-config", config_path, &exit);
+  if (!config.ok()) return exit;
+  auto secret = ResolveClientSecret(config->genesys);
+  if (!secret.ok()) {
+    PrintError("check-config", secret.status());
+    return kExitUsage;
+  }
+  std::printf(
+      "%s: configuration is valid (%zu tenants, %zu shared division patterns, %zu "
+      "exceptions; API %s)\n",
+      config_path.c_str(), config->tenants.size(), config->policy.shared_divisions.size(),
+      config->exceptions.size(), config->genesys.api_base_url.c_str());
+  if (!online) return kExitOk;
+  SystemClock clock;
+  SeededRandom random(std::random_device{}());
+  // An in-memory store: check-config writes nothing.
+  auto store = storage::SqliteSnapshotStore::Open(":memory:", clock);
+  if (!store.ok()) {
+    PrintError("check-config", store.status());
+    return kExitRuntime;
+  }
+  auto job = SweepJob::Create(*config, **store, clock, random, CancellationToken());
+  if (!job.ok()) {
+    PrintError("check-config", job.status());
+    return ExitCodeFor(job.status());
+  }
+  double coverage = 0;
+  std::vector<std::string> invisible;
+  if (Status s = (*job)->CheckOnline(&coverage, &invisible); !s.ok()) {
+    PrintError("check-config", s);
+    return kExitRuntime;
+  }
+  std::printf("online: logged in as client %s; coverage %.1f%% of divisions\n",
+              config->genesys.client_id.c_str(), coverage * 100.0);
+  if (coverage < 1.0) {
+    std::printf("online: the client cannot see %zu division(s) on the first page, e.g.:",
+                invisible.size());
+    for (size_t i = 0; i < invisible.size() && i < 5; ++i)
+      std::printf(" %s;", invisible[i].c_str());
+    std::printf(
+        "\nonline: sweeps will be partial: grant the client's read roles on All "
+        "Divisions (*)\n");
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
+int VerifyCommand(const std::string& config_path) {
+  int exit = kExitOk;
+  SystemClock clock;
+  auto config = LoadConfig("verify", config_path, &exit);
+  if (!config.ok()) return exit;
+  auto store = OpenStore("verify", *config, clock, &exit);
+  if (!store.ok()) return exit;
+  auto result = (*store)->Verify();
+  if (!result.ok()) {
+    PrintError("verify", result.status());
+    return kExitRuntime;
+  }
+  if (!result->ok) {
+    std::printf("verify: FAILED");
+    if (result->first_bad_sweep) {
+      std::printf(" at sweep %lld", static_cast<long long>(*result->first_bad_sweep));
+    }
+    std::printf(" (%lld sweeps checked)\n", static_cast<long long>(result->sweeps_checked));
+    for (const auto& p : result->problems) std::printf("  %s\n", p.c_str());
+    return kExitRuntime;
+  }
+  std::printf("verify: ok (%lld sweeps, integrity check clean, hash chain intact)\n",
+              static_cast<long long>(result->sweeps_checked));
+  return kExitOk;
+}
+
 namespace {
 int Pending(const char* what) {
   std::fprintf(stderr, "divaudit %s: not built yet in this revision\n", what);
@@ -12,12 +232,9 @@ int Pending(const char* what) {
 }  // namespace
 
 int RunDaemonCommand(const std::string&) { return Pending("run"); }
-int SweepCommand(const SweepCommandOptions&) { return Pending("sweep"); }
 int FindingsCommand(const FindingsCommandOptions&) { return Pending("findings"); }
 int DiffCommand(const DiffCommandOptions&) { return Pending("diff"); }
 int ReportCommand(const ReportCommandOptions&) { return Pending("report"); }
-int CheckConfigCommand(const std::string&, bool) { return Pending("check-config"); }
-int VerifyCommand(const std::string&) { return Pending("verify"); }
 int DemoCommand(const DemoCommandOptions&) { return Pending("demo"); }
 
 }  // namespace divaudit::daemon

@@ -7,8 +7,8 @@ namespace divaudit::daemon {
 
 // Exit codes (DESIGN.md §2).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntime = 1;  // API, DB, I/O
-inline constexpr int kExitUsage = 2;    // usage or config error
+inline constexpr int kExitRuntime = 1;   // API, DB, I/O
+inline constexpr int kExitUsage = 2;     // usage or config error
 inline constexpr int kExitFindings = 3;  // --fail-on-findings and open findings exist
 
 struct SweepCommandOptions {
@@ -36,8 +36,8 @@ struct ReportCommandOptions {
   std::string config_path;
   std::string tenant;
   bool all_tenants = false;
-  std::string from;  // YYYY-MM-DD; default: 30 days before `to`
-  std::string to;    // YYYY-MM-DD; default: today
+  std::string from;             // YYYY-MM-DD; default: 30 days before `to`
+  std::string to;               // YYYY-MM-DD; default: today
   std::string format = "html";  // html|csv|json
   std::string out;
   std::string generated_at;  // fixed report time for reproducible output

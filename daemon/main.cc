@@ -10,7 +10,8 @@
 namespace {
 
 constexpr const char* kDescription =
-    "divaudit audits tenant isolation in a Genesys Cloud organisation: it sweeps divisions, users,\n"
+    "divaudit audits tenant isolation in a Genesys Cloud organisation: it sweeps divisions, "
+    "users,\n"
     "roles, grants (direct and via groups), group memberships and OAuth clients, flags\n"
     "cross-tenant access and All-Divisions grants, stores every sweep in SQLite, exports\n"
     "Prometheus metrics and writes compliance reports.\n\n"
@@ -36,12 +37,14 @@ int main(int argc, char** argv) {
 
   std::string config_path;
   const auto add_config = [&](CLI::App* cmd) {
-    cmd->add_option("-c,--config", config_path, "Configuration file (TOML, see divaudit.example.toml)")
+    cmd->add_option("-c,--config", config_path,
+                    "Configuration file (TOML, see divaudit.example.toml)")
         ->required();
   };
 
-  auto* run = app.add_subcommand("run", "Run the daemon in the foreground (systemd Type=notify): "
-                                        "sweep on a schedule, serve metrics");
+  auto* run = app.add_subcommand("run",
+                                 "Run the daemon in the foreground (systemd Type=notify): "
+                                 "sweep on a schedule, serve metrics");
   add_config(run);
 
   SweepCommandOptions sweep;
@@ -64,9 +67,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   DiffCommandOptions diff;
-  auto* diff_cmd = app.add_subcommand(
-      "diff", "Grant, membership and user changes between two complete sweeps "
-              "(default: the last two)");
+  auto* diff_cmd =
+      app.add_subcommand("diff",
+                         "Grant, membership and user changes between two complete sweeps "
+                         "(default: the last two)");
   add_config(diff_cmd);
   diff_cmd->add_option("--from", diff.from, "Sweep id to compare from");
   diff_cmd->add_option("--to", diff.to, "Sweep id to compare to");
@@ -98,8 +102,9 @@ int main(int argc, char** argv) {
                       "Also log in to Genesys Cloud and check the client sees every division");
 
   auto* verify_cmd = app.add_subcommand(
-      "verify", "Check database integrity and the sweep hash chain (exit 1 names the first bad "
-                "sweep)");
+      "verify",
+      "Check database integrity and the sweep hash chain (exit 1 names the first bad "
+      "sweep)");
   add_config(verify_cmd);
 
   DemoCommandOptions demo;

@@ -41,21 +41,11 @@ std::vector<char*> ToArgv(const std::vector<std::string>& argv) {
 
 void ApplyEnv(const std::map<std::string, std::string>& env) {
   for (const auto& [k, v] : env) {
-    if (v.empty()) ::unsetenv(k.c_str());
-    else ::setenv(k.c_str(), v.c_str(), 1);
+    if (v.empty())
+      ::unsetenv(k.c_str());
+    else
+      ::setenv(k.c_str(), v.c_str(), 1);
   }
-}
-
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) out.append(buf, static_cast<size_t>(n));
-    else if (n < 0 && errno == EINTR) continue;
-    else break;
-  }
-  return out;
 }
 
 int DecodeStatus(int status) {

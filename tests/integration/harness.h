@@ -88,8 +88,7 @@ struct HttpResult {
   std::string body;
 };
 HttpResult HttpRequest(const std::string& method, const std::string& url,
-                       const std::string& body = "",
-                       const std::vector<std::string>& headers = {});
+                       const std::string& body = "", const std::vector<std::string>& headers = {});
 
 // Polls `predicate` every 50 ms until it is true or `timeout` passes.
 template <typename F>

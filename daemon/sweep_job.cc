@@ -1,0 +1,182 @@
+#include "daemon/sweep_job.h"
+
+#include <cstdlib>
+#include <unordered_map>
+
+#include "audit/tenant_map.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "common/time_util.h"
+#include "config/loader.h"
+#include "genesys/parsers.h"
+
+namespace divaudit::daemon {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() { return GetLogger("sweep"); }
+
+}  // namespace
+
+audit::Policy PolicyFromConfig(const config::Config& config) {
+  audit::Policy policy;
+  for (const auto& t : config.tenants) policy.tenants.push_back({t.name, t.divisions});
+  policy.shared_divisions = config.policy.shared_divisions;
+  for (const auto& e : config.exceptions) {
+    audit::ExceptionSpec spec;
+    spec.rule = audit::RuleFromName(e.rule).value_or(audit::Rule::kAllDivisions);
+    // unmapped_division findings have no subject: the engine matches them on the division id.
+    spec.subject_id = e.subject_id.empty() && e.division_id ? *e.division_id : e.subject_id;
+    spec.role_id = e.role_id;
+    spec.division_id = e.division_id;
+    spec.reason = e.reason;
+    spec.owner = e.owner;
+    spec.expires = e.expires;
+    auto day = ParseIso8601(e.expires);  // validated by the config loader
+    spec.expires_at = day.ok() ? *day + std::chrono::seconds(86399) : SystemTime{};
+    policy.exceptions.push_back(std::move(spec));
+  }
+  return policy;
+}
+
+Result<std::string> ResolveClientSecret(const config::GenesysConfig& genesys) {
+  if (genesys.client_secret_file.empty() && std::getenv(config::kClientSecretEnv) == nullptr) {
+    if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY")) {
+      return ReadSecretFile(std::string(creds) + "/client-secret");
+    }
+  }
+  return config::LoadClientSecret(genesys);
+}
+
+SweepJob::SweepJob(const config::Config& config, storage::SnapshotStore& store, const Clock& clock,
+                   RandomSource& random, CancellationToken cancel)
+    : config_(config),
+      policy_(PolicyFromConfig(config)),
+      store_(store),
+      clock_(clock),
+      random_(random),
+      cancel_(std::move(cancel)) {}
+
+Result<std::unique_ptr<SweepJob>> SweepJob::Create(const config::Config& config,
+                                                   storage::SnapshotStore& store,
+                                                   const Clock& clock, RandomSource& random,
+                                                   CancellationToken cancel) {
+  DIVAUDIT_ASSIGN_OR_RETURN(std::string secret, ResolveClientSecret(config.genesys));
+  std::unique_ptr<SweepJob> job(new SweepJob(config, store, clock, random, cancel));
+  genesys::CurlHttpClientOptions http_options;
+  http_options.max_concurrency = config.genesys.max_concurrency;
+  http_options.timeout = config.genesys.timeout;
+  http_options.cancel = cancel;
+  DIVAUDIT_ASSIGN_OR_RETURN(job->http_, genesys::CurlHttpClient::Create(http_options));
+  genesys::PlatformClientOptions client_options;
+  client_options.api_base_url = config.genesys.api_base_url;
+  client_options.login_base_url = config.genesys.login_base_url;
+  client_options.client_id = config.genesys.client_id;
+  client_options.client_secret = std::move(secret);
+  client_options.max_concurrency = config.genesys.max_concurrency;
+  client_options.requests_per_minute = config.genesys.requests_per_minute;
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      job->client_, genesys::PlatformClient::Create(*job->http_, clock, random, job->sleeper_,
+                                                    cancel, std::move(client_options)));
+  return job;
+}
+
+Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) {
+  SweepJobOutput out;
+  genesys::Sweeper sweeper(*client_, clock_);
+  genesys::SweepResult swept = sweeper.Run(cancel_, progress);
+  out.info = std::move(swept.info);
+  out.snapshot = std::move(swept.snapshot);
+  out.api_stats = client_->Stats();
+  if (cancel_.cancelled()) {
+    Log()->warn("event=sweep_aborted reason=shutdown (nothing committed)");
+    return AbortedError("sweep cancelled before commit; nothing was stored");
+  }
+
+  Status audit_error;
+  if (out.info.status != audit::SweepStatus::kFailed) {
+    auto tenants = audit::TenantMap::Build(policy_, out.snapshot.divisions);
+    if (tenants.ok()) {
+      out.audit = audit::RunAudit(out.snapshot, *tenants, policy_, clock_.Now());
+    } else {
+      // The org no longer fits the tenant map: nothing can be judged. Record a failed sweep.
+      audit_error = tenants.status().WithPrefix(config_.source_path + ": [[tenant]]");
+      out.info.status = audit::SweepStatus::kFailed;
+      out.info.incomplete.push_back("tenant map: " + tenants.status().message());
+      out.snapshot = {};
+    }
+  }
+  if (out.info.status == audit::SweepStatus::kFailed) out.snapshot = {};
+
+  auto committed = store_.CommitSweep(out.info, out.snapshot, out.audit.findings);
+  if (!committed.ok()) return committed.status();
+  out.info.id = committed->sweep_id;
+  out.commit = std::move(committed).value();
+
+  // Retention: prune after a successful commit; a failure here loses nothing, so it only warns.
+  const auto retention =
+      std::chrono::duration_cast<std::chrono::seconds>(config_.storage.retention);
+  if (auto pruned = store_.Prune(retention, ToUnixSeconds(clock_.Now())); !pruned.ok()) {
+    Log()->warn("event=prune_failed err=\"{}\"", pruned.status().message());
+  } else if (pruned->sweeps_deleted > 0) {
+    Log()->info("event=pruned sweeps={} rows={}", pruned->sweeps_deleted, pruned->rows_deleted);
+  }
+
+  // first_seen of this sweep's findings comes from the store.
+  if (!out.audit.findings.empty()) {
+    storage::FindingFilter filter;
+    filter.states = {audit::FindingState::kOpen, audit::FindingState::kSuppressed};
+    auto stored = store_.QueryFindings(filter);
+    if (!stored.ok()) return stored.status();
+    std::unordered_map<std::string, std::string> first_seen;
+    for (const auto& r : *stored) first_seen[r.finding.fingerprint] = r.finding.first_seen;
+    out.findings = out.audit.findings;
+    for (auto& f : out.findings) {
+      if (auto it = first_seen.find(f.fingerprint); it != first_seen.end()) {
+        f.first_seen = it->second;
+      }
+    }
+  }
+  if (!audit_error.ok()) return audit_error;
+  return out;
+}
+
+Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisible) {
+  DIVAUDIT_RETURN_IF_ERROR(client_->Authenticate());
+  const std::vector<genesys::ApiRequest> requests = {
+      {"/api/v2/authorization/divisions?pageSize=500&pageNumber=1",
+       "/api/v2/authorization/divisions"},
+      {"/api/v2/authorization/divisionspermitted/paged/me?permission=authorization%3Agrant%3Aview"
+       "&pageSize=500&pageNumber=1",
+       "/api/v2/authorization/divisionspermitted/paged/me"}};
+  auto responses = client_->GetAll(requests);
+  for (size_t i = 0; i < responses.size(); ++i) {
+    if (!responses[i].ok()) return responses[i].status();
+    if (responses[i]->status != 200) {
+      return PermissionDeniedError("GET " + requests[i].route + ": HTTP " +
+                                   std::to_string(responses[i]->status));
+    }
+  }
+  genesys::JsonPageParser parser;
+  std::vector<audit::Division> divisions;
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      auto all,
+      parser.Divisions(responses[0]->body, {"/api/v2/authorization/divisions", 1}, divisions));
+  std::vector<std::string> permitted;
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      auto mine,
+      parser.DivisionsPermitted(
+          responses[1]->body, {"/api/v2/authorization/divisionspermitted/paged/me", 1}, permitted));
+  if (mine.all_divs_permitted || all.total <= 0) {
+    *coverage = 1.0;
+    return Status::Ok();
+  }
+  *coverage = static_cast<double>(mine.total) / static_cast<double>(all.total);
+  for (const auto& d : divisions) {
+    if (std::find(permitted.begin(), permitted.end(), d.id) == permitted.end()) {
+      invisible->push_back(d.name + " (" + d.id + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace divaudit::daemon

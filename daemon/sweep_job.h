@@ -1,0 +1,79 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/engine.h"
+#include "audit/org_snapshot.h"
+#include "audit/policy.h"
+#include "common/cancellation.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "config/config.h"
+#include "genesys/api_client.h"
+#include "genesys/curl_http_client.h"
+#include "genesys/platform_client.h"
+#include "genesys/sleeper.h"
+#include "genesys/sweeper.h"
+#include "storage/snapshot_store.h"
+
+namespace divaudit::daemon {
+
+// The audit policy (tenant map, shared divisions, exceptions) of a validated configuration.
+// Exception expiry is the end of the `expires` day, UTC.
+audit::Policy PolicyFromConfig(const config::Config& config);
+
+// The client secret: client_secret_file, else $DIVAUDIT_CLIENT_SECRET, else the systemd
+// credential $CREDENTIALS_DIRECTORY/client-secret (LoadCredential=client-secret:…).
+// Errors name the file or variable, never the secret.
+Result<std::string> ResolveClientSecret(const config::GenesysConfig& genesys);
+
+// Everything one sweep produced.
+struct SweepJobOutput {
+  audit::SweepInfo info;  // id set once committed
+  audit::OrgSnapshot snapshot;
+  audit::AuditResult audit;  // empty for failed sweeps
+  std::optional<storage::CommitResult> commit;
+  // This sweep's findings (open/suppressed) with first_seen from the store, sorted.
+  std::vector<audit::Finding> findings;
+  genesys::ApiStats api_stats;  // cumulative over the job's lifetime (for counters)
+};
+
+// One sweep end to end: read the org (genesys/), audit it (audit/), commit it (storage/).
+// Keeps its HTTP client and OAuth token across runs (a token lives up to 24 h).
+// Thread-compatible: one Run at a time. `store`, `clock` and `random` must outlive it.
+class SweepJob {
+ public:
+  // Errors: the secret cannot be read (kNotFound/kPermissionDenied/kInvalidArgument), the
+  // HTTP client cannot be built.
+  static Result<std::unique_ptr<SweepJob>> Create(const config::Config& config,
+                                                  storage::SnapshotStore& store, const Clock& clock,
+                                                  RandomSource& random, CancellationToken cancel);
+
+  // Runs one sweep and commits it (complete, partial or failed). Errors: cancelled before the
+  // commit (kAborted; nothing committed), the tenant map is inconsistent (kInvalidArgument; the
+  // sweep is committed as failed first), the store failed (its status; nothing committed).
+  Result<SweepJobOutput> Run(const genesys::ProgressCallback& progress = nullptr);
+
+  // Logs in only (check-config --online): the token request and the coverage listing.
+  Status CheckOnline(double* coverage, std::vector<std::string>* invisible);
+
+ private:
+  SweepJob(const config::Config& config, storage::SnapshotStore& store, const Clock& clock,
+           RandomSource& random, CancellationToken cancel);
+
+  config::Config config_;
+  audit::Policy policy_;
+  storage::SnapshotStore& store_;
+  const Clock& clock_;
+  RandomSource& random_;
+  CancellationToken cancel_;
+  genesys::RealSleeper sleeper_;
+  std::unique_ptr<genesys::CurlHttpClient> http_;
+  std::unique_ptr<genesys::PlatformClient> client_;
+};
+
+}  // namespace divaudit::daemon

@@ -1,0 +1,87 @@
+// Ground truth (issue 4): for generated orgs of many seeds and shapes, the findings of
+// `divaudit sweep --json` against divaudit-sim equal the simulator's independently computed
+// `--truth` exactly: no missing, no extra, same states.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/it_util.h"
+
+namespace divaudit::testing {
+namespace {
+
+struct Shape {
+  int divisions, users, groups, roles, clients, tenants;
+  uint64_t seed;
+};
+
+std::string SpecOf(const Shape& s) {
+  return "divisions=" + std::to_string(s.divisions) + ",users=" + std::to_string(s.users) +
+         ",groups=" + std::to_string(s.groups) + ",roles=" + std::to_string(s.roles) +
+         ",clients=" + std::to_string(s.clients) + ",tenants=" + std::to_string(s.tenants) +
+         ",seed=" + std::to_string(s.seed);
+}
+
+class GroundTruthTest : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(GroundTruthTest, SweepFindingsEqualSimulatorTruth) {
+  const Shape shape = GetParam();
+  TempDir dir;
+  SimProcess sim;
+  std::string error;
+  ASSERT_TRUE(sim.Start({"--generate", SpecOf(shape), "--write-config", dir.File("divaudit.toml"),
+                         "--truth", dir.File("truth.json")},
+                        &error))
+      << error;
+  ASSERT_TRUE(MakeConfigFast(dir.File("divaudit.toml")));
+  const auto run =
+      RunCommand({DivauditBinary(), "sweep", "--config", dir.File("divaudit.toml"), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+
+  auto truth = ReadFindingKeys(ReadWholeFile(dir.File("truth.json")));
+  auto swept = ReadFindingKeys(run.out);
+  ASSERT_TRUE(truth.ok()) << truth.status().ToString();
+  ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+  EXPECT_EQ(SweepStatusOf(run.out), "complete");
+  // Every rule is planted, so the truth is never trivially empty.
+  std::set<std::string> rules;
+  for (const auto& k : *truth) rules.insert(std::get<0>(k));
+  EXPECT_GE(rules.size(), 5u) << "generator planted violations of only " << rules.size()
+                              << " rules";
+  std::vector<FindingKey> missing, extra;
+  std::set_difference(truth->begin(), truth->end(), swept->begin(), swept->end(),
+                      std::back_inserter(missing));
+  std::set_difference(swept->begin(), swept->end(), truth->begin(), truth->end(),
+                      std::back_inserter(extra));
+  for (const auto& k : missing) ADD_FAILURE() << "missing: " << Describe(k);
+  for (const auto& k : extra) ADD_FAILURE() << "extra: " << Describe(k);
+  EXPECT_EQ(truth->size(), swept->size());
+  std::printf("[ ground truth ] %s: %zu findings, %zu rules, all equal\n", SpecOf(shape).c_str(),
+              truth->size(), rules.size());
+}
+
+// 22 orgs: small to mid-size, few to many tenants, different seeds.
+INSTANTIATE_TEST_SUITE_P(
+    Orgs, GroundTruthTest,
+    ::testing::Values(Shape{8, 150, 8, 8, 4, 2, 1}, Shape{10, 200, 10, 10, 5, 2, 2},
+                      Shape{12, 300, 12, 12, 6, 3, 3}, Shape{15, 400, 15, 12, 6, 3, 4},
+                      Shape{20, 500, 20, 15, 8, 4, 5}, Shape{25, 700, 20, 15, 8, 5, 6},
+                      Shape{30, 900, 25, 18, 10, 6, 7}, Shape{40, 1200, 30, 20, 12, 8, 8},
+                      Shape{50, 1500, 40, 25, 12, 10, 9}, Shape{60, 2000, 40, 25, 15, 12, 10},
+                      Shape{16, 250, 8, 30, 3, 4, 11}, Shape{18, 600, 60, 10, 20, 3, 12},
+                      Shape{24, 1000, 15, 40, 5, 6, 13}, Shape{9, 800, 30, 9, 9, 2, 14},
+                      Shape{45, 350, 10, 14, 25, 9, 15}, Shape{33, 1800, 50, 22, 4, 11, 16},
+                      Shape{14, 120, 8, 6, 2, 7, 17}, Shape{70, 2500, 45, 30, 18, 14, 18},
+                      Shape{28, 650, 35, 16, 11, 5, 19}, Shape{36, 1100, 20, 28, 14, 9, 20},
+                      Shape{20, 3000, 30, 20, 10, 4, 21}, Shape{100, 1000, 25, 20, 30, 20, 22}),
+    [](const ::testing::TestParamInfo<Shape>& param_info) {
+      return "seed" + std::to_string(param_info.param.seed);
+    });
+
+}  // namespace
+}  // namespace divaudit::testing
