@@ -331,8 +331,8 @@ TEST_F(StoreTest, DiffReportsGrantMembershipUserDivisionAndClientChanges) {
   ASSERT_EQ(d->users_moved.size(), 1u);
   EXPECT_EQ(d->users_moved[0].user_id, moved);
   EXPECT_EQ(d->users_moved[0].to_division_id, org.users[4].home_division_id);
-  if (std::find(MakeOrg().groups[0].member_ids.begin(), MakeOrg().groups[0].member_ids.end(),
-                "user-299") == MakeOrg().groups[0].member_ids.end()) {
+  const auto base_members = MakeOrg().groups[0].member_ids;
+  if (std::find(base_members.begin(), base_members.end(), "user-299") == base_members.end()) {
     ASSERT_EQ(d->memberships_added.size(), 1u);
     EXPECT_EQ(d->memberships_added[0].user_id, "user-299");
   }
