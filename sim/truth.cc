@@ -222,7 +222,10 @@ class TruthComputer {
 
   bool Suppressed(const Found& f) const {
     for (const audit::ExceptionSpec& x : policy_.exceptions) {
-      if (audit::RuleName(x.rule) != f.rule || x.subject_id != f.subject_id) continue;
+      // unmapped_division has no subject: its exceptions name the division as subject_id.
+      const std::string& subject =
+          f.subject_type.empty() && f.division_id ? *f.division_id : f.subject_id;
+      if (audit::RuleName(x.rule) != f.rule || x.subject_id != subject) continue;
       if (x.role_id && (!f.role_id || *f.role_id != *x.role_id)) continue;
       if (x.division_id && (!f.division_id || *f.division_id != *x.division_id)) continue;
       Result<SystemTime> day = ParseIso8601(x.expires);

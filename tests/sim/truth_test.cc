@@ -346,6 +346,16 @@ TEST(TruthTest, ExceptionMatchesRuleSubjectRoleAndDivision) {
                                                 "cross_tenant user:u r2 b1 direct open"}));
 }
 
+TEST(TruthTest, UnmappedDivisionExceptionNamesTheDivision) {
+  OrgFixture f = Base();
+  User(f, "u", "u1");
+  audit::Canonicalize(f.org);
+  f.policy.exceptions = {Exception(audit::Rule::kUnmappedDivision, "u1", "2099-12-31")};
+  EXPECT_EQ(Truth(f), std::vector<std::string>{"unmapped_division - - u1 - suppressed"});
+  f.policy.exceptions[0].subject_id = "u";
+  EXPECT_EQ(Truth(f), std::vector<std::string>{"unmapped_division - - u1 - open"});
+}
+
 TEST(TruthTest, SortedByRuleSubjectRoleDivisionVia) {
   OrgFixture f = Base();
   User(f, "z", "a1");
