@@ -11,6 +11,9 @@
 #include "common/random.h"
 #include "common/time_util.h"
 #include "config/loader.h"
+#include "daemon/daemon_loop.h"
+#include "daemon/notifier.h"
+#include "daemon/service.h"
 #include "daemon/sweep_job.h"
 #include "storage/sqlite_snapshot_store.h"
 
@@ -224,6 +227,27 @@ int VerifyCommand(const std::string& config_path) {
   return kExitOk;
 }
 
+int RunDaemonCommand(const std::string& config_path) {
+  SystemClock clock;
+  SeededRandom random(std::random_device{}());
+  CancellationToken cancel;
+  SystemdNotifier notifier;
+  Service::Options options;
+  options.config_path = config_path;
+  auto service = Service::Create(options, clock, random, cancel);
+  if (!service.ok()) {
+    PrintError("run", service.status());
+    return ExitCodeFor(service.status());
+  }
+  Service& svc = **service;
+  DaemonLoop::Hooks hooks;
+  hooks.run_sweep = [&svc](const CancellationToken&) { return svc.RunSweep(); };
+  hooks.reload = [&svc] { return svc.Reload(); };
+  hooks.on_tick_skipped = [&svc] { svc.TickSkipped(); };
+  DaemonLoop loop(std::move(hooks), svc.schedule(), notifier, random, cancel);
+  return loop.Run();
+}
+
 namespace {
 int Pending(const char* what) {
   std::fprintf(stderr, "divaudit %s: not built yet in this revision\n", what);
@@ -231,7 +255,6 @@ int Pending(const char* what) {
 }
 }  // namespace
 
-int RunDaemonCommand(const std::string&) { return Pending("run"); }
 int FindingsCommand(const FindingsCommandOptions&) { return Pending("findings"); }
 int DiffCommand(const DiffCommandOptions&) { return Pending("diff"); }
 int ReportCommand(const ReportCommandOptions&) { return Pending("report"); }

@@ -12,14 +12,15 @@ std::shared_ptr<spdlog::logger> Log() { return GetLogger("sched"); }
 }  // namespace
 
 DaemonLoop::DaemonLoop(Hooks hooks, ScheduleOptions schedule, Notifier& notifier,
-                       RandomSource& random)
+                       RandomSource& random, CancellationToken cancel)
     : hooks_(std::move(hooks)),
       schedule_(schedule),
       notifier_(notifier),
       random_(random),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       tick_timer_(io_),
-      watchdog_timer_(io_) {}
+      watchdog_timer_(io_),
+      cancel_(std::move(cancel)) {}
 
 DaemonLoop::~DaemonLoop() {
   cancel_.Cancel();

@@ -49,7 +49,10 @@ class DaemonLoop {
     std::function<void()> on_tick_skipped;
   };
 
-  DaemonLoop(Hooks hooks, ScheduleOptions schedule, Notifier& notifier, RandomSource& random);
+  // `cancel` is cancelled at shutdown and handed to every sweep (share it with the sweep job's
+  // HTTP client so in-flight requests abort too).
+  DaemonLoop(Hooks hooks, ScheduleOptions schedule, Notifier& notifier, RandomSource& random,
+             CancellationToken cancel = CancellationToken());
   ~DaemonLoop();
   DaemonLoop(const DaemonLoop&) = delete;
   DaemonLoop& operator=(const DaemonLoop&) = delete;

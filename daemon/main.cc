@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   using namespace divaudit::daemon;
   CLI::App app(kDescription, "divaudit");
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(DIVAUDIT_VERSION));
+  app.set_version_flag("--version", std::string(DIVAUDIT_VERSION_STRING));
   std::string log_format = "text";
   std::string log_level = "info";
   app.add_option("--log-format", log_format, "Log format on stderr: text or json")

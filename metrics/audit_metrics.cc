@@ -140,7 +140,11 @@ AuditMetrics::AuditMetrics(std::string version)
                          .Name("divaudit_sweep_ticks_skipped_total")
                          .Help("Scheduled sweeps skipped because the previous one was still "
                                "running")
-                         .Register(registry_)) {
+                         .Register(registry_)),
+      sweep_interval_(BuildGauge()
+                          .Name("divaudit_sweep_interval_seconds")
+                          .Help("Configured interval between sweeps")
+                          .Register(registry_)) {
   std::lock_guard<std::mutex> lock(mu_);
   // Series that exist from the start, so that rates and "never happened" alerts work.
   for (audit::Rule rule : kAllRules) {
@@ -206,6 +210,32 @@ void AuditMetrics::AddCumulative(prometheus::Family<prometheus::Counter>& family
   if (delta > 0) counter.Increment(static_cast<double>(delta));
 }
 
+void AuditMetrics::ViolationSeries(const std::vector<audit::Finding>& findings,
+                                   std::map<Labels, double>& series,
+                                   std::map<Labels, double>& cross_tenant) {
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> users_by_pair;
+  for (const audit::Finding& f : findings) {
+    if (f.state != audit::FindingState::kOpen && f.state != audit::FindingState::kSuppressed) {
+      continue;
+    }
+    series[{{"rule", Str(audit::RuleName(f.rule))},
+            {"severity", Str(audit::SeverityName(f.severity))},
+            {"tenant", FindingTenantLabel(f)},
+            {"state", Str(audit::FindingStateName(f.state))}}] += 1;
+    if (f.rule == audit::Rule::kCrossTenant && f.state == audit::FindingState::kOpen &&
+        f.subject.has_value() && f.subject->type == audit::SubjectType::kUser) {
+      const std::string home = f.home_tenant.value_or("");
+      const std::string reached = f.tenant.value_or("");
+      users_by_pair[{home.empty() ? "none" : home, reached.empty() ? "none" : reached}].insert(
+          f.subject->id);
+    }
+  }
+  for (const auto& [pair, users] : users_by_pair) {
+    cross_tenant[{{"home_tenant", pair.first}, {"tenant", pair.second}}] =
+        static_cast<double>(users.size());
+  }
+}
+
 void AuditMetrics::RecordSweep(const SweepOutcomeForMetrics& outcome) {
   const audit::SweepInfo& sweep = outcome.sweep;
   const bool complete = sweep.status == audit::SweepStatus::kComplete;
@@ -213,29 +243,7 @@ void AuditMetrics::RecordSweep(const SweepOutcomeForMetrics& outcome) {
   // Compute the violation series before taking the lock: the lock is shared with scrapes.
   std::map<Labels, double> findings;
   std::map<Labels, double> cross_tenant;
-  if (complete) {
-    std::map<std::pair<std::string, std::string>, std::set<std::string>> users_by_pair;
-    for (const audit::Finding& f : outcome.findings) {
-      if (f.state != audit::FindingState::kOpen && f.state != audit::FindingState::kSuppressed) {
-        continue;
-      }
-      findings[{{"rule", Str(audit::RuleName(f.rule))},
-                {"severity", Str(audit::SeverityName(f.severity))},
-                {"tenant", FindingTenantLabel(f)},
-                {"state", Str(audit::FindingStateName(f.state))}}] += 1;
-      if (f.rule == audit::Rule::kCrossTenant && f.state == audit::FindingState::kOpen &&
-          f.subject.has_value() && f.subject->type == audit::SubjectType::kUser) {
-        const std::string home = f.home_tenant.value_or("");
-        const std::string reached = f.tenant.value_or("");
-        users_by_pair[{home.empty() ? "none" : home, reached.empty() ? "none" : reached}].insert(
-            f.subject->id);
-      }
-    }
-    for (const auto& [pair, users] : users_by_pair) {
-      cross_tenant[{{"home_tenant", pair.first}, {"tenant", pair.second}}] =
-          static_cast<double>(users.size());
-    }
-  }
+  if (complete) ViolationSeries(outcome.findings, findings, cross_tenant);
 
   std::lock_guard<std::mutex> lock(mu_);
   in_progress_.Add({}).Set(0);
@@ -286,6 +294,23 @@ void AuditMetrics::RecordSweep(const SweepOutcomeForMetrics& outcome) {
       org_objects_.Add({{"kind", kind}}).Set(static_cast<double>(n));
     }
   }
+}
+
+void AuditMetrics::SetSweepInterval(std::chrono::seconds interval) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sweep_interval_.Add({}).Set(static_cast<double>(interval.count()));
+}
+
+void AuditMetrics::RestoreLastComplete(int64_t finished_at_unix,
+                                       const std::vector<audit::Finding>& findings) {
+  std::map<Labels, double> series;
+  std::map<Labels, double> cross_tenant;
+  ViolationSeries(findings, series, cross_tenant);
+  std::lock_guard<std::mutex> lock(mu_);
+  last_complete_sweep_.Add({}).Set(static_cast<double>(finished_at_unix));
+  last_sweep_.Add({}).Set(static_cast<double>(finished_at_unix));
+  SetGaugeSeries(findings_, findings_series_, series);
+  SetGaugeSeries(cross_tenant_users_, cross_tenant_series_, cross_tenant);
 }
 
 std::shared_ptr<prometheus::Collectable> AuditMetrics::Collectable() const { return locked_; }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -89,6 +91,13 @@ class AuditMetrics {
 
   // What an exposer serves: the registry behind this object's mutex. Stays valid (returns
   // nothing) after this object is destroyed if someone still holds it.
+  // divaudit_sweep_interval_seconds: the configured interval (the stale-sweep alert compares
+  // the age of the last complete sweep with 3 intervals).
+  void SetSweepInterval(std::chrono::seconds interval);
+  // At daemon start: the state of the database's last complete sweep (its finish time and the
+  // findings currently open or suppressed), so a restart does not blank the violation gauges.
+  // Counts no sweep.
+  void RestoreLastComplete(int64_t finished_at_unix, const std::vector<audit::Finding>& findings);
   std::shared_ptr<prometheus::Collectable> Collectable() const;
   // The current exposition in the Prometheus text format (what /metrics returns).
   std::string ExpositionText() const;
@@ -97,6 +106,10 @@ class AuditMetrics {
   class LockedRegistry;
   using Labels = std::map<std::string, std::string>;
 
+  // The findings and cross-tenant-users series of a set of findings (open and suppressed only).
+  static void ViolationSeries(const std::vector<audit::Finding>& findings,
+                              std::map<Labels, double>& series,
+                              std::map<Labels, double>& cross_tenant);
   void SetGaugeSeries(prometheus::Family<prometheus::Gauge>& family,
                       std::map<Labels, prometheus::Gauge*>& current,
                       const std::map<Labels, double>& values);
@@ -123,6 +136,7 @@ class AuditMetrics {
   prometheus::Family<prometheus::Gauge>& exceptions_;
   prometheus::Family<prometheus::Gauge>& build_info_;
   prometheus::Family<prometheus::Counter>& ticks_skipped_;
+  prometheus::Family<prometheus::Gauge>& sweep_interval_;
 
   std::map<Labels, prometheus::Gauge*> findings_series_;
   std::map<Labels, prometheus::Gauge*> cross_tenant_series_;

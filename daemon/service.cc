@@ -1,0 +1,166 @@
+#include "daemon/service.h"
+
+#include "common/logging.h"
+#include "common/time_util.h"
+#include "config/loader.h"
+
+namespace divaudit::daemon {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() { return GetLogger("sweep"); }
+
+std::map<audit::Rule, int64_t> ByRule(const std::map<std::string, int64_t>& by_name) {
+  std::map<audit::Rule, int64_t> out;
+  for (const auto& [name, n] : by_name) {
+    if (auto rule = audit::RuleFromName(name)) out[*rule] += n;
+  }
+  return out;
+}
+
+ScheduleOptions ScheduleOf(const config::Config& config) {
+  ScheduleOptions s;
+  s.interval = config.schedule.interval;
+  s.jitter = config.schedule.jitter;
+  s.max_backoff = std::min(s.max_backoff, config.schedule.interval);
+  return s;
+}
+
+}  // namespace
+
+std::string DescribeSweep(const SweepJobOutput& out) {
+  int64_t open = 0, suppressed = 0;
+  for (const auto& f : out.audit.findings) {
+    (f.state == audit::FindingState::kSuppressed ? suppressed : open)++;
+  }
+  std::string s = "sweep #" + std::to_string(out.info.id) + " " +
+                  std::string(audit::SweepStatusName(out.info.status)) + " at " +
+                  FormatIso8601(FromUnixSeconds(out.info.finished_at_unix)) + ": " +
+                  std::to_string(open) + " open, " + std::to_string(suppressed) + " suppressed";
+  if (out.commit) {
+    s += ", " +
+         std::to_string(out.commit->new_findings.size() + out.commit->reopened_findings.size()) +
+         " new, " + std::to_string(out.commit->resolved_findings.size()) + " resolved";
+  }
+  s += ", " + std::to_string(out.info.api_requests) + " API requests";
+  if (!out.info.incomplete.empty()) s += "; incomplete: " + out.info.incomplete.front();
+  return s;
+}
+
+Service::Service(Options options, const Clock& clock, RandomSource& random,
+                 CancellationToken cancel)
+    : options_(std::move(options)), clock_(clock), random_(random), cancel_(std::move(cancel)) {}
+
+Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& clock,
+                                                 RandomSource& random, CancellationToken cancel) {
+  std::unique_ptr<Service> s(new Service(std::move(options), clock, random, std::move(cancel)));
+  DIVAUDIT_ASSIGN_OR_RETURN(s->config_, config::LoadConfigFile(s->options_.config_path));
+  DIVAUDIT_ASSIGN_OR_RETURN(s->store_,
+                            storage::SqliteSnapshotStore::Open(s->config_.storage.path, clock));
+  DIVAUDIT_ASSIGN_OR_RETURN(s->job_,
+                            SweepJob::Create(s->config_, *s->store_, clock, random, s->cancel_));
+  s->metrics_ = std::make_unique<metrics::AuditMetrics>(DIVAUDIT_VERSION_STRING);
+  s->metrics_->SetSweepInterval(
+      std::chrono::duration_cast<std::chrono::seconds>(s->config_.schedule.interval));
+  // Restore what the last complete sweep established, so a restart does not blank the gauges.
+  if (auto last = s->store_->LastCompleteSweep(); last.ok()) {
+    storage::FindingFilter filter;
+    filter.states = {audit::FindingState::kOpen, audit::FindingState::kSuppressed};
+    DIVAUDIT_ASSIGN_OR_RETURN(auto records, s->store_->QueryFindings(filter));
+    std::vector<audit::Finding> findings;
+    findings.reserve(records.size());
+    for (auto& r : records) findings.push_back(std::move(r.finding));
+    s->metrics_->RestoreLastComplete(last->info.finished_at_unix, findings);
+  }
+  metrics::MetricsServerOptions server;
+  server.listen = s->options_.metrics_listen.value_or(s->config_.metrics.listen);
+  server.basic_auth_user = s->config_.metrics.basic_auth_user;
+  server.basic_auth_password_file = s->config_.metrics.basic_auth_password_file;
+  DIVAUDIT_ASSIGN_OR_RETURN(s->metrics_server_,
+                            metrics::MetricsServer::Start(server, s->metrics_->Collectable()));
+  GetLogger("metrics")->info("event=metrics_listening listen={} port={}", server.listen,
+                             s->metrics_server_->port());
+  return s;
+}
+
+ScheduleOptions Service::schedule() const { return ScheduleOf(config_); }
+
+Result<ScheduleOptions> Service::Reload() {
+  DIVAUDIT_ASSIGN_OR_RETURN(config::Config next, config::LoadConfigFile(options_.config_path));
+  DIVAUDIT_RETURN_IF_ERROR(ResolveClientSecret(next.genesys).status());
+  if (next.storage.path != config_.storage.path) {
+    return InvalidArgumentError(options_.config_path +
+                                ": [storage] path cannot change on reload; restart divaudit");
+  }
+  if (next.metrics.listen != config_.metrics.listen && !options_.metrics_listen) {
+    Log()->warn("event=reload_note [metrics] listen changed; it takes effect at restart");
+  }
+  const ScheduleOptions schedule = ScheduleOf(next);
+  metrics_->SetSweepInterval(
+      std::chrono::duration_cast<std::chrono::seconds>(next.schedule.interval));
+  std::lock_guard lock(pending_mu_);
+  pending_config_ = std::move(next);
+  return schedule;
+}
+
+SweepReport Service::RunSweep() {
+  {
+    std::lock_guard lock(pending_mu_);
+    if (pending_config_) {
+      auto job = SweepJob::Create(*pending_config_, *store_, clock_, random_, cancel_);
+      if (job.ok()) {
+        config_ = std::move(*pending_config_);
+        job_ = std::move(job).value();
+      } else {
+        Log()->error("event=reload_failed err=\"{}\" (keeping the old configuration)",
+                     job.status().message());
+      }
+      pending_config_.reset();
+    }
+  }
+  metrics_->SweepStarted();
+  const int64_t started = ToUnixSeconds(clock_.Now());
+  auto out = job_->Run();
+  if (!out.ok()) {
+    if (out.status().code() == StatusCode::kAborted) {
+      return SweepReport{false, "sweep aborted at shutdown; nothing committed"};
+    }
+    // Nothing was committed (the store failed, or the tenant map no longer fits the org):
+    // still count a failed sweep so alerts see it.
+    Log()->error("event=sweep_failed err=\"{}\"", out.status().message());
+    metrics::SweepOutcomeForMetrics failed;
+    failed.sweep.status = audit::SweepStatus::kFailed;
+    failed.sweep.started_at_unix = started;
+    failed.sweep.finished_at_unix = ToUnixSeconds(clock_.Now());
+    metrics_->RecordSweep(failed);
+    return SweepReport{false, "last sweep failed: " + out.status().message()};
+  }
+  metrics::SweepOutcomeForMetrics m;
+  m.sweep = out->info;
+  m.findings = out->audit.findings;
+  if (out->commit) {
+    m.newly_opened = ByRule(out->commit->new_by_rule);
+    m.newly_resolved = ByRule(out->commit->resolved_by_rule);
+  }
+  if (out->info.status == audit::SweepStatus::kComplete) {
+    m.org_objects = metrics::CountOrgObjects(out->snapshot);
+  }
+  m.api_requests_by_route_and_code = out->api_stats.by_route_and_code;
+  m.api_throttled_by_route = out->api_stats.throttled_by_route;
+  if (out->info.status != audit::SweepStatus::kFailed) {
+    int64_t active = 0, expired = 0;
+    for (const auto& e : out->audit.exceptions) (e.active ? active : expired)++;
+    m.exceptions_active = active;
+    m.exceptions_expired = expired;
+  }
+  metrics_->RecordSweep(m);
+  const std::string summary = DescribeSweep(*out);
+  if (out->info.status == audit::SweepStatus::kComplete) {
+    Log()->info("event=sweep_done {}", summary);
+  } else {
+    Log()->warn("event=sweep_done {}", summary);
+  }
+  if (on_sweep_) on_sweep_(*out);
+  return SweepReport{out->info.status == audit::SweepStatus::kComplete, summary};
+}
+
+}  // namespace divaudit::daemon
