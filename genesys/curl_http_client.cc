@@ -304,6 +304,7 @@ struct CurlHttpClient::Impl {
       int running = 0;
       curl_multi_perform(multi, &running);
       int queued = 0;
+      bool slot_freed = false;
       while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
         if (msg->msg != CURLMSG_DONE) continue;
         Transfer* t = nullptr;
@@ -312,7 +313,10 @@ struct CurlHttpClient::Impl {
         results[t->index] = Finish(requests[t->index], *t, code);
         Release(*t);
         --active;
+        slot_freed = true;
       }
+      // Start queued requests on freed slots at once rather than after the next poll.
+      if (slot_freed && next < n) continue;
       if (active > 0 && running > 0) {
         curl_multi_poll(multi, nullptr, 0,
                         static_cast<int>(std::min<int64_t>(25, options.timeout.count())), nullptr);
