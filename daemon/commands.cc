@@ -258,6 +258,5 @@ int Pending(const char* what) {
 int FindingsCommand(const FindingsCommandOptions&) { return Pending("findings"); }
 int DiffCommand(const DiffCommandOptions&) { return Pending("diff"); }
 int ReportCommand(const ReportCommandOptions&) { return Pending("report"); }
-int DemoCommand(const DemoCommandOptions&) { return Pending("demo"); }
 
 }  // namespace divaudit::daemon
