@@ -408,9 +408,9 @@ class ConfigParser {
     toml::source_position jitter_pos;
     DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "interval", out.interval, &interval_pos));
     DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "jitter", out.jitter, &jitter_pos));
-    if (out.interval < std::chrono::seconds(10)) {
+    if (out.interval < std::chrono::seconds(1)) {
       return Error(interval_pos, Where(s, "interval"),
-                   "must be at least 10s, got " + FormatDuration(out.interval));
+                   "must be at least 1s, got " + FormatDuration(out.interval));
     }
     if (out.jitter >= out.interval) {
       const bool jitter_given = static_cast<bool>(Find(t, "jitter"));

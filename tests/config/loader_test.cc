@@ -143,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{7, "timeout = \"30\"", "[genesys] timeout", "missing unit"},
         BadValue{7, "timeout = 30", "[genesys] timeout", "must be a duration string"},
         BadValue{7, "timeout = \"0s\"", "[genesys] timeout", "between 1s and 1h"},
-        BadValue{9, "interval = \"5s\"", "[schedule] interval", "at least 10s"},
+        BadValue{9, "interval = \"500ms\"", "[schedule] interval", "at least 1s"},
         BadValue{9, "interval = \"soon\"", "[schedule] interval", "bad duration"},
         BadValue{10, "jitter = \"5m\"", "[schedule] jitter", "less than interval"},
         BadValue{10, "jitter = \"-1s\"", "[schedule] jitter", "bad duration"},
