@@ -15,6 +15,7 @@
 #include "daemon/notifier.h"
 #include "daemon/service.h"
 #include "daemon/sweep_job.h"
+#include "storage/render.h"
 #include "storage/sqlite_snapshot_store.h"
 
 namespace divaudit::daemon {
@@ -248,6 +249,100 @@ int RunDaemonCommand(const std::string& config_path) {
   return loop.Run();
 }
 
+int FindingsCommand(const FindingsCommandOptions& options) {
+  int exit = kExitOk;
+  SystemClock clock;
+  auto config = LoadConfig("findings", options.config_path, &exit);
+  if (!config.ok()) return exit;
+  auto store = OpenStore("findings", *config, clock, &exit);
+  if (!store.ok()) return exit;
+  storage::FindingFilter filter;
+  if (options.state != "all") filter.states = {*audit::FindingStateFromName(options.state)};
+  if (!options.tenant.empty()) filter.tenant = options.tenant;
+  if (!options.rule.empty()) {
+    auto rule = audit::RuleFromName(options.rule);
+    if (!rule) {
+      std::fprintf(stderr,
+                   "divaudit findings: --rule: unknown rule '%s' (all_divisions, cross_tenant, "
+                   "multi_tenant_subject, unmapped_division, orphaned_grant)\n",
+                   options.rule.c_str());
+      return kExitUsage;
+    }
+    filter.rule = *rule;
+  }
+  auto records = (*store)->QueryFindings(filter);
+  if (!records.ok()) {
+    PrintError("findings", records.status());
+    return kExitRuntime;
+  }
+  std::string text;
+  if (options.format == "json") {
+    std::optional<storage::SweepRecord> last;
+    if (auto l = (*store)->LastCompleteSweep(); l.ok()) last = *l;
+    text = storage::RenderFindingsJson(*records, last, {}, /*pretty=*/true);
+  } else if (options.format == "csv") {
+    text = storage::RenderFindingsCsv(*records);
+  } else {
+    text = storage::RenderFindingsTable(*records);
+  }
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
+  return kExitOk;
+}
+
+int DiffCommand(const DiffCommandOptions& options) {
+  int exit = kExitOk;
+  SystemClock clock;
+  auto config = LoadConfig("diff", options.config_path, &exit);
+  if (!config.ok()) return exit;
+  auto store = OpenStore("diff", *config, clock, &exit);
+  if (!store.ok()) return exit;
+  std::optional<int64_t> from = options.from, to = options.to;
+  if (!from || !to) {
+    // Default: the last two complete sweeps (or from the one before --to).
+    auto sweeps = (*store)->ListSweeps(std::nullopt, std::nullopt);
+    if (!sweeps.ok()) {
+      PrintError("diff", sweeps.status());
+      return kExitRuntime;
+    }
+    std::vector<int64_t> complete;
+    for (const auto& s : *sweeps) {
+      if (s.info.status == audit::SweepStatus::kComplete && (!to || s.info.id <= *to)) {
+        complete.push_back(s.info.id);
+      }
+    }
+    if (!to && !complete.empty()) to = complete.back();
+    if (!from) {
+      for (auto it = complete.rbegin(); it != complete.rend(); ++it) {
+        if (*it < *to) {
+          from = *it;
+          break;
+        }
+      }
+    }
+    if (!from || !to) {
+      std::fprintf(stderr,
+                   "divaudit diff: need two complete sweeps in %s (found %zu); run "
+                   "`divaudit sweep` again or give --from and --to\n",
+                   config->storage.path.c_str(), complete.size());
+      return kExitRuntime;
+    }
+  }
+  auto diff = (*store)->Diff(*from, *to);
+  if (!diff.ok()) {
+    PrintError("diff", diff.status());
+    return diff.status().code() == StatusCode::kFailedPrecondition ||
+                   diff.status().code() == StatusCode::kNotFound
+               ? kExitUsage
+               : kExitRuntime;
+  }
+  const std::string text = options.format == "json" ? storage::RenderDiffJson(*diff, true)
+                                                    : storage::RenderDiffText(*diff);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
+  return kExitOk;
+}
+
 namespace {
 int Pending(const char* what) {
   std::fprintf(stderr, "divaudit %s: not built yet in this revision\n", what);
@@ -255,8 +350,6 @@ int Pending(const char* what) {
 }
 }  // namespace
 
-int FindingsCommand(const FindingsCommandOptions&) { return Pending("findings"); }
-int DiffCommand(const DiffCommandOptions&) { return Pending("diff"); }
 int ReportCommand(const ReportCommandOptions&) { return Pending("report"); }
 
 }  // namespace divaudit::daemon
