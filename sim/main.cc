@@ -156,7 +156,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto server = sim::SimServer::Start(options, fixture);
-  if (!server.ok()) return Fail(server.status().message(), 1);
+  if (!server.ok()) {
+    const bool usage = server.status().code() == divaudit::StatusCode::kInvalidArgument;
+    return Fail(server.status().message(), usage ? 2 : 1);
+  }
   const std::string address = options.listen_host + ":" + std::to_string((*server)->port());
 
   // Files are written before the "listening" line so a reader of that line can use them.
