@@ -1,0 +1,870 @@
+#include "report/render.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "common/time_util.h"
+
+namespace divaudit::report {
+namespace {
+
+using audit::Finding;
+using audit::FindingState;
+using audit::Rule;
+
+constexpr int64_t kDay = 86400;
+
+std::string Iso(int64_t unix) { return FormatIso8601(FromUnixSeconds(unix)); }
+
+// "3.5" days, one decimal, integer arithmetic (deterministic, rounds down).
+std::string Days(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  return std::to_string(seconds / kDay) + "." + std::to_string((seconds % kDay) * 10 / kDay);
+}
+
+std::string HumanDuration(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  const int64_t d = seconds / kDay, h = seconds % kDay / 3600, m = seconds % 3600 / 60;
+  std::string out;
+  if (d) out += std::to_string(d) + "d ";
+  if (d || h) out += std::to_string(h) + "h ";
+  out += std::to_string(m) + "m";
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+std::string StateName(const Finding& f) { return std::string(audit::FindingStateName(f.state)); }
+std::string RuleStr(const Finding& f) { return std::string(audit::RuleName(f.rule)); }
+std::string SevStr(const Finding& f) { return std::string(audit::SeverityName(f.severity)); }
+
+std::string SubjectText(const Finding& f) {
+  if (!f.subject) return "-";
+  const auto& s = *f.subject;
+  std::string type(audit::SubjectTypeName(s.type));
+  if (s.name.empty()) return type + " " + s.id;
+  return s.name + " (" + type + " " + s.id + ")";
+}
+
+std::string RoleText(const Finding& f) {
+  if (!f.role) return "-";
+  return f.role->name.empty() ? f.role->id : f.role->name;
+}
+
+std::string DivisionText(const Finding& f) {
+  if (f.rule == Rule::kMultiTenantSubject) return "tenants: " + Join(f.tenants, ", ");
+  if (!f.division) return "-";
+  if (f.division->id == audit::kAllDivisionsId) return "All Divisions (*)";
+  std::string out = f.division->name.empty() ? f.division->id : f.division->name;
+  if (f.tenant) out += " [" + *f.tenant + "]";
+  return out;
+}
+
+std::string ViaText(const Finding& f) {
+  if (!f.via) return "-";
+  if (f.via->direct) return "direct";
+  return "group " + (f.via->group_name.empty() ? f.via->group_id : f.via->group_name);
+}
+
+std::string ExceptionText(const Finding& f) {
+  if (!f.exception) return "";
+  return f.exception->owner + ": " + f.exception->reason + " (until " + f.exception->expires + ")";
+}
+
+// A table as plain strings; numeric columns are right-aligned in HTML.
+struct Table {
+  std::vector<std::string> headers;
+  std::vector<bool> numeric;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table OpenTable(const std::vector<FindingRow>& rows, bool with_state) {
+  Table t;
+  if (with_state) t.headers.push_back("State");
+  for (const char* h : {"Severity", "Rule", "Subject", "Home tenant", "Role", "Division", "Via",
+                        "First seen", "Age (days)", "Exception"}) {
+    t.headers.push_back(h);
+  }
+  t.numeric.assign(t.headers.size(), false);
+  t.numeric[t.headers.size() - 2] = true;
+  for (const auto& r : rows) {
+    const Finding& f = r.finding;
+    std::vector<std::string> row;
+    if (with_state) row.push_back(StateName(f));
+    row.insert(row.end(), {SevStr(f), RuleStr(f), SubjectText(f), f.home_tenant.value_or("-"),
+                           RoleText(f), DivisionText(f), ViaText(f), f.first_seen,
+                           std::to_string(r.age_days), ExceptionText(f)});
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Table ResolvedTable(const std::vector<FindingRow>& rows) {
+  Table t{{"Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen", "Resolved",
+           "Time to remediate (days)"},
+          {false, false, false, false, false, false, false, false, true},
+          {}};
+  for (const auto& r : rows) {
+    const Finding& f = r.finding;
+    t.rows.push_back({SevStr(f), RuleStr(f), SubjectText(f), RoleText(f), DivisionText(f),
+                      ViaText(f), f.first_seen, Iso(r.resolved_at_unix.value_or(0)),
+                      Days(r.remediation_seconds)});
+  }
+  return t;
+}
+
+Table ReachTable(const std::vector<FindingRow>& rows) {
+  Table t{{"Rule", "Subject", "Home tenant", "Role", "Division", "Via", "State", "First seen"},
+          std::vector<bool>(8, false),
+          {}};
+  for (const auto& r : rows) {
+    const Finding& f = r.finding;
+    t.rows.push_back({RuleStr(f), SubjectText(f), f.home_tenant.value_or("-"), RoleText(f),
+                      DivisionText(f), ViaText(f), StateName(f), f.first_seen});
+  }
+  return t;
+}
+
+Table NewTable(const std::vector<FindingRow>& rows) {
+  Table t{{"State", "Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen"},
+          std::vector<bool>(8, false),
+          {}};
+  for (const auto& r : rows) {
+    const Finding& f = r.finding;
+    t.rows.push_back({StateName(f), SevStr(f), RuleStr(f), SubjectText(f), RoleText(f),
+                      DivisionText(f), ViaText(f), f.first_seen});
+  }
+  return t;
+}
+
+Table ExceptionTable(const std::vector<ExceptionRow>& rows) {
+  Table t{{"Status", "Rule", "Subject id", "Role id", "Division id", "Owner", "Reason", "Expires",
+           "Matched", "Suppressed"},
+          {false, false, false, false, false, false, false, false, true, true},
+          {}};
+  for (const auto& e : rows) {
+    std::string status = e.active ? "in force" : "expired";
+    if (!e.configured) status += " (not in current policy)";
+    t.rows.push_back(
+        {status, e.rule.empty() ? "-" : e.rule, e.subject_id.empty() ? "-" : e.subject_id,
+         e.role_id.empty() ? "any" : e.role_id, e.division_id.empty() ? "any" : e.division_id,
+         e.owner, e.reason, e.expires, std::to_string(e.matched), std::to_string(e.suppressed)});
+  }
+  return t;
+}
+
+Table SummaryTable(const ReportData& d) {
+  Table t{{"Rule", "Severity", "Open", "Suppressed", "Resolved in period"},
+          {false, false, true, true, true},
+          {}};
+  int64_t open = 0, supp = 0, res = 0;
+  for (const auto& c : d.by_rule) {
+    t.rows.push_back({std::string(audit::RuleName(c.rule)),
+                      std::string(audit::SeverityName(c.severity)), std::to_string(c.open),
+                      std::to_string(c.suppressed), std::to_string(c.resolved_in_period)});
+    open += c.open;
+    supp += c.suppressed;
+    res += c.resolved_in_period;
+  }
+  t.rows.push_back({"total", "", std::to_string(open), std::to_string(supp), std::to_string(res)});
+  return t;
+}
+
+Table DailyTable(const ReportData& d) {
+  Table t{{"Date", "Open", "Suppressed", "Opened", "Resolved", "Complete sweeps"},
+          {false, true, true, true, true, true},
+          {}};
+  for (const auto& day : d.daily) {
+    t.rows.push_back({day.date, day.has_data ? std::to_string(day.open) : "",
+                      day.has_data ? std::to_string(day.suppressed) : "",
+                      std::to_string(day.opened), std::to_string(day.resolved),
+                      std::to_string(day.complete_sweeps)});
+  }
+  return t;
+}
+
+// ---- HTML ----
+
+constexpr std::string_view kCss = R"css(
+@page { size: A4; margin: 14mm 10mm; }
+body { font-family: "Helvetica Neue", Arial, sans-serif; font-size: 10pt; color: #111;
+  max-width: 1100px; margin: 0 auto; padding: 12px; }
+h1 { font-size: 17pt; margin: 0 0 4px 0; }
+h2 { font-size: 13pt; border-bottom: 1px solid #888; margin: 22px 0 6px 0; }
+p.note { color: #444; margin: 2px 0 6px 0; }
+dl.meta { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; margin: 8px 0; }
+dl.meta dt { font-weight: bold; }
+dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 10px 0; }
+th, td { border: 1px solid #bbb; padding: 2px 4px; text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; }
+th { background: #e8e8e8; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+thead { display: table-header-group; }
+tfoot { display: table-footer-group; }
+tr { page-break-inside: avoid; break-inside: avoid; }
+tr.total td { font-weight: bold; }
+.empty { color: #666; font-style: italic; }
+.chart { width: 100%; max-width: 760px; height: auto; }
+.chart text { font-size: 10px; fill: #333; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 8pt; }
+  h2 { page-break-after: avoid; break-after: avoid; }
+  table.cont { page-break-before: always; break-before: page; }
+  th { background: #e8e8e8 !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .chart { max-width: 180mm; }
+}
+)css";
+
+void AppendEscaped(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+          out += "&#xFFFD;";
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+void AppendTableHtml(std::string& out, const Table& t, std::string_view empty_text) {
+  if (t.rows.empty()) {
+    out += "<p class=\"empty\">";
+    AppendEscaped(out, empty_text);
+    out += "</p>\n";
+    return;
+  }
+  std::string head = "<thead><tr>";
+  for (size_t c = 0; c < t.headers.size(); ++c) {
+    head += t.numeric[c] ? "<th class=\"n\">" : "<th>";
+    AppendEscaped(head, t.headers[c]);
+    head += "</th>";
+  }
+  head += "</tr></thead>\n";
+  for (size_t start = 0; start < t.rows.size(); start += kHtmlRowsPerTable) {
+    out += start == 0 ? "<table>\n" : "<table class=\"cont\">\n";
+    out += head;
+    out += "<tbody>\n";
+    const size_t end = std::min(t.rows.size(), start + kHtmlRowsPerTable);
+    for (size_t r = start; r < end; ++r) {
+      const auto& row = t.rows[r];
+      out += row.size() && row[0] == "total" ? "<tr class=\"total\">" : "<tr>";
+      for (size_t c = 0; c < row.size(); ++c) {
+        out += t.numeric[c] ? "<td class=\"n\">" : "<td>";
+        AppendEscaped(out, row[c]);
+        out += "</td>";
+      }
+      out += "</tr>\n";
+    }
+    out += "</tbody>\n</table>\n";
+  }
+}
+
+std::string Fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", v);
+  return buf;
+}
+
+void AppendChart(std::string& out, const ReportData& d) {
+  constexpr double kW = 760, kH = 240, kLeft = 48, kRight = 12, kTop = 14, kBottom = 30;
+  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
+  int64_t max_v = 1;
+  for (const auto& day : d.daily) {
+    if (day.has_data) max_v = std::max({max_v, day.open, day.suppressed});
+  }
+  const size_t n = d.daily.size();
+  auto x = [&](size_t i) {
+    return kLeft + (n <= 1 ? pw / 2 : pw * static_cast<double>(i) / (n - 1));
+  };
+  auto y = [&](int64_t v) { return kTop + ph - ph * static_cast<double>(v) / max_v; };
+  out +=
+      "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 760 240\" "
+      "role=\"img\" aria-label=\"Open findings per day\">\n";
+  out += "<rect x=\"" + Fixed1(kLeft) + "\" y=\"" + Fixed1(kTop) + "\" width=\"" + Fixed1(pw) +
+         "\" height=\"" + Fixed1(ph) + "\" fill=\"#fafafa\" stroke=\"#999\"/>\n";
+  // Y axis: 0, max/2, max.
+  for (int64_t v : {int64_t{0}, max_v / 2, max_v}) {
+    out += "<line x1=\"" + Fixed1(kLeft) + "\" y1=\"" + Fixed1(y(v)) + "\" x2=\"" +
+           Fixed1(kLeft + pw) + "\" y2=\"" + Fixed1(y(v)) + "\" stroke=\"#ddd\"/>\n";
+    out += "<text x=\"" + Fixed1(kLeft - 4) + "\" y=\"" + Fixed1(y(v) + 3) +
+           "\" text-anchor=\"end\">" + std::to_string(v) + "</text>\n";
+  }
+  // X axis: first, middle and last date.
+  if (n > 0) {
+    std::vector<size_t> ticks = {0};
+    if (n > 2) ticks.push_back(n / 2);
+    if (n > 1) ticks.push_back(n - 1);
+    for (size_t i : ticks) {
+      out +=
+          "<text x=\"" + Fixed1(x(i)) + "\" y=\"" + Fixed1(kH - 10) + "\" text-anchor=\"middle\">";
+      AppendEscaped(out, d.daily[i].date);
+      out += "</text>\n";
+    }
+  }
+  auto series = [&](bool open, const char* color, const char* dash) {
+    std::string pts;
+    for (size_t i = 0; i < n; ++i) {
+      if (!d.daily[i].has_data) continue;
+      if (!pts.empty()) pts += ' ';
+      pts += Fixed1(x(i)) + "," + Fixed1(y(open ? d.daily[i].open : d.daily[i].suppressed));
+    }
+    if (pts.empty()) return;
+    out += "<polyline fill=\"none\" stroke=\"" + std::string(color) + "\" stroke-width=\"2\"" +
+           dash + " points=\"" + pts + "\"/>\n";
+  };
+  series(false, "#888", " stroke-dasharray=\"4 3\"");
+  series(true, "#c0392b", "");
+  for (size_t i = 0; i < n; ++i) {
+    if (!d.daily[i].has_data) continue;
+    out += "<circle cx=\"" + Fixed1(x(i)) + "\" cy=\"" + Fixed1(y(d.daily[i].open)) +
+           "\" r=\"2.5\" fill=\"#c0392b\"><title>";
+    AppendEscaped(out, d.daily[i].date + ": " + std::to_string(d.daily[i].open) + " open, " +
+                           std::to_string(d.daily[i].suppressed) + " suppressed");
+    out += "</title></circle>\n";
+  }
+  out += "<text x=\"" + Fixed1(kLeft + 6) + "\" y=\"" + Fixed1(kTop + 12) +
+         "\" fill=\"#c0392b\">open</text>\n";
+  out += "<text x=\"" + Fixed1(kLeft + 46) + "\" y=\"" + Fixed1(kTop + 12) +
+         "\">suppressed (dashed)</text>\n";
+  out += "</svg>\n";
+}
+
+void MetaRow(std::string& out, std::string_view key, std::string_view value) {
+  out += "<dt>";
+  AppendEscaped(out, key);
+  out += "</dt><dd>";
+  AppendEscaped(out, value);
+  out += "</dd>\n";
+}
+
+void Heading(std::string& out, std::string_view id, std::string_view title, std::string_view note) {
+  out += "<section id=\"";
+  out += id;
+  out += "\">\n<h2>";
+  AppendEscaped(out, title);
+  out += "</h2>\n";
+  if (!note.empty()) {
+    out += "<p class=\"note\">";
+    AppendEscaped(out, note);
+    out += "</p>\n";
+  }
+}
+
+std::vector<std::string> DivisionNames(const ReportData& d) {
+  std::vector<std::string> v;
+  for (const auto& div : d.divisions) v.push_back(div.name + " (" + div.id + ")");
+  return v;
+}
+
+std::string PeriodText(const ReportData& d) {
+  return Iso(d.period_from) + " to " + Iso(d.period_to) + " (" + std::to_string(d.days_in_period) +
+         " days)";
+}
+
+// ---- CSV ----
+
+std::string CsvTable(const std::vector<std::string>& headers,
+                     const std::vector<std::vector<std::string>>& rows) {
+  std::string out;
+  auto line = [&out](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) out += ',';
+      out += CsvCell(cells[i]);
+    }
+    out += "\r\n";
+  };
+  line(headers);
+  for (const auto& r : rows) line(r);
+  return out;
+}
+
+const std::vector<std::string> kFindingCsvHeaders = {"fingerprint",
+                                                     "rule",
+                                                     "severity",
+                                                     "state",
+                                                     "subject_type",
+                                                     "subject_id",
+                                                     "subject_name",
+                                                     "home_division_id",
+                                                     "home_division_name",
+                                                     "home_tenant",
+                                                     "role_id",
+                                                     "role_name",
+                                                     "division_id",
+                                                     "division_name",
+                                                     "tenant",
+                                                     "tenants",
+                                                     "via_type",
+                                                     "via_id",
+                                                     "via_name",
+                                                     "first_seen",
+                                                     "age_days",
+                                                     "exception_owner",
+                                                     "exception_reason",
+                                                     "exception_expires"};
+
+std::vector<std::string> FindingCsvRow(const FindingRow& r) {
+  const Finding& f = r.finding;
+  return {f.fingerprint,
+          RuleStr(f),
+          SevStr(f),
+          StateName(f),
+          f.subject ? std::string(audit::SubjectTypeName(f.subject->type)) : "",
+          f.subject ? f.subject->id : "",
+          f.subject ? f.subject->name : "",
+          f.home_division ? f.home_division->id : "",
+          f.home_division ? f.home_division->name : "",
+          f.home_tenant.value_or(""),
+          f.role ? f.role->id : "",
+          f.role ? f.role->name : "",
+          f.division ? f.division->id : "",
+          f.division ? f.division->name : "",
+          f.tenant.value_or(""),
+          Join(f.tenants, ";"),
+          f.via ? (f.via->direct ? "direct" : "group") : "",
+          f.via ? f.via->group_id : "",
+          f.via ? f.via->group_name : "",
+          f.first_seen,
+          std::to_string(r.age_days),
+          f.exception ? f.exception->owner : "",
+          f.exception ? f.exception->reason : "",
+          f.exception ? f.exception->expires : ""};
+}
+
+std::string FindingsCsv(const std::vector<FindingRow>& rows) {
+  std::vector<std::vector<std::string>> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FindingCsvRow(r));
+  return CsvTable(kFindingCsvHeaders, out);
+}
+
+// ---- JSON ----
+
+void OptRef(JsonWriter& w, std::string_view key, const std::optional<audit::NamedRef>& ref) {
+  w.Key(key);
+  if (!ref) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Field("id", ref->id).Field("name", ref->name).EndObject();
+}
+
+void OptString(JsonWriter& w, std::string_view key, const std::optional<std::string>& s) {
+  w.Key(key);
+  if (s) {
+    w.String(*s);
+  } else {
+    w.Null();
+  }
+}
+
+void FindingJson(JsonWriter& w, const FindingRow& r) {
+  const Finding& f = r.finding;
+  w.BeginObject();
+  w.Field("fingerprint", f.fingerprint);
+  w.Field("rule", audit::RuleName(f.rule));
+  w.Field("severity", audit::SeverityName(f.severity));
+  w.Field("state", audit::FindingStateName(f.state));
+  w.Key("subject");
+  if (f.subject) {
+    w.BeginObject()
+        .Field("type", audit::SubjectTypeName(f.subject->type))
+        .Field("id", f.subject->id)
+        .Field("name", f.subject->name)
+        .EndObject();
+  } else {
+    w.Null();
+  }
+  OptRef(w, "home_division", f.home_division);
+  OptString(w, "home_tenant", f.home_tenant);
+  OptRef(w, "role", f.role);
+  OptRef(w, "division", f.division);
+  OptString(w, "tenant", f.tenant);
+  w.Key("tenants").BeginArray();
+  for (const auto& t : f.tenants) w.String(t);
+  w.EndArray();
+  w.Key("via");
+  if (f.via) {
+    w.BeginObject().Field("type", f.via->direct ? "direct" : "group");
+    if (f.via->direct) {
+      w.Key("id").Null().Key("name").Null();
+    } else {
+      w.Field("id", f.via->group_id).Field("name", f.via->group_name);
+    }
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  w.Field("first_seen", f.first_seen);
+  w.Field("age_days", r.age_days);
+  w.Key("exception");
+  if (f.exception) {
+    w.BeginObject()
+        .Field("reason", f.exception->reason)
+        .Field("owner", f.exception->owner)
+        .Field("expires", f.exception->expires)
+        .EndObject();
+  } else {
+    w.Null();
+  }
+  if (r.resolved_at_unix) {
+    w.Field("resolved_at", Iso(*r.resolved_at_unix));
+    w.Field("time_to_remediate_seconds", r.remediation_seconds);
+  }
+  w.EndObject();
+}
+
+void FindingsJson(JsonWriter& w, std::string_view key, const std::vector<FindingRow>& rows) {
+  w.Key(key).BeginArray();
+  for (const auto& r : rows) FindingJson(w, r);
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  AppendEscaped(out, s);
+  return out;
+}
+
+std::string CsvCell(std::string_view value) {
+  std::string v(value);
+  if (!v.empty() &&
+      (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
+    v.insert(0, "'");
+  }
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string RenderHtml(const ReportData& d) {
+  std::string out;
+  out.reserve(4096 + 400 * (d.open_findings.size() + d.resolved_findings.size() + d.reach.size() +
+                            d.new_findings.size()));
+  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n";
+  out += "<meta name=\"generator\" content=\"divaudit\"/>\n<title>";
+  AppendEscaped(out, "Tenant isolation report: " + d.tenant + " (" + d.org_name + ")");
+  out += "</title>\n<style>";
+  out += kCss;
+  out += "</style>\n</head>\n<body>\n<header>\n<h1>Tenant isolation compliance report</h1>\n";
+  out += "<dl class=\"meta\">\n";
+  MetaRow(out, "Organisation", d.org_name);
+  MetaRow(out, "Tenant", d.tenant);
+  MetaRow(out, "Divisions",
+          d.divisions.empty() ? "(none at the as-of sweep)" : Join(DivisionNames(d), ", "));
+  MetaRow(out, "Period", PeriodText(d));
+  MetaRow(out, "Report time", Iso(d.generated_at));
+  MetaRow(out, "Rule-set version", std::to_string(d.rule_set_version));
+  MetaRow(out, "As of sweep",
+          "#" + std::to_string(d.as_of_sweep_id) + " started " + Iso(d.as_of_sweep_started) +
+              " (last complete sweep)");
+  MetaRow(out, "Chain hash", d.as_of_sweep_hash);
+  MetaRow(out, "Sweeps in period",
+          std::to_string(d.sweeps.run) + " run: " + std::to_string(d.sweeps.complete) +
+              " complete, " + std::to_string(d.sweeps.partial) + " partial, " +
+              std::to_string(d.sweeps.failed) + " failed");
+  MetaRow(out, "Coverage",
+          std::to_string(d.days_with_complete_sweep) + " of " + std::to_string(d.days_in_period) +
+              " days with a complete sweep; longest gap without one: " +
+              HumanDuration(d.longest_gap_seconds) + " (" + Iso(d.longest_gap_from) + " to " +
+              Iso(d.longest_gap_to) + ")");
+  out += "</dl>\n</header>\n";
+
+  Heading(out, "summary", "Summary",
+          "Findings touching this tenant as of the as-of sweep, by rule; resolved = resolved by a "
+          "complete sweep within the period.");
+  AppendTableHtml(out, SummaryTable(d), "");
+  out += "<h3>Who can reach this tenant's divisions</h3>\n";
+  out +=
+      "<p class=\"note\">All Divisions holders, users of other tenants (cross_tenant) and "
+      "subjects spanning several tenants (multi_tenant_subject), open or suppressed.</p>\n";
+  AppendTableHtml(out, ReachTable(d.reach), "Nobody outside the tenant can reach its divisions.");
+  out += "</section>\n";
+
+  Heading(out, "daily", "Daily open findings",
+          "Open findings after the last complete sweep of each day (carried over on days "
+          "without one).");
+  AppendChart(out, d);
+  AppendTableHtml(out, DailyTable(d), "");
+  out += "</section>\n";
+
+  Heading(out, "open", "Open and suppressed findings",
+          std::to_string(d.open_findings.size()) + " findings; age counted to the period end.");
+  AppendTableHtml(out, OpenTable(d.open_findings, true), "No open findings.");
+  out += "</section>\n";
+
+  Heading(out, "resolved", "Resolved in the period",
+          std::to_string(d.resolved_findings.size()) +
+              " findings; time to remediate = resolved - first seen.");
+  AppendTableHtml(out, ResolvedTable(d.resolved_findings), "No findings resolved in the period.");
+  out += "</section>\n";
+
+  Heading(out, "new", "New findings",
+          "First seen within the last " + Days(d.new_window_seconds) +
+              " days of the period (the report interval).");
+  AppendTableHtml(out, NewTable(d.new_findings), "No new findings.");
+  out += "</section>\n";
+
+  Heading(out, "exceptions", "Exceptions",
+          "Exceptions that match a finding of this tenant, in force or expired at the period "
+          "end.");
+  AppendTableHtml(out, ExceptionTable(d.exceptions), "No exceptions apply to this tenant.");
+  out += "</section>\n";
+
+  Heading(out, "orgwide", "Org-wide findings (no tenant)",
+          "Unmapped divisions and orphaned grants of subjects without a home tenant: they belong "
+          "to no tenant and appear in every tenant's report.");
+  AppendTableHtml(out, OpenTable(d.org_wide_findings, true), "No org-wide findings.");
+  out += "</section>\n";
+  out += "</body>\n</html>\n";
+  return out;
+}
+
+std::map<std::string, std::string> RenderCsv(const ReportData& d) {
+  std::map<std::string, std::string> files;
+  files["header.csv"] = CsvTable(
+      {"field", "value"}, {{"org", d.org_name},
+                           {"tenant", d.tenant},
+                           {"divisions", Join(DivisionNames(d), ";")},
+                           {"period_from", Iso(d.period_from)},
+                           {"period_to", Iso(d.period_to)},
+                           {"generated_at", Iso(d.generated_at)},
+                           {"rule_set_version", std::to_string(d.rule_set_version)},
+                           {"as_of_sweep_id", std::to_string(d.as_of_sweep_id)},
+                           {"as_of_sweep_started", Iso(d.as_of_sweep_started)},
+                           {"as_of_sweep_hash", d.as_of_sweep_hash},
+                           {"sweeps_run", std::to_string(d.sweeps.run)},
+                           {"sweeps_complete", std::to_string(d.sweeps.complete)},
+                           {"sweeps_partial", std::to_string(d.sweeps.partial)},
+                           {"sweeps_failed", std::to_string(d.sweeps.failed)},
+                           {"days_in_period", std::to_string(d.days_in_period)},
+                           {"days_with_complete_sweep", std::to_string(d.days_with_complete_sweep)},
+                           {"longest_gap_seconds", std::to_string(d.longest_gap_seconds)},
+                           {"longest_gap_from", Iso(d.longest_gap_from)},
+                           {"longest_gap_to", Iso(d.longest_gap_to)},
+                           {"new_window_seconds", std::to_string(d.new_window_seconds)}});
+  {
+    Table t = SummaryTable(d);
+    files["summary.csv"] =
+        CsvTable({"rule", "severity", "open", "suppressed", "resolved_in_period"}, t.rows);
+  }
+  files["reach.csv"] = FindingsCsv(d.reach);
+  files["open_findings.csv"] = FindingsCsv(d.open_findings);
+  files["new_findings.csv"] = FindingsCsv(d.new_findings);
+  files["org_wide_findings.csv"] = FindingsCsv(d.org_wide_findings);
+  {
+    std::vector<std::string> headers = kFindingCsvHeaders;
+    headers.push_back("resolved_at");
+    headers.push_back("time_to_remediate_seconds");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : d.resolved_findings) {
+      auto row = FindingCsvRow(r);
+      row.push_back(Iso(r.resolved_at_unix.value_or(0)));
+      row.push_back(std::to_string(r.remediation_seconds));
+      rows.push_back(std::move(row));
+    }
+    files["resolved_findings.csv"] = CsvTable(headers, rows);
+  }
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : d.exceptions) {
+      rows.push_back({e.active ? "active" : "expired", e.configured ? "true" : "false", e.rule,
+                      e.subject_id, e.role_id, e.division_id, e.owner, e.reason, e.expires,
+                      std::to_string(e.matched), std::to_string(e.suppressed)});
+    }
+    files["exceptions.csv"] =
+        CsvTable({"status", "configured", "rule", "subject_id", "role_id", "division_id", "owner",
+                  "reason", "expires", "matched", "suppressed"},
+                 rows);
+  }
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& day : d.daily) {
+      rows.push_back({day.date, day.has_data ? std::to_string(day.open) : "",
+                      day.has_data ? std::to_string(day.suppressed) : "",
+                      std::to_string(day.opened), std::to_string(day.resolved),
+                      std::to_string(day.complete_sweeps)});
+    }
+    files["daily_open.csv"] =
+        CsvTable({"date", "open", "suppressed", "opened", "resolved", "complete_sweeps"}, rows);
+  }
+  return files;
+}
+
+std::string RenderJson(const ReportData& d) {
+  JsonWriter w(/*pretty=*/true);
+  w.BeginObject();
+  w.Field("schema", "divaudit.report/1");
+  w.Field("org", d.org_name);
+  w.Field("tenant", d.tenant);
+  w.Key("divisions").BeginArray();
+  for (const auto& div : d.divisions) {
+    w.BeginObject().Field("id", div.id).Field("name", div.name).EndObject();
+  }
+  w.EndArray();
+  w.Key("period")
+      .BeginObject()
+      .Field("from", Iso(d.period_from))
+      .Field("to", Iso(d.period_to))
+      .Field("days", d.days_in_period)
+      .EndObject();
+  w.Field("generated_at", Iso(d.generated_at));
+  w.Field("rule_set_version", d.rule_set_version);
+  w.Key("as_of_sweep")
+      .BeginObject()
+      .Field("id", d.as_of_sweep_id)
+      .Field("started_at", Iso(d.as_of_sweep_started))
+      .Field("content_hash", d.as_of_sweep_hash)
+      .EndObject();
+  w.Key("sweeps")
+      .BeginObject()
+      .Field("run", d.sweeps.run)
+      .Field("complete", d.sweeps.complete)
+      .Field("partial", d.sweeps.partial)
+      .Field("failed", d.sweeps.failed)
+      .EndObject();
+  w.Key("coverage")
+      .BeginObject()
+      .Field("days_in_period", d.days_in_period)
+      .Field("days_with_complete_sweep", d.days_with_complete_sweep)
+      .Key("longest_gap")
+      .BeginObject()
+      .Field("from", Iso(d.longest_gap_from))
+      .Field("to", Iso(d.longest_gap_to))
+      .Field("seconds", d.longest_gap_seconds)
+      .EndObject()
+      .EndObject();
+  w.Field("new_window_seconds", d.new_window_seconds);
+
+  w.Key("summary").BeginObject();
+  w.Key("by_rule").BeginArray();
+  int64_t open = 0, supp = 0, res = 0;
+  std::map<audit::Severity, std::array<int64_t, 3>> by_sev;
+  for (const auto& c : d.by_rule) {
+    w.BeginObject()
+        .Field("rule", audit::RuleName(c.rule))
+        .Field("severity", audit::SeverityName(c.severity))
+        .Field("open", c.open)
+        .Field("suppressed", c.suppressed)
+        .Field("resolved_in_period", c.resolved_in_period)
+        .EndObject();
+    open += c.open;
+    supp += c.suppressed;
+    res += c.resolved_in_period;
+    auto& s = by_sev[c.severity];
+    s[0] += c.open;
+    s[1] += c.suppressed;
+    s[2] += c.resolved_in_period;
+  }
+  w.EndArray();
+  w.Key("by_severity").BeginArray();
+  for (const auto& [sev, n] : by_sev) {
+    w.BeginObject()
+        .Field("severity", audit::SeverityName(sev))
+        .Field("open", n[0])
+        .Field("suppressed", n[1])
+        .Field("resolved_in_period", n[2])
+        .EndObject();
+  }
+  w.EndArray();
+  w.Key("totals")
+      .BeginObject()
+      .Field("open", open)
+      .Field("suppressed", supp)
+      .Field("resolved_in_period", res)
+      .EndObject();
+  w.EndObject();
+
+  FindingsJson(w, "reach", d.reach);
+  FindingsJson(w, "open_findings", d.open_findings);
+  FindingsJson(w, "resolved_findings", d.resolved_findings);
+  FindingsJson(w, "new_findings", d.new_findings);
+  w.Key("exceptions").BeginArray();
+  for (const auto& e : d.exceptions) {
+    w.BeginObject()
+        .Field("status", e.active ? "active" : "expired")
+        .Field("configured", e.configured);
+    auto opt = [&w](std::string_view k, const std::string& v) {
+      w.Key(k);
+      if (v.empty()) {
+        w.Null();
+      } else {
+        w.String(v);
+      }
+    };
+    opt("rule", e.rule);
+    opt("subject_id", e.subject_id);
+    opt("role_id", e.role_id);
+    opt("division_id", e.division_id);
+    w.Field("owner", e.owner).Field("reason", e.reason).Field("expires", e.expires);
+    w.Field("matched", e.matched).Field("suppressed", e.suppressed);
+    w.EndObject();
+  }
+  w.EndArray();
+  FindingsJson(w, "org_wide_findings", d.org_wide_findings);
+  w.Key("daily").BeginArray();
+  for (const auto& day : d.daily) {
+    w.BeginObject().Field("date", day.date);
+    w.Key("open");
+    if (day.has_data) {
+      w.Int(day.open);
+    } else {
+      w.Null();
+    }
+    w.Key("suppressed");
+    if (day.has_data) {
+      w.Int(day.suppressed);
+    } else {
+      w.Null();
+    }
+    w.Field("opened", day.opened)
+        .Field("resolved", day.resolved)
+        .Field("complete_sweeps", day.complete_sweeps)
+        .EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  std::string out = w.Take();
+  out += '\n';
+  return out;
+}
+
+}  // namespace divaudit::report
