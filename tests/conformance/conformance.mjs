@@ -4,13 +4,16 @@
 // the SDK reads equals the org fixture, that every response fits the SDK's own models
 // (index.d.ts) and that paging and errors look like the Genesys Cloud Platform API.
 //
-// Usage: node conformance.mjs PATH/TO/divaudit-sim [--fixture FILE]
+// Usage: node conformance.mjs PATH/TO/divaudit-sim [--fixture FILE] [--self-test]
 // Exit status: 0 when everything matched, 1 on any mismatch, 2 on usage/setup errors.
 // Every mismatch is printed on its own line starting with "MISMATCH".
+// --self-test serves a mutated copy of the fixture (renamed user, dropped grant, …) while
+// expecting the original, and exits 0 only if every mutation was reported as a mismatch.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -28,15 +31,18 @@ const ALL = '*';
 
 function usage(message) {
   console.error(`conformance: ${message}`);
-  console.error('usage: node conformance.mjs PATH/TO/divaudit-sim [--fixture FILE]');
+  console.error('usage: node conformance.mjs PATH/TO/divaudit-sim [--fixture FILE] [--self-test]');
   process.exit(2);
 }
 
 const argv = process.argv.slice(2);
 let simBinary = null;
 let fixturePath = path.join(here, 'fixture.json');
+let selfTest = false;
 for (let i = 0; i < argv.length; ++i) {
-  if (argv[i] === '--fixture') {
+  if (argv[i] === '--self-test') {
+    selfTest = true;
+  } else if (argv[i] === '--fixture') {
     if (i + 1 >= argv.length) usage('--fixture needs a file');
     fixturePath = argv[++i];
   } else if (simBinary === null && !argv[i].startsWith('--')) {
@@ -69,7 +75,7 @@ let objectsCompared = 0;
 
 function fail(message) {
   failures.push(message);
-  console.log(`MISMATCH ${message}`);
+  if (!selfTest) console.log(`MISMATCH ${message}`);
 }
 
 // JSON with sorted keys, so that equal values print equally.
@@ -237,7 +243,7 @@ function checkModel(value, name, where, out) {
 const sims = [];
 
 function startSim(extraArgs) {
-  const args = ['--org', fixturePath, '--listen', '127.0.0.1:0', '--client',
+  const args = ['--org', simOrgPath, '--listen', '127.0.0.1:0', '--client',
                 `${CLIENT_ID}:${CLIENT_SECRET}`, '--log-level', 'warn', ...extraArgs];
   return new Promise((resolve, reject) => {
     const proc = spawn(simBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -252,7 +258,7 @@ function startSim(extraArgs) {
     });
     proc.once('error', (e) => reject(new Error(`cannot start ${simBinary}: ${e.message}`)));
     const timer = setTimeout(() => reject(new Error('divaudit-sim: no listening line in 30 s')),
-                             30000);
+                             30000).unref();
     readline.createInterface({ input: proc.stdout }).once('line', (line) => {
       clearTimeout(timer);
       const m = /^listening 127\.0\.0\.1:(\d+)$/.exec(line);
@@ -271,7 +277,7 @@ async function stopSim(sim) {
   if (sim.exited === null) {
     const done = new Promise((resolve) => sim.proc.once('exit', resolve));
     sim.proc.kill('SIGTERM');
-    const timeout = new Promise((resolve) => setTimeout(resolve, 10000, 'timeout'));
+    const timeout = new Promise((resolve) => setTimeout(resolve, 10000, 'timeout').unref());
     if ((await Promise.race([done, timeout])) === 'timeout') {
       sim.proc.kill('SIGKILL');
       fail('divaudit-sim did not exit within 10 s of SIGTERM');
@@ -496,6 +502,49 @@ const userById = new Map(org.users.map((u) => [u.id, u]));
 const groupById = new Map(org.groups.map((g) => [g.id, g]));
 const clientById = new Map(org.clients.map((c) => [c.id, c]));
 const externalById = new Map(org.externals.map((e) => [e.id, e]));
+// --self-test: what the simulator serves instead of the fixture, and a string each mutation's
+// mismatch messages must contain.
+const MUTATIONS = [
+  ['user renamed', (fx) => { findByName(fx.users, 'Bob Agent').name = 'Bob Renamed'; },
+   'Bob Renamed'],
+  ['user moved to another division', (fx) => {
+    findByName(fx.users, 'Carol Agent').divisionId = findByName(fx.divisions, 'Home').id;
+  }, 'getUser(Carol Agent).division.id'],
+  ['user state changed', (fx) => { findByName(fx.users, 'Grace Gone').state = 'active'; },
+   'getUsers(state=inactive) page 1 total'],
+  ['group rolesEnabled flipped',
+   (fx) => { findByName(fx.groups, 'Social Committee').rolesEnabled = true; },
+   'getGroup(Social Committee).rolesEnabled'],
+  ['group member removed', (fx) => { findByName(fx.groups, 'Acme Team').memberIds.pop(); },
+   'getGroupMembers(Acme Team)'],
+  ['trustee grant dropped', (fx) => {
+    const id = findByName(fx.externalSubjects, 'Partner Auditor').id;
+    fx.grants = fx.grants.filter((g) => g.subjectId !== id);
+  }, 'getAuthorizationSubject(Partner Auditor).grants'],
+  ['client roleDivision moved off *', (fx) => {
+    findByName(fx.oauthClients, 'Org Backup Integration').roleDivisions[0].divisionId =
+      findByName(fx.divisions, 'Home').id;
+  }, 'getOauthClient(Org Backup Integration).roleDivisions'],
+  ['division renamed', (fx) => { findByName(fx.divisions, 'Globex Health').name = 'Globex'; },
+   '"Globex"'],
+];
+
+function findByName(list, name) {
+  const x = (list ?? []).find((e) => e.name === name);
+  if (x === undefined) usage(`--self-test needs '${name}' in the fixture`);
+  return x;
+}
+
+let simOrgPath = fixturePath;
+let tempDir = null;
+if (selfTest) {
+  const fx = JSON.parse(readFileSync(fixturePath, 'utf8'));
+  for (const [, mutate] of MUTATIONS) mutate(fx);
+  tempDir = mkdtempSync(path.join(os.tmpdir(), 'divaudit-conformance-'));
+  simOrgPath = path.join(tempDir, 'mutated.json');
+  writeFileSync(simOrgPath, JSON.stringify(fx));
+}
+
 const usersIn = (state) => org.users.filter((u) => state === 'any' || u.state === state);
 const groupsOf = (userId) => org.groups.filter((g) => g.memberIds.includes(userId));
 
@@ -893,23 +942,35 @@ async function main() {
     console.error(`conformance: ${e.message}`);
     process.exit(2);
   }
-  try {
-    useSim(sim);
-    await checkLogin();
-    await checkDivisions();
-    await checkRoles();
-    await checkSubjects();
-    await checkUsers();
-    await checkGroups();
-    await checkClients();
-    await checkAuthErrors();
-    await checkInactiveLimit(limited);
-  } catch (e) {
-    const detail = e instanceof Error ? e.stack : canon(e);
-    fail(`unexpected error: ${detail}`);
-  } finally {
-    await stopSim(sim);
-    await stopSim(limited);
+  // Each group runs even when an earlier one failed; login failing stops everything.
+  useSim(sim);
+  const groups = [['login', checkLogin], ['divisions', checkDivisions], ['roles', checkRoles],
+                  ['subjects', checkSubjects], ['users', checkUsers], ['groups', checkGroups],
+                  ['oauth clients', checkClients], ['auth errors', checkAuthErrors],
+                  ['inactive limit', () => checkInactiveLimit(limited)]];
+  for (const [name, run] of groups) {
+    try {
+      await run();
+    } catch (e) {
+      fail(`unexpected error in the ${name} checks: ${e instanceof Error ? e.stack : canon(e)}`);
+      if (name === 'login') break;
+    }
+  }
+  await stopSim(sim);
+  await stopSim(limited);
+  if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
+  if (selfTest) {
+    let missed = 0;
+    for (const [name, , marker] of MUTATIONS) {
+      const hits = failures.filter((f) => f.includes(marker)).length;
+      console.log(`self-test: ${name}: ${hits > 0 ? `detected (${hits} mismatches)` : 'MISSED'}`);
+      if (hits === 0) ++missed;
+    }
+    const crash = failures.find((f) => f.startsWith('unexpected error'));
+    if (crash) console.log(`self-test: ${crash}`);
+    console.log(`self-test: ${failures.length} mismatches in all; ` +
+                `${MUTATIONS.length - missed}/${MUTATIONS.length} mutations detected`);
+    process.exit(missed === 0 && !crash ? 0 : 1);
   }
   for (const n of [...notes].sort()) console.log(`NOTE ${n}`);
   const summary = `${endpointsUsed.size} endpoints, ${pagesRead} pages, ${objectsCompared} ` +
