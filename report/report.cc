@@ -349,6 +349,15 @@ Result<ReportData> BuildReportData(storage::SnapshotStore& store, const ReportRe
         break;
       case Replay::kSuppressed:
         row.finding.state = FindingState::kSuppressed;
+        if (!row.finding.exception) {
+          // Suppressed at the as-of sweep but not any more: the store keeps only the current
+          // exception, so find the one that applied then.
+          std::vector<Finding> one{row.finding};
+          one[0].state = FindingState::kOpen;
+          (void)audit::ApplyExceptions(one, request.policy.exceptions,
+                                       FromUnixSeconds(as_of->info.started_at_unix));
+          row.finding.exception = one[0].exception;
+        }
         break;
       default:
         row.finding.state = FindingState::kResolved;

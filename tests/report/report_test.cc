@@ -1,0 +1,627 @@
+#include "report/report.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/file_util.h"
+#include "report/render.h"
+#include "tests/report/report_fixture.h"
+
+namespace divaudit::report {
+namespace {
+
+using testing::At;
+using testing::FillFixture;
+using testing::FixtureRequest;
+using testing::TempDir;
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = storage::SqliteSnapshotStore::Open(dir_.File("db.sqlite"), clock_).value();
+    FillFixture(*store_, clock_);
+  }
+  ReportData Build(const ReportRequest& r) {
+    auto d = BuildReportData(*store_, r);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return d.ok() ? std::move(d).value() : ReportData{};
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<storage::SqliteSnapshotStore> store_;
+};
+
+std::vector<std::string> Subjects(const std::vector<FindingRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    out.push_back(std::string(audit::RuleName(r.finding.rule)) + " " +
+                  (r.finding.subject ? r.finding.subject->id : "-") + " " +
+                  (r.finding.division ? r.finding.division->id : "-") + " " +
+                  std::string(audit::FindingStateName(r.finding.state)));
+  }
+  return out;
+}
+
+// ---- golden files ----
+
+std::string GoldenPath(const std::string& name) {
+  return std::string(DIVAUDIT_SOURCE_DIR) + "/tests/report/testdata/" + name;
+}
+
+void ExpectGolden(const std::string& name, const std::string& actual) {
+  const std::string path = GoldenPath(name);
+  const char* update = std::getenv("DIVAUDIT_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    ASSERT_TRUE(WriteFileAtomic(path, actual).ok()) << path;
+    return;
+  }
+  auto expected = ReadFile(path);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString()
+                             << " (regenerate with DIVAUDIT_UPDATE_GOLDEN=1)";
+  EXPECT_EQ(*expected, actual) << "golden " << name
+                               << " differs (regenerate with DIVAUDIT_UPDATE_GOLDEN=1)";
+}
+
+std::string ConcatCsv(const std::map<std::string, std::string>& files) {
+  std::string out;
+  for (const auto& [name, content] : files) out += "==> " + name + " <==\n" + content;
+  return out;
+}
+
+TEST_F(ReportTest, GoldenHtml) { ExpectGolden("acme.html", RenderHtml(Build(FixtureRequest()))); }
+TEST_F(ReportTest, GoldenJson) { ExpectGolden("acme.json", RenderJson(Build(FixtureRequest()))); }
+TEST_F(ReportTest, GoldenCsv) {
+  ExpectGolden("acme_csv.txt", ConcatCsv(RenderCsv(Build(FixtureRequest()))));
+}
+TEST_F(ReportTest, GoldenJsonGlobex) {
+  ExpectGolden("globex.json", RenderJson(Build(FixtureRequest("Globex Health"))));
+}
+
+// ---- content ----
+
+TEST_F(ReportTest, HeaderCountsSweepsAndCoverage) {
+  ReportData d = Build(FixtureRequest());
+  EXPECT_EQ(d.org_name, "bpo-prod");
+  EXPECT_EQ(d.tenant, "Acme Retail");
+  ASSERT_EQ(d.divisions.size(), 2u);
+  EXPECT_EQ(d.divisions[0].id, "d-a1");
+  EXPECT_EQ(d.divisions[1].id, "d-a2");
+  EXPECT_EQ(d.sweeps.run, 5);
+  EXPECT_EQ(d.sweeps.complete, 3);
+  EXPECT_EQ(d.sweeps.partial, 1);
+  EXPECT_EQ(d.sweeps.failed, 1);
+  EXPECT_EQ(d.as_of_sweep_id, 5);
+  auto last = store_->LastCompleteSweep().value();
+  EXPECT_EQ(d.as_of_sweep_hash, last.content_hash);
+  EXPECT_EQ(d.rule_set_version, audit::kRuleSetVersion);
+  // Complete sweeps Jan 2, 8, 12: the longest gap is Jan 2 08:00 → Jan 8 08:00.
+  EXPECT_EQ(d.longest_gap_seconds, 6 * 86400);
+  EXPECT_EQ(d.longest_gap_from, ToUnixSeconds(At("2026-01-02T08:00:00Z")));
+  EXPECT_EQ(d.days_in_period, 14);
+  EXPECT_EQ(d.days_with_complete_sweep, 3);
+}
+
+TEST_F(ReportTest, TablesHoldTheTenantsFindings) {
+  ReportData d = Build(FixtureRequest());
+  const auto open = Subjects(d.open_findings);
+  const std::set<std::string> open_set(open.begin(), open.end());
+  const std::set<std::string> expected = {
+      "all_divisions u-eve * suppressed",    // reaches every tenant
+      "cross_tenant u-script d-a1 open",     // Globex user into Acme (exception expired)
+      "cross_tenant u-alice d-g1 open",      // Acme user, direct
+      "cross_tenant u-alice d-g1 open",      // ... and via the group (same key here)
+      "cross_tenant u-hank d-a2 open",       // new in the last sweep
+      "multi_tenant_subject u-dora - open",  // no home tenant, two tenants
+      "multi_tenant_subject c-int - open",   // client on two tenants
+      "orphaned_grant u-olga d-gone2 open",  // an Acme user's grant on a deleted division
+  };
+  EXPECT_EQ(open_set, expected);
+  EXPECT_EQ(d.open_findings.size(), 8u);  // Alice twice: direct and via the group
+  // Open before suppressed.
+  EXPECT_EQ(d.open_findings.back().finding.state, audit::FindingState::kSuppressed);
+
+  ASSERT_EQ(d.resolved_findings.size(), 1u);
+  const FindingRow& res = d.resolved_findings[0];
+  EXPECT_EQ(res.finding.subject->id, "u-carl");
+  EXPECT_EQ(*res.resolved_at_unix, ToUnixSeconds(At("2026-01-08T08:00:00Z")));
+  EXPECT_EQ(res.remediation_seconds, 6 * 86400);
+
+  // Reach: all_divisions, cross_tenant into Acme, multi_tenant listing Acme — not Alice
+  // (an Acme user reaching out).
+  const auto reach = Subjects(d.reach);
+  EXPECT_EQ(reach, (std::vector<std::string>{
+                       "all_divisions u-eve * suppressed", "cross_tenant u-hank d-a2 open",
+                       "cross_tenant u-script d-a1 open", "multi_tenant_subject c-int - open",
+                       "multi_tenant_subject u-dora - open"}));
+
+  // New = first seen in the 7 days up to Jan 14 23:59:59: Hank (Jan 12), not Alice (Jan 5).
+  EXPECT_EQ(Subjects(d.new_findings), std::vector<std::string>{"cross_tenant u-hank d-a2 open"});
+
+  // Org-wide: the unmapped division only (Gina's orphaned grant belongs to Globex).
+  EXPECT_EQ(Subjects(d.org_wide_findings),
+            std::vector<std::string>{"unmapped_division - d-unm open"});
+
+  int64_t open_count = 0, suppressed = 0, resolved = 0;
+  for (const auto& c : d.by_rule) {
+    open_count += c.open;
+    suppressed += c.suppressed;
+    resolved += c.resolved_in_period;
+  }
+  EXPECT_EQ(open_count, 7);
+  EXPECT_EQ(suppressed, 1);
+  EXPECT_EQ(resolved, 1);
+}
+
+TEST_F(ReportTest, ExceptionsRelevantToTheTenant) {
+  ReportData d = Build(FixtureRequest());
+  ASSERT_EQ(d.exceptions.size(), 2u);  // u-nobody's matches nothing
+  EXPECT_EQ(d.exceptions[0].subject_id, "u-eve");
+  EXPECT_TRUE(d.exceptions[0].active);
+  EXPECT_EQ(d.exceptions[0].matched, 1);
+  EXPECT_EQ(d.exceptions[0].suppressed, 1);
+  EXPECT_EQ(d.exceptions[1].subject_id, "u-script");
+  EXPECT_FALSE(d.exceptions[1].active);  // expired Jan 10
+  EXPECT_EQ(d.exceptions[1].matched, 1);
+  EXPECT_EQ(d.exceptions[1].suppressed, 0);
+}
+
+TEST_F(ReportTest, DailySeriesFollowsCompleteSweeps) {
+  ReportData d = Build(FixtureRequest());
+  ASSERT_EQ(d.daily.size(), 14u);
+  EXPECT_EQ(d.daily[0].date, "2026-01-01");
+  EXPECT_FALSE(d.daily[0].has_data);
+  // Jan 2: carl, alice via group, dora, c-int, olga open; eve, script suppressed.
+  EXPECT_TRUE(d.daily[1].has_data);
+  EXPECT_EQ(d.daily[1].open, 5);
+  EXPECT_EQ(d.daily[1].suppressed, 2);
+  EXPECT_EQ(d.daily[1].complete_sweeps, 1);
+  // Jan 5 (partial sweep only): carried over from Jan 2.
+  EXPECT_EQ(d.daily[4].open, 5);
+  EXPECT_EQ(d.daily[4].opened, 1);  // Alice's direct grant, opened by the partial sweep
+  // Jan 8: carl resolved, Alice direct counted → 5 open.
+  EXPECT_EQ(d.daily[7].open, 5);
+  EXPECT_EQ(d.daily[7].resolved, 1);
+  // Jan 12: Hank new, u-script's exception expired → 7 open, 1 suppressed.
+  EXPECT_EQ(d.daily[11].open, 7);
+  EXPECT_EQ(d.daily[11].suppressed, 1);
+  EXPECT_EQ(d.daily[13].open, 7);
+}
+
+TEST_F(ReportTest, PastPeriodIsAsOfItsLastCompleteSweep) {
+  ReportRequest r = FixtureRequest();
+  r.to = At("2026-01-09T23:59:59Z");
+  ReportData d = Build(r);
+  EXPECT_EQ(d.as_of_sweep_id, 3);
+  for (const auto& row : d.open_findings) {
+    EXPECT_NE(row.finding.subject->id, "u-hank");
+    if (row.finding.subject->id == "u-script") {
+      EXPECT_EQ(row.finding.state, audit::FindingState::kSuppressed);
+      ASSERT_TRUE(row.finding.exception.has_value());
+    }
+  }
+  EXPECT_EQ(d.open_findings.size(), 7u);
+  EXPECT_EQ(d.sweeps.run, 4);
+}
+
+TEST_F(ReportTest, GlobexReportExcludesAcmeOnlyFindings) {
+  ReportData d = Build(FixtureRequest("Globex Health"));
+  for (const auto& row : d.open_findings) {
+    EXPECT_NE(row.finding.subject ? row.finding.subject->id : "", "u-olga");
+  }
+  // Hank is a Globex user reaching into Acme: it touches Globex through its home tenant.
+  bool hank = false;
+  for (const auto& row : d.open_findings) hank |= row.finding.subject->id == "u-hank";
+  EXPECT_TRUE(hank);
+  bool gina = false;
+  for (const auto& row : d.open_findings) gina |= row.finding.subject->id == "u-gina";
+  EXPECT_TRUE(gina) << "orphaned grant of a Globex user belongs to Globex";
+}
+
+// ---- HTML structure and escaping ----
+
+// Tag-balance check: every element closed in order (void and "/>" elements excepted), no raw
+// '<' outside tags, every '&' starts an entity.
+std::string CheckHtml(const std::string& html) {
+  static const std::set<std::string> kVoid = {"meta", "br", "hr", "img", "link", "input"};
+  std::vector<std::string> stack;
+  size_t i = 0;
+  while (i < html.size()) {
+    const char c = html[i];
+    if (c == '&') {
+      const size_t semi = html.find(';', i);
+      if (semi == std::string::npos || semi - i > 10) return "bare & at " + std::to_string(i);
+      i = semi + 1;
+      continue;
+    }
+    if (c != '<') {
+      ++i;
+      continue;
+    }
+    if (html.compare(i, 2, "<!") == 0) {
+      i = html.find('>', i) + 1;
+      continue;
+    }
+    const size_t end = html.find('>', i);
+    if (end == std::string::npos) return "unterminated tag at " + std::to_string(i);
+    std::string tag = html.substr(i + 1, end - i - 1);
+    if (tag.empty()) return "empty tag at " + std::to_string(i);
+    const bool closing = tag[0] == '/';
+    const bool self_closing = tag.back() == '/';
+    if (closing) tag = tag.substr(1);
+    const size_t name_end = tag.find_first_of(" \t\n/");
+    const std::string name = tag.substr(0, name_end);
+    for (char ch : name) {
+      if (!std::isalnum(static_cast<unsigned char>(ch))) {
+        return "bad tag name '" + name + "' at " + std::to_string(i);
+      }
+    }
+    // Attribute values must not contain raw quotes of the other kind or '<'.
+    if (tag.find('<') != std::string::npos) return "'<' inside tag at " + std::to_string(i);
+    if (closing) {
+      if (stack.empty() || stack.back() != name) {
+        return "unexpected </" + name + "> at " + std::to_string(i) +
+               (stack.empty() ? "" : " (open: " + stack.back() + ")");
+      }
+      stack.pop_back();
+    } else if (!self_closing && !kVoid.count(name)) {
+      stack.push_back(name);
+      if (name == "style") {  // raw text until </style>
+        const size_t close = html.find("</style>", end);
+        if (close == std::string::npos) return "unclosed style";
+        i = close;
+        continue;
+      }
+    }
+    i = end + 1;
+  }
+  if (!stack.empty()) return "unclosed <" + stack.back() + ">";
+  return "";
+}
+
+TEST(CheckHtmlTest, CatchesBrokenMarkup) {
+  EXPECT_EQ(CheckHtml("<p><b>x</b></p>"), "");
+  EXPECT_NE(CheckHtml("<p><b>x</p></b>"), "");
+  EXPECT_NE(CheckHtml("<p>a < b</p>"), "");
+  EXPECT_NE(CheckHtml("<p>a & b</p>"), "");
+  EXPECT_NE(CheckHtml("<p>"), "");
+}
+
+TEST_F(ReportTest, HtmlIsWellFormedAndHoldsOnlyThisTenantsFindings) {
+  ReportData d = Build(FixtureRequest());
+  const std::string html = RenderHtml(d);
+  EXPECT_EQ(CheckHtml(html), "");
+  // Self-contained: no scripts, no external references.
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("href="), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_NE(html.find("@media print"), std::string::npos);
+  EXPECT_NE(html.find("thead { display: table-header-group; }"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+
+  // Every open finding of Acme (from the store, not from ReportData) appears by subject name.
+  storage::FindingFilter open_acme;
+  open_acme.states = {audit::FindingState::kOpen, audit::FindingState::kSuppressed};
+  open_acme.tenant = "Acme Retail";
+  auto acme = store_->QueryFindings(open_acme).value();
+  ASSERT_GE(acme.size(), 5u);
+  for (const auto& r : acme) {
+    ASSERT_TRUE(r.finding.subject.has_value());
+    EXPECT_NE(html.find(HtmlEscape(r.finding.subject->name)), std::string::npos)
+        << r.finding.subject->name;
+  }
+  // Findings of other tenants only: Gina (Globex orphaned grant), Ivan (Initech → Globex).
+  EXPECT_EQ(html.find("Gina"), std::string::npos);
+  EXPECT_EQ(html.find("Ivan"), std::string::npos);
+}
+
+TEST_F(ReportTest, HostileNamesAreEscaped) {
+  const std::string html = RenderHtml(Build(FixtureRequest()));
+  EXPECT_EQ(html.find("<script>alert(1)</script>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&quot;&amp;&#39; group"), std::string::npos);
+  EXPECT_EQ(HtmlEscape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(HtmlEscape(std::string("a\x01"
+                                   "b\tc",
+                                   5)),
+            "a&#xFFFD;b\tc");
+
+  ReportData d;
+  d.org_name = "<org>";
+  d.tenant = "T\"&'<>";
+  d.as_of_sweep_hash = "</dd><script>";
+  d.daily.push_back({"<date>", 1, 0, 0, 0, 0, true});
+  const std::string h2 = RenderHtml(d);
+  EXPECT_EQ(CheckHtml(h2), "");
+  EXPECT_EQ(h2.find("<script"), std::string::npos);
+  EXPECT_EQ(h2.find("<org>"), std::string::npos);
+  EXPECT_EQ(h2.find("<date>"), std::string::npos);
+}
+
+TEST(RenderHtmlTest, LongTablesAreChunkedWithRepeatedHeaders) {
+  ReportData d;
+  d.tenant = "T";
+  for (int i = 0; i < 1200; ++i) {
+    FindingRow r;
+    r.finding.rule = audit::Rule::kCrossTenant;
+    r.finding.subject = audit::SubjectRef{audit::SubjectType::kUser, "u" + std::to_string(i), ""};
+    d.open_findings.push_back(r);
+  }
+  const std::string html = RenderHtml(d);
+  EXPECT_EQ(CheckHtml(html), "");
+  size_t conts = 0;
+  for (size_t p = html.find("<table class=\"cont\">"); p != std::string::npos;
+       p = html.find("<table class=\"cont\">", p + 1)) {
+    ++conts;
+  }
+  EXPECT_EQ(conts, 2u);  // 500 + 500 + 200
+  size_t pos = html.find("id=\"open\"");
+  size_t theads = 0;
+  for (size_t p = html.find("<thead>", pos);
+       p != std::string::npos && p < html.find("id=\"resolved\"");
+       p = html.find("<thead>", p + 1)) {
+    ++theads;
+  }
+  EXPECT_EQ(theads, 3u);
+}
+
+// ---- CSV ----
+
+TEST(CsvCellTest, QuotesAndNeutralisesFormulas) {
+  EXPECT_EQ(CsvCell("plain"), "plain");
+  EXPECT_EQ(CsvCell(""), "");
+  EXPECT_EQ(CsvCell("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvCell("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvCell("two\r\nlines"), "\"two\r\nlines\"");
+  EXPECT_EQ(CsvCell("=1+1"), "'=1+1");
+  EXPECT_EQ(CsvCell("+1"), "'+1");
+  EXPECT_EQ(CsvCell("-1"), "'-1");
+  EXPECT_EQ(CsvCell("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(CsvCell("\t=1"), "'\t=1");
+  EXPECT_EQ(CsvCell("=HYPERLINK(\"x\",\"y\")"), "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
+  EXPECT_EQ(CsvCell("a=b"), "a=b");
+}
+
+// Minimal RFC 4180 parser for the round-trip check.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string cell;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(std::move(cell));
+      cell.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(std::move(cell));
+      cell.clear();
+      rows.emplace_back();
+      ++i;
+    } else {
+      cell += c;
+    }
+  }
+  if (!rows.back().empty() || !cell.empty()) rows.back().push_back(cell);
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+TEST_F(ReportTest, CsvFilesParseAndNeutraliseFormulas) {
+  const auto files = RenderCsv(Build(FixtureRequest()));
+  for (const char* name :
+       {"header.csv", "summary.csv", "open_findings.csv", "resolved_findings.csv", "exceptions.csv",
+        "daily_open.csv", "reach.csv", "new_findings.csv", "org_wide_findings.csv"}) {
+    ASSERT_TRUE(files.count(name)) << name;
+    auto rows = ParseCsv(files.at(name));
+    ASSERT_FALSE(rows.empty()) << name;
+    for (const auto& row : rows) EXPECT_EQ(row.size(), rows[0].size()) << name;
+    for (const auto& row : rows) {
+      for (const auto& cell : row) {
+        ASSERT_FALSE(!cell.empty() &&
+                     (cell[0] == '=' || cell[0] == '+' || cell[0] == '@' || cell[0] == '-'))
+            << name << ": " << cell;
+      }
+    }
+  }
+  // The resolved finding's subject (a formula) comes back with its ' prefix.
+  auto rows = ParseCsv(files.at("resolved_findings.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1][6], "'" + testing::kFormulaName);
+  // The exception owner "=owner@example.com" too.
+  EXPECT_NE(files.at("exceptions.csv").find("'=owner@example.com"), std::string::npos);
+}
+
+// ---- determinism, API, errors ----
+
+TEST_F(ReportTest, SameInputsSameBytes) {
+  const ReportRequest r = FixtureRequest();
+  for (const char* format : {"html", "json", "csv"}) {
+    ReportRequest a = r, b = r;
+    a.format = b.format = format;
+    a.out_path = dir_.File(std::string("a.") + format);
+    b.out_path = dir_.File(std::string("b.") + format);
+    auto sa = WriteReport(*store_, a);
+    auto sb = WriteReport(*store_, b);
+    ASSERT_TRUE(sa.ok()) << sa.status().ToString();
+    ASSERT_TRUE(sb.ok()) << sb.status().ToString();
+    ASSERT_EQ(sa->files.size(), sb->files.size());
+    EXPECT_EQ(sa->bytes, sb->bytes);
+    for (size_t i = 0; i < sa->files.size(); ++i) {
+      EXPECT_EQ(ReadFile(sa->files[i]).value(), ReadFile(sb->files[i]).value()) << sa->files[i];
+    }
+  }
+  // A second store opened on the same file renders the same bytes.
+  FakeClock other(At("2030-01-01T00:00:00Z"));
+  auto again = storage::SqliteSnapshotStore::Open(dir_.File("db.sqlite"), other).value();
+  EXPECT_EQ(RenderJson(BuildReportData(*again, r).value()),
+            RenderJson(BuildReportData(*store_, r).value()));
+}
+
+TEST_F(ReportTest, WriteReportSummaryAndCsvDirectory) {
+  ReportRequest r = FixtureRequest();
+  r.format = "csv";
+  r.out_path = dir_.File("out/acme");
+  auto s = WriteReport(*store_, r);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->files.size(), 9u);
+  EXPECT_EQ(s->open, 7);
+  EXPECT_EQ(s->suppressed, 1);
+  EXPECT_EQ(s->resolved_in_period, 1);
+  EXPECT_EQ(s->reach, 5);
+  EXPECT_EQ(s->as_of_sweep, 5);
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("out/acme/open_findings.csv")));
+}
+
+TEST_F(ReportTest, Errors) {
+  ReportRequest r = FixtureRequest("Umbrella");
+  r.out_path = dir_.File("x.html");
+  auto s = WriteReport(*store_, r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("\"Globex Health\""), std::string::npos);
+  EXPECT_NE(s.status().message().find("\"Acme Retail\""), std::string::npos);
+
+  r = FixtureRequest();
+  r.format = "pdf";
+  r.out_path = dir_.File("x.pdf");
+  EXPECT_EQ(WriteReport(*store_, r).status().code(), StatusCode::kInvalidArgument);
+
+  r = FixtureRequest();
+  r.out_path = dir_.File("x.html");
+  r.to = At("2025-12-31T12:00:00Z");  // before `from`
+  EXPECT_EQ(WriteReport(*store_, r).status().code(), StatusCode::kInvalidArgument);
+  r.from = At("2025-12-01T00:00:00Z");  // a period before the first complete sweep
+  s = WriteReport(*store_, r);
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("divaudit sweep"), std::string::npos);
+
+  r = FixtureRequest();
+  r.out_path = dir_.File("no/such/dir/x.html");
+  std::filesystem::create_directories(dir_.File("no"));
+  std::ofstream(dir_.File("no/such")) << "a file";
+  s = WriteReport(*store_, r);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(r.out_path), std::string::npos) << s.status().ToString();
+}
+
+TEST(ReportEmptyStoreTest, NoCompleteSweepIsAFailedPrecondition) {
+  TempDir dir;
+  FakeClock clock;
+  auto store = storage::SqliteSnapshotStore::Open(dir.File("db.sqlite"), clock).value();
+  ReportRequest r = FixtureRequest();
+  r.out_path = dir.File("x.html");
+  auto s = WriteReport(*store, r);
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("divaudit sweep"), std::string::npos);
+  EXPECT_EQ(TenantsOf(*store, r.policy).status().code(), StatusCode::kFailedPrecondition);
+  // A failed sweep alone is still no complete sweep.
+  testing::Commit(*store, clock, "2026-01-02T08:00:00Z", audit::SweepStatus::kFailed,
+                  testing::FixtureOrg(0), r.policy);
+  EXPECT_EQ(WriteReport(*store, r).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ReportTest, TenantsOfListsMappedTenants) {
+  auto t = TenantsOf(*store_, testing::FixturePolicy());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*t, (std::vector<std::string>{"Acme Retail", "Globex Health", "Initech"}));
+  // Every tenant renders.
+  for (const auto& name : *t) {
+    ReportRequest r = FixtureRequest(name);
+    r.format = "json";
+    r.out_path = dir_.File(ReportFileName(name, "json"));
+    EXPECT_TRUE(WriteReport(*store_, r).ok()) << name;
+  }
+}
+
+TEST(ReportHelpersTest, ResolvePeriod) {
+  const SystemTime now = At("2026-03-10T12:00:00Z");
+  auto p = ResolvePeriod("", "", now).value();
+  EXPECT_EQ(p.to, now);
+  EXPECT_EQ(p.from, At("2026-02-08T12:00:00Z"));
+  p = ResolvePeriod("2026-03-01", "2026-03-07", now).value();
+  EXPECT_EQ(p.from, At("2026-03-01T00:00:00Z"));
+  EXPECT_EQ(p.to, At("2026-03-07T23:59:59Z"));
+  EXPECT_FALSE(ResolvePeriod("2026-03-08", "2026-03-07", now).ok());
+  EXPECT_FALSE(ResolvePeriod("yesterday", "", now).ok());
+}
+
+TEST(ReportHelpersTest, ReportFileNameIsSafe) {
+  EXPECT_EQ(ReportFileName("Acme-Retail_1", "html"), "report-Acme-Retail_1.html");
+  const std::string evil = ReportFileName("../../etc/passwd", "json");
+  EXPECT_EQ(evil.find('/'), std::string::npos);
+  EXPECT_EQ(evil.rfind("report-", 0), 0u);
+  EXPECT_NE(ReportFileName("a b", "csv"), ReportFileName("a_b", "csv"));
+  EXPECT_EQ(ReportFileName("x", "csv"), "report-x");
+}
+
+// ---- scale ----
+
+TEST(ReportScaleTest, ThousandsOfFindingsRenderFast) {
+  TempDir dir;
+  FakeClock clock;
+  auto store = storage::SqliteSnapshotStore::Open(dir.File("db.sqlite"), clock).value();
+  audit::Policy policy;
+  policy.tenants = {{"A", {"A"}}, {"B", {"B"}}};
+  audit::OrgSnapshot s;
+  s.divisions = {{"dA", "A", "", false}, {"dB", "B", "", false}};
+  s.roles = {{"r1", "Role 1"}, {"r2", "Role 2"}};
+  for (int i = 0; i < 3000; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    s.users.push_back({id, "User " + std::to_string(i), "", i % 2 ? "dA" : "dB", "active"});
+    s.grants.push_back({audit::SubjectType::kUser, id, "r1", i % 2 ? "dB" : "dA"});
+    s.grants.push_back({audit::SubjectType::kUser, id, "r2", i % 2 ? "dB" : "dA"});
+  }
+  audit::Canonicalize(s);
+  testing::Commit(*store, clock, "2026-01-02T08:00:00Z", audit::SweepStatus::kComplete, s, policy);
+  s.grants.resize(s.grants.size() / 2);
+  testing::Commit(*store, clock, "2026-01-03T08:00:00Z", audit::SweepStatus::kComplete, s, policy);
+
+  ReportRequest r;
+  r.tenant = "A";
+  r.policy = policy;
+  r.from = At("2026-01-01T00:00:00Z");
+  r.to = At("2026-01-30T23:59:59Z");
+  r.generated_at = r.to;
+  const auto start = std::chrono::steady_clock::now();
+  auto d = BuildReportData(*store, r);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const std::string html = RenderHtml(*d);
+  const std::string json = RenderJson(*d);
+  const auto csv = RenderCsv(*d);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const size_t touched = d->open_findings.size() + d->resolved_findings.size();
+  EXPECT_GT(touched, 5000u);
+  EXPECT_EQ(CheckHtml(html), "");
+  std::printf(
+      "report scale: %zu open + %zu resolved findings; build+render html/json/csv %.1f ms "
+      "(html %zu bytes)\n",
+      d->open_findings.size(), d->resolved_findings.size(), ms, html.size());
+  EXPECT_LT(ms, 3000.0);  // typically well under a second; generous for a loaded machine
+}
+
+}  // namespace
+}  // namespace divaudit::report
