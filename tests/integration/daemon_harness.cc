@@ -47,6 +47,10 @@ RunningDaemon::~RunningDaemon() {
 }
 
 bool RunningDaemon::Start(const Options& options, std::string* error) {
+  return SetupOnly(options, error) && StartDaemon(error);
+}
+
+bool RunningDaemon::SetupOnly(const Options& options, std::string* error) {
   std::vector<std::string> args = options.sim_args;
   args.insert(args.end(), {"--write-config", config_path(), "--db-path", db_path()});
   if (!sim_.Start(args, error)) return false;
@@ -61,26 +65,43 @@ bool RunningDaemon::Start(const Options& options, std::string* error) {
     *error = "cannot patch " + config_path();
     return false;
   }
-  return StartDaemon(error);
+  return true;
 }
 
-bool RunningDaemon::StartDaemon(std::string* error) {
+bool RunningDaemon::StartDaemon(std::string* error, const std::vector<std::string>& wrapper) {
   const std::string log = dir_.File("daemon.log");
-  if (!daemon_.Start({DivauditBinary(), "run", "--config", config_path()}, log)) {
+  std::vector<std::string> argv = wrapper;
+  argv.insert(argv.end(), {DivauditBinary(), "run", "--config", config_path()});
+  const size_t starts_before_launch = [&] {
+    size_t n = 0;
+    const std::string text = Log();
+    for (size_t pos = text.find("event=metrics_listening"); pos != std::string::npos;
+         pos = text.find("event=metrics_listening", pos + 1)) {
+      ++n;
+    }
+    return n;
+  }();
+  if (!daemon_.Start(argv, log)) {
     *error = "cannot start divaudit run";
     return false;
   }
   const std::regex port_re("event=metrics_listening listen=\\S+ port=(\\d+)");
-  std::smatch m;
+  const auto ports = [&] {
+    std::vector<int> out;
+    const std::string text = Log();
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), port_re);
+         it != std::sregex_iterator(); ++it) {
+      out.push_back(std::stoi((*it)[1]));
+    }
+    return out;
+  };
+  const size_t starts_before = starts_before_launch;
   const bool ok = WaitFor(
       [&] {
-        const std::string text = Log();
-        // The last listening line belongs to this start.
-        auto begin = std::sregex_iterator(text.begin(), text.end(), port_re);
-        int port = 0;
-        for (auto it = begin; it != std::sregex_iterator(); ++it) port = std::stoi((*it)[1]);
-        metrics_port_ = port;
-        return port > 0 && daemon_.running();
+        const auto now = ports();
+        if (now.size() <= starts_before) return false;
+        metrics_port_ = now.back();
+        return daemon_.running();
       },
       std::chrono::seconds(30));
   if (!ok) *error = "divaudit run did not start its metrics endpoint: " + Log();

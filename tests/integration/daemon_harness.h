@@ -30,8 +30,11 @@ class RunningDaemon {
   // Starts the simulator and the daemon, waits for the metrics endpoint. False + error on
   // failure.
   bool Start(const Options& options, std::string* error);
-  // Starts (again) only the daemon with the current config.
-  bool StartDaemon(std::string* error);
+  // Starts (again) only the daemon with the current config; `wrapper` (e.g. {"/bin/sh", "-c",
+  // "ulimit -f 64; exec \"$0\" \"$@\""}) is put in front of the command.
+  bool StartDaemon(std::string* error, const std::vector<std::string>& wrapper = {});
+  // Patches the written config (before StartDaemon).
+  bool SetupOnly(const Options& options, std::string* error);
 
   std::string Scrape();
   // Waits until divaudit_sweeps_total{status} >= n.

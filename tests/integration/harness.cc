@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -168,7 +169,10 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
 }
 
 bool SimProcess::Start(const std::vector<std::string>& args, std::string* error) {
-  std::vector<std::string> argv = {SimBinary(), "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {SimBinary()};
+  if (std::find(args.begin(), args.end(), "--listen") == args.end()) {
+    argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   stderr_path_ = dir_.File("sim.log");
   if (!process_.Start(argv, stderr_path_)) {

@@ -66,7 +66,8 @@ class ChildProcess {
   std::string buffer_;
 };
 
-// divaudit-sim started with `args` (plus --listen 127.0.0.1:0); knows its port.
+// divaudit-sim started with `args` (plus --listen 127.0.0.1:0 unless args name one); knows its
+// port.
 class SimProcess {
  public:
   // Returns false (and fills error) when it fails to start or print its port.
