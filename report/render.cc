@@ -208,7 +208,7 @@ dl.meta dt { font-weight: bold; }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 10px 0; }
 th, td { border: 1px solid #bbb; padding: 2px 4px; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 th { background: #e8e8e8; }
 td.n, th.n { text-align: right; white-space: nowrap; }
 thead { display: table-header-group; }
@@ -325,8 +325,9 @@ void AppendChart(std::string& out, const ReportData& d) {
     if (n > 2) ticks.push_back(n / 2);
     if (n > 1) ticks.push_back(n - 1);
     for (size_t i : ticks) {
-      out +=
-          "<text x=\"" + Fixed1(x(i)) + "\" y=\"" + Fixed1(kH - 10) + "\" text-anchor=\"middle\">";
+      const char* anchor = i == 0 && n > 1 ? "start" : (i == n - 1 && n > 1 ? "end" : "middle");
+      out += "<text x=\"" + Fixed1(x(i)) + "\" y=\"" + Fixed1(kH - 10) + "\" text-anchor=\"" +
+             anchor + "\">";
       AppendEscaped(out, d.daily[i].date);
       out += "</text>\n";
     }
