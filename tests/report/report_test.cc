@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -231,6 +232,8 @@ TEST_F(ReportTest, GlobexReportExcludesAcmeOnlyFindings) {
 
 // ---- HTML structure and escaping ----
 
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text);
+
 // Tag-balance check: every element closed in order (void and "/>" elements excepted), no raw
 // '<' outside tags, every '&' starts an entity.
 std::string CheckHtml(const std::string& html) {
@@ -375,6 +378,50 @@ TEST(RenderHtmlTest, LongTablesAreChunkedWithRepeatedHeaders) {
     ++theads;
   }
   EXPECT_EQ(theads, 3u);
+}
+
+// Random bytes in every string field never break the markup or the CSV structure.
+TEST(RenderFuzzTest, RandomNamesKeepHtmlAndCsvWellFormed) {
+  std::mt19937 rng(1234);
+  auto random_string = [&rng]() {
+    static const std::string kAlphabet = "<>&\"'=+-@,;\r\n\t\x01 aZ/\\\xc3\xa9\xff";
+    std::string out;
+    const size_t n = rng() % 12;
+    for (size_t i = 0; i < n; ++i) out += kAlphabet[rng() % kAlphabet.size()];
+    return out;
+  };
+  for (int round = 0; round < 200; ++round) {
+    ReportData d;
+    d.org_name = random_string();
+    d.tenant = random_string();
+    d.as_of_sweep_hash = random_string();
+    d.divisions.push_back({random_string(), random_string(), "", false});
+    FindingRow r;
+    r.finding.rule = static_cast<audit::Rule>(rng() % 5);
+    r.finding.subject =
+        audit::SubjectRef{audit::SubjectType::kUser, random_string(), random_string()};
+    r.finding.role = audit::NamedRef{random_string(), random_string()};
+    r.finding.division = audit::NamedRef{random_string(), random_string()};
+    r.finding.tenant = random_string();
+    r.finding.home_tenant = random_string();
+    r.finding.tenants = {random_string(), random_string()};
+    r.finding.via = audit::Via{false, random_string(), random_string()};
+    r.finding.exception = audit::ExceptionRef{random_string(), random_string(), random_string()};
+    r.finding.first_seen = random_string();
+    d.open_findings = {r};
+    d.reach = {r};
+    r.resolved_at_unix = 5;
+    d.resolved_findings = {r};
+    d.exceptions.push_back({false, random_string(), random_string(), "", "", random_string(),
+                            random_string(), random_string(), true, 1, 1});
+    d.daily.push_back({random_string(), 1, 1, 0, 0, 0, true});
+    const std::string html = RenderHtml(d);
+    ASSERT_EQ(CheckHtml(html), "") << "round " << round;
+    for (const auto& [name, content] : RenderCsv(d)) {
+      auto rows = ParseCsv(content);
+      for (const auto& row : rows) ASSERT_EQ(row.size(), rows[0].size()) << name;
+    }
+  }
 }
 
 // ---- CSV ----
