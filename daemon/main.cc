@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   using namespace divaudit::daemon;
   CLI::App app(kDescription, "divaudit");
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
   app.set_version_flag("--version", std::string(DIVAUDIT_VERSION_STRING));
   std::string log_format = "text";
   std::string log_level = "info";
