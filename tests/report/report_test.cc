@@ -667,7 +667,7 @@ TEST(ReportScaleTest, ThousandsOfFindingsRenderFast) {
       "report scale: %zu open + %zu resolved findings; build+render html/json/csv %.1f ms "
       "(html %zu bytes)\n",
       d->open_findings.size(), d->resolved_findings.size(), ms, html.size());
-  EXPECT_LT(ms, 3000.0);  // typically well under a second; generous for a loaded machine
+  EXPECT_LT(ms, 5000.0);  // ~0.3 s here (2 s under ASan); generous for loaded CI
 }
 
 }  // namespace
