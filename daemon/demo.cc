@@ -21,6 +21,7 @@
 #include "daemon/daemon_loop.h"
 #include "daemon/notifier.h"
 #include "daemon/service.h"
+#include "report/report.h"
 #include "sim/config_writer.h"
 #include "sim/generator.h"
 #include "sim/server.h"
@@ -286,23 +287,33 @@ int DemoCommand(const DemoCommandOptions& options) {
   loop.Run();
 
   const std::string first_tenant = tenants.empty() ? "" : tenants.front().name;
-  const std::string self = "divaudit";
-  std::printf(
-      "\nWhere to look:\n"
-      "  metrics   %s   (divaudit_findings, divaudit_cross_tenant_users, …)\n"
-      "  database  %s/divaudit.db\n"
-      "  config    %s\n"
-      "Try:\n"
-      "  %s findings --config %s\n"
-      "  %s diff --config %s\n"
-      "  %s report --config %s --tenant \"%s\" --format html --out %s/report.html\n"
-      "  %s verify --config %s\n",
-      metrics_url.c_str(), dir.c_str(), config_path.c_str(), self.c_str(), config_path.c_str(),
-      self.c_str(), config_path.c_str(), self.c_str(), config_path.c_str(), first_tenant.c_str(),
-      dir.c_str(), self.c_str(), config_path.c_str());
-  std::printf(
-      "(The simulator stops with the demo; findings, diff, report and verify read only "
-      "the database.)\n");
+  // A compliance report of the first tenant, from the stored sweeps.
+  std::string report_line;
+  if (!first_tenant.empty()) {
+    report::ReportRequest request;
+    request.org_name = "divaudit demo org";
+    request.tenant = first_tenant;
+    request.generated_at = clock.Now();
+    request.to = request.generated_at;
+    request.from = request.to - std::chrono::hours(24 * 30);
+    request.format = "html";
+    request.out_path = dir + "/report.html";
+    request.policy = PolicyFromConfig(svc.config());
+    auto written = report::WriteReport(svc.store(), request);
+    report_line = written.ok() ? "  report    " + request.out_path + "   (" + first_tenant +
+                                     ", HTML, printable)\n"
+                               : "  report    not written: " + written.status().message() + "\n";
+  }
+  const std::string c = " --config " + config_path;
+  std::string where = "\nWhere to look:\n  metrics   " + metrics_url +
+                      "   (divaudit_findings, divaudit_cross_tenant_users, ...)\n  database  " +
+                      dir + "/divaudit.db\n  config    " + config_path + "\n" + report_line +
+                      "Try:\n  divaudit findings" + c + "\n  divaudit findings" + c +
+                      " --state resolved\n  divaudit diff" + c + "\n  divaudit report" + c +
+                      " --all-tenants --format csv --out " + dir + "/reports\n  divaudit verify" +
+                      c + "\n(The simulator stops with the demo; findings, diff, report and " +
+                      "verify read only the database.)\n";
+  std::fwrite(where.data(), 1, where.size(), stdout);
   return exit_code;
 }
 
