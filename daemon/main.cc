@@ -1,6 +1,7 @@
 // divaudit: the command line and composition root.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -117,6 +118,26 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--keep-running", demo.keep_running,
                      "Keep serving metrics after the demo until Ctrl-C");
 
+  // Name an unknown command instead of CLI11's generic "a subcommand is required".
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--log-format" || arg == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') continue;
+    const auto commands = app.get_subcommands([](CLI::App*) { return true; });
+    const bool known = std::any_of(commands.begin(), commands.end(),
+                                   [&](const CLI::App* c) { return c->get_name() == arg; });
+    if (!known) {
+      std::fprintf(stderr,
+                   "divaudit: unknown command '%s' (commands: run, sweep, findings, diff, report, "
+                   "check-config, verify, demo; see divaudit --help)\n",
+                   arg.c_str());
+      return kExitUsage;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -80,6 +81,17 @@ TEST(SecretsTest, NothingDivauditWritesContainsTheSecretOrAToken) {
     const auto f =
         d.Divaudit({"findings", "--config", d.config_path(), "--state", "all", "--format", format});
     ExpectNoSecrets(std::string("findings --format ") + format, f.out + f.err, d.sim().base_url());
+  }
+  for (const char* format : {"html", "json", "csv"}) {
+    const std::string out = d.dir().File(std::string("reports-") + format);
+    const auto r = d.Divaudit(
+        {"report", "--config", d.config_path(), "--all-tenants", "--format", format, "--out", out});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string all = r.out + r.err;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
+      if (entry.is_regular_file()) all += ReadBinary(entry.path().string());
+    }
+    ExpectNoSecrets(std::string("reports (") + format + ")", all, d.sim().base_url());
   }
   const auto diff = d.Divaudit({"diff", "--config", d.config_path()});
   ExpectNoSecrets("diff", diff.out + diff.err, d.sim().base_url());
