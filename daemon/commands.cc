@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "audit/findings_document.h"
@@ -381,6 +382,13 @@ int ReportCommand(const ReportCommandOptions& options) {
       return ExitCodeFor(all.status());
     }
     tenants = *all;
+    std::error_code ec;
+    std::filesystem::create_directories(options.out, ec);
+    if (ec) {
+      std::fprintf(stderr, "divaudit report: --out %s: %s\n", options.out.c_str(),
+                   ec.message().c_str());
+      return kExitRuntime;
+    }
   } else {
     tenants = {options.tenant};
   }
