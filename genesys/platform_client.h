@@ -18,7 +18,7 @@
 namespace divaudit::genesys {
 
 struct PlatformClientOptions {
-  std::string api_base_url;    // "https://api.mypurecloud.com" (see regions.h)
+  std::string api_base_url;    // "https://api.mypurecloud.com" (config/regions.h resolves it)
   std::string login_base_url;  // "https://login.mypurecloud.com"
   std::string client_id;
   std::string client_secret;
