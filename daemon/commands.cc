@@ -172,8 +172,20 @@ int CheckConfigCommand(const std::string& config_path, bool online) {
   if (!online) return kExitOk;
   SystemClock clock;
   SeededRandom random(std::random_device{}());
-  // An in-memory store: check-config writes nothing.
-  auto store = storage::SqliteSnapshotStore::Open(":memory:", clock);
+  // A throw-away store: check-config writes nothing to the configured database.
+  std::string scratch = (std::filesystem::temp_directory_path() / "divaudit-check-XXXXXX").string();
+  if (::mkdtemp(scratch.data()) == nullptr) {
+    PrintError("check-config", InternalError("cannot create a temporary directory"));
+    return kExitRuntime;
+  }
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{scratch};
+  auto store = storage::SqliteSnapshotStore::Open(scratch + "/check.db", clock);
   if (!store.ok()) {
     PrintError("check-config", store.status());
     return kExitRuntime;
