@@ -26,8 +26,9 @@ void WriteOptionalString(JsonWriter& w, std::string_view key,
   }
 }
 
-void WriteFinding(JsonWriter& w, const Finding& f, std::string_view default_first_seen) {
-  w.BeginObject();
+}  // namespace
+
+void WriteFindingFields(JsonWriter& w, const Finding& f, std::string_view default_first_seen) {
   w.Field("fingerprint", f.fingerprint);
   w.Field("rule", RuleName(f.rule));
   w.Field("severity", SeverityName(f.severity));
@@ -77,6 +78,13 @@ void WriteFinding(JsonWriter& w, const Finding& f, std::string_view default_firs
   } else {
     w.Null();
   }
+}
+
+namespace {
+
+void WriteFinding(JsonWriter& w, const Finding& f, std::string_view default_first_seen) {
+  w.BeginObject();
+  WriteFindingFields(w, f, default_first_seen);
   w.EndObject();
 }
 

@@ -8,6 +8,10 @@
 #include "audit/finding.h"
 #include "audit/org_snapshot.h"
 
+namespace divaudit {
+class JsonWriter;
+}  // namespace divaudit
+
 namespace divaudit::audit {
 
 // The object counts of the findings document's sweep block (and divaudit_org_objects{kind}).
@@ -44,6 +48,11 @@ struct DocumentOptions {
 // name}. first_seen is Finding.first_seen, or the sweep's started_at when empty. Findings are
 // written in the given order (callers pass them sorted by FindingLess). Times are ISO 8601 UTC
 // ("2026-11-23T08:00:00Z"). Pure; thread-safe.
+// Writes the keys of one finding of the document (fingerprint … exception, as above) into the
+// object `w` has open, so other outputs (stored findings, reports) can add keys after them.
+// `default_first_seen` is used when Finding.first_seen is empty.
+void WriteFindingFields(JsonWriter& w, const Finding& f, std::string_view default_first_seen);
+
 std::string RenderFindingsDocument(const SweepInfo& sweep, const SnapshotCounts& counts,
                                    const std::vector<Finding>& findings,
                                    const DocumentOptions& options = {});

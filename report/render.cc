@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/findings_document.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
 
@@ -471,73 +472,10 @@ std::string FindingsCsv(const std::vector<FindingRow>& rows) {
 
 // ---- JSON ----
 
-void OptRef(JsonWriter& w, std::string_view key, const std::optional<audit::NamedRef>& ref) {
-  w.Key(key);
-  if (!ref) {
-    w.Null();
-    return;
-  }
-  w.BeginObject().Field("id", ref->id).Field("name", ref->name).EndObject();
-}
-
-void OptString(JsonWriter& w, std::string_view key, const std::optional<std::string>& s) {
-  w.Key(key);
-  if (s) {
-    w.String(*s);
-  } else {
-    w.Null();
-  }
-}
-
 void FindingJson(JsonWriter& w, const FindingRow& r) {
-  const Finding& f = r.finding;
   w.BeginObject();
-  w.Field("fingerprint", f.fingerprint);
-  w.Field("rule", audit::RuleName(f.rule));
-  w.Field("severity", audit::SeverityName(f.severity));
-  w.Field("state", audit::FindingStateName(f.state));
-  w.Key("subject");
-  if (f.subject) {
-    w.BeginObject()
-        .Field("type", audit::SubjectTypeName(f.subject->type))
-        .Field("id", f.subject->id)
-        .Field("name", f.subject->name)
-        .EndObject();
-  } else {
-    w.Null();
-  }
-  OptRef(w, "home_division", f.home_division);
-  OptString(w, "home_tenant", f.home_tenant);
-  OptRef(w, "role", f.role);
-  OptRef(w, "division", f.division);
-  OptString(w, "tenant", f.tenant);
-  w.Key("tenants").BeginArray();
-  for (const auto& t : f.tenants) w.String(t);
-  w.EndArray();
-  w.Key("via");
-  if (f.via) {
-    w.BeginObject().Field("type", f.via->direct ? "direct" : "group");
-    if (f.via->direct) {
-      w.Key("id").Null().Key("name").Null();
-    } else {
-      w.Field("id", f.via->group_id).Field("name", f.via->group_name);
-    }
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.Field("first_seen", f.first_seen);
+  audit::WriteFindingFields(w, r.finding, "");
   w.Field("age_days", r.age_days);
-  w.Key("exception");
-  if (f.exception) {
-    w.BeginObject()
-        .Field("reason", f.exception->reason)
-        .Field("owner", f.exception->owner)
-        .Field("expires", f.exception->expires)
-        .EndObject();
-  } else {
-    w.Null();
-  }
   if (r.resolved_at_unix) {
     w.Field("resolved_at", Iso(*r.resolved_at_unix));
     w.Field("time_to_remediate_seconds", r.remediation_seconds);

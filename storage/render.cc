@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "audit/findings_document.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
 
@@ -34,14 +35,6 @@ std::string TenantText(const Finding& f) {
   return out;
 }
 
-void NamedOrNull(JsonWriter& w, std::string_view key, const std::optional<audit::NamedRef>& r) {
-  w.Key(key);
-  if (!r) {
-    w.Null();
-    return;
-  }
-  w.BeginObject().Field("id", r->id).Field("name", r->name).EndObject();
-}
 void StringOrNull(JsonWriter& w, std::string_view key, const std::optional<std::string>& s) {
   w.Key(key);
   if (s) {
@@ -52,55 +45,8 @@ void StringOrNull(JsonWriter& w, std::string_view key, const std::optional<std::
 }
 
 void WriteFinding(JsonWriter& w, const FindingRecord& r) {
-  const Finding& f = r.finding;
   w.BeginObject();
-  w.Field("fingerprint", f.fingerprint)
-      .Field("rule", audit::RuleName(f.rule))
-      .Field("severity", audit::SeverityName(f.severity))
-      .Field("state", audit::FindingStateName(f.state));
-  w.Key("subject");
-  if (f.subject) {
-    w.BeginObject()
-        .Field("type", audit::SubjectTypeName(f.subject->type))
-        .Field("id", f.subject->id)
-        .Field("name", f.subject->name)
-        .EndObject();
-  } else {
-    w.Null();
-  }
-  NamedOrNull(w, "home_division", f.home_division);
-  StringOrNull(w, "home_tenant", f.home_tenant);
-  NamedOrNull(w, "role", f.role);
-  NamedOrNull(w, "division", f.division);
-  StringOrNull(w, "tenant", f.tenant);
-  if (f.rule == audit::Rule::kMultiTenantSubject || !f.tenants.empty()) {
-    w.Key("tenants").BeginArray();
-    for (const auto& t : f.tenants) w.String(t);
-    w.EndArray();
-  }
-  w.Key("via");
-  if (f.via) {
-    w.BeginObject().Field("type", f.via->direct ? "direct" : "group");
-    if (f.via->direct) {
-      w.Key("id").Null().Key("name").Null();
-    } else {
-      w.Field("id", f.via->group_id).Field("name", f.via->group_name);
-    }
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.Field("first_seen", f.first_seen);
-  w.Key("exception");
-  if (f.exception) {
-    w.BeginObject()
-        .Field("reason", f.exception->reason)
-        .Field("owner", f.exception->owner)
-        .Field("expires", f.exception->expires)
-        .EndObject();
-  } else {
-    w.Null();
-  }
+  audit::WriteFindingFields(w, r.finding, "");
   w.Field("last_seen", r.last_seen);
   StringOrNull(w, "resolved_at",
                r.resolved_at.empty() ? std::nullopt : std::optional<std::string>(r.resolved_at));
