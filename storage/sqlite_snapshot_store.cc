@@ -9,6 +9,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -96,17 +98,27 @@ std::string B(bool b) { return b ? "1" : "0"; }
 
 using TableRows = std::array<std::vector<Row>, kTableCount>;
 
-TableRows SnapshotToRows(const audit::OrgSnapshot& s) {
-  TableRows r;
+// A snapshot row as views into the snapshot (CommitLocked diffs these against the stored rows;
+// views avoid copying every string of a 500,000-grant org).
+using ViewRow = std::array<std::string_view, 5>;
+using TableViewRows = std::array<std::vector<ViewRow>, kTableCount>;
+
+std::string_view BV(bool b) { return b ? "1" : "0"; }
+
+TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s) {
+  TableViewRows r;
+  r[kDivisions].reserve(s.divisions.size());
   for (const auto& d : s.divisions) {
-    r[kDivisions].push_back({d.id, d.name, d.description, B(d.home_division)});
+    r[kDivisions].push_back({d.id, d.name, d.description, BV(d.home_division)});
   }
+  r[kRoles].reserve(s.roles.size());
   for (const auto& x : s.roles) r[kRoles].push_back({x.id, x.name});
+  r[kUsers].reserve(s.users.size());
   for (const auto& u : s.users) {
     r[kUsers].push_back({u.id, u.name, u.email, u.home_division_id, u.state});
   }
   for (const auto& g : s.groups) {
-    r[kGroups].push_back({g.id, g.name, B(g.roles_enabled), B(g.members_read)});
+    r[kGroups].push_back({g.id, g.name, BV(g.roles_enabled), BV(g.members_read)});
     for (const auto& m : g.member_ids) r[kMemberships].push_back({g.id, m});
   }
   for (const auto& c : s.oauth_clients) {
@@ -116,15 +128,65 @@ TableRows SnapshotToRows(const audit::OrgSnapshot& s) {
     }
   }
   for (const auto& e : s.external_subjects) {
-    r[kExternal].push_back(
-        {e.id, e.name, std::string(audit::SubjectTypeName(e.type)), e.genesys_type});
+    r[kExternal].push_back({e.id, e.name, audit::SubjectTypeName(e.type), e.genesys_type});
   }
+  r[kGrants].reserve(s.grants.size());
   for (const auto& g : s.grants) {
-    r[kGrants].push_back({std::string(audit::SubjectTypeName(g.subject_type)), g.subject_id,
-                          g.role_id, g.division_id});
+    r[kGrants].push_back(
+        {audit::SubjectTypeName(g.subject_type), g.subject_id, g.role_id, g.division_id});
   }
   return r;
 }
+
+// True when audit::Canonicalize would leave `s` as it is (every sweep from genesys/ is), so
+// CommitLocked can use it without a copy.
+bool IsCanonical(const audit::OrgSnapshot& s) {
+  auto sorted_by_id = [](const auto& v) {
+    return std::is_sorted(v.begin(), v.end(),
+                          [](const auto& a, const auto& b) { return a.id < b.id; });
+  };
+  auto strictly_increasing = [](const auto& v) {
+    return std::adjacent_find(v.begin(), v.end(),
+                              [](const auto& a, const auto& b) { return !(a < b); }) == v.end();
+  };
+  if (!sorted_by_id(s.divisions) || !sorted_by_id(s.roles) || !sorted_by_id(s.users) ||
+      !sorted_by_id(s.groups) || !sorted_by_id(s.oauth_clients) ||
+      !sorted_by_id(s.external_subjects) || !strictly_increasing(s.grants)) {
+    return false;
+  }
+  for (const auto& g : s.groups) {
+    if (!strictly_increasing(g.member_ids)) return false;
+  }
+  for (const auto& c : s.oauth_clients) {
+    if (!strictly_increasing(c.role_divisions)) return false;
+  }
+  return true;
+}
+
+// Append-only storage for the stored rows' keys and attributes: string_views into it stay valid
+// for its lifetime (one allocation per MiB instead of one per string).
+class Arena {
+ public:
+  std::string_view Copy(std::string_view v) {
+    if (v.empty()) return {};
+    if (blocks_.empty() || used_ + v.size() > block_size_) {
+      const size_t n = std::max(kBlock, v.size());
+      blocks_.push_back(std::make_unique<char[]>(n));
+      block_size_ = n;
+      used_ = 0;
+    }
+    char* p = blocks_.back().get() + used_;
+    std::memcpy(p, v.data(), v.size());
+    used_ += v.size();
+    return {p, v.size()};
+  }
+
+ private:
+  static constexpr size_t kBlock = size_t{1} << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_size_ = 0;
+  size_t used_ = 0;
+};
 
 audit::OrgSnapshot RowsToSnapshot(TableRows& r) {
   audit::OrgSnapshot s;
@@ -184,10 +246,9 @@ void AppendField(std::string& out, std::string_view f) {
   out += ':';
   out += f;
 }
-std::string JoinFields(const Row& row, size_t begin, size_t end) {
-  std::string out;
+void JoinFieldsInto(std::string& out, const ViewRow& row, size_t begin, size_t end) {
+  out.clear();
   for (size_t i = begin; i < end; ++i) AppendField(out, row[i]);
-  return out;
 }
 std::string FirstField(std::string_view joined) {
   const size_t colon = joined.find(':');
@@ -608,9 +669,14 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
   const int64_t at = info.started_at_unix;
 
   if (!failed) {
-    audit::OrgSnapshot snapshot = input;
-    audit::Canonicalize(snapshot);
-    const TableRows desired = SnapshotToRows(snapshot);
+    // genesys/ hands over canonical snapshots: copy (and sort) only when the input is not.
+    std::optional<audit::OrgSnapshot> canonical_copy;
+    if (!IsCanonical(input)) {
+      canonical_copy = input;
+      audit::Canonicalize(*canonical_copy);
+    }
+    const audit::OrgSnapshot& snapshot = canonical_copy ? *canonical_copy : input;
+    const TableViewRows desired = SnapshotToViewRows(snapshot);
     // Memberships of groups present but not read are never closed.
     std::unordered_set<std::string> unread_groups;
     for (const auto& g : snapshot.groups) {
@@ -622,10 +688,11 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
       const size_t n = t.cols.size();
       struct Current {
         int64_t row_id;
-        std::string attrs;
+        std::string_view attrs;  // in `arena`
         bool seen = false;
       };
-      std::unordered_map<std::string, Current> current;
+      Arena arena;
+      std::unordered_map<std::string_view, Current> current;  // keys in `arena`
       {
         DIVAUDIT_ASSIGN_OR_RETURN(int64_t live,
                                   db_.QueryInt(std::string("SELECT count(*) FROM ") + t.name +
@@ -646,7 +713,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
                                      static_cast<size_t>(sqlite3_column_bytes(st.raw(), col)));
             AppendField(c < t.key_count ? key : attrs, v);
           }
-          current.emplace(key, Current{st.Int(0), attrs});
+          current.emplace(arena.Copy(key), Current{st.Int(0), arena.Copy(attrs)});
         }
       }
       std::string insert_sql =
@@ -662,14 +729,17 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
         ++result.rows_closed;
         return Status::Ok();
       };
-      std::string prev_key;
-      for (const Row& row : desired[ti]) {
-        std::string key = JoinFields(row, 0, t.key_count);
-        if (key == prev_key) continue;  // duplicate id in the snapshot: first one wins
+      std::string key, prev_key, attrs;
+      bool first = true;
+      for (const ViewRow& row : desired[ti]) {
+        JoinFieldsInto(key, row, 0, t.key_count);
+        if (!first && key == prev_key) continue;  // duplicate id in the snapshot: first one wins
+        first = false;
         bool insert = true;
-        auto it = current.find(key);
+        auto it = current.find(std::string_view(key));
         if (it != current.end()) {
-          if (it->second.attrs == JoinFields(row, t.key_count, n)) {
+          JoinFieldsInto(attrs, row, t.key_count, n);
+          if (it->second.attrs == attrs) {
             insert = false;
           } else if (complete) {
             DIVAUDIT_RETURN_IF_ERROR(close_row(it->second.row_id));
@@ -691,13 +761,13 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
           DIVAUDIT_RETURN_IF_ERROR(st.Run());
           ++result.rows_inserted;
         }
-        prev_key = std::move(key);
+        std::swap(prev_key, key);
       }
       if (complete) {
         std::vector<int64_t> to_close;
-        for (const auto& [key, cur] : current) {
+        for (const auto& [k, cur] : current) {
           if (cur.seen) continue;
-          if (ti == kMemberships && unread_groups.count(FirstField(key)) != 0) continue;
+          if (ti == kMemberships && unread_groups.count(FirstField(k)) != 0) continue;
           to_close.push_back(cur.row_id);
         }
         std::sort(to_close.begin(), to_close.end());
