@@ -4,9 +4,9 @@
 //
 // Known third-party bug, filtered out: toml++ 3.3.0 (Debian's libtomlplusplus-dev) reaches
 // TOML_UNREACHABLE (__builtin_unreachable) in is_non_ascii_horizontal_whitespace() for code points
-// U+00A1..U+0499 and U+2CDE..U+30D7 (except U+3000) where it tests for whitespace, e.g. the
-// two-byte file "\xc2\xa7" ("§"); upstream marzer/tomlplusplus#190, fixed by PR #305. With g++ 12
-// -O2 the parse still ends in a clean "malformed TOML" error, but it is undefined behaviour.
+// U+00A1..U+0499, U+2CDE..U+30D7 (except U+3000) and U+FBC6..U+FEFE where it tests for whitespace,
+// e.g. the two-byte file "\xc2\xa7" ("§"); upstream marzer/tomlplusplus#190, fixed by PR #305. With
+// g++ 12 -O2 the parse still ends in a clean "malformed TOML" error, but it is undefined behaviour.
 // Inputs with such code points are skipped unless DIVAUDIT_FUZZ_TOML_UNFILTERED is set.
 
 #include <cstddef>
@@ -33,7 +33,8 @@ bool HasTomlUnreachableCodePoint(std::string_view text) {
     } else {
       continue;
     }
-    if ((cp >= 0xa1 && cp <= 0x499) || (cp >= 0x2cde && cp <= 0x30d7 && cp != 0x3000)) {
+    if ((cp >= 0xa1 && cp <= 0x499) || (cp >= 0x2cde && cp <= 0x30d7 && cp != 0x3000) ||
+        (cp >= 0xfbc6 && cp <= 0xfefe)) {
       return true;
     }
   }
