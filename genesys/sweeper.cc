@@ -17,6 +17,9 @@ namespace divaudit::genesys {
 
 namespace {
 
+// Requests per ApiClient::GetAll call (see the round loop).
+constexpr size_t kBatchChunk = 128;
+
 constexpr std::string_view kDivisionsPath = "/api/v2/authorization/divisions";
 constexpr std::string_view kRolesPath = "/api/v2/authorization/roles";
 constexpr std::string_view kSubjectGrantsRoute =
@@ -560,13 +563,21 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
     requests.reserve(batch.size());
     for (auto& [page, req] : batch) requests.push_back(std::move(req));
     log->debug("event=batch round={} items={}", round, requests.size());
-    std::vector<Result<ApiResponse>> responses = client_.GetAll(requests);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (i < responses.size()) {
-        owners[i]->OnResult(batch[i].first, responses[i], parser, flags);
-      } else {
-        owners[i]->OnResult(batch[i].first, Result<ApiResponse>(InternalError("no response")),
-                            parser, flags);
+    // Sent in chunks so that only one chunk's response bodies are held at once (a 50,000-user
+    // org has batches of hundreds of 200 kB pages). The client sends in waves of
+    // max_concurrency anyway, so chunking adds no round trips.
+    for (size_t start = 0; start < requests.size(); start += kBatchChunk) {
+      const size_t end = std::min(requests.size(), start + kBatchChunk);
+      const std::vector<ApiRequest> chunk(requests.begin() + static_cast<std::ptrdiff_t>(start),
+                                          requests.begin() + static_cast<std::ptrdiff_t>(end));
+      std::vector<Result<ApiResponse>> responses = client_.GetAll(chunk);
+      for (size_t i = start; i < end; ++i) {
+        if (i - start < responses.size()) {
+          owners[i]->OnResult(batch[i].first, responses[i - start], parser, flags);
+        } else {
+          owners[i]->OnResult(batch[i].first, Result<ApiResponse>(InternalError("no response")),
+                              parser, flags);
+        }
       }
     }
     discover();

@@ -94,8 +94,6 @@ std::string ColumnList(const TableSpec& t) {
   return out;
 }
 
-std::string B(bool b) { return b ? "1" : "0"; }
-
 using TableRows = std::array<std::vector<Row>, kTableCount>;
 
 // A snapshot row as views into the snapshot (CommitLocked diffs these against the stored rows;
