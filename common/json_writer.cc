@@ -49,10 +49,22 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
       continue;
     }
     // Validate one UTF-8 sequence; escape stray bytes so the output stays valid JSON.
-    size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    // Well-formed UTF-8 only (RFC 3629): no overlong forms, surrogates or code points past
+    // U+10FFFF (found by fuzz_json_writer: C1 BC used to pass through).
+    const size_t len = (c >= 0xc2 && c <= 0xdf)   ? 2
+                       : (c >= 0xe0 && c <= 0xef) ? 3
+                       : (c >= 0xf0 && c <= 0xf4) ? 4
+                                                  : 0;
     bool valid = len != 0 && i + len <= s.size();
     for (size_t k = 1; valid && k < len; ++k) {
       valid = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    }
+    if (valid && len >= 3) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+          (c == 0xf4 && c1 > 0x8f)) {
+        valid = false;
+      }
     }
     if (valid) {
       out.append(s.substr(i, len));

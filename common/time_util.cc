@@ -56,6 +56,11 @@ Result<SystemTime> ParseIso8601(std::string_view text) {
     return bad();
   }
   if (mo < 1 || mo > 12 || d < 1 || d > static_cast<int>(DaysInMonth(y, mo))) return bad();
+  // The system clock counts nanoseconds in 64 bits (years 1678–2262): keep well inside it
+  // (found by fuzz_config with "9999-12-31").
+  if (y < 1970 || y > 2200) {
+    return InvalidArgumentError("year out of range 1970–2200: '" + std::string(text) + "'");
+  }
   std::string_view rest = text.substr(10);
   if (!rest.empty()) {
     if (rest.size() < 10 || (rest[0] != 'T' && rest[0] != ' ') || rest[3] != ':' ||

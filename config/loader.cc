@@ -121,9 +121,22 @@ class ConfigParser {
     return source_ + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": ";
   }
 
+  // One line, always: values quoted into messages may hold control characters (found by
+  // fuzz_config), which are shown escaped.
   Status Error(const toml::source_position& pos, std::string_view where,
                std::string_view message) const {
-    return InvalidArgumentError(Pos(pos) + std::string(where) + ": " + std::string(message));
+    std::string text = Pos(pos) + std::string(where) + ": ";
+    for (char c : message) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        text += "\\x";
+        text.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 15]);
+        text.push_back(kHex[static_cast<unsigned char>(c) & 15]);
+      } else {
+        text.push_back(c);
+      }
+    }
+    return InvalidArgumentError(std::move(text));
   }
 
   // A key of a table together with its value, or absent.

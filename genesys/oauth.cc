@@ -15,22 +15,21 @@ namespace {
 constexpr size_t kMaxDescriptionChars = 200;
 
 // Reads a string field, if present and a string.
-std::optional<std::string> StringField(simdjson::ondemand::object& obj, std::string_view key) {
+// (DOM, not On-Demand: these bodies are tiny, and On-Demand lookups after a malformed field
+// misbehave in simdjson 3.0.1 — found by fuzz_oauth_token.)
+std::optional<std::string> StringField(const simdjson::dom::object& obj, std::string_view key) {
   std::string_view value;
-  if (obj.find_field_unordered(key).get_string().get(value) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
+  if (obj[key].get(value) != simdjson::SUCCESS) return std::nullopt;
   return std::string(value);
 }
 
 // "<error code>[: <description>]" from an OAuth error body, or "" when the body is not one.
 std::string DescribeOAuthError(const std::string& body) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(body);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return "";
-  simdjson::ondemand::object obj;
-  if (doc.get_object().get(obj) != simdjson::SUCCESS) return "";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS) return "";
+  simdjson::dom::object obj;
+  if (doc.get(obj) != simdjson::SUCCESS) return "";
   std::optional<std::string> code = StringField(obj, "error");
   std::optional<std::string> description = StringField(obj, "error_description");
   if (!description) description = StringField(obj, "description");
@@ -98,12 +97,11 @@ Result<TokenProvider::Token> TokenProvider::Fetch() {
     return InvalidArgumentError(where + " failed with unexpected " + status);
   }
 
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(response.body);
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object obj;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
-      doc.get_object().get(obj) != simdjson::SUCCESS) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object obj;
+  if (parser.parse(response.body).get(doc) != simdjson::SUCCESS ||
+      doc.get(obj) != simdjson::SUCCESS) {
     return InvalidArgumentError(where + ": response is not a JSON object");
   }
   std::optional<std::string> access_token = StringField(obj, "access_token");
@@ -122,11 +120,13 @@ Result<TokenProvider::Token> TokenProvider::Fetch() {
   }
   std::chrono::seconds lifetime = kDefaultLifetime;
   int64_t expires_in = 0;
-  if (obj.find_field_unordered("expires_in").get_int64().get(expires_in) == simdjson::SUCCESS) {
+  if (obj["expires_in"].get(expires_in) == simdjson::SUCCESS) {
     if (expires_in <= 0) {
       return InvalidArgumentError(where + ": expires_in is not positive");
     }
-    lifetime = std::chrono::seconds(expires_in);
+    // Genesys tokens live at most 48 h; a larger value is not trusted (and would overflow the
+    // clock's nanoseconds — found by fuzz_oauth_token).
+    lifetime = std::chrono::seconds(std::min<int64_t>(expires_in, kMaxLifetime.count()));
   }
   const auto margin = std::min<std::chrono::milliseconds>(
       kMaxRefreshMargin, std::chrono::duration_cast<std::chrono::milliseconds>(lifetime) / 10);

@@ -40,6 +40,8 @@ class TokenProvider {
   static constexpr std::chrono::seconds kMaxRefreshMargin{60};
   // Assumed lifetime when the response carries no expires_in (the shortest Genesys allows).
   static constexpr std::chrono::seconds kDefaultLifetime{300};
+  // Longest lifetime believed (Genesys allows 5 min–48 h); larger expires_in values are capped.
+  static constexpr std::chrono::seconds kMaxLifetime{172800};
 
   using RequestObserver = std::function<void(std::string_view code)>;
 

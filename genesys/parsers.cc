@@ -294,6 +294,13 @@ Status ParseEnvelope(od::parser& parser, simdjson::padded_string_view json, cons
   if (!has_entities) return err.Missing(root.Child("entities"));
   if (paging == Paging::kRequired) {
     if (env.info.total < 0) return err.Missing(root.Child("total"));
+    // No org has a trillion objects; larger values are corrupt (and overflow the page math —
+    // found by fuzz_genesys_parsers).
+    constexpr int64_t kMaxCount = 1'000'000'000'000;
+    if (env.info.total > kMaxCount || env.info.page_size > kMaxCount ||
+        env.info.page_count > kMaxCount) {
+      return err.Shape(root.Child("total"), "paging fields out of range");
+    }
     if (env.info.page_count < 0) {
       if (env.info.page_size <= 0) return err.Missing(root.Child("pageCount"));
       env.info.page_count = (env.info.total + env.info.page_size - 1) / env.info.page_size;
