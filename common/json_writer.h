@@ -8,8 +8,8 @@
 namespace divaudit {
 
 // Appends compact JSON to a string; handles commas and escaping (RFC 8259, UTF-8 passed through,
-// control characters escaped as \u00XX, ill-formed UTF-8 bytes replaced by \ufffd). Misuse (a value without a key
-// inside an object) is a bug and asserted. Thread-compatible.
+// control characters escaped as \u00XX, ill-formed UTF-8 bytes replaced by \ufffd). Misuse (a value
+// without a key inside an object) is a bug and asserted. Thread-compatible.
 //
 //   JsonWriter w;
 //   w.BeginObject(); w.Key("id"); w.String("x"); w.EndObject();
