@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "common/strings.h"
 #include "genesys/parsers.h"
 
 namespace divaudit::genesys {
@@ -32,24 +33,6 @@ constexpr std::string_view kOAuthClientsPath = "/api/v2/oauth/clients";
 constexpr std::string_view kPermittedPath = "/api/v2/authorization/divisionspermitted/paged/me";
 
 int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-
-// RFC 3986 percent-encoding of everything but unreserved characters.
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 // "HTTP 403 (missing.permissions)": the ErrorBody code, never the (possibly long) message.
 std::string DescribeHttpStatus(const ApiResponse& r) {
@@ -326,7 +309,7 @@ class CursorListing final : public Listing {
         Fail(DescribePage(ctx) + ": cursor repeated");
         return;
       }
-      next_path_ = first_path_ + "&cursor=" + PercentEncode(info.cursor);
+      next_path_ = first_path_ + "&cursor=" + UrlEncode(info.cursor);
       pending_.push_back(page + 1);
     } else if (!info.next_uri.empty()) {
       std::string next = info.next_uri;
@@ -498,7 +481,7 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
       RoleGrants& rg = role_grants.emplace_back();
       rg.role_id = role_id;
       const std::string endpoint =
-          std::string(kRolesPath) + "/" + PercentEncode(role_id) + "/subjectgrants";
+          std::string(kRolesPath) + "/" + UrlEncode(role_id) + "/subjectgrants";
       add_paged(
           "subject grants of role " + role_id, "subject grants", endpoint, kSubjectGrantsRoute, "",
           [&rg](JsonPageParser& p, const std::string& b, const PageContext& c) {
@@ -518,7 +501,7 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
         GroupMembers& gm = group_members.emplace_back();
         gm.group_id = g.subject_id;
         const std::string endpoint =
-            std::string(kGroupsPath) + "/" + PercentEncode(gm.group_id) + "/members";
+            std::string(kGroupsPath) + "/" + UrlEncode(gm.group_id) + "/members";
         gm.listing = add_paged(
             "members of group " + gm.group_id, "group members", endpoint, kGroupMembersRoute, "",
             [&gm](JsonPageParser& p, const std::string& b, const PageContext& c) {
