@@ -336,6 +336,26 @@ Result<T> Finish(Status st, T value) {
   return value;
 }
 
+// One page-number listing appended to `out`: the envelope, `parse_entity(value, err, path,
+// out.emplace_back())` per entity, `out` rolled back on any error, and the entity count.
+template <typename T, typename ParseEntity>
+Result<PageInfo> ParseListing(od::parser& parser, simdjson::padded_string_view json,
+                              const PageContext& ctx, Paging paging, std::vector<T>& out,
+                              ParseEntity&& parse_entity) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  const size_t before = out.size();
+  Status st = ParseEnvelope(
+      parser, json, err, paging, env, [&](size_t n) { ReserveMore(out, n); },
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        return parse_entity(v, err, p, out.emplace_back());
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = static_cast<int64_t>(out.size() - before);
+  return Finish(std::move(st), env.info);
+}
+
 }  // namespace
 
 simdjson::padded_string_view JsonPageParser::Padded(const std::string& body) {
@@ -349,14 +369,9 @@ simdjson::padded_string_view JsonPageParser::Padded(const std::string& body) {
 
 Result<PageInfo> JsonPageParser::Divisions(const std::string& body, const PageContext& ctx,
                                            std::vector<audit::Division>& out) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(out);
-  const size_t before = out.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        audit::Division& d = out.emplace_back();
+  return ParseListing(
+      parser_, Padded(body), ctx, Paging::kRequired, out,
+      [](od::value& v, const Errors& err, const Path& p, audit::Division& d) -> Status {
         bool has_name = false;
         TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
           if (key == "id") return ReadString(fv, err, p, "id", d.id);
@@ -377,21 +392,13 @@ Result<PageInfo> JsonPageParser::Divisions(const std::string& body, const PageCo
         if (!has_name && d.id != audit::kAllDivisionsId) return err.Missing(p.Child("name"));
         return Status::Ok();
       });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(out.size() - before);
-  return Finish(std::move(st), env.info);
 }
 
 Result<PageInfo> JsonPageParser::Roles(const std::string& body, const PageContext& ctx,
                                        std::vector<audit::Role>& out) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(out);
-  const size_t before = out.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        audit::Role& r = out.emplace_back();
+  return ParseListing(
+      parser_, Padded(body), ctx, Paging::kRequired, out,
+      [](od::value& v, const Errors& err, const Path& p, audit::Role& r) -> Status {
         TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
           if (key == "id") return ReadString(fv, err, p, "id", r.id);
           if (key == "name") return ReadString(fv, err, p, "name", r.name);
@@ -400,9 +407,6 @@ Result<PageInfo> JsonPageParser::Roles(const std::string& body, const PageContex
         if (r.id.empty()) return err.Missing(p.Child("id"));
         return Status::Ok();
       });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(out.size() - before);
-  return Finish(std::move(st), env.info);
 }
 
 Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const PageContext& ctx,
@@ -517,18 +521,7 @@ Status ParseIdOnly(od::value& v, const Errors& err, const Path& p, std::string& 
 
 Result<PageInfo> JsonPageParser::Users(const std::string& body, const PageContext& ctx,
                                        std::vector<audit::User>& out) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(out);
-  const size_t before = out.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        return ParseUser(v, err, p, out.emplace_back());
-      });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(out.size() - before);
-  return Finish(std::move(st), env.info);
+  return ParseListing(parser_, Padded(body), ctx, Paging::kRequired, out, ParseUser);
 }
 
 Result<CursorPageInfo> JsonPageParser::UsersCursor(const std::string& body, const PageContext& ctx,
@@ -553,14 +546,9 @@ Result<CursorPageInfo> JsonPageParser::UsersCursor(const std::string& body, cons
 
 Result<PageInfo> JsonPageParser::Groups(const std::string& body, const PageContext& ctx,
                                         std::vector<audit::Group>& out) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(out);
-  const size_t before = out.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(out, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        audit::Group& g = out.emplace_back();
+  return ParseListing(
+      parser_, Padded(body), ctx, Paging::kRequired, out,
+      [](od::value& v, const Errors& err, const Path& p, audit::Group& g) -> Status {
         TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
           if (key == "id") return ReadString(fv, err, p, "id", g.id);
           if (key == "name") return ReadString(fv, err, p, "name", g.name);
@@ -572,38 +560,18 @@ Result<PageInfo> JsonPageParser::Groups(const std::string& body, const PageConte
         if (g.id.empty()) return err.Missing(p.Child("id"));
         return Status::Ok();
       });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(out.size() - before);
-  return Finish(std::move(st), env.info);
 }
 
 Result<PageInfo> JsonPageParser::GroupMembers(const std::string& body, const PageContext& ctx,
                                               std::vector<std::string>& member_ids) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(member_ids);
-  const size_t before = member_ids.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kRequired, env,
-      [&](size_t n) { ReserveMore(member_ids, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        return ParseIdOnly(v, err, p, member_ids.emplace_back());
-      });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(member_ids.size() - before);
-  return Finish(std::move(st), env.info);
+  return ParseListing(parser_, Padded(body), ctx, Paging::kRequired, member_ids, ParseIdOnly);
 }
 
 Result<PageInfo> JsonPageParser::OAuthClients(const std::string& body, const PageContext& ctx,
                                               std::vector<audit::OAuthClient>& out) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(out);
-  const size_t before = out.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kOptional, env, [&](size_t n) { ReserveMore(out, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        audit::OAuthClient& c = out.emplace_back();
+  return ParseListing(
+      parser_, Padded(body), ctx, Paging::kOptional, out,
+      [](od::value& v, const Errors& err, const Path& p, audit::OAuthClient& c) -> Status {
         TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
           if (key == "id") return ReadString(fv, err, p, "id", c.id);
           if (key == "name") return ReadString(fv, err, p, "name", c.name);
@@ -639,26 +607,11 @@ Result<PageInfo> JsonPageParser::OAuthClients(const std::string& body, const Pag
         if (c.id.empty()) return err.Missing(p.Child("id"));
         return Status::Ok();
       });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(out.size() - before);
-  return Finish(std::move(st), env.info);
 }
 
 Result<PageInfo> JsonPageParser::DivisionsPermitted(const std::string& body, const PageContext& ctx,
                                                     std::vector<std::string>& division_ids) {
-  Errors err(ctx);
-  Envelope env;
-  Rollback rollback(division_ids);
-  const size_t before = division_ids.size();
-  Status st = ParseEnvelope(
-      parser_, Padded(body), err, Paging::kRequired, env,
-      [&](size_t n) { ReserveMore(division_ids, n); },
-      [&](od::value& v, int64_t, const Path& p) -> Status {
-        return ParseIdOnly(v, err, p, division_ids.emplace_back());
-      });
-  if (st.ok()) rollback.Dismiss();
-  env.info.entities = static_cast<int64_t>(division_ids.size() - before);
-  return Finish(std::move(st), env.info);
+  return ParseListing(parser_, Padded(body), ctx, Paging::kRequired, division_ids, ParseIdOnly);
 }
 
 }  // namespace divaudit::genesys
