@@ -411,6 +411,9 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
                       DIVAUDIT_RETURN_IF_ERROR(GetString(ro, rp, "roleId", true, rd.role_id));
                       DIVAUDIT_RETURN_IF_ERROR(
                           GetString(ro, rp, "divisionId", true, rd.division_id));
+                      if (rd.role_id.empty() || rd.division_id.empty()) {
+                        return FieldError(rp, "roleId and divisionId must not be empty");
+                      }
                       c.role_divisions.push_back(std::move(rd));
                       return Status::Ok();
                     });

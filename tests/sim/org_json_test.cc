@@ -179,6 +179,11 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{R"({"oauthClients": [{"id": "c", "name": "n",
                                         "roleDivisions": [{"roleId": "r"}]}]})",
                   "oauthClients[0].roleDivisions[0].divisionId"},
+        // Found by fuzz_org_json in CI: an empty divisionId here used to be accepted and then
+        // became a grant that the round trip refused.
+        ErrorCase{R"({"oauthClients": [{"id": "c", "name": "n",
+                                        "roleDivisions": [{"roleId": "r", "divisionId": ""}]}]})",
+                  "oauthClients[0].roleDivisions[0]: roleId and divisionId must not be empty"},
         ErrorCase{R"({"externalSubjects": [{"id": "t", "name": "n", "kind": "x"}]})",
                   "externalSubjects[0].kind: unknown key"},
         ErrorCase{R"({"policy": {"tenants": [{"name": ""}]}})", "policy.tenants[0].name"},
