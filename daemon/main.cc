@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "common/logging.h"
 #include "daemon/commands.h"
@@ -19,6 +21,75 @@ constexpr const char* kDescription =
     "Exit codes: 0 success, 1 runtime failure (API, DB, I/O), 2 usage or config error,\n"
     "3 --fail-on-findings and open findings exist.\n"
     "Try `divaudit demo` to see it work against a built-in simulated org.";
+
+// Levenshtein distance, for "did you mean" on a mistyped option.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// CLI11 with fallthrough() hands an option the subcommand does not know to the parent, which
+// then reports a missing required option instead of the typo ("--confg" → "--config is
+// required"). Names the unknown option (and the closest known one) before CLI11 parses.
+// Returns the error line, or "" when every option is known.
+std::string UnknownOption(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cmd = nullptr;
+  bool expect_value = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (expect_value) {
+      expect_value = false;
+      continue;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      if (cmd == nullptr) {
+        const auto subs =
+            app.get_subcommands([&](const CLI::App* c) { return c->get_name() == arg; });
+        if (!subs.empty()) cmd = subs.front();
+      }
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    if (name == "-h" || name == "--help" || name == "--version") continue;
+    const CLI::Option* opt = cmd != nullptr ? cmd->get_option_no_throw(name) : nullptr;
+    if (opt == nullptr) opt = app.get_option_no_throw(name);
+    if (opt != nullptr) {
+      expect_value = eq == std::string::npos && opt->get_type_size_min() > 0;
+      continue;
+    }
+    std::string best;
+    size_t best_distance = 3;  // suggest only close matches
+    for (const CLI::App* scope : {cmd, &app}) {
+      if (scope == nullptr) continue;
+      for (const CLI::Option* o : scope->get_options()) {
+        for (const std::string& long_name : o->get_lnames()) {
+          const size_t d = EditDistance(name, "--" + long_name);
+          if (d < best_distance) {
+            best_distance = d;
+            best = "--" + long_name;
+          }
+        }
+      }
+    }
+    std::string where = cmd != nullptr ? "divaudit " + cmd->get_name() : "divaudit";
+    return "divaudit: unknown option '" + name + "'" +
+           (best.empty() ? std::string() : " (did you mean " + best + "?)") + "; see " + where +
+           " --help";
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -137,6 +208,10 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     break;
+  }
+  if (const std::string unknown = UnknownOption(app, argc, argv); !unknown.empty()) {
+    std::fprintf(stderr, "%s\n", unknown.c_str());
+    return kExitUsage;
   }
   try {
     app.parse(argc, argv);

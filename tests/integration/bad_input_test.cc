@@ -26,6 +26,12 @@ TEST(BadInputTest, CommandLineErrorsAreOneLineAndExit2) {
   ExpectOneLineError(RunCommand({bin}), 2, "subcommand", "no subcommand");
   ExpectOneLineError(RunCommand({bin, "frobnicate"}), 2, "frobnicate", "unknown subcommand");
   ExpectOneLineError(RunCommand({bin, "sweep"}), 2, "--config", "missing --config");
+  ExpectOneLineError(RunCommand({bin, "sweep", "--confg", "x.toml"}), 2,
+                     "unknown option '--confg' (did you mean --config?)", "mistyped option");
+  ExpectOneLineError(RunCommand({bin, "findings", "--config", "x", "--stat=open"}), 2,
+                     "unknown option '--stat' (did you mean --state?)", "mistyped option with =");
+  ExpectOneLineError(RunCommand({bin, "--verbose", "verify", "--config", "x"}), 2,
+                     "unknown option '--verbose'", "unknown global option");
   ExpectOneLineError(RunCommand({bin, "findings", "--config", "x", "--state", "closed"}), 2,
                      "closed", "bad --state");
   ExpectOneLineError(RunCommand({bin, "findings", "--config", "x", "--format", "xml"}), 2, "xml",
