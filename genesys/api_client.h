@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,26 @@ struct ApiStats {
   std::map<std::string, int64_t> throttled_by_route;
 };
 
+// The caller's side of ApiClient::Stream: hands out requests one at a time when the client can
+// start one, and receives each request's final outcome as soon as it is known. Both are called
+// on the thread running Stream, never concurrently.
+class ApiRequestSource {
+ public:
+  struct Tagged {
+    uint64_t tag = 0;  // the caller's id for the request (unique among its unfinished requests)
+    ApiRequest request;
+  };
+  virtual ~ApiRequestSource() = default;
+  // The next request to send, or nullopt when there is none right now. Asked whenever the client
+  // could start a request (possibly again after a nullopt). New requests may only appear through
+  // OnResult, so returning nullopt while no request of this source is unfinished ends the
+  // Stream.
+  virtual std::optional<Tagged> Next() = 0;
+  // The final outcome of request `tag` (after retries), with the meaning of a GetAll result.
+  // May make Next return more requests. The body is the callee's (drop it when parsed).
+  virtual void OnResult(uint64_t tag, Result<ApiResponse> result) = 0;
+};
+
 // An authenticated, paced, retrying Platform API client. The implementation (genesys/
 // platform_client.h) obtains and refreshes the OAuth token, keeps within the client-side
 // request budget, honours 429 Retry-After, retries 5xx/resets/timeouts with capped exponential
@@ -38,11 +59,54 @@ struct ApiStats {
 class ApiClient {
  public:
   virtual ~ApiClient() = default;
-  // Runs every request (concurrently up to max_concurrency) and returns one result per request,
-  // in order. An ok Result holds the final response, whatever its status; an error Result means
+
+  // Streaming: runs `source`'s requests, up to max_concurrency in flight at all times (as the
+  // rate limit allows), and reports each final outcome through source.OnResult as soon as it is
+  // known. Returns when the source has nothing more and every request it handed out is
+  // finished. An ok Result holds the final response, whatever its status; an error Result means
   // no response could be had (transport failure after all attempts, auth failure, or cancelled:
-  // kAborted). Error messages name the route.
-  virtual std::vector<Result<ApiResponse>> GetAll(const std::vector<ApiRequest>& requests) = 0;
+  // kAborted). Error messages name the route. On cancellation the unfinished requests get
+  // kAborted and the source is not asked again. When a token cannot be had, every unfinished
+  // request and every further one the source hands out gets that error (so a source must stop
+  // handing out requests after errors, as the Sweeper does).
+  virtual void Stream(ApiRequestSource& source) = 0;
+
+  // Runs every request (through Stream) and returns one result per request, in order. Requests
+  // not run because of cancellation are kAborted ("<route>: cancelled").
+  std::vector<Result<ApiResponse>> GetAll(const std::vector<ApiRequest>& requests) {
+    class VectorSource final : public ApiRequestSource {
+     public:
+      explicit VectorSource(const std::vector<ApiRequest>& requests)
+          : requests_(requests), results_(requests.size()) {}
+      std::optional<Tagged> Next() override {
+        if (next_ >= requests_.size()) return std::nullopt;
+        const size_t i = next_++;
+        return Tagged{i, requests_[i]};
+      }
+      void OnResult(uint64_t tag, Result<ApiResponse> result) override {
+        results_[tag] = std::move(result);
+      }
+      std::vector<Result<ApiResponse>> Take() {
+        std::vector<Result<ApiResponse>> out;
+        out.reserve(results_.size());
+        for (size_t i = 0; i < results_.size(); ++i) {
+          out.push_back(
+              results_[i] ? std::move(*results_[i])
+                          : Result<ApiResponse>(AbortedError(requests_[i].route + ": cancelled")));
+        }
+        return out;
+      }
+
+     private:
+      const std::vector<ApiRequest>& requests_;
+      std::vector<std::optional<Result<ApiResponse>>> results_;
+      size_t next_ = 0;
+    };
+    VectorSource source(requests);
+    Stream(source);
+    return source.Take();
+  }
+
   // Counters since construction.
   virtual ApiStats Stats() const = 0;
 };

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -114,9 +114,13 @@ Status CheckUrlAllowed(std::string_view url) {
 }
 
 struct CurlHttpClient::Impl {
+  // Longest wait in curl_multi_poll, so cancellation is noticed promptly.
+  static constexpr int64_t kPollMs = 25;
+
   struct Transfer {
+    uint64_t tag = 0;
+    HttpRequest request;  // owned: curl points into its body while the transfer runs
     CURL* easy = nullptr;
-    size_t index = 0;
     curl_slist* headers = nullptr;
     HttpResponse response;
     size_t max_bytes = 0;
@@ -203,7 +207,7 @@ struct CurlHttpClient::Impl {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
     if (request.method != "GET" && (request.method == "POST" || !request.body.empty())) {
-      // The request outlives the transfer (PerformAll's argument), so no copy is needed.
+      // The request lives in the Transfer, which outlives the curl transfer.
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.data());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
@@ -266,40 +270,43 @@ struct CurlHttpClient::Impl {
     }
   }
 
-  std::vector<Result<HttpResponse>> PerformAll(const std::vector<HttpRequest>& requests) {
-    const size_t n = requests.size();
-    std::vector<std::optional<Result<HttpResponse>>> results(n);
-    std::deque<Transfer> transfers(n);  // stable addresses (curl holds pointers into them)
-    size_t next = 0;
-    int active = 0;
-    const auto aborted = [&](size_t i) {
-      return AbortedError(requests[i].method + " " + RedactUrl(requests[i].url) + ": cancelled");
-    };
+  static Status Aborted(const HttpRequest& request) {
+    return AbortedError(request.method + " " + RedactUrl(request.url) + ": cancelled");
+  }
 
+  void Run(HttpStream& stream) {
+    std::vector<std::unique_ptr<Transfer>> in_flight;  // stable addresses: curl points at them
+    in_flight.reserve(static_cast<size_t>(options.max_concurrency));
     while (true) {
       if (options.cancel.cancelled()) {
-        for (size_t i = 0; i < n; ++i) {
-          if (transfers[i].easy != nullptr) Release(transfers[i]);
-          if (!results[i]) results[i] = aborted(i);
+        std::vector<std::unique_ptr<Transfer>> aborted = std::move(in_flight);
+        for (auto& t : aborted) {
+          Release(*t);
+          stream.OnDone(t->tag, Aborted(t->request));
         }
-        break;
+        return;
       }
       // Fill every free slot before waiting, so no slot idles behind a slow transfer.
-      while (active < options.max_concurrency && next < n) {
-        const size_t i = next++;
-        if (Status allowed = CheckUrlAllowed(requests[i].url); !allowed.ok()) {
-          results[i] = allowed;
+      std::chrono::milliseconds ask_again_in{0};
+      while (in_flight.size() < static_cast<size_t>(options.max_concurrency)) {
+        ask_again_in = std::chrono::milliseconds(0);
+        std::optional<HttpStart> next = stream.Next(ask_again_in);
+        if (!next) break;
+        auto t = std::make_unique<Transfer>();
+        t->tag = next->tag;
+        t->request = std::move(next->request);
+        if (Status allowed = CheckUrlAllowed(t->request.url); !allowed.ok()) {
+          stream.OnDone(t->tag, std::move(allowed));
           continue;
         }
-        transfers[i].index = i;
-        if (auto error = Start(requests[i], transfers[i])) {
-          Release(transfers[i]);
-          results[i] = *error;
+        if (auto error = Start(t->request, *t)) {
+          Release(*t);
+          stream.OnDone(t->tag, std::move(*error));
           continue;
         }
-        ++active;
+        in_flight.push_back(std::move(t));
       }
-      if (active == 0 && next >= n) break;
+      if (in_flight.empty()) return;  // Next had nothing to start and nothing is in flight
 
       int running = 0;
       curl_multi_perform(multi, &running);
@@ -307,26 +314,62 @@ struct CurlHttpClient::Impl {
       bool slot_freed = false;
       while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
         if (msg->msg != CURLMSG_DONE) continue;
-        Transfer* t = nullptr;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-        const CURLcode code = msg->data.result;
-        results[t->index] = Finish(requests[t->index], *t, code);
+        Transfer* done = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&done));
+        auto it = std::find_if(in_flight.begin(), in_flight.end(),
+                               [done](const auto& t) { return t.get() == done; });
+        if (it == in_flight.end()) continue;  // not ours (cannot happen: one Run at a time)
+        std::unique_ptr<Transfer> t = std::move(*it);
+        *it = std::move(in_flight.back());
+        in_flight.pop_back();
+        Result<HttpResponse> result = Finish(t->request, *t, msg->data.result);
         Release(*t);
-        --active;
         slot_freed = true;
+        // The body moves to the stream at once; nothing of it stays here.
+        stream.OnDone(t->tag, std::move(result));
       }
       // Start queued requests on freed slots at once rather than after the next poll.
-      if (slot_freed && next < n) continue;
-      if (active > 0 && running > 0) {
-        curl_multi_poll(multi, nullptr, 0,
-                        static_cast<int>(std::min<int64_t>(25, options.timeout.count())), nullptr);
+      if (slot_freed) continue;
+      if (running > 0) {
+        int64_t wait_ms = std::min<int64_t>(kPollMs, options.timeout.count());
+        if (ask_again_in.count() > 0) wait_ms = std::min<int64_t>(wait_ms, ask_again_in.count());
+        curl_multi_poll(multi, nullptr, 0, static_cast<int>(std::max<int64_t>(1, wait_ms)),
+                        nullptr);
       }
     }
+  }
 
-    std::vector<Result<HttpResponse>> out;
-    out.reserve(n);
-    for (size_t i = 0; i < n; ++i) out.push_back(std::move(*results[i]));
-    return out;
+  std::vector<Result<HttpResponse>> PerformAll(const std::vector<HttpRequest>& requests) {
+    // A stream over the vector, in order.
+    class VectorStream final : public HttpStream {
+     public:
+      explicit VectorStream(const std::vector<HttpRequest>& requests)
+          : requests_(requests), results_(requests.size()) {}
+      std::optional<HttpStart> Next(std::chrono::milliseconds&) override {
+        if (next_ >= requests_.size()) return std::nullopt;
+        const size_t i = next_++;
+        return HttpStart{i, requests_[i]};
+      }
+      void OnDone(uint64_t tag, Result<HttpResponse> result) override {
+        results_[tag] = std::move(result);
+      }
+      std::vector<Result<HttpResponse>> Take() {
+        std::vector<Result<HttpResponse>> out;
+        out.reserve(results_.size());
+        for (size_t i = 0; i < results_.size(); ++i) {
+          out.push_back(results_[i] ? std::move(*results_[i]) : Aborted(requests_[i]));
+        }
+        return out;
+      }
+
+     private:
+      const std::vector<HttpRequest>& requests_;
+      std::vector<std::optional<Result<HttpResponse>>> results_;
+      size_t next_ = 0;
+    };
+    VectorStream stream(requests);
+    Run(stream);
+    return stream.Take();
   }
 };
 
@@ -359,5 +402,7 @@ std::vector<Result<HttpResponse>> CurlHttpClient::PerformAll(
     const std::vector<HttpRequest>& requests) {
   return impl_->PerformAll(requests);
 }
+
+void CurlHttpClient::Run(HttpStream& stream) { impl_->Run(stream); }
 
 }  // namespace divaudit::genesys

@@ -35,15 +35,16 @@ struct CurlHttpClientOptions {
 
 // HttpClient over libcurl's multi interface. One CURLM (with its shared connection and DNS
 // caches) and a pool of easy handles live as long as the client, so connections are kept alive
-// and reused across PerformAll calls. TLS peer and host verification are always on; redirects
-// are not followed; only http and https are spoken, and http only to loopback hosts (see
+// and reused across PerformAll and Run calls. TLS peer and host verification are always on;
+// redirects are not followed; only http and https are spoken, and http only to loopback hosts (see
 // CheckUrlAllowed; a refused URL yields kInvalidArgument for that request, nothing is sent).
 // Errors: kUnavailable (refused, reset, truncated body, receive/send errors, DNS),
 // kDeadlineExceeded (timeout), kAborted (cancelled), kFailedPrecondition (TLS certificate
 // verification failed — not worth retrying), kResourceExhausted (body too large). Messages name
 // the method and redacted URL; request headers (Authorization) never appear in them and
 // nothing is logged.
-// Thread-compatible: one PerformAll at a time.
+// Thread-compatible: one PerformAll or Run at a time (neither may be called from inside a Run's
+// callbacks).
 class CurlHttpClient final : public HttpClient {
  public:
   // Fails (kInternal) only if libcurl cannot be initialised; kInvalidArgument for bad options.
@@ -52,7 +53,12 @@ class CurlHttpClient final : public HttpClient {
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
+  // A thin wrapper over Run (requests started in order, results in order).
   std::vector<Result<HttpResponse>> PerformAll(const std::vector<HttpRequest>& requests) override;
+  // Keeps max_concurrency transfers in flight, refilling a slot from stream.Next as soon as a
+  // transfer completes and handing each response to stream.OnDone at once (its body is moved,
+  // not kept). Waits in curl_multi_poll for at most 25 ms (or the stream's ask_again_in).
+  void Run(HttpStream& stream) override;
 
  private:
   struct Impl;

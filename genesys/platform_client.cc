@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "common/logging.h"
 #include "genesys/curl_http_client.h"
@@ -105,144 +107,193 @@ Status PlatformClient::Authenticate() {
   return token.ok() ? Status::Ok() : token.status();
 }
 
-std::vector<Result<ApiResponse>> PlatformClient::GetAll(const std::vector<ApiRequest>& requests) {
-  auto log = GetLogger("api");
-  struct State {
-    int attempts = 0;
-    bool auth_retried = false;
-    SteadyTime not_before{};
-  };
-  const size_t n = requests.size();
-  std::vector<State> state(n);
-  std::vector<std::optional<Result<ApiResponse>>> outcome(n);
-  size_t remaining = n;
-  const auto finish = [&](size_t i, Result<ApiResponse> r) {
-    outcome[i] = std::move(r);
-    --remaining;
-  };
+// One Stream: the requests taken from the source and not finished yet, and the HttpStream that
+// feeds them to HttpClient::Run.
+class PlatformClient::Session final : public HttpStream {
+ public:
+  Session(PlatformClient& client, ApiRequestSource& source) : c_(client), source_(source) {}
 
-  std::vector<size_t> ready;
-  while (remaining > 0) {
-    if (cancel_.cancelled()) {
-      for (size_t i = 0; i < n; ++i) {
-        if (!outcome[i]) finish(i, AbortedError(requests[i].route + ": cancelled"));
-      }
-      break;
-    }
-    // Due requests, oldest index first; otherwise wait for the earliest back-off to pass.
-    const SteadyTime now = clock_.SteadyNow();
-    ready.clear();
-    std::optional<SteadyTime> earliest;
-    for (size_t i = 0; i < n; ++i) {
-      if (outcome[i]) continue;
-      if (state[i].not_before <= now) {
-        ready.push_back(i);
-      } else if (!earliest || state[i].not_before < *earliest) {
-        earliest = state[i].not_before;
-      }
-    }
-    if (ready.empty()) {
-      sleeper_.SleepFor(CeilMs(*earliest - now), cancel_);
-      continue;
-    }
+  // Why the last Run ended (valid after Run returned).
+  bool need_token() const { return need_token_; }
+  bool has_waiting() const { return held_.has_value() || !retry_.empty(); }
+  std::chrono::milliseconds wait() const { return wait_; }
+  void clear_need_token() { need_token_ = false; }
 
-    Result<std::string> token = EnsureToken();
-    if (!token.ok()) {
-      for (size_t i = 0; i < n; ++i) {
-        if (!outcome[i]) finish(i, token.status().WithPrefix(requests[i].route));
-      }
-      break;
+  // Finishes every request waiting for a retry or for the limiter with `status` (prefixed by
+  // the route).
+  void FailWaiting(const Status& status) {
+    std::vector<Item> items;
+    if (held_) items.push_back(std::move(*held_));
+    held_.reset();
+    for (auto& item : retry_) items.push_back(std::move(item));
+    retry_.clear();
+    for (auto& item : items) {
+      source_.OnResult(item.tag, status.WithPrefix(item.request.route));
     }
-
-    // As many as the limiter allows now, up to max_concurrency.
-    const size_t want = std::min<size_t>(ready.size(), options_.max_concurrency);
-    size_t wave = 0;
-    std::chrono::milliseconds wait{0};
-    while (wave < want) {
-      wait = limiter_.Acquire();
-      if (wait.count() > 0) break;
-      ++wave;
-    }
-    if (wave == 0) {
-      sleeper_.SleepFor(wait, cancel_);
-      continue;
-    }
-
-    std::vector<HttpRequest> batch(wave);
-    for (size_t j = 0; j < wave; ++j) {
-      const size_t i = ready[j];
-      batch[j].method = "GET";
-      batch[j].url = options_.api_base_url + requests[i].path_and_query;
-      batch[j].headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json"}};
-      ++state[i].attempts;
-    }
-    const SteadyTime started = clock_.SteadyNow();
-    std::vector<Result<HttpResponse>> results = http_.PerformAll(batch);
-    const SteadyTime ended = clock_.SteadyNow();
-    const auto duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(ended - started).count();
-
-    bool invalidate_token = false;
-    for (size_t j = 0; j < wave; ++j) {
-      const size_t i = ready[j];
-      const std::string& route = requests[i].route;
-      Result<HttpResponse>& result = results[j];
-      State& s = state[i];
-      const std::string code = result.ok() ? std::to_string(result->status) : "error";
-      Record(route, code);
-      if (result.ok()) {
-        limiter_.Observe(*result);
-        log->debug("event=request endpoint={} status={} attempt={} duration_ms={}", route, code,
-                   s.attempts, duration_ms);
-      } else {
-        log->debug("event=request endpoint={} status=error attempt={} duration_ms={} err={}", route,
-                   s.attempts, duration_ms, StatusCodeName(result.status().code()));
-      }
-
-      if (result.ok() && result->status == 429) {
-        ++stats_.throttled;
-        ++stats_.throttled_by_route[route];
-        auto retry_after = ParseRetryAfter(*result);
-        log->warn("event=throttled endpoint={} attempt={} retry_after_ms={}", route, s.attempts,
-                  retry_after ? retry_after->count() : -1);
-      }
-
-      if (result.ok() && result->status == 401) {
-        if (!s.auth_retried) {
-          s.auth_retried = true;
-          invalidate_token = true;
-          ++stats_.retries;
-          log->warn("event=retry endpoint={} status=401 attempt={} delay_ms=0", route, s.attempts);
-          continue;  // due immediately, with a fresh token
-        }
-        const std::string api_code = ErrorCode(result->body);
-        finish(i, UnauthenticatedError(route + ": HTTP 401 again after a token refresh" +
-                                       (api_code.empty() ? "" : " (" + api_code + ")")));
-        continue;
-      }
-
-      const RetryDecision decision = policy_.Decide(s.attempts, result, rng_);
-      if (decision.retry) {
-        ++stats_.retries;
-        s.not_before = ended + decision.delay;
-        log->warn("event=retry endpoint={} status={} attempt={} delay_ms={} reason={}", route, code,
-                  s.attempts, decision.delay.count(), decision.reason);
-        continue;
-      }
-      if (result.ok()) {
-        finish(i, ApiResponse{result->status, std::move(result->body)});
-      } else {
-        finish(i,
-               result.status().WithPrefix(route + " (attempt " + std::to_string(s.attempts) + ")"));
-      }
-    }
-    if (invalidate_token) tokens_.Invalidate();
   }
 
-  std::vector<Result<ApiResponse>> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.push_back(std::move(*outcome[i]));
-  return out;
+  std::optional<HttpStart> Next(std::chrono::milliseconds& ask_again_in) override {
+    wait_ = std::chrono::milliseconds(0);
+    if (c_.cancel_.cancelled()) return std::nullopt;
+    if (in_flight_.size() >= static_cast<size_t>(c_.options_.max_concurrency)) return std::nullopt;
+    const SteadyTime now = c_.clock_.SteadyNow();
+
+    // The candidate: a due retry (earliest first), else the one the limiter held back, else the
+    // source's next.
+    auto due = retry_.end();
+    std::optional<SteadyTime> earliest;
+    for (auto it = retry_.begin(); it != retry_.end(); ++it) {
+      if (it->not_before <= now) {
+        if (due == retry_.end() || it->not_before < due->not_before) due = it;
+      } else if (!earliest || it->not_before < *earliest) {
+        earliest = it->not_before;
+      }
+    }
+    if (due == retry_.end() && !held_) {
+      std::optional<ApiRequestSource::Tagged> next = source_.Next();
+      if (next) {
+        held_ = Item{next->tag, std::move(next->request)};
+      } else {
+        if (earliest) wait_ = ask_again_in = CeilMs(*earliest - now);
+        return std::nullopt;
+      }
+    }
+    if (!c_.tokens_.HasFreshToken()) {
+      need_token_ = true;  // fetched by Stream once nothing is in flight
+      return std::nullopt;
+    }
+    const std::chrono::milliseconds limit = c_.limiter_.Acquire();
+    if (limit.count() > 0) {
+      wait_ = ask_again_in = limit;
+      return std::nullopt;
+    }
+    Item item;
+    if (due != retry_.end()) {
+      item = std::move(*due);
+      retry_.erase(due);
+    } else {
+      item = std::move(*held_);
+      held_.reset();
+    }
+    Result<std::string> token = c_.tokens_.GetToken();  // fresh: nothing is sent
+    HttpStart start;
+    start.tag = item.tag;
+    start.request.method = "GET";
+    start.request.url = c_.options_.api_base_url + item.request.path_and_query;
+    start.request.headers = {{"Authorization", "Bearer " + (token.ok() ? *token : std::string())},
+                             {"Accept", "application/json"}};
+    ++item.attempts;
+    item.started = now;
+    in_flight_.emplace(item.tag, std::move(item));
+    return start;
+  }
+
+  void OnDone(uint64_t tag, Result<HttpResponse> result) override {
+    auto node = in_flight_.extract(tag);
+    if (node.empty()) return;  // not ours (cannot happen)
+    Item& item = node.mapped();
+    auto log = GetLogger("api");
+    const SteadyTime ended = c_.clock_.SteadyNow();
+    const auto duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(ended - item.started).count();
+    const std::string& route = item.request.route;
+    const std::string code = result.ok() ? std::to_string(result->status) : "error";
+    c_.Record(route, code);
+    if (result.ok()) {
+      c_.limiter_.Observe(*result);
+      log->debug("event=request endpoint={} status={} attempt={} duration_ms={}", route, code,
+                 item.attempts, duration_ms);
+    } else {
+      log->debug("event=request endpoint={} status=error attempt={} duration_ms={} err={}", route,
+                 item.attempts, duration_ms, StatusCodeName(result.status().code()));
+    }
+
+    if (result.ok() && result->status == 429) {
+      ++c_.stats_.throttled;
+      ++c_.stats_.throttled_by_route[route];
+      auto retry_after = ParseRetryAfter(*result);
+      log->warn("event=throttled endpoint={} attempt={} retry_after_ms={}", route, item.attempts,
+                retry_after ? retry_after->count() : -1);
+    }
+
+    if (result.ok() && result->status == 401) {
+      if (!item.auth_retried) {
+        item.auth_retried = true;
+        // New starts wait for a fresh token (fetched once the requests in flight are done).
+        c_.tokens_.Invalidate();
+        ++c_.stats_.retries;
+        log->warn("event=retry endpoint={} status=401 attempt={} delay_ms=0", route, item.attempts);
+        item.not_before = ended;  // due at once, with the fresh token
+        retry_.push_back(std::move(item));
+        return;
+      }
+      const std::string api_code = ErrorCode(result->body);
+      source_.OnResult(tag, UnauthenticatedError(route + ": HTTP 401 again after a token refresh" +
+                                                 (api_code.empty() ? "" : " (" + api_code + ")")));
+      return;
+    }
+
+    const RetryDecision decision = c_.policy_.Decide(item.attempts, result, c_.rng_);
+    if (decision.retry) {
+      ++c_.stats_.retries;
+      item.not_before = ended + decision.delay;
+      log->warn("event=retry endpoint={} status={} attempt={} delay_ms={} reason={}", route, code,
+                item.attempts, decision.delay.count(), decision.reason);
+      retry_.push_back(std::move(item));
+      return;
+    }
+    if (result.ok()) {
+      source_.OnResult(tag, ApiResponse{result->status, std::move(result->body)});
+    } else {
+      source_.OnResult(tag, result.status().WithPrefix(route + " (attempt " +
+                                                       std::to_string(item.attempts) + ")"));
+    }
+  }
+
+ private:
+  struct Item {
+    uint64_t tag = 0;
+    ApiRequest request;
+    int attempts = 0;
+    bool auth_retried = false;
+    SteadyTime not_before{};  // retries: not sent before this
+    SteadyTime started{};     // the current attempt's send time
+  };
+
+  PlatformClient& c_;
+  ApiRequestSource& source_;
+  std::unordered_map<uint64_t, Item> in_flight_;
+  std::vector<Item> retry_;   // waiting for their back-off (or a fresh token after a 401)
+  std::optional<Item> held_;  // taken from the source, not started yet (limiter or token)
+  bool need_token_ = false;
+  std::chrono::milliseconds wait_{0};  // from the last Next: how long until one may start
+};
+
+void PlatformClient::Stream(ApiRequestSource& source) {
+  Session session(*this, source);
+  while (true) {
+    if (cancel_.cancelled()) {
+      session.FailWaiting(AbortedError("cancelled"));
+      return;
+    }
+    if (session.need_token()) {
+      Result<std::string> token = EnsureToken();
+      if (!token.ok()) {
+        // Every unfinished request, and every one the source still hands out, fails with it.
+        session.FailWaiting(token.status());
+        while (std::optional<ApiRequestSource::Tagged> next = source.Next()) {
+          source.OnResult(next->tag, token.status().WithPrefix(next->request.route));
+        }
+        return;
+      }
+      session.clear_need_token();
+    }
+    // Returns with nothing in flight: finished, cancelled, a token needed, or only waits left.
+    http_.Run(session);
+    if (cancel_.cancelled() || session.need_token()) continue;
+    if (!session.has_waiting()) return;  // the source has nothing more, nothing is unfinished
+    sleeper_.SleepFor(std::max(session.wait(), std::chrono::milliseconds(1)), cancel_);
+  }
 }
 
 }  // namespace divaudit::genesys

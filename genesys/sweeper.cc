@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,9 +18,6 @@
 namespace divaudit::genesys {
 
 namespace {
-
-// Requests per ApiClient::GetAll call (see the round loop).
-constexpr size_t kBatchChunk = 128;
 
 constexpr std::string_view kDivisionsPath = "/api/v2/authorization/divisions";
 constexpr std::string_view kRolesPath = "/api/v2/authorization/roles";
@@ -74,6 +72,10 @@ class Listing {
   int64_t pages_done() const { return pages_done_; }
   int64_t pages_known() const { return pages_done_ + outstanding_ + pending_known(); }
   bool Idle() const { return outstanding_ == 0 && pending_.empty(); }
+  // Whether every page of this listing may reveal more requests (roles, subject grants, the
+  // cursor): such pages are sent before plain pages.
+  bool urgent() const { return urgent_; }
+  void set_urgent() { urgent_ = true; }
 
   // Moves the pending pages into `out` as (page, request).
   void TakePending(std::vector<std::pair<int64_t, ApiRequest>>& out) {
@@ -144,6 +146,7 @@ class Listing {
  private:
   int64_t outstanding_ = 0;
   int64_t pages_done_ = 0;
+  bool urgent_ = false;
   bool failed_ = false;
   std::string failure_;
   std::set<int64_t> parse_retried_;
@@ -367,6 +370,23 @@ void DedupeById(std::vector<T>& v) {
           v.end());
 }
 
+// An ApiRequestSource made of two functions.
+class CallbackSource final : public ApiRequestSource {
+ public:
+  using NextFn = std::function<std::optional<Tagged>()>;
+  using ResultFn = std::function<void(uint64_t, Result<ApiResponse>)>;
+  CallbackSource(NextFn next, ResultFn on_result)
+      : next_(std::move(next)), on_result_(std::move(on_result)) {}
+  std::optional<Tagged> Next() override { return next_(); }
+  void OnResult(uint64_t tag, Result<ApiResponse> result) override {
+    on_result_(tag, std::move(result));
+  }
+
+ private:
+  NextFn next_;
+  ResultFn on_result_;
+};
+
 int64_t UnixSeconds(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -491,7 +511,8 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
             rg.grants.clear();
             rg.externals.clear();
             rg.scanned = 0;
-          });
+          })
+          ->set_urgent();  // its pages reveal granted groups
     }
     for (RoleGrants& rg : role_grants) {
       for (; rg.scanned < rg.grants.size(); ++rg.scanned) {
@@ -517,66 +538,95 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
           "users (state=inactive, cursor)",
           std::string(kUsersQueryPath) + "?state=inactive&pageSize=" + std::to_string(ps),
           options_.max_cursor_pages, cursor_users, "inactive"));
+      listings.back()->set_urgent();  // sequential: each page reveals the next
     }
   };
 
-  // The rounds: every request that can be made is made in one batch.
-  std::vector<std::pair<int64_t, ApiRequest>> batch;
-  std::vector<Listing*> owners;
-  std::vector<ApiRequest> requests;
-  for (int round = 1;; ++round) {
-    if (cancel.cancelled()) {
-      flags.cancelled = true;
-      break;
+  // The data-flow loop: the ApiClient keeps max_concurrency requests in flight and asks for the
+  // next one whenever a slot frees; each response is parsed as soon as it arrives (its body
+  // freed right after) and whatever it reveals — remaining pages, subject grants of new roles,
+  // members of newly granted groups, re-reads — is queued at once. Pages that may reveal more
+  // requests (every page 1, roles, subject grants, the cursor) go before plain pages, so the
+  // dependency chain is never stuck behind a long listing.
+  struct Queued {
+    Listing* listing;
+    int64_t page;
+    ApiRequest request;
+  };
+  std::deque<Queued> urgent;
+  std::deque<Queued> plain;
+  std::unordered_map<uint64_t, std::pair<Listing*, int64_t>> outstanding;
+  uint64_t next_tag = 1;
+  size_t listings_queued = 0;  // listings whose initial pending pages were queued
+  std::vector<std::pair<int64_t, ApiRequest>> taken;
+  const auto enqueue = [&](Listing& l) {
+    taken.clear();
+    l.TakePending(taken);
+    for (auto& [page, request] : taken) {
+      (page <= 1 || l.urgent() ? urgent : plain).push_back({&l, page, std::move(request)});
     }
-    batch.clear();
-    owners.clear();
-    std::vector<std::string> phases;
-    for (auto& l : listings) {
-      size_t before = batch.size();
-      l->TakePending(batch);
-      owners.resize(batch.size(), l.get());
-      if (batch.size() > before &&
-          std::find(phases.begin(), phases.end(), l->phase()) == phases.end()) {
-        phases.push_back(l->phase());
-      }
+  };
+  const auto enqueue_new = [&] {
+    for (; listings_queued < listings.size(); ++listings_queued)
+      enqueue(*listings[listings_queued]);
+  };
+  roles_listing->set_urgent();  // roles reveal subject-grant listings
+  enqueue_new();
+
+  std::vector<std::string> phases;  // of the responses since the last progress call
+  int64_t responses_since_progress = 0;
+  SteadyTime last_progress = clock_.SteadyNow();
+  const auto report_progress = [&] {
+    std::string phase;
+    for (const auto& p : phases) phase += (phase.empty() ? "" : "+") + p;
+    int64_t done = 0;
+    int64_t known = 0;
+    for (const auto& l : listings) {
+      done += l->pages_done();
+      known += l->pages_known();
     }
-    if (batch.empty()) break;
-    requests.clear();
-    requests.reserve(batch.size());
-    for (auto& [page, req] : batch) requests.push_back(std::move(req));
-    log->debug("event=batch round={} items={}", round, requests.size());
-    // Sent in chunks so that only one chunk's response bodies are held at once (a 50,000-user
-    // org has batches of hundreds of 200 kB pages). The client sends in waves of
-    // max_concurrency anyway, so chunking adds no round trips.
-    for (size_t start = 0; start < requests.size(); start += kBatchChunk) {
-      const size_t end = std::min(requests.size(), start + kBatchChunk);
-      const std::vector<ApiRequest> chunk(requests.begin() + static_cast<std::ptrdiff_t>(start),
-                                          requests.begin() + static_cast<std::ptrdiff_t>(end));
-      std::vector<Result<ApiResponse>> responses = client_.GetAll(chunk);
-      for (size_t i = start; i < end; ++i) {
-        if (i - start < responses.size()) {
-          owners[i]->OnResult(batch[i].first, responses[i - start], parser, flags);
-        } else {
-          owners[i]->OnResult(batch[i].first, Result<ApiResponse>(InternalError("no response")),
-                              parser, flags);
+    progress(phase, done, known);
+    phases.clear();
+    responses_since_progress = 0;
+    last_progress = clock_.SteadyNow();
+  };
+
+  CallbackSource source(
+      [&]() -> std::optional<ApiRequestSource::Tagged> {
+        if (!flags.auth_error.empty() || flags.cancelled) return std::nullopt;
+        if (cancel.cancelled()) {
+          flags.cancelled = true;
+          return std::nullopt;
         }
-      }
-    }
-    discover();
-    if (progress) {
-      std::string phase;
-      for (const auto& p : phases) phase += (phase.empty() ? "" : "+") + p;
-      int64_t done = 0;
-      int64_t known = 0;
-      for (const auto& l : listings) {
-        done += l->pages_done();
-        known += l->pages_known();
-      }
-      progress(phase, done, known);
-    }
-    if (!flags.auth_error.empty() || flags.cancelled) break;
-  }
+        std::deque<Queued>& queue = urgent.empty() ? plain : urgent;
+        if (queue.empty()) return std::nullopt;
+        Queued q = std::move(queue.front());
+        queue.pop_front();
+        const uint64_t tag = next_tag++;
+        outstanding.emplace(tag, std::make_pair(q.listing, q.page));
+        return ApiRequestSource::Tagged{tag, std::move(q.request)};
+      },
+      [&](uint64_t tag, Result<ApiResponse> response) {
+        auto it = outstanding.find(tag);
+        if (it == outstanding.end()) return;
+        auto [listing, page] = it->second;
+        outstanding.erase(it);
+        listing->OnResult(page, response, parser, flags);
+        response = Result<ApiResponse>(ApiResponse{});  // the body is parsed: free it now
+        enqueue(*listing);
+        discover();
+        enqueue_new();
+        if (progress) {
+          ++responses_since_progress;
+          if (std::find(phases.begin(), phases.end(), listing->phase()) == phases.end()) {
+            phases.push_back(listing->phase());
+          }
+          if (clock_.SteadyNow() - last_progress >= options_.progress_interval) report_progress();
+        }
+      });
+  client_.Stream(source);
+  if (cancel.cancelled()) flags.cancelled = true;
+  if (progress && responses_since_progress > 0) report_progress();
 
   // Assemble the snapshot from every sink.
   audit::OrgSnapshot& snap = result.snapshot;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,11 +24,15 @@ struct SweeperOptions {
   std::string coverage_permission = "authorization:grant:view";
   // Guard against a cursor listing that never ends.
   int64_t max_cursor_pages = 100000;
+  // The progress callback is called after a response once this much (steady Clock) time has
+  // passed since its previous call, and once at the end; zero: after every response.
+  std::chrono::milliseconds progress_interval{250};
 };
 
-// Called after each batch of requests: the phases in the batch ("roles", "subject grants",
-// "users", …, joined by '+'), pages read so far and pages known so far (grows as listings
-// reveal their page counts).
+// Progress (see SweeperOptions::progress_interval): the phases of the responses since the
+// previous call ("roles", "subject grants", "users", …, joined by '+'), pages read so far and
+// pages known so far (grows as listings reveal their page counts; done == total at the end of a
+// sweep that was not cut short).
 using ProgressCallback = std::function<void(std::string_view phase, int64_t done, int64_t total)>;
 
 struct SweepResult {
@@ -36,9 +41,10 @@ struct SweepResult {
 };
 
 // Reads a whole org through an ApiClient with the fewest requests and round trips the API
-// allows (see genesys/README.md for the call plan): first pages of every independent listing in
-// one batch, then every remaining page in one batch, per-role subject grants as soon as role ids
-// are known, members of granted groups as soon as the groups are known.
+// allows (see genesys/README.md for the call plan), streaming: through ApiClient::Stream, every
+// response is parsed as soon as it arrives (and its body freed) and the requests it reveals —
+// remaining pages, per-role subject grants, members of granted groups — are queued at once, so
+// the client always has up to max_concurrency requests in flight. Nothing waits for a "round".
 //
 // Outcome: kComplete when every collection was fully and consistently paged and coverage is
 // 1.0; kPartial when something could not be read (403, a final 5xx/429, a malformed page after

@@ -184,6 +184,7 @@ struct Org {
     SweeperOptions o;
     o.page_size = ps;
     o.inactive_page_listing_limit = inactive_limit;
+    o.progress_interval = std::chrono::milliseconds(0);  // progress after every response
     return o;
   }
 };
@@ -279,9 +280,15 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   EXPECT_EQ(s.external_subjects[1].genesys_type, "PC_ROBOT");
   EXPECT_EQ(r.info.unknown_subject_types, (std::map<std::string, int64_t>{{"PC_ROBOT", 1}}));
   EXPECT_EQ(r.info.started_at_unix, 1767225600);  // FakeClock's 2026-01-01
-  // Progress after each batch, done == total at the end.
-  ASSERT_EQ(progress_.size(), 3u);
-  EXPECT_EQ(progress_[1].phase, "subject grants");
+  // Progress after every response (progress_interval 0), done == total at the end.
+  ASSERT_EQ(progress_.size(), 10u);
+  for (size_t i = 0; i < progress_.size(); ++i) {
+    EXPECT_EQ(progress_[i].done, static_cast<int64_t>(i) + 1);
+    EXPECT_LE(progress_[i].done, progress_[i].total);
+  }
+  EXPECT_EQ(progress_[7].phase, "subject grants");
+  EXPECT_EQ(progress_[8].phase, "subject grants");
+  EXPECT_EQ(progress_[9].phase, "group members");
   EXPECT_EQ(progress_.back().done, progress_.back().total);
 }
 
