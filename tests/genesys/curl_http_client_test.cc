@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -366,6 +367,55 @@ TEST(CurlHttpClientTest, NeverExceedsMaxConcurrency) {
   EXPECT_GE(timed_out, 1);
   EXPECT_EQ(server.max_in_flight(), 2);
   EXPECT_EQ(server.served(), 5);
+}
+
+// Run refills a slot as soon as a transfer completes and starts what OnDone asks for at once:
+// three /hello requests and a follow-up go through the second slot while the first slot's
+// barrier request is still held — it is only released by that follow-up.
+TEST(CurlHttpClientTest, RunRefillsFreedSlotsWhileASlowTransferIsInFlight) {
+  MiniHttpServer server;
+  auto client = MakeClient(2);
+  class Stream final : public HttpStream {
+   public:
+    explicit Stream(MiniHttpServer& server) : server_(server) {
+      queue_ = {server.Url("/barrier?n=2&ms=3000"), server.Url("/hello")};
+    }
+    std::optional<HttpStart> Next(std::chrono::milliseconds&) override {
+      if (queue_.empty()) return std::nullopt;
+      HttpStart start{next_tag_++, Get(queue_.front())};
+      urls_[start.tag] = queue_.front();
+      queue_.erase(queue_.begin());
+      return start;
+    }
+    void OnDone(uint64_t tag, Result<HttpResponse> result) override {
+      done.push_back(urls_[tag].substr(urls_[tag].rfind('/')) + "=" +
+                     (result.ok() ? result->body : result.status().ToString()));
+      if (urls_[tag].find("/hello") != std::string::npos) {
+        queue_.push_back(++hellos_ < 3 ? server_.Url("/hello") : server_.Url("/barrier?n=2"));
+      }
+    }
+    std::vector<std::string> done;
+
+   private:
+    MiniHttpServer& server_;
+    std::vector<std::string> queue_;
+    std::map<uint64_t, std::string> urls_;
+    uint64_t next_tag_ = 0;
+    int hellos_ = 0;
+  } stream(server);
+  const auto start = steady_clock::now();
+  client->Run(stream);
+  ASSERT_EQ(stream.done.size(), 5u);
+  EXPECT_EQ(stream.done[0], "/hello=hello");
+  EXPECT_EQ(stream.done[1], "/hello=hello");
+  EXPECT_EQ(stream.done[2], "/hello=hello");
+  // Both barrier requests were released by each other (neither waited out its 3 s).
+  std::vector<std::string> last(stream.done.begin() + 3, stream.done.end());
+  std::sort(last.begin(), last.end());
+  EXPECT_EQ(last,
+            (std::vector<std::string>{"/barrier?n=2&ms=3000=released", "/barrier?n=2=released"}));
+  EXPECT_LT(steady_clock::now() - start, milliseconds(2500));
+  EXPECT_EQ(server.max_in_flight(), 2);
 }
 
 TEST(CurlHttpClientTest, ReusesConnectionsAcrossCalls) {

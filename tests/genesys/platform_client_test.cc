@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -363,6 +365,154 @@ TEST_F(PlatformClientTest, CancellationDuringBackOffAbortsPromptly) {
   ASSERT_FALSE(results[0].ok());
   EXPECT_EQ(results[0].status().code(), StatusCode::kAborted);
   EXPECT_EQ(http_.Count("GET", kDivisions), 1);
+}
+
+// Streaming: with per-request latencies, a slot that frees is refilled at once — the fast
+// requests all go through the second slot while the slow one is still in flight (waves would
+// have held them back until it finished).
+TEST_F(PlatformClientTest, SlotIsRefilledBeforeSlowerRequestsFinish) {
+  http_.SetLatency(&clock_, [](const HttpRequest& r) {
+    return r.url.find("slow") != std::string::npos ? milliseconds(1000) : milliseconds(10);
+  });
+  auto client = MakeClient(/*max_concurrency=*/2, /*rpm=*/60000);
+  const SteadyTime t0 = clock_.SteadyNow();
+  auto results = client->GetAll({{"/api/v2/slow", "/api/v2/slow"},
+                                 {"/api/v2/fast?n=1", "/api/v2/fast"},
+                                 {"/api/v2/fast?n=2", "/api/v2/fast"},
+                                 {"/api/v2/fast?n=3", "/api/v2/fast"}});
+  for (const auto& r : results) ASSERT_TRUE(r.ok() && r->status == 200);
+  std::map<std::string, FakeHttpClient::Recorded> by_url;
+  for (const auto& r : http_.requests()) by_url[r.request.url] = r;
+  const std::string fast = std::string(kApi) + "/api/v2/fast?n=";
+  EXPECT_EQ(by_url[fast + "1"].sent_at - t0, milliseconds(0));
+  EXPECT_EQ(by_url[fast + "2"].sent_at - t0, milliseconds(10));
+  EXPECT_EQ(by_url[fast + "3"].sent_at - t0, milliseconds(20));
+  EXPECT_EQ(by_url[fast + "3"].done_at - t0, milliseconds(30));
+  EXPECT_EQ(by_url[std::string(kApi) + "/api/v2/slow"].done_at - t0, milliseconds(1000));
+  EXPECT_EQ(clock_.SteadyNow() - t0, milliseconds(1000));  // not 1000 + 3 × 10
+  EXPECT_EQ(http_.max_in_flight_seen(), 2u);
+  EXPECT_EQ(sleeper_.sleeps(), 0);
+}
+
+// A source that records results as they arrive and adds a follow-up after the first fast one.
+class RecordingSource final : public ApiRequestSource {
+ public:
+  explicit RecordingSource(std::vector<ApiRequest> initial) {
+    for (auto& r : initial) queue_.push_back({next_tag_++, std::move(r)});
+  }
+  std::optional<Tagged> Next() override {
+    if (queue_.empty()) return std::nullopt;
+    Tagged t = std::move(queue_.front());
+    queue_.erase(queue_.begin());
+    paths_[t.tag] = t.request.path_and_query;
+    return t;
+  }
+  void OnResult(uint64_t tag, Result<ApiResponse> result) override {
+    order.push_back(paths_[tag]);
+    statuses.push_back(result.ok() ? result->status : -1);
+    if (paths_[tag] == "/api/v2/fast" && !followed_up_) {
+      followed_up_ = true;
+      queue_.push_back({next_tag_++, {"/api/v2/followup", "/api/v2/followup"}});
+    }
+  }
+  std::vector<std::string> order;
+  std::vector<int> statuses;
+
+ private:
+  std::vector<Tagged> queue_;
+  std::map<uint64_t, std::string> paths_;
+  uint64_t next_tag_ = 1;
+  bool followed_up_ = false;
+};
+
+TEST_F(PlatformClientTest, StreamDeliversEachResultAtOnceAndStartsFollowUpsWhileOthersRun) {
+  http_.SetLatency(&clock_, [](const HttpRequest& r) {
+    return r.url.find("slow") != std::string::npos ? milliseconds(500) : milliseconds(10);
+  });
+  auto client = MakeClient(/*max_concurrency=*/4, /*rpm=*/60000);
+  const SteadyTime t0 = clock_.SteadyNow();
+  RecordingSource source({{"/api/v2/slow", "/api/v2/slow"}, {"/api/v2/fast", "/api/v2/fast"}});
+  client->Stream(source);
+  EXPECT_EQ(source.order,
+            (std::vector<std::string>{"/api/v2/fast", "/api/v2/followup", "/api/v2/slow"}));
+  EXPECT_EQ(source.statuses, (std::vector<int>{200, 200, 200}));
+  for (const auto& r : http_.requests()) {
+    if (r.request.url == std::string(kApi) + "/api/v2/followup") {
+      EXPECT_EQ(r.sent_at - t0, milliseconds(10));  // as soon as the fast one answered
+    }
+  }
+  EXPECT_EQ(client->Stats().requests, 4);  // token + 3
+}
+
+// A 401 while other requests are in flight: new starts pause, the in-flight ones finish, one
+// new token is fetched, and everything after carries it.
+TEST_F(PlatformClientTest, A401MidStreamRefreshesTheTokenOnceWhenNothingIsInFlight) {
+  const std::string bad = std::string(kApi) + "/api/v2/users?n=1";
+  http_.Enqueue("GET", bad, FakeHttpClient::Response(401, R"({"code":"bad.credentials"})"));
+  http_.SetLatency(&clock_, [](const HttpRequest& r) {
+    return r.url.find("n=1") != std::string::npos ? milliseconds(5) : milliseconds(10);
+  });
+  auto client = MakeClient(/*max_concurrency=*/3, /*rpm=*/60000);
+  std::vector<ApiRequest> requests;
+  for (int i = 0; i < 8; ++i) {
+    requests.push_back({"/api/v2/users?n=" + std::to_string(i), "/api/v2/users"});
+  }
+  auto results = client->GetAll(requests);
+  for (const auto& r : results) ASSERT_TRUE(r.ok() && r->status == 200);
+  EXPECT_EQ(http_.Count("POST", kTokenUrl), 2);
+  EXPECT_EQ(http_.Count("GET", bad), 2);
+  const auto sent = http_.requests();
+  SteadyTime second_token{};
+  int tokens = 0;
+  for (const auto& r : sent) {
+    if (r.request.url == kTokenUrl && ++tokens == 2) second_token = r.sent_at;
+  }
+  SteadyTime unauthorized_at{};
+  for (const auto& r : sent) {
+    if (r.request.url == bad && AuthorizationOf(r.request) == "Bearer tok-1") {
+      unauthorized_at = r.done_at;
+    }
+  }
+  for (const auto& r : sent) {
+    if (r.request.url == kTokenUrl) continue;
+    // Nothing in flight across the token request.
+    EXPECT_FALSE(r.sent_at < second_token && r.done_at > second_token) << r.request.url;
+    // Nothing started with the rejected token after the 401.
+    if (r.sent_at >= unauthorized_at) {
+      EXPECT_EQ(AuthorizationOf(r.request), "Bearer tok-2");
+    }
+  }
+  EXPECT_EQ(client->Stats().retries, 1);
+}
+
+// A retry waits for its back-off without holding the other requests: they keep the slots busy
+// in the meantime (no Sleeper wait while something is in flight).
+TEST_F(PlatformClientTest, RetryBackOffDoesNotHoldOtherRequests) {
+  const std::string flaky = std::string(kApi) + "/api/v2/users?n=0";
+  http_.Enqueue("GET", flaky, FakeHttpClient::Response(503));
+  http_.SetLatency(&clock_, [](const HttpRequest&) { return milliseconds(10); });
+  auto client = MakeClient(/*max_concurrency=*/2, /*rpm=*/60000);
+  std::vector<ApiRequest> requests;
+  for (int i = 0; i < 100; ++i) {
+    requests.push_back({"/api/v2/users?n=" + std::to_string(i), "/api/v2/users"});
+  }
+  auto results = client->GetAll(requests);
+  for (const auto& r : results) ASSERT_TRUE(r.ok() && r->status == 200);
+  std::vector<FakeHttpClient::Recorded> attempts;
+  int sent_during_back_off = 0;
+  for (const auto& r : http_.requests()) {
+    if (r.request.url == flaky) attempts.push_back(r);
+  }
+  ASSERT_EQ(attempts.size(), 2u);
+  for (const auto& r : http_.requests()) {
+    if (r.request.url != flaky && r.request.url != kTokenUrl && r.sent_at >= attempts[0].done_at &&
+        r.sent_at < attempts[1].sent_at) {
+      ++sent_during_back_off;
+    }
+  }
+  EXPECT_GT(attempts[1].sent_at - attempts[0].done_at, milliseconds(0));
+  EXPECT_GT(sent_during_back_off, 0);
+  EXPECT_EQ(http_.max_in_flight_seen(), 2u);
 }
 
 TEST_F(PlatformClientTest, AuthenticateChecksCredentials) {

@@ -578,6 +578,89 @@ TEST_F(SweeperTest, StatsAreDeltasOfTheClientCounters) {
   EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()) - 1 + 2);
 }
 
+// Streaming: follow-ups go out as soon as the response that reveals them arrives, not when
+// every request of its "round" has finished. The users listing is slow (1 s a page); the
+// subject grants and the group members it does not depend on are read long before.
+TEST_F(SweeperTest, FollowUpsStartBeforeTheSlowestRequestOfTheirRoundFinishes) {
+  Org org;
+  org.ps = 2;
+  org.active = {{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}, {"u5", "d2"}, {"u6", "d3"}};
+  org.Install(api_);
+  api_.count_token_request = true;
+  api_.SetLatency(&clock_, [](const ApiRequest& r) {
+    return r.path_and_query.find("state=active") != std::string::npos
+               ? std::chrono::milliseconds(1000)
+               : std::chrono::milliseconds(10);
+  });
+  const SteadyTime t0 = clock_.SteadyNow();
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  const auto& calls = api_.calls();
+  const auto& timings = api_.timings();
+  ASSERT_EQ(calls.size(), timings.size());
+  bool saw_members = false;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const std::string& path = calls[i].path_and_query;
+    if (path.find("/subjectgrants") != std::string::npos &&
+        path.find("pageNumber=1") != std::string::npos) {
+      EXPECT_EQ(timings[i].sent_at - t0, std::chrono::milliseconds(10)) << path;
+    }
+    if (path.find("/groups/g1/members") != std::string::npos) {
+      saw_members = true;
+      EXPECT_EQ(timings[i].sent_at - t0, std::chrono::milliseconds(20)) << path;
+    }
+    if (path.find("state=active") != std::string::npos &&
+        path.find("pageNumber=1") == std::string::npos) {
+      EXPECT_EQ(timings[i].sent_at - t0, std::chrono::milliseconds(1000)) << path;
+    }
+  }
+  EXPECT_TRUE(saw_members);
+  // Two dependent steps of the slow listing: 2 s, not 3 rounds of 1 s plus the rest.
+  EXPECT_EQ(clock_.SteadyNow() - t0, std::chrono::milliseconds(2000));
+}
+
+// With few slots, the slots never idle while work is queued, and pages that reveal more
+// requests (page 1s, subject grants) go before the remaining pages of long listings: the
+// subject grants are sent before users page 2 although users page 2 was known first.
+TEST_F(SweeperTest, SlotsStayFullAndRevealingPagesGoFirst) {
+  Org org;
+  org.ps = 1;
+  org.active = {{"u1", "d1"}, {"u2", "d1"}, {"u4", "d2"}, {"u5", "d2"}, {"u6", "d3"}};
+  org.Install(api_);
+  api_.count_token_request = true;
+  api_.SetMaxInFlight(2);
+  api_.SetLatency(&clock_, [](const ApiRequest& r) {
+    return r.path_and_query.find("/roles?") != std::string::npos ? std::chrono::milliseconds(30)
+                                                                 : std::chrono::milliseconds(10);
+  });
+  const SteadyTime t0 = clock_.SteadyNow();
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  EXPECT_EQ(api_.max_in_flight_seen(), 2u);
+  const auto& calls = api_.calls();
+  const auto& timings = api_.timings();
+  std::optional<size_t> first_grants;
+  std::optional<size_t> users_page2;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const std::string& path = calls[i].path_and_query;
+    if (!first_grants && path.find("/subjectgrants") != std::string::npos) first_grants = i;
+    if (path == PagePath("/api/v2/users", 1, 2, "&state=active")) users_page2 = i;
+  }
+  ASSERT_TRUE(first_grants && users_page2);
+  EXPECT_LT(*first_grants, *users_page2);
+  // Busy slots: 22 requests of 10 ms and the 30 ms roles page over two slots take at least
+  // 125 ms; the dependency chain (roles → subject grants → members) leaves a short tail.
+  ASSERT_EQ(calls.size(), 24u - 1u);
+  EXPECT_LE(clock_.SteadyNow() - t0, std::chrono::milliseconds(140));
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].path_and_query.find("/roles?") != std::string::npos) {
+      EXPECT_EQ(timings[i].done_at - timings[i].sent_at, std::chrono::milliseconds(30));
+    }
+  }
+}
+
 TEST(MinimumRequestsTest, FollowsTheFormula) {
   OrgShape s;
   s.divisions = 40;                            // 1
