@@ -96,8 +96,61 @@ constexpr std::string_view kMigration2 =
     " base_digest TEXT NOT NULL,"
     " pruned_at INTEGER NOT NULL);";
 
+// v3: the id columns of the three largest tables (grants, memberships, client_roles) hold
+// integer ids into the `ids` dictionary instead of repeated GUID strings (a 50,000-user org:
+// ~500,000 grants of three 36-character GUIDs each). Row ids, valid_from/valid_to and the
+// hash chain are unchanged: the hash decodes ids back to their text (storage/README.md), so
+// sweeps hashed before the migration still verify. grants_division (never queried) is gone.
+// The *_text views show the tables as they were (for people with a sqlite3 shell).
+#define DIVAUDIT_ID_TABLE(t, cols, select)                                                   \
+  "CREATE TABLE " t "_v3 (" DIVAUDIT_TEMPORAL cols                                           \
+  ");"                                                                                       \
+  "INSERT INTO " t "_v3 SELECT row_id, valid_from_sweep, valid_to_sweep, " select " FROM " t \
+  " ORDER BY row_id;"                                                                        \
+  "DROP TABLE " t                                                                            \
+  ";"                                                                                        \
+  "ALTER TABLE " t "_v3 RENAME TO " t ";" DIVAUDIT_TEMPORAL_INDEXES(t)
+#define DIVAUDIT_ID_OF(c) "(SELECT id FROM ids WHERE value = " c ")"
+#define DIVAUDIT_JOIN_ID(alias, c) " LEFT JOIN ids " alias " ON " alias ".id = x." c
+
+constexpr std::string_view kMigration3 =
+    "CREATE TABLE ids (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);"
+    "INSERT INTO ids(value)"
+    " SELECT subject_type FROM grants UNION SELECT subject_id FROM grants"
+    " UNION SELECT role_id FROM grants UNION SELECT division_id FROM grants"
+    " UNION SELECT group_id FROM memberships UNION SELECT user_id FROM memberships"
+    " UNION SELECT client_id FROM client_roles UNION SELECT role_id FROM client_roles"
+    " UNION SELECT division_id FROM client_roles;" DIVAUDIT_ID_TABLE(
+        "grants",
+        " subject_type INTEGER NOT NULL, subject_id INTEGER NOT NULL, role_id INTEGER NOT NULL,"
+        " division_id INTEGER NOT NULL",
+        DIVAUDIT_ID_OF("subject_type") ", " DIVAUDIT_ID_OF("subject_id") ", " DIVAUDIT_ID_OF(
+            "role_id") ", " DIVAUDIT_ID_OF("division_id"))
+        DIVAUDIT_ID_TABLE("memberships", " group_id INTEGER NOT NULL, user_id INTEGER NOT NULL",
+                          DIVAUDIT_ID_OF("group_id") ", " DIVAUDIT_ID_OF("user_id"))
+            DIVAUDIT_ID_TABLE("client_roles",
+                              " client_id INTEGER NOT NULL, role_id INTEGER NOT NULL,"
+                              " division_id INTEGER NOT NULL",
+                              DIVAUDIT_ID_OF("client_id") ", " DIVAUDIT_ID_OF(
+                                  "role_id") ", " DIVAUDIT_ID_OF("division_id"))
+    "CREATE VIEW grants_text AS SELECT x.row_id, x.valid_from_sweep, x.valid_to_sweep,"
+    " t.value AS subject_type, s.value AS subject_id, r.value AS role_id,"
+    " d.value AS division_id FROM grants x" DIVAUDIT_JOIN_ID("t", "subject_type")
+        DIVAUDIT_JOIN_ID("s", "subject_id") DIVAUDIT_JOIN_ID("r", "role_id")
+            DIVAUDIT_JOIN_ID("d", "division_id") ";"
+    "CREATE VIEW memberships_text AS SELECT x.row_id, x.valid_from_sweep, x.valid_to_sweep,"
+    " g.value AS group_id, u.value AS user_id FROM memberships x" DIVAUDIT_JOIN_ID("g", "group_id")
+        DIVAUDIT_JOIN_ID("u", "user_id") ";"
+    "CREATE VIEW client_roles_text AS SELECT x.row_id, x.valid_from_sweep, x.valid_to_sweep,"
+    " c.value AS client_id, r.value AS role_id, d.value AS division_id FROM client_roles x"
+        DIVAUDIT_JOIN_ID("c", "client_id") DIVAUDIT_JOIN_ID("r", "role_id")
+            DIVAUDIT_JOIN_ID("d", "division_id") ";";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
+#undef DIVAUDIT_ID_TABLE
+#undef DIVAUDIT_ID_OF
+#undef DIVAUDIT_JOIN_ID
 
 }  // namespace
 
@@ -107,6 +160,8 @@ std::string_view MigrationSql(int version) {
       return kMigration1;
     case 2:
       return kMigration2;
+    case 3:
+      return kMigration3;
     default:
       return {};
   }

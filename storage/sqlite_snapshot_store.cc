@@ -31,14 +31,27 @@ using Row = std::vector<std::string>;
 // ---------------------------------------------------------------------------------------------
 // Temporal tables. The order is the hash order; never reorder (it would change every hash).
 
+// How a column is stored. kId: an integer id into the `ids` dictionary (schema v3); it reads,
+// hashes and compares as the text it stands for.
+enum class Kind { kText, kInt, kId };
+constexpr Kind kT = Kind::kText;
+constexpr Kind kI = Kind::kInt;
+constexpr Kind kD = Kind::kId;
+
 struct Col {
   const char* name;
-  bool is_int;
+  Kind kind;
 };
 struct TableSpec {
   const char* name;
   std::vector<Col> cols;
   size_t key_count;  // the first key_count columns identify the object
+  // Every column is a key column stored as a dictionary id (grants, memberships,
+  // client_roles): CommitLocked merge-joins integer keys instead of hashing strings.
+  bool all_ids() const {
+    return key_count == cols.size() &&
+           std::all_of(cols.begin(), cols.end(), [](const Col& c) { return c.kind == kD; });
+  }
 };
 
 enum TableIndex : size_t {
@@ -56,30 +69,18 @@ enum TableIndex : size_t {
 
 const std::array<TableSpec, kTableCount>& Tables() {
   static const std::array<TableSpec, kTableCount> tables = {{
-      {"divisions",
-       {{"id", false}, {"name", false}, {"description", false}, {"home_division", true}},
-       1},
-      {"roles", {{"id", false}, {"name", false}}, 1},
+      {"divisions", {{"id", kT}, {"name", kT}, {"description", kT}, {"home_division", kI}}, 1},
+      {"roles", {{"id", kT}, {"name", kT}}, 1},
       {"users",
-       {{"id", false},
-        {"name", false},
-        {"email", false},
-        {"home_division_id", false},
-        {"state", false}},
+       {{"id", kT}, {"name", kT}, {"email", kT}, {"home_division_id", kT}, {"state", kT}},
        1},
-      {"org_groups",
-       {{"id", false}, {"name", false}, {"roles_enabled", true}, {"members_read", true}},
-       1},
-      {"memberships", {{"group_id", false}, {"user_id", false}}, 2},
-      {"oauth_clients",
-       {{"id", false}, {"name", false}, {"grant_type", false}, {"state", false}},
-       1},
-      {"client_roles", {{"client_id", false}, {"role_id", false}, {"division_id", false}}, 3},
-      {"external_subjects",
-       {{"id", false}, {"name", false}, {"type", false}, {"genesys_type", false}},
-       1},
+      {"org_groups", {{"id", kT}, {"name", kT}, {"roles_enabled", kI}, {"members_read", kI}}, 1},
+      {"memberships", {{"group_id", kD}, {"user_id", kD}}, 2},
+      {"oauth_clients", {{"id", kT}, {"name", kT}, {"grant_type", kT}, {"state", kT}}, 1},
+      {"client_roles", {{"client_id", kD}, {"role_id", kD}, {"division_id", kD}}, 3},
+      {"external_subjects", {{"id", kT}, {"name", kT}, {"type", kT}, {"genesys_type", kT}}, 1},
       {"grants",
-       {{"subject_type", false}, {"subject_id", false}, {"role_id", false}, {"division_id", false}},
+       {{"subject_type", kD}, {"subject_id", kD}, {"role_id", kD}, {"division_id", kD}},
        4},
   }};
   return tables;
@@ -186,6 +187,200 @@ class Arena {
   size_t used_ = 0;
 };
 
+std::string_view ColumnView(sqlite3_stmt* st, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+  return {p == nullptr ? "" : p, static_cast<size_t>(sqlite3_column_bytes(st, col))};
+}
+
+// The `ids` dictionary (schema v3): each distinct string of a kId column stored once, referred
+// to by its integer id. Loaded whole (tens of thousands of rows for a 50,000-user org).
+// Not thread-safe; lives for one store call.
+class IdDict {
+ public:
+  Status Load(Db& db) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, value FROM ids"));
+    while (true) {
+      DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      Add(st.Int(0), arena_.Copy(ColumnView(st.raw(), 1)));
+    }
+    return Status::Ok();
+  }
+  // The text of `id`, or nullptr when no such id exists.
+  const std::string_view* Find(int64_t id) const {
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : &it->second;
+  }
+  std::optional<int64_t> FindValue(std::string_view v) const {
+    auto it = by_value_.find(v);
+    if (it == by_value_.end()) return std::nullopt;
+    return it->second;
+  }
+  // The id of `v`, inserting it into `ids` when new (inside the caller's transaction).
+  Result<int64_t> Intern(Db& db, std::string_view v) {
+    if (auto id = FindValue(v)) return *id;
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO ids(value) VALUES(?1)"));
+    st.Bind(1, v);
+    DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    const int64_t id = sqlite3_last_insert_rowid(db.raw());
+    Add(id, arena_.Copy(v));
+    return id;
+  }
+
+ private:
+  void Add(int64_t id, std::string_view v) {
+    by_id_.emplace(id, v);
+    by_value_.emplace(v, id);
+  }
+  Arena arena_;
+  std::unordered_map<int64_t, std::string_view> by_id_;
+  std::unordered_map<std::string_view, int64_t> by_value_;
+};
+
+// A column of a temporal table as text (kId decoded through `dict`; an id the dictionary
+// lacks reads as "", a non-integer in a kId column as its own text).
+std::string_view ReadColumn(sqlite3_stmt* st, int col, Kind kind, const IdDict& dict) {
+  if (kind == Kind::kId && sqlite3_column_type(st, col) == SQLITE_INTEGER) {
+    const std::string_view* v = dict.Find(sqlite3_column_int64(st, col));
+    return v == nullptr ? std::string_view() : *v;
+  }
+  return ColumnView(st, col);
+}
+
+// The rows of an all-id table (TableSpec::all_ids) as dictionary-id tuples. Four ids of
+// 32 bits cover every such table (ids are assigned 1, 2, 3, ... by SQLite).
+using IdKey = std::array<uint32_t, 4>;
+
+// Diffs one all-id table: the stored current rows (read as integers, sorted) merge-joined
+// against the snapshot's rows (mapped through the dictionary, sorted). Inserts the rows not
+// current (in snapshot order), and on a complete sweep closes the current rows not in the
+// snapshot (by row_id), except memberships of groups in `unread_groups`. Every column is a key
+// column, so a row is either unchanged, new or gone.
+Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& desired,
+                     const std::unordered_set<std::string>* unread_groups, bool complete,
+                     int64_t sweep, IdDict& dict, CommitResult& result) {
+  const size_t n = t.cols.size();
+  const std::string cols = ColumnList(t);
+  struct Current {
+    IdKey key;
+    int64_t row_id;
+  };
+  std::vector<Current> current;
+  std::vector<int64_t> to_close;  // current rows that are not readable as ids (tampered)
+  {
+    DIVAUDIT_ASSIGN_OR_RETURN(int64_t live, db.QueryInt(std::string("SELECT count(*) FROM ") +
+                                                        t.name + " WHERE valid_to_sweep IS NULL"));
+    current.reserve(static_cast<size_t>(live));
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT row_id, " + cols + " FROM " + t.name +
+                                                  " WHERE valid_to_sweep IS NULL"));
+    while (true) {
+      DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
+      if (!has) break;
+      Current c{{0, 0, 0, 0}, st.Int(0)};
+      bool ok = true;
+      for (size_t i = 0; i < n; ++i) {
+        const int col = static_cast<int>(i + 1);
+        const int64_t v = sqlite3_column_int64(st.raw(), col);
+        ok = ok && sqlite3_column_type(st.raw(), col) == SQLITE_INTEGER && v > 0 &&
+             v <= int64_t{UINT32_MAX};
+        c.key[i] = static_cast<uint32_t>(v);
+      }
+      if (ok) {
+        current.push_back(c);
+      } else {
+        to_close.push_back(c.row_id);
+      }
+    }
+  }
+  std::sort(current.begin(), current.end(),
+            [](const Current& a, const Current& b) { return a.key < b.key; });
+
+  struct Desired {
+    IdKey key;
+    uint32_t index;  // in `desired` (snapshot order)
+  };
+  std::vector<Desired> want;
+  want.reserve(desired.size());
+  // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
+  // the last lookup per column.
+  std::array<std::string_view, 4> last_value;
+  std::array<int64_t, 4> last_id{0, 0, 0, 0};
+  for (size_t r = 0; r < desired.size(); ++r) {
+    Desired d{{0, 0, 0, 0}, static_cast<uint32_t>(r)};
+    for (size_t i = 0; i < n; ++i) {
+      const std::string_view v = desired[r][i];
+      if (last_id[i] == 0 || v != last_value[i]) {
+        DIVAUDIT_ASSIGN_OR_RETURN(last_id[i], dict.Intern(db, v));
+        if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
+          return DataLossError(db.path() + ": dictionary id out of range in table ids");
+        }
+        last_value[i] = v;
+      }
+      d.key[i] = static_cast<uint32_t>(last_id[i]);
+    }
+    want.push_back(d);
+  }
+  std::sort(want.begin(), want.end(), [](const Desired& a, const Desired& b) {
+    return a.key != b.key ? a.key < b.key : a.index < b.index;
+  });
+
+  std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
+  if (unread_groups != nullptr) {
+    for (const std::string& g : *unread_groups) {
+      if (auto id = dict.FindValue(g)) unread.insert(static_cast<uint32_t>(*id));
+    }
+  }
+  std::vector<uint32_t> to_insert;
+  size_t i = 0, j = 0;
+  while (i < want.size() || j < current.size()) {
+    if (j == current.size() || (i < want.size() && want[i].key < current[j].key)) {
+      to_insert.push_back(want[i].index);
+    } else if (i == want.size() || current[j].key < want[i].key) {
+      if (complete && unread.count(current[j].key[0]) == 0) to_close.push_back(current[j].row_id);
+      ++j;
+      continue;
+    } else {
+      ++j;  // unchanged
+    }
+    const IdKey key = want[i].key;
+    while (i < want.size() && want[i].key == key) ++i;  // duplicates in the snapshot
+  }
+  if (!complete) to_close.clear();  // a partial sweep never closes
+
+  std::sort(to_insert.begin(), to_insert.end());
+  if (!to_insert.empty()) {
+    std::string sql =
+        std::string("INSERT INTO ") + t.name + "(valid_from_sweep, " + cols + ") VALUES(?1";
+    for (size_t c = 0; c < n; ++c) sql += ", ?" + std::to_string(c + 2);
+    sql += ")";
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+    // Keys by snapshot index, to bind in snapshot order.
+    std::vector<IdKey> key_of(desired.size());
+    for (const Desired& d : want) key_of[d.index] = d.key;
+    for (uint32_t idx : to_insert) {
+      sqlite3_reset(st.raw());
+      st.Bind(1, sweep);
+      for (size_t c = 0; c < n; ++c) {
+        st.Bind(static_cast<int>(c + 2), static_cast<int64_t>(key_of[idx][c]));
+      }
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    }
+    result.rows_inserted += static_cast<int64_t>(to_insert.size());
+  }
+  std::sort(to_close.begin(), to_close.end());
+  if (!to_close.empty()) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("UPDATE ") + t.name +
+                                                  " SET valid_to_sweep = ?1 WHERE row_id = ?2"));
+    for (int64_t row_id : to_close) {
+      sqlite3_reset(st.raw());
+      st.Bind(1, sweep).Bind(2, row_id);
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    }
+    result.rows_closed += static_cast<int64_t>(to_close.size());
+  }
+  return Status::Ok();
+}
+
 audit::OrgSnapshot RowsToSnapshot(TableRows& r) {
   audit::OrgSnapshot s;
   for (auto& x : r[kDivisions]) {
@@ -248,11 +443,6 @@ void JoinFieldsInto(std::string& out, const ViewRow& row, size_t begin, size_t e
   out.clear();
   for (size_t i = begin; i < end; ++i) AppendField(out, row[i]);
 }
-std::string FirstField(std::string_view joined) {
-  const size_t colon = joined.find(':');
-  const size_t n = std::stoul(std::string(joined.substr(0, colon)));
-  return std::string(joined.substr(colon + 1, n));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Canonical serialization for the hash chain: every column of every row tagged by type.
@@ -283,9 +473,30 @@ void SerializeColumn(std::string& out, sqlite3_stmt* st, int col) {
   }
 }
 
-// Feeds every row of `sql` (bound to `id`, or unbound when id is nullopt) into `h`.
+// A kId column hashes as the text it stands for ('t'), so the chain does not depend on how
+// rows are stored (sweeps hashed by schema v2 verify under v3). An id missing from the
+// dictionary hashes as NULL and a non-integer as 'x'+value: neither is what a writer hashed.
+void SerializeTableColumn(std::string& out, sqlite3_stmt* st, int col, Kind kind,
+                          const IdDict& dict) {
+  if (kind != Kind::kId) return SerializeColumn(out, st, col);
+  if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
+    out += 'x';
+    return SerializeColumn(out, st, col);
+  }
+  const std::string_view* v = dict.Find(sqlite3_column_int64(st, col));
+  if (v == nullptr) {
+    out += "n;";
+    return;
+  }
+  out += 't';
+  AppendField(out, *v);
+}
+
+// Feeds every row of `sql` (bound to `id`, or unbound when id is nullopt) into `h`. With
+// `table`, column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`).
 Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
-                std::string_view label) {
+                std::string_view label, const TableSpec* table = nullptr,
+                const IdDict* dict = nullptr) {
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
   if (id) st.Bind(1, *id);
   h.UpdateField(label);
@@ -296,7 +507,13 @@ Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha25
     if (!row) break;
     ++rows;
     buf += '[';
-    for (int c = 0; c < st.ColumnCount(); ++c) SerializeColumn(buf, st.raw(), c);
+    for (int c = 0; c < st.ColumnCount(); ++c) {
+      if (table != nullptr && c >= 1 && static_cast<size_t>(c) <= table->cols.size()) {
+        SerializeTableColumn(buf, st.raw(), c, table->cols[static_cast<size_t>(c - 1)].kind, *dict);
+      } else {
+        SerializeColumn(buf, st.raw(), c);
+      }
+    }
     buf += ']';
     if (buf.size() > 65536) {
       h.Update(buf);
@@ -317,7 +534,8 @@ constexpr const char* kFindingIdentityCols =
 
 // SHA-256(prev_hash || sweep row || rows the sweep opened || rows it closed || findings it
 // first saw (identity) || its findings events). Used by CommitSweep and Verify alike.
-Result<std::string> ComputeSweepHash(Db& db, int64_t id, const std::string& prev_hash) {
+Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
+                                     const std::string& prev_hash) {
   Sha256 h;
   h.UpdateField("divaudit-sweep-v1");
   h.UpdateField(prev_hash);
@@ -327,7 +545,7 @@ Result<std::string> ComputeSweepHash(Db& db, int64_t id, const std::string& prev
     DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
                                       std::string("SELECT row_id, ") + cols + " FROM " + t.name +
                                           " WHERE valid_from_sweep = ?1 ORDER BY row_id",
-                                      id, h, t.name));
+                                      id, h, t.name, &t, &dict));
     DIVAUDIT_RETURN_IF_ERROR(HashRows(
         db,
         std::string("SELECT row_id FROM ") + t.name + " WHERE valid_to_sweep = ?1 ORDER BY row_id",
@@ -345,7 +563,7 @@ Result<std::string> ComputeSweepHash(Db& db, int64_t id, const std::string& prev
 }
 
 // Digest of everything rebased onto the chain anchor by Prune (rows whose first sweep is gone).
-Result<std::string> ComputeAnchorDigest(Db& db) {
+Result<std::string> ComputeAnchorDigest(Db& db, const IdDict& dict) {
   Sha256 h;
   h.UpdateField("divaudit-anchor-v1");
   for (const TableSpec& t : Tables()) {
@@ -353,7 +571,7 @@ Result<std::string> ComputeAnchorDigest(Db& db) {
                                       std::string("SELECT row_id, ") + ColumnList(t) + " FROM " +
                                           t.name +
                                           " WHERE valid_from_sweep IS NULL ORDER BY row_id",
-                                      std::nullopt, h, t.name));
+                                      std::nullopt, h, t.name, &t, &dict));
   }
   DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
                                     std::string("SELECT ") + kFindingIdentityCols +
@@ -665,6 +883,8 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
   }
   const int64_t sweep = result.sweep_id;
   const int64_t at = info.started_at_unix;
+  IdDict dict;
+  DIVAUDIT_RETURN_IF_ERROR(dict.Load(db_));
 
   if (!failed) {
     // genesys/ hands over canonical snapshots: copy (and sort) only when the input is not.
@@ -682,6 +902,12 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
     }
     for (size_t ti = 0; ti < kTableCount; ++ti) {
       const TableSpec& t = Tables()[ti];
+      if (t.all_ids()) {
+        DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(db_, t, desired[ti],
+                                               ti == kMemberships ? &unread_groups : nullptr,
+                                               complete, sweep, dict, result));
+        continue;
+      }
       const std::string cols = ColumnList(t);
       const size_t n = t.cols.size();
       struct Current {
@@ -750,7 +976,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
           DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare(insert_sql));
           st.Bind(1, sweep);
           for (size_t c = 0; c < n; ++c) {
-            if (t.cols[c].is_int) {
+            if (t.cols[c].kind == Kind::kInt) {
               st.Bind(static_cast<int>(c + 2), static_cast<int64_t>(row[c] == "1" ? 1 : 0));
             } else {
               st.Bind(static_cast<int>(c + 2), row[c]);
@@ -765,7 +991,6 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
         std::vector<int64_t> to_close;
         for (const auto& [k, cur] : current) {
           if (cur.seen) continue;
-          if (ti == kMemberships && unread_groups.count(FirstField(k)) != 0) continue;
           to_close.push_back(cur.row_id);
         }
         std::sort(to_close.begin(), to_close.end());
@@ -931,7 +1156,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
     }
   }
 
-  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, ComputeSweepHash(db_, sweep, prev_hash));
+  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, ComputeSweepHash(db_, dict, sweep, prev_hash));
   {
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st,
                               db_.Prepare("UPDATE sweeps SET content_hash = ?2 WHERE id = ?1"));
@@ -1019,6 +1244,8 @@ Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_i
                                    std::string(audit::SweepStatusName(sweep.info.status)) +
                                    "; only complete sweeps can be reconstructed");
   }
+  IdDict dict;
+  DIVAUDIT_RETURN_IF_ERROR(dict.Load(db_));
   TableRows rows;
   for (size_t ti = 0; ti < kTableCount; ++ti) {
     const TableSpec& t = Tables()[ti];
@@ -1031,7 +1258,9 @@ Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_i
       DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
       if (!has) break;
       Row row(t.cols.size());
-      for (size_t c = 0; c < row.size(); ++c) row[c] = st.Text(static_cast<int>(c));
+      for (size_t c = 0; c < row.size(); ++c) {
+        row[c] = ReadColumn(st.raw(), static_cast<int>(c), t.cols[c].kind, dict);
+      }
       rows[ti].push_back(std::move(row));
     }
   }
@@ -1194,6 +1423,8 @@ Result<VerifyResult> SqliteSnapshotStore::Verify() {
            std::nullopt);
     }
   }
+  IdDict dict;
+  DIVAUDIT_RETURN_IF_ERROR(dict.Load(db_));
   std::string prev_hash;
   int64_t expected_id = 1;
   {
@@ -1205,7 +1436,7 @@ Result<VerifyResult> SqliteSnapshotStore::Verify() {
       expected_id = st.Int(0) + 1;
       prev_hash = st.Text(1);
       const std::string stored_digest = st.Text(2);
-      DIVAUDIT_ASSIGN_OR_RETURN(std::string digest, ComputeAnchorDigest(db_));
+      DIVAUDIT_ASSIGN_OR_RETURN(std::string digest, ComputeAnchorDigest(db_, dict));
       if (digest != stored_digest) {
         fail("chain anchor: rows kept from pruned sweeps (up to " + std::to_string(st.Int(0)) +
                  ") were modified",
@@ -1233,7 +1464,7 @@ Result<VerifyResult> SqliteSnapshotStore::Verify() {
       chain_ok = false;
       break;
     }
-    DIVAUDIT_ASSIGN_OR_RETURN(std::string hash, ComputeSweepHash(db_, id, prev_hash));
+    DIVAUDIT_ASSIGN_OR_RETURN(std::string hash, ComputeSweepHash(db_, dict, id, prev_hash));
     if (hash != stored_hash) {
       fail("sweep " + std::to_string(id) +
                ": content hash mismatch (the sweep row or a row it wrote was edited, deleted or "
@@ -1342,7 +1573,9 @@ Result<PruneResult> SqliteSnapshotStore::Prune(std::chrono::seconds retention, i
                "; UPDATE findings SET resolved_by_sweep = NULL WHERE resolved_by_sweep <= " + p));
   DIVAUDIT_RETURN_IF_ERROR(db_.Exec("DELETE FROM sweeps WHERE id <= " + p));
   r.sweeps_deleted = db_.Changes();
-  DIVAUDIT_ASSIGN_OR_RETURN(std::string digest, ComputeAnchorDigest(db_));
+  IdDict dict;
+  DIVAUDIT_RETURN_IF_ERROR(dict.Load(db_));
+  DIVAUDIT_ASSIGN_OR_RETURN(std::string digest, ComputeAnchorDigest(db_, dict));
   {
     DIVAUDIT_ASSIGN_OR_RETURN(
         Stmt st,

@@ -116,7 +116,7 @@ TEST(MigrationTest, UpgradesAVersion1DatabaseKeepingItsHistoryVerifiable) {
   auto& store = *s;
   {
     RawDb raw(path);
-    EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
     EXPECT_EQ(raw.Text("SELECT unknown_subject_types FROM sweeps WHERE id = 1"), "{}");
   }
   auto v = store->Verify();

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/time_util.h"
+#include "storage/schema.h"
 #include "tests/storage/store_test_util.h"
 
 namespace divaudit::storage {
@@ -69,7 +70,7 @@ TEST_F(StoreTest, CreatesFile0600InWalModeWithCurrentSchema) {
   }
   RawDb raw(path_);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
 }
 
 TEST_F(StoreTest, TightensAnExistingWorldReadableFile) {
@@ -133,11 +134,11 @@ TEST_F(StoreTest, MutationClosesAndOpensExactlyTheChangedRows) {
   EXPECT_EQ(raw.Int("SELECT count(*) FROM users WHERE id = '" + org.users[5].id +
                     "' AND valid_from_sweep = 2 AND valid_to_sweep IS NULL"),
             1);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM grants WHERE subject_id = '" + dropped.subject_id +
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM grants_text WHERE subject_id = '" + dropped.subject_id +
                     "' AND role_id = '" + dropped.role_id + "' AND division_id = '" +
                     dropped.division_id + "' AND valid_to_sweep = 2"),
             1);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM memberships WHERE user_id = '" + removed_member +
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM memberships_text WHERE user_id = '" + removed_member +
                     "' AND group_id = 'group-0' AND valid_to_sweep = 2"),
             1);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM divisions WHERE valid_from_sweep = 2 AND "
@@ -154,7 +155,7 @@ TEST_F(StoreTest, GroupsWhoseMembersWereNotReadKeepTheirMemberships) {
   EXPECT_EQ(r.rows_closed, 1);  // the group row (members_read changed), not its memberships
   EXPECT_EQ(r.rows_inserted, 1);
   RawDb raw(path_);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM memberships WHERE group_id = 'group-0' AND "
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM memberships_text WHERE group_id = 'group-0' AND "
                     "valid_to_sweep IS NOT NULL"),
             0);
   auto snap = store_->SnapshotAt(2);
