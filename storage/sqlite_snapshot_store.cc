@@ -129,11 +129,7 @@ TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s) {
   for (const auto& e : s.external_subjects) {
     r[kExternal].push_back({e.id, e.name, audit::SubjectTypeName(e.type), e.genesys_type});
   }
-  r[kGrants].reserve(s.grants.size());
-  for (const auto& g : s.grants) {
-    r[kGrants].push_back(
-        {audit::SubjectTypeName(g.subject_type), g.subject_id, g.role_id, g.division_id});
-  }
+  // Grants (the bulk) are not copied: CommitLocked reads them from the snapshot.
   return r;
 }
 
@@ -192,13 +188,37 @@ std::string_view ColumnView(sqlite3_stmt* st, int col) {
   return {p == nullptr ? "" : p, static_cast<size_t>(sqlite3_column_bytes(st, col))};
 }
 
+// A fast hash for the dictionary's values (GUIDs): 8 bytes at a time, every byte mixed in.
+struct ValueHash {
+  size_t operator()(std::string_view v) const noexcept {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ v.size();
+    auto mix = [&h](uint64_t w) {
+      h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+      h ^= h >> 31;
+    };
+    size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, v.data() + i, 8);
+      mix(w);
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, v.data() + i, v.size() - i);
+    mix(tail);
+    return static_cast<size_t>(h);
+  }
+};
+
 // The `ids` dictionary (schema v3): each distinct string of a kId column stored once, referred
 // to by its integer id. Loaded whole (tens of thousands of rows for a 50,000-user org).
 // Not thread-safe; lives for one store call.
 class IdDict {
  public:
   Status Load(Db& db) {
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, value FROM ids"));
+    DIVAUDIT_ASSIGN_OR_RETURN(int64_t count, db.QueryInt("SELECT count(*) FROM ids"));
+    by_value_.reserve(static_cast<size_t>(count) + 1024);
+    by_id_.reserve(static_cast<size_t>(count) + 1);
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, value FROM ids ORDER BY id"));
     while (true) {
       DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
@@ -208,8 +228,11 @@ class IdDict {
   }
   // The text of `id`, or nullptr when no such id exists.
   const std::string_view* Find(int64_t id) const {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &it->second;
+    if (id > 0 && static_cast<uint64_t>(id) < by_id_.size()) {
+      return present_[static_cast<size_t>(id)] ? &by_id_[static_cast<size_t>(id)] : nullptr;
+    }
+    auto it = sparse_.find(id);
+    return it == sparse_.end() ? nullptr : &it->second;
   }
   std::optional<int64_t> FindValue(std::string_view v) const {
     auto it = by_value_.find(v);
@@ -228,13 +251,27 @@ class IdDict {
   }
 
  private:
+  // Ids are dense (SQLite assigns max+1); anything far out of range (an edited file) goes to
+  // sparse_ so that a huge id cannot make the vector huge.
   void Add(int64_t id, std::string_view v) {
-    by_id_.emplace(id, v);
+    if (id > 0 && static_cast<uint64_t>(id) <= 2 * by_value_.size() + 4096) {
+      const auto i = static_cast<size_t>(id);
+      if (i >= by_id_.size()) {
+        by_id_.resize(i + 1);
+        present_.resize(i + 1);
+      }
+      by_id_[i] = v;
+      present_[i] = true;
+    } else {
+      sparse_.emplace(id, v);
+    }
     by_value_.emplace(v, id);
   }
   Arena arena_;
-  std::unordered_map<int64_t, std::string_view> by_id_;
-  std::unordered_map<std::string_view, int64_t> by_value_;
+  std::vector<std::string_view> by_id_;
+  std::vector<bool> present_;
+  std::unordered_map<int64_t, std::string_view> sparse_;
+  std::unordered_map<std::string_view, int64_t, ValueHash> by_value_;
 };
 
 // A column of a temporal table as text (kId decoded through `dict`; an id the dictionary
@@ -247,16 +284,31 @@ std::string_view ReadColumn(sqlite3_stmt* st, int col, Kind kind, const IdDict& 
   return ColumnView(st, col);
 }
 
-// The rows of an all-id table (TableSpec::all_ids) as dictionary-id tuples. Four ids of
-// 32 bits cover every such table (ids are assigned 1, 2, 3, ... by SQLite).
-using IdKey = std::array<uint32_t, 4>;
+// The row of an all-id table (TableSpec::all_ids) as up to four 32-bit dictionary ids packed
+// in two words (ids are assigned 1, 2, 3, ... by SQLite), compared as integers.
+struct IdKey {
+  uint64_t hi = 0, lo = 0;
+  void Set(size_t col, uint32_t id) {
+    uint64_t& w = col < 2 ? hi : lo;
+    w |= static_cast<uint64_t>(id) << (col % 2 == 0 ? 32 : 0);
+  }
+  uint32_t Get(size_t col) const {
+    const uint64_t w = col < 2 ? hi : lo;
+    return static_cast<uint32_t>(col % 2 == 0 ? w >> 32 : w);
+  }
+  friend bool operator==(const IdKey&, const IdKey&) = default;
+  friend bool operator<(const IdKey& a, const IdKey& b) {
+    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+  }
+};
 
 // Diffs one all-id table: the stored current rows (read as integers, sorted) merge-joined
-// against the snapshot's rows (mapped through the dictionary, sorted). Inserts the rows not
-// current (in snapshot order), and on a complete sweep closes the current rows not in the
-// snapshot (by row_id), except memberships of groups in `unread_groups`. Every column is a key
-// column, so a row is either unchanged, new or gone.
-Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& desired,
+// against the snapshot's `count` rows (column c of row r is value(r, c), mapped through the
+// dictionary, sorted). Inserts the rows not current (in snapshot order), and on a complete
+// sweep closes the current rows not in the snapshot (by row_id), except memberships of groups
+// in `unread_groups`. Every column is a key column, so a row is either unchanged, new or gone.
+template <typename Value>
+Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& value,
                      const std::unordered_set<std::string>* unread_groups, bool complete,
                      int64_t sweep, IdDict& dict, CommitResult& result) {
   const size_t n = t.cols.size();
@@ -266,24 +318,25 @@ Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& des
     int64_t row_id;
   };
   std::vector<Current> current;
-  std::vector<int64_t> to_close;  // current rows that are not readable as ids (tampered)
+  std::vector<int64_t> to_close;  // current rows that are not readable as ids (edited file)
   {
     DIVAUDIT_ASSIGN_OR_RETURN(int64_t live, db.QueryInt(std::string("SELECT count(*) FROM ") +
                                                         t.name + " WHERE valid_to_sweep IS NULL"));
     current.reserve(static_cast<size_t>(live));
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT row_id, " + cols + " FROM " + t.name +
                                                   " WHERE valid_to_sweep IS NULL"));
+    sqlite3_stmt* raw = st.raw();
     while (true) {
       DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
       if (!has) break;
-      Current c{{0, 0, 0, 0}, st.Int(0)};
+      Current c{{}, sqlite3_column_int64(raw, 0)};
       bool ok = true;
       for (size_t i = 0; i < n; ++i) {
         const int col = static_cast<int>(i + 1);
-        const int64_t v = sqlite3_column_int64(st.raw(), col);
-        ok = ok && sqlite3_column_type(st.raw(), col) == SQLITE_INTEGER && v > 0 &&
-             v <= int64_t{UINT32_MAX};
-        c.key[i] = static_cast<uint32_t>(v);
+        const int64_t v = sqlite3_column_int64(raw, col);
+        ok = ok && v > 0 && v <= int64_t{UINT32_MAX} &&
+             sqlite3_column_type(raw, col) == SQLITE_INTEGER;
+        c.key.Set(i, static_cast<uint32_t>(v));
       }
       if (ok) {
         current.push_back(c);
@@ -297,18 +350,18 @@ Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& des
 
   struct Desired {
     IdKey key;
-    uint32_t index;  // in `desired` (snapshot order)
+    uint32_t index;  // snapshot order
   };
   std::vector<Desired> want;
-  want.reserve(desired.size());
+  want.reserve(count);
   // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
   // the last lookup per column.
   std::array<std::string_view, 4> last_value;
   std::array<int64_t, 4> last_id{0, 0, 0, 0};
-  for (size_t r = 0; r < desired.size(); ++r) {
-    Desired d{{0, 0, 0, 0}, static_cast<uint32_t>(r)};
+  for (size_t r = 0; r < count; ++r) {
+    Desired d{{}, static_cast<uint32_t>(r)};
     for (size_t i = 0; i < n; ++i) {
-      const std::string_view v = desired[r][i];
+      const std::string_view v = value(r, i);
       if (last_id[i] == 0 || v != last_value[i]) {
         DIVAUDIT_ASSIGN_OR_RETURN(last_id[i], dict.Intern(db, v));
         if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
@@ -316,12 +369,12 @@ Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& des
         }
         last_value[i] = v;
       }
-      d.key[i] = static_cast<uint32_t>(last_id[i]);
+      d.key.Set(i, static_cast<uint32_t>(last_id[i]));
     }
     want.push_back(d);
   }
   std::sort(want.begin(), want.end(), [](const Desired& a, const Desired& b) {
-    return a.key != b.key ? a.key < b.key : a.index < b.index;
+    return a.key == b.key ? a.index < b.index : a.key < b.key;
   });
 
   std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
@@ -330,13 +383,15 @@ Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& des
       if (auto id = dict.FindValue(g)) unread.insert(static_cast<uint32_t>(*id));
     }
   }
-  std::vector<uint32_t> to_insert;
+  std::vector<Desired> to_insert;
   size_t i = 0, j = 0;
   while (i < want.size() || j < current.size()) {
     if (j == current.size() || (i < want.size() && want[i].key < current[j].key)) {
-      to_insert.push_back(want[i].index);
+      to_insert.push_back(want[i]);
     } else if (i == want.size() || current[j].key < want[i].key) {
-      if (complete && unread.count(current[j].key[0]) == 0) to_close.push_back(current[j].row_id);
+      if (complete && unread.count(current[j].key.Get(0)) == 0) {
+        to_close.push_back(current[j].row_id);
+      }
       ++j;
       continue;
     } else {
@@ -346,22 +401,22 @@ Status CommitIdTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& des
     while (i < want.size() && want[i].key == key) ++i;  // duplicates in the snapshot
   }
   if (!complete) to_close.clear();  // a partial sweep never closes
+  std::vector<Desired>().swap(want);
+  std::vector<Current>().swap(current);
 
-  std::sort(to_insert.begin(), to_insert.end());
+  std::sort(to_insert.begin(), to_insert.end(),
+            [](const Desired& a, const Desired& b) { return a.index < b.index; });
   if (!to_insert.empty()) {
     std::string sql =
         std::string("INSERT INTO ") + t.name + "(valid_from_sweep, " + cols + ") VALUES(?1";
     for (size_t c = 0; c < n; ++c) sql += ", ?" + std::to_string(c + 2);
     sql += ")";
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
-    // Keys by snapshot index, to bind in snapshot order.
-    std::vector<IdKey> key_of(desired.size());
-    for (const Desired& d : want) key_of[d.index] = d.key;
-    for (uint32_t idx : to_insert) {
+    for (const Desired& d : to_insert) {
       sqlite3_reset(st.raw());
       st.Bind(1, sweep);
       for (size_t c = 0; c < n; ++c) {
-        st.Bind(static_cast<int>(c + 2), static_cast<int64_t>(key_of[idx][c]));
+        st.Bind(static_cast<int>(c + 2), static_cast<int64_t>(d.key.Get(c)));
       }
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
     }
@@ -903,9 +958,30 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
     for (size_t ti = 0; ti < kTableCount; ++ti) {
       const TableSpec& t = Tables()[ti];
       if (t.all_ids()) {
-        DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(db_, t, desired[ti],
-                                               ti == kMemberships ? &unread_groups : nullptr,
-                                               complete, sweep, dict, result));
+        // Grants are read straight from the snapshot (no row of views for 500,000 grants).
+        if (ti == kGrants) {
+          const auto& g = snapshot.grants;
+          DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(
+              db_, t, g.size(),
+              [&g](size_t r, size_t c) -> std::string_view {
+                switch (c) {
+                  case 0:
+                    return audit::SubjectTypeName(g[r].subject_type);
+                  case 1:
+                    return g[r].subject_id;
+                  case 2:
+                    return g[r].role_id;
+                  default:
+                    return g[r].division_id;
+                }
+              },
+              nullptr, complete, sweep, dict, result));
+        } else {
+          const std::vector<ViewRow>& rows = desired[ti];
+          DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(
+              db_, t, rows.size(), [&rows](size_t r, size_t c) { return rows[r][c]; },
+              ti == kMemberships ? &unread_groups : nullptr, complete, sweep, dict, result));
+        }
         continue;
       }
       const std::string cols = ColumnList(t);
