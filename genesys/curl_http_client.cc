@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -116,6 +117,8 @@ Status CheckUrlAllowed(std::string_view url) {
 struct CurlHttpClient::Impl {
   // Longest wait in curl_multi_poll, so cancellation is noticed promptly.
   static constexpr int64_t kPollMs = 25;
+  // Spare capacity reserved after a body (see OnHeader).
+  static constexpr size_t kBodySlack = 64;
 
   struct Transfer {
     uint64_t tag = 0;
@@ -160,6 +163,16 @@ struct CurlHttpClient::Impl {
     if (colon == std::string_view::npos) return n;
     t->response.headers.emplace_back(ToLower(TrimView(line.substr(0, colon))),
                                      std::string(TrimView(line.substr(colon + 1))));
+    if (t->response.headers.back().first == "content-length") {
+      // One allocation for the body, with room for a JSON parser's padding (simdjson reads
+      // 64 bytes past the end) so the body can be parsed in place without a copy.
+      const std::string& value = t->response.headers.back().second;
+      size_t length = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+      if (ec == std::errc() && end == value.data() + value.size() && length <= t->max_bytes) {
+        t->response.body.reserve(length + kBodySlack);
+      }
+    }
     return n;
   }
 

@@ -638,6 +638,8 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
   snap.users.reserve(snap.users.size() + inactive_users.size() + cursor_users.size());
   for (auto& u : inactive_users) snap.users.push_back(std::move(u));
   for (auto& u : cursor_users) snap.users.push_back(std::move(u));
+  std::vector<audit::User>().swap(inactive_users);  // moved-from shells: free them now
+  std::vector<audit::User>().swap(cursor_users);
   DedupeById(snap.users);
   snap.groups = std::move(groups);
   DedupeById(snap.groups);
@@ -666,6 +668,10 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
   for (RoleGrants& rg : role_grants) {
     for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
     for (auto& e : rg.externals) snap.external_subjects.push_back(std::move(e));
+    // Free each role's moved-from vector at once, so the grants are not held twice (500,000
+    // grants are ~50 MB of vector alone).
+    std::vector<audit::Grant>().swap(rg.grants);
+    std::vector<audit::ExternalSubject>().swap(rg.externals);
   }
   // OAuth clients' roleDivisions are grants too (union with PC_OAUTH_CLIENT subject grants).
   for (const auto& c : snap.oauth_clients) {
