@@ -624,7 +624,9 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
           if (clock_.SteadyNow() - last_progress >= options_.progress_interval) report_progress();
         }
       });
+  const SteadyTime stream_started = clock_.SteadyNow();
   client_.Stream(source);
+  const SteadyTime stream_ended = clock_.SteadyNow();
   if (cancel.cancelled()) flags.cancelled = true;
   if (progress && responses_since_progress > 0) report_progress();
 
@@ -685,6 +687,11 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
     if (e.type == audit::SubjectType::kUnknown) ++info.unknown_subject_types[e.genesys_type];
   }
   audit::Canonicalize(snap);
+  const SteadyTime assembled = clock_.SteadyNow();
+  log->debug(
+      "event=sweep_timing requests_ms={} assemble_ms={}",
+      std::chrono::duration_cast<std::chrono::milliseconds>(stream_ended - stream_started).count(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(assembled - stream_ended).count());
 
   // What could not be read.
   for (const auto& l : listings) {
