@@ -215,6 +215,7 @@ struct ValueHash {
 class IdDict {
  public:
   Status Load(Db& db) {
+    DIVAUDIT_ASSIGN_OR_RETURN(next_id_, db.QueryInt("SELECT coalesce(max(id), 0) + 1 FROM ids"));
     DIVAUDIT_ASSIGN_OR_RETURN(int64_t count, db.QueryInt("SELECT count(*) FROM ids"));
     by_value_.reserve(static_cast<size_t>(count) + 1024);
     by_id_.reserve(static_cast<size_t>(count) + 1);
@@ -239,16 +240,17 @@ class IdDict {
     if (it == by_value_.end()) return std::nullopt;
     return it->second;
   }
-  // The id of `v`, inserting it into `ids` when new (inside the caller's transaction).
-  Result<int64_t> Intern(Db& db, std::string_view v) {
+  // The id of `v`; a new value gets the next id and is written to `ids` by Flush.
+  int64_t Intern(std::string_view v) {
     if (auto id = FindValue(v)) return *id;
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO ids(value) VALUES(?1)"));
-    st.Bind(1, v);
-    DIVAUDIT_RETURN_IF_ERROR(st.Run());
-    const int64_t id = sqlite3_last_insert_rowid(db.raw());
-    Add(id, arena_.Copy(v));
+    const int64_t id = next_id_++;
+    const std::string_view stored = arena_.Copy(v);
+    Add(id, stored);
+    pending_.emplace_back(id, stored);
     return id;
   }
+  // Inserts the values interned since the last Flush (inside the caller's transaction).
+  Status Flush(Db& db);
 
  private:
   // Ids are dense (SQLite assigns max+1); anything far out of range (an edited file) goes to
@@ -268,11 +270,57 @@ class IdDict {
     by_value_.emplace(v, id);
   }
   Arena arena_;
+  int64_t next_id_ = 1;
+  std::vector<std::pair<int64_t, std::string_view>> pending_;
   std::vector<std::string_view> by_id_;
   std::vector<bool> present_;
   std::unordered_map<int64_t, std::string_view> sparse_;
   std::unordered_map<std::string_view, int64_t, ValueHash> by_value_;
 };
+
+// Inserts `count` rows of `cols` values into `table` with multi-row INSERTs of kBatchRows rows
+// (one statement per row costs a VDBE start and halt each). bind(stmt, first_param, row)
+// binds the row's cols values from parameter first_param on.
+constexpr size_t kBatchRows = 100;
+template <typename BindRow>
+Status BatchInsert(Db& db, const std::string& table_and_columns, size_t cols, size_t count,
+                   const BindRow& bind) {
+  auto sql_for = [&](size_t rows) {
+    std::string tuple = "(?";
+    for (size_t c = 1; c < cols; ++c) tuple += ",?";
+    tuple += ")";
+    std::string sql = "INSERT INTO " + table_and_columns + " VALUES" + tuple;
+    for (size_t r = 1; r < rows; ++r) sql += "," + tuple;
+    return sql;
+  };
+  size_t row = 0;
+  if (count >= kBatchRows) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql_for(kBatchRows)));
+    for (; row + kBatchRows <= count; row += kBatchRows) {
+      sqlite3_reset(st.raw());
+      for (size_t r = 0; r < kBatchRows; ++r) bind(st, static_cast<int>(r * cols + 1), row + r);
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    }
+  }
+  if (row < count) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql_for(1)));
+    for (; row < count; ++row) {
+      sqlite3_reset(st.raw());
+      bind(st, 1, row);
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    }
+  }
+  return Status::Ok();
+}
+
+Status IdDict::Flush(Db& db) {
+  DIVAUDIT_RETURN_IF_ERROR(
+      BatchInsert(db, "ids(id, value)", 2, pending_.size(), [this](Stmt& st, int p, size_t r) {
+        st.Bind(p, pending_[r].first).Bind(p + 1, pending_[r].second);
+      }));
+  pending_.clear();
+  return Status::Ok();
+}
 
 // A column of a temporal table as text (kId decoded through `dict`; an id the dictionary
 // lacks reads as "", a non-integer in a kId column as its own text).
@@ -363,7 +411,7 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
     for (size_t i = 0; i < n; ++i) {
       const std::string_view v = value(r, i);
       if (last_id[i] == 0 || v != last_value[i]) {
-        DIVAUDIT_ASSIGN_OR_RETURN(last_id[i], dict.Intern(db, v));
+        last_id[i] = dict.Intern(v);
         if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
           return DataLossError(db.path() + ": dictionary id out of range in table ids");
         }
@@ -406,22 +454,16 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
 
   std::sort(to_insert.begin(), to_insert.end(),
             [](const Desired& a, const Desired& b) { return a.index < b.index; });
-  if (!to_insert.empty()) {
-    std::string sql =
-        std::string("INSERT INTO ") + t.name + "(valid_from_sweep, " + cols + ") VALUES(?1";
-    for (size_t c = 0; c < n; ++c) sql += ", ?" + std::to_string(c + 2);
-    sql += ")";
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
-    for (const Desired& d : to_insert) {
-      sqlite3_reset(st.raw());
-      st.Bind(1, sweep);
-      for (size_t c = 0; c < n; ++c) {
-        st.Bind(static_cast<int>(c + 2), static_cast<int64_t>(d.key.Get(c)));
-      }
-      DIVAUDIT_RETURN_IF_ERROR(st.Run());
-    }
-    result.rows_inserted += static_cast<int64_t>(to_insert.size());
-  }
+  DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
+  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, std::string(t.name) + "(valid_from_sweep, " + cols + ")",
+                                       n + 1, to_insert.size(), [&](Stmt& st, int p, size_t r) {
+                                         st.Bind(p, sweep);
+                                         for (size_t c = 0; c < n; ++c) {
+                                           st.Bind(p + 1 + static_cast<int>(c),
+                                                   static_cast<int64_t>(to_insert[r].key.Get(c)));
+                                         }
+                                       }));
+  result.rows_inserted += static_cast<int64_t>(to_insert.size());
   std::sort(to_close.begin(), to_close.end());
   if (!to_close.empty()) {
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("UPDATE ") + t.name +
