@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
+
 #include "common/clock.h"
 #include "storage/schema.h"
 #include "storage/sqlite_snapshot_store.h"
@@ -174,6 +177,137 @@ TEST(MigrationTest, NotADatabaseIsDataLossNamingTheFile) {
 TEST(MigrationTest, EveryMigrationHasSql) {
   for (int v = 1; v <= kSchemaVersion; ++v) EXPECT_FALSE(MigrationSql(v).empty()) << v;
   EXPECT_TRUE(MigrationSql(kSchemaVersion + 1).empty());
+}
+
+}  // namespace
+}  // namespace divaudit::storage
+
+namespace divaudit::storage {
+namespace {
+
+// A history written by this build, copied into a version-2 file (the id columns as text, as v2
+// stored them), then opened: the v2 -> v3 migration must keep every rebuild, the diff, the hash
+// chain (with a prune anchor) and the next sweep's hash exactly as they were.
+TEST(MigrationTest, UpgradesAVersion2DatabaseKeepingRebuildsAndTheChain) {
+  TempDir dir;
+  FakeClock clock;
+  constexpr int64_t kT0 = 1790000000;
+  auto org1 = testing::MakeOrg();
+  auto org2 = org1;
+  org2.grants.erase(org2.grants.begin() + 3);
+  org2.groups[0].member_ids.erase(org2.groups[0].member_ids.begin());
+  org2.oauth_clients[1].role_divisions[0].division_id = "div-2";
+  org2.grants.push_back({audit::SubjectType::kUser, "user-new", "role-1", "div-3"});
+  audit::Canonicalize(org2);
+  auto org3 = org2;
+  org3.users.pop_back();
+  org3.grants.pop_back();
+  audit::Canonicalize(org3);
+  const std::vector<audit::Finding> findings = {testing::MakeFinding("user-1", "div-7")};
+
+  const std::string fresh_path = dir.File("fresh.db");
+  std::vector<int64_t> kept;
+  std::map<int64_t, audit::OrgSnapshot> snapshots;
+  {
+    auto s = SqliteSnapshotStore::Open(fresh_path, clock);
+    ASSERT_TRUE(s.ok());
+    auto& store = *s;
+    int64_t t = kT0;
+    for (const auto* org : {&org1, &org2, &org1, &org3}) {
+      auto r = store->CommitSweep(testing::MakeInfo(t), *org, findings);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      snapshots[r->sweep_id] = *org;
+      t += 86400;
+    }
+    auto partial = store->CommitSweep(testing::MakeInfo(t, audit::SweepStatus::kPartial), org1, {});
+    ASSERT_TRUE(partial.ok());
+    // Prune the first sweep: an anchor and rows with valid_from_sweep NULL.
+    auto p = store->Prune(std::chrono::seconds(4 * 86400 - 1), t);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ASSERT_EQ(p->anchor_sweep, 1);
+    snapshots.erase(1);
+  }
+  const std::string v2_path = dir.File("v2.db");
+  {
+    RawDb v2(v2_path);
+    ASSERT_EQ(v2.Exec(kSchemaV1), SQLITE_OK) << sqlite3_errmsg(v2.raw());
+    ASSERT_EQ(v2.Exec(std::string(MigrationSql(2)) + "PRAGMA user_version = 2;"), SQLITE_OK)
+        << sqlite3_errmsg(v2.raw());
+    std::string copy = "ATTACH '" + fresh_path + "' AS src; BEGIN;";
+    for (const char* t : {"sweeps", "divisions", "roles", "users", "org_groups", "oauth_clients",
+                          "external_subjects", "findings", "findings_events", "chain_anchor"}) {
+      copy += std::string("INSERT INTO main.") + t + " SELECT * FROM src." + t + ";";
+    }
+    for (const char* t : {"grants", "memberships", "client_roles"}) {
+      copy += std::string("INSERT INTO main.") + t + " SELECT * FROM src." + t + "_text;";
+    }
+    copy += "COMMIT; DETACH src;";
+    ASSERT_EQ(v2.Exec(copy), SQLITE_OK) << sqlite3_errmsg(v2.raw());
+    EXPECT_EQ(v2.Text("SELECT typeof(subject_id) FROM grants LIMIT 1"), "text");
+    EXPECT_GT(v2.Int("SELECT count(*) FROM grants WHERE valid_from_sweep IS NULL"), 0);
+  }
+
+  auto s = SqliteSnapshotStore::Open(v2_path, clock);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto& store = *s;
+  {
+    RawDb raw(v2_path);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), 3);
+    EXPECT_EQ(raw.Text("SELECT typeof(subject_id) FROM grants LIMIT 1"), "integer");
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'grants_division'"), 0);
+    RawDb fresh(fresh_path);
+    for (const char* t : {"grants_text", "memberships_text", "client_roles_text"}) {
+      const std::string q = std::string(
+                                "SELECT group_concat(row_id || '|' || ifnull("
+                                "valid_from_sweep, '-') || '|' || ifnull(valid_to_sweep, "
+                                "'-'), ',') FROM (SELECT * FROM ") +
+                            t + " ORDER BY row_id)";
+      EXPECT_EQ(raw.Text(q), fresh.Text(q)) << t;
+    }
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM grants_text WHERE subject_id IS NULL"), 0);
+  }
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problems.front();
+  EXPECT_EQ(v->sweeps_checked, 4);
+  for (const auto& [id, org] : snapshots) {
+    auto snap = store->SnapshotAt(id);
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    EXPECT_TRUE(*snap == org) << "sweep " << id;
+  }
+  auto d = store->Diff(2, 4);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->users_removed.size(), 1u);
+  EXPECT_EQ(d->grants_removed.size(), 1u);
+  EXPECT_EQ(d->grants_added.size(), 0u);
+
+  // The next sweep hashes the same on the migrated file as on the file written as v3.
+  const auto info = testing::MakeInfo(kT0 + 10 * 86400);
+  auto next = store->CommitSweep(info, org2, findings);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  auto fresh = SqliteSnapshotStore::Open(fresh_path, clock);
+  ASSERT_TRUE(fresh.ok());
+  auto fresh_next = (*fresh)->CommitSweep(info, org2, findings);
+  ASSERT_TRUE(fresh_next.ok());
+  EXPECT_GT(next->rows_inserted + next->rows_closed, 0);
+  EXPECT_EQ(next->rows_inserted, fresh_next->rows_inserted);
+  EXPECT_EQ(next->rows_closed, fresh_next->rows_closed);
+  EXPECT_EQ(next->content_hash, fresh_next->content_hash);
+  v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problems.front();
+  auto snap = store->SnapshotAt(next->sweep_id);
+  ASSERT_TRUE(snap.ok());
+  EXPECT_TRUE(*snap == org2);
+
+  // Editing the dictionary rewrites every row using the value: detected.
+  {
+    RawDb raw(v2_path);
+    ASSERT_EQ(raw.Exec("UPDATE ids SET value = 'div-x' WHERE value = 'div-3'"), SQLITE_OK);
+  }
+  v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->ok);
 }
 
 }  // namespace
