@@ -1,10 +1,12 @@
 // SqliteSnapshotStore::CommitSweep of the generated 50,000-user org: the first commit into an
 // empty database and the commit of an unchanged sweep (the steady state of a daemon).
-// The database lives in a fresh temporary directory ($TMPDIR or /tmp), removed afterwards.
+// The database lives in a fresh temporary directory ($TMPDIR or /tmp), removed afterwards
+// unless DIVAUDIT_BENCH_KEEP_DB is set.
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -65,7 +67,9 @@ void BM_CommitFirstSweep50k(benchmark::State& state) {
     if (!r.ok()) state.SkipWithError("commit");
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * org.org.grants.size()));
-  fs::remove_all(dir);
+  // Size of one committed file (closing the store checkpoints the WAL into it).
+  state.counters["db_MiB"] = static_cast<double>(fs::file_size(dir / "first-0.db")) / (1 << 20);
+  if (std::getenv("DIVAUDIT_BENCH_KEEP_DB") == nullptr) fs::remove_all(dir);
 }
 BENCHMARK(BM_CommitFirstSweep50k)->Unit(benchmark::kMillisecond)->Iterations(3);
 
@@ -80,6 +84,13 @@ void BM_CommitUnchangedSweep50k(benchmark::State& state) {
     state.SkipWithError("first commit");
     return;
   }
+  (*store).reset();  // checkpoints the WAL
+  const auto size_before = fs::file_size(path);
+  store = storage::SqliteSnapshotStore::Open(path, clock);
+  if (!store.ok()) {
+    state.SkipWithError("reopen");
+    return;
+  }
   int64_t n = 1;
   for (auto _ : state) {
     state.PauseTiming();
@@ -91,7 +102,12 @@ void BM_CommitUnchangedSweep50k(benchmark::State& state) {
     if (!r.ok()) state.SkipWithError("commit");
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * org.org.grants.size()));
-  fs::remove_all(dir);
+  (*store).reset();
+  // Growth of the file per unchanged sweep (0 while the sweep rows fit in existing pages).
+  state.counters["growth_B_per_sweep"] =
+      (static_cast<double>(fs::file_size(path)) - static_cast<double>(size_before)) /
+      static_cast<double>(state.iterations());
+  if (std::getenv("DIVAUDIT_BENCH_KEEP_DB") == nullptr) fs::remove_all(dir);
 }
 BENCHMARK(BM_CommitUnchangedSweep50k)->Unit(benchmark::kMillisecond)->Iterations(5);
 
