@@ -100,7 +100,8 @@ constexpr std::string_view kMigration2 =
 // integer ids into the `ids` dictionary instead of repeated GUID strings (a 50,000-user org:
 // ~500,000 grants of three 36-character GUIDs each). Row ids, valid_from/valid_to and the
 // hash chain are unchanged: the hash decodes ids back to their text (storage/README.md), so
-// sweeps hashed before the migration still verify. grants_division (never queried) is gone.
+// sweeps hashed before the migration still verify. grants_division and users_id (never
+// queried; every insert paid for them) are gone.
 // The *_text views show the tables as they were (for people with a sqlite3 shell).
 #define DIVAUDIT_ID_TABLE(t, cols, select)                                                   \
   "CREATE TABLE " t "_v3 (" DIVAUDIT_TEMPORAL cols                                           \
@@ -114,6 +115,7 @@ constexpr std::string_view kMigration2 =
 #define DIVAUDIT_JOIN_ID(alias, c) " LEFT JOIN ids " alias " ON " alias ".id = x." c
 
 constexpr std::string_view kMigration3 =
+    "DROP INDEX users_id;"
     "CREATE TABLE ids (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);"
     "INSERT INTO ids(value)"
     " SELECT subject_type FROM grants UNION SELECT subject_id FROM grants"

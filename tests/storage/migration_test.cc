@@ -255,6 +255,8 @@ TEST(MigrationTest, UpgradesAVersion2DatabaseKeepingRebuildsAndTheChain) {
     EXPECT_EQ(raw.Int("PRAGMA user_version"), 3);
     EXPECT_EQ(raw.Text("SELECT typeof(subject_id) FROM grants LIMIT 1"), "integer");
     EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'grants_division'"), 0);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'users_id'"), 0);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'grants_from'"), 1);
     RawDb fresh(fresh_path);
     for (const char* t : {"grants_text", "memberships_text", "client_roles_text"}) {
       const std::string q = std::string(
