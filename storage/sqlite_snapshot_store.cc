@@ -203,7 +203,7 @@ struct ValueHash {
       mix(w);
     }
     uint64_t tail = 0;
-    std::memcpy(&tail, v.data() + i, v.size() - i);
+    if (i < v.size()) std::memcpy(&tail, v.data() + i, v.size() - i);
     mix(tail);
     return static_cast<size_t>(h);
   }
