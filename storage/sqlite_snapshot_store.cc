@@ -900,7 +900,8 @@ Result<std::unique_ptr<SqliteSnapshotStore>> SqliteSnapshotStore::Open(const std
                               (row ? wal.Text(0) : std::string("?")) + ")");
     }
   }
-  DIVAUDIT_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"));
+  DIVAUDIT_RETURN_IF_ERROR(
+      db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"));
   DIVAUDIT_RETURN_IF_ERROR(MigrateSchema(db));
   DIVAUDIT_RETURN_IF_ERROR(TightenMode(path + "-wal"));
   DIVAUDIT_RETURN_IF_ERROR(TightenMode(path + "-shm"));

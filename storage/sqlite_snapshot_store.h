@@ -15,10 +15,10 @@ struct SqliteStoreOptions {
   int busy_timeout_ms = 5000;
 };
 
-// SnapshotStore on one SQLite file (WAL, foreign keys on, synchronous=FULL, cached prepared
-// statements, one BEGIN IMMEDIATE transaction per sweep). Schema: storage/schema.cc and
-// storage/README.md. Thread-safe: every call holds an internal mutex. Several processes may
-// open the same file (SQLite locking); writers wait up to busy_timeout_ms.
+// SnapshotStore on one SQLite file (WAL, foreign keys on, synchronous=FULL, 8 MiB page cache,
+// cached prepared statements, one BEGIN IMMEDIATE transaction per sweep). Schema:
+// storage/schema.cc and storage/README.md. Thread-safe: every call holds an internal mutex. Several
+// processes may open the same file (SQLite locking); writers wait up to busy_timeout_ms.
 class SqliteSnapshotStore final : public SnapshotStore {
  public:
   // Opens or creates `path` (created 0600; an existing file or -wal/-shm readable by others is
