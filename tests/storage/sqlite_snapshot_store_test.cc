@@ -436,5 +436,57 @@ TEST_F(StoreTest, PruneKeepsChainVerifiableAndKeptSweepsReconstructible) {
   EXPECT_EQ(v->first_bad_sweep, 4);
 }
 
+TEST_F(StoreTest, IdDictionaryStoresEachValueOnceAcrossCloseAndReopen) {
+  auto org = MakeOrg();
+  Commit(org, {});
+  RawDb raw(path_);
+  const int64_t ids = raw.Int("SELECT count(*) FROM ids");
+  EXPECT_EQ(ids, raw.Int("SELECT count(DISTINCT value) FROM ids"));
+  EXPECT_EQ(raw.Text("SELECT typeof(role_id) FROM grants LIMIT 1"), "integer");
+  const audit::Grant g = org.grants[7];
+  auto without = org;
+  without.grants.erase(without.grants.begin() + 7);
+  EXPECT_EQ(Commit(without, {}).rows_closed, 1);
+  const CommitResult back = Commit(org, {});
+  EXPECT_EQ(back.rows_inserted, 1);
+  EXPECT_EQ(back.rows_closed, 0);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM ids"), ids);  // the values were reused
+  EXPECT_EQ(
+      raw.Int("SELECT count(*) FROM grants_text WHERE subject_id = '" + g.subject_id +
+              "' AND role_id = '" + g.role_id + "' AND division_id = '" + g.division_id + "'"),
+      2);
+  // A duplicated grant in a (non-canonical) snapshot is stored once.
+  auto dup = org;
+  dup.grants.push_back(dup.grants.front());
+  const CommitResult d = Commit(dup, {});
+  EXPECT_EQ(d.rows_inserted + d.rows_closed, 0);
+}
+
+TEST_F(StoreTest, ARowWhoseIdsWereEditedIsReplacedByTheNextCompleteSweep) {
+  const auto org = MakeOrg();
+  Commit(org, {});
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("UPDATE grants SET role_id = 'junk' WHERE row_id = 5; "
+                       "UPDATE memberships SET user_id = 999999 WHERE row_id = 3"),
+              SQLITE_OK);
+  }
+  // A partial sweep leaves them (it never closes); a complete one closes them and re-inserts
+  // the rows the org has.
+  const CommitResult partial = Commit(org, {}, SweepStatus::kPartial);
+  EXPECT_EQ(partial.rows_closed, 0);
+  const CommitResult r = Commit(org, {});
+  EXPECT_EQ(r.rows_closed, 2);
+  EXPECT_EQ(r.rows_inserted, 0);  // the partial sweep already re-inserted both
+  EXPECT_EQ(partial.rows_inserted, 2);
+  auto snap = store_->SnapshotAt(3);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_TRUE(*snap == org);
+  auto v = store_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_sweep, 1);  // the sweep that wrote the edited rows
+}
+
 }  // namespace
 }  // namespace divaudit::storage
