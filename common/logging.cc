@@ -52,7 +52,10 @@ class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
       w.EndObject();
       line = w.Take();
     } else if (journald_) {
-      line = "<" + std::to_string(SyslogPriority(msg.level)) + ">";
+      // Appended piecewise: g++ 12 -O3 warns falsely (-Wrestrict) on "<" + std::string.
+      line = "<";
+      line += std::to_string(SyslogPriority(msg.level));
+      line += ">";
       line += logger;
       line += ": ";
       line += text;
