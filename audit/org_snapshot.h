@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/id.h"
+
 namespace divaudit::audit {
 
 // The literal division id Genesys uses for "All Divisions" (covers divisions created later).
@@ -90,9 +92,9 @@ struct ExternalSubject {
 // audit engine's job.
 struct Grant {
   SubjectType subject_type = SubjectType::kUnknown;
-  std::string subject_id;
-  std::string role_id;
-  std::string division_id;
+  Id subject_id;  // interned (audit/id.h): 8 bytes, not a std::string
+  Id role_id;
+  Id division_id;
   friend bool operator==(const Grant&, const Grant&) = default;
   friend auto operator<=>(const Grant&, const Grant&) = default;
 };

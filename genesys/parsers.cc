@@ -460,11 +460,14 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
         if (id.empty()) return err.Missing(p.Child("id"));
         if (type.empty()) return err.Missing(p.Child("type"));
         const audit::SubjectType subject_type = audit::SubjectTypeFromGenesys(type);
+        // Intern once per subject, not once per grant.
+        const audit::Id subject_id(id);
+        const audit::Id interned_role_id(role_id);
         for (size_t j = 0; j < n_divisions; ++j) {
           audit::Grant& g = grants.emplace_back();
           g.subject_type = subject_type;
-          g.subject_id = id;
-          g.role_id.assign(role_id);
+          g.subject_id = subject_id;
+          g.role_id = interned_role_id;
           g.division_id = division_ids[j];
         }
         if (subject_type == audit::SubjectType::kTrusteeUser ||

@@ -518,9 +518,9 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
       for (; rg.scanned < rg.grants.size(); ++rg.scanned) {
         const audit::Grant& g = rg.grants[rg.scanned];
         if (g.subject_type != audit::SubjectType::kGroup) continue;
-        if (!groups_listed.insert(g.subject_id).second) continue;
+        if (!groups_listed.insert(g.subject_id.str()).second) continue;
         GroupMembers& gm = group_members.emplace_back();
-        gm.group_id = g.subject_id;
+        gm.group_id = g.subject_id.str();
         const std::string endpoint =
             std::string(kGroupsPath) + "/" + UrlEncode(gm.group_id) + "/members";
         gm.listing = add_paged(

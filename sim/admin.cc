@@ -24,7 +24,7 @@ void SyncClientRoleDivisions(audit::OrgSnapshot& org, std::string_view client_id
   c->role_divisions.clear();
   for (const auto& g : org.grants) {
     if (g.subject_type == audit::SubjectType::kOAuthClient && g.subject_id == client_id) {
-      c->role_divisions.push_back({g.role_id, g.division_id});
+      c->role_divisions.push_back({g.role_id.str(), g.division_id.str()});
     }
   }
   std::sort(c->role_divisions.begin(), c->role_divisions.end());
@@ -90,7 +90,7 @@ Status AddGrant(OrgFixture& fixture, const audit::Grant& grant) {
     case SubjectType::kTrusteeGroup:
       if (FindById(org.external_subjects, grant.subject_id) == nullptr) {
         org.external_subjects.push_back(
-            {grant.subject_id, grant.subject_id, grant.subject_type,
+            {grant.subject_id.str(), grant.subject_id.str(), grant.subject_type,
              std::string(audit::SubjectTypeGenesysName(grant.subject_type))});
       }
       break;

@@ -459,9 +459,13 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
                                 "PC_TRUSTEE_GROUP, got '" +
                                     type + "'");
             }
-            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "subjectId", true, g.subject_id));
-            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "roleId", true, g.role_id));
-            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "divisionId", true, g.division_id));
+            std::string subject_id, role_id, division_id;
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "subjectId", true, subject_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "roleId", true, role_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "divisionId", true, division_id));
+            g.subject_id = subject_id;
+            g.role_id = role_id;
+            g.division_id = division_id;
             if (g.subject_id.empty() || g.role_id.empty() || g.division_id.empty()) {
               return FieldError(p, "subjectId, roleId and divisionId must not be empty");
             }
@@ -483,13 +487,13 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
   }
   for (const audit::Grant& g : org.grants) {
     if (g.subject_type == audit::SubjectType::kOAuthClient) {
-      client_grants[g.subject_id].insert({g.role_id, g.division_id});
+      client_grants[g.subject_id.str()].insert({g.role_id.str(), g.division_id.str()});
     }
   }
   std::set<std::pair<std::string, audit::RoleDivision>> granted;
   for (const audit::Grant& g : org.grants) {
     if (g.subject_type == audit::SubjectType::kOAuthClient) {
-      granted.insert({g.subject_id, {g.role_id, g.division_id}});
+      granted.insert({g.subject_id.str(), {g.role_id.str(), g.division_id.str()}});
     }
   }
   for (audit::OAuthClient& c : org.oauth_clients) {

@@ -78,25 +78,25 @@ class TruthComputer {
       if (g.subject_type == SubjectType::kUnknown) continue;
       std::optional<std::string> home;
       if (g.subject_type == SubjectType::kUser) {
-        const audit::User* u = FindUser(g.subject_id);
+        const audit::User* u = FindUser(g.subject_id.str());
         if (u != nullptr && u->state == "deleted") continue;  // deleted users are not audited
         home = HomeTenant(u);
       }
-      if (g.subject_type == SubjectType::kGroup) group_grants[g.subject_id].push_back(&g);
-      const Where where = Locate(g.division_id);
-      if (where.place == Place::kUnmapped) targeted_.insert(g.division_id);
+      if (g.subject_type == SubjectType::kGroup) group_grants[g.subject_id.str()].push_back(&g);
+      const Where where = Locate(g.division_id.str());
+      if (where.place == Place::kUnmapped) targeted_.insert(g.division_id.str());
       if (where.place == Place::kUnknown) {
         // Only on the holder: a group's orphaned grant is not repeated on its members.
         Add({"orphaned_grant",
              Type(g.subject_type),
-             g.subject_id,
-             g.role_id,
-             g.division_id,
+             g.subject_id.str(),
+             g.role_id.str(),
+             g.division_id.str(),
              "",
              {}});
         continue;
       }
-      Evaluate(g.subject_type, g.subject_id, home, g, where, "");
+      Evaluate(g.subject_type, g.subject_id.str(), home, g, where, "");
     }
 
     for (const audit::Group& group : org_.groups) {
@@ -108,7 +108,7 @@ class TruthComputer {
         if (u == nullptr || u->state == "deleted") continue;
         const std::optional<std::string> home = HomeTenant(u);
         for (const audit::Grant* g : it->second) {
-          const Where where = Locate(g->division_id);
+          const Where where = Locate(g->division_id.str());
           if (where.place == Place::kUnknown) continue;
           Evaluate(SubjectType::kUser, u->id, home, *g, where, group.id);
         }
@@ -197,7 +197,7 @@ class TruthComputer {
         Add({"all_divisions",
              Type(type),
              subject,
-             g.role_id,
+             g.role_id.str(),
              std::string(audit::kAllDivisionsId),
              via,
              {}});
@@ -211,7 +211,7 @@ class TruthComputer {
     }
     if (type == SubjectType::kUser && home.has_value()) {
       if (*home != where.tenant) {
-        Add({"cross_tenant", Type(type), subject, g.role_id, g.division_id, via, {}});
+        Add({"cross_tenant", Type(type), subject, g.role_id.str(), g.division_id.str(), via, {}});
       }
       return;
     }

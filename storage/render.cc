@@ -60,9 +60,9 @@ std::string GrantText(const audit::Grant& g, const SnapshotDiff& d) {
     return it == d.names.end() || it->second.empty() ? id : it->second + " (" + id + ")";
   };
   const std::string division =
-      g.division_id == audit::kAllDivisionsId ? "* (All Divisions)" : name(g.division_id);
-  return std::string(audit::SubjectTypeName(g.subject_type)) + " " + name(g.subject_id) + " role " +
-         name(g.role_id) + " on " + division;
+      g.division_id == audit::kAllDivisionsId ? "* (All Divisions)" : name(g.division_id.str());
+  return std::string(audit::SubjectTypeName(g.subject_type)) + " " + name(g.subject_id.str()) +
+         " role " + name(g.role_id.str()) + " on " + division;
 }
 
 }  // namespace

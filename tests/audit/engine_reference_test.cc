@@ -173,7 +173,7 @@ std::vector<std::string> Reference(const OrgSnapshot& s, const TenantMap& map) {
   using Key = std::pair<SubjectType, std::string>;
   std::map<Key, std::set<std::pair<std::string, std::string>>> direct;
   for (const auto& g : s.grants)
-    direct[{g.subject_type, g.subject_id}].insert({g.role_id, g.division_id});
+    direct[{g.subject_type, g.subject_id.str()}].insert({g.role_id.str(), g.division_id.str()});
   for (const auto& c : s.oauth_clients) {
     for (const auto& rd : c.role_divisions) {
       direct[{SubjectType::kOAuthClient, c.id}].insert({rd.role_id, rd.division_id});

@@ -164,13 +164,13 @@ void CheckInvariants(const OrgFixture& f, const GenerateSpec& spec) {
 
   std::map<std::string, std::vector<audit::RoleDivision>> client_grants;
   for (const auto& g : org.grants) {
-    EXPECT_TRUE(roles.count(g.role_id)) << "grant names unknown role " << g.role_id;
+    EXPECT_TRUE(roles.count(g.role_id.str())) << "grant names unknown role " << g.role_id.str();
     if (g.subject_type == SubjectType::kUser) {
-      ASSERT_TRUE(users.count(g.subject_id));
-      EXPECT_NE(users[g.subject_id]->state, "deleted") << "deleted users hold no grants";
+      ASSERT_TRUE(users.count(g.subject_id.str()));
+      EXPECT_NE(users[g.subject_id.str()]->state, "deleted") << "deleted users hold no grants";
     }
     if (g.subject_type == SubjectType::kOAuthClient) {
-      client_grants[g.subject_id].push_back({g.role_id, g.division_id});
+      client_grants[g.subject_id.str()].push_back({g.role_id.str(), g.division_id.str()});
     }
   }
   for (const auto& c : org.oauth_clients) {

@@ -134,10 +134,11 @@ TEST_F(StoreTest, MutationClosesAndOpensExactlyTheChangedRows) {
   EXPECT_EQ(raw.Int("SELECT count(*) FROM users WHERE id = '" + org.users[5].id +
                     "' AND valid_from_sweep = 2 AND valid_to_sweep IS NULL"),
             1);
-  EXPECT_EQ(raw.Int("SELECT count(*) FROM grants_text WHERE subject_id = '" + dropped.subject_id +
-                    "' AND role_id = '" + dropped.role_id + "' AND division_id = '" +
-                    dropped.division_id + "' AND valid_to_sweep = 2"),
-            1);
+  EXPECT_EQ(
+      raw.Int("SELECT count(*) FROM grants_text WHERE subject_id = '" + dropped.subject_id.str() +
+              "' AND role_id = '" + dropped.role_id.str() + "' AND division_id = '" +
+              dropped.division_id.str() + "' AND valid_to_sweep = 2"),
+      1);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM memberships_text WHERE user_id = '" + removed_member +
                     "' AND group_id = 'group-0' AND valid_to_sweep = 2"),
             1);
@@ -451,10 +452,10 @@ TEST_F(StoreTest, IdDictionaryStoresEachValueOnceAcrossCloseAndReopen) {
   EXPECT_EQ(back.rows_inserted, 1);
   EXPECT_EQ(back.rows_closed, 0);
   EXPECT_EQ(raw.Int("SELECT count(*) FROM ids"), ids);  // the values were reused
-  EXPECT_EQ(
-      raw.Int("SELECT count(*) FROM grants_text WHERE subject_id = '" + g.subject_id +
-              "' AND role_id = '" + g.role_id + "' AND division_id = '" + g.division_id + "'"),
-      2);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM grants_text WHERE subject_id = '" + g.subject_id.str() +
+                    "' AND role_id = '" + g.role_id.str() + "' AND division_id = '" +
+                    g.division_id.str() + "'"),
+            2);
   // A duplicated grant in a (non-canonical) snapshot is stored once.
   auto dup = org;
   dup.grants.push_back(dup.grants.front());
