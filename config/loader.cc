@@ -9,12 +9,14 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "common/file_util.h"
 #include "common/time_util.h"
 #include "config/regions.h"
+#include "config/toml_guard.h"
 
 #if !defined(TOML_EXCEPTIONS) || TOML_EXCEPTIONS
 #error "config/loader.cc must be compiled with TOML_EXCEPTIONS=0"
@@ -90,7 +92,15 @@ class ConfigParser {
       : source_(std::move(source_name)), base_dir_(std::move(base_dir)) {}
 
   Result<Config> Parse(std::string_view text) {
-    toml::parse_result parsed = toml::parse(text, source_);
+    // toml++ 3.3.0 has undefined behaviour on some non-ASCII code points (toml_guard.h).
+    TomlSafeResult safe = TomlSafeText(text);
+    if (safe.hazard) {
+      return InvalidArgumentError(source_ + ":" + std::to_string(safe.hazard->line) + ":" +
+                                  std::to_string(safe.hazard->column) + ": " +
+                                  safe.hazard->message);
+    }
+    toml::parse_result parsed =
+        toml::parse(safe.needs_rewrite ? std::string_view(safe.text) : text, source_);
     if (!parsed) {
       const toml::parse_error& err = parsed.error();
       std::string description(err.description());
