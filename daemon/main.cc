@@ -38,11 +38,11 @@ size_t EditDistance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-// CLI11 with fallthrough() hands an option the subcommand does not know to the parent, which
-// then reports a missing required option instead of the typo ("--confg" → "--config is
-// required"). Names the unknown option (and the closest known one) before CLI11 parses.
-// Returns the error line, or "" when every option is known.
-std::string UnknownOption(const CLI::App& app, int argc, char** argv) {
+// Names what CLI11 would misreport, before it parses: an unknown command (CLI11: "a subcommand
+// is required") and an unknown option (with fallthrough() the parent gets it and reports a
+// missing required option: "--confg" → "--config is required"), with the closest known option.
+// Returns the error line, or "" when the command and every option are known.
+std::string UsageError(const CLI::App& app, int argc, char** argv) {
   const CLI::App* cmd = nullptr;
   bool expect_value = false;
   for (int i = 1; i < argc; ++i) {
@@ -53,10 +53,18 @@ std::string UnknownOption(const CLI::App& app, int argc, char** argv) {
       continue;
     }
     if (arg.size() < 2 || arg[0] != '-') {
-      if (cmd == nullptr) {
+      if (cmd == nullptr && !arg.empty() && arg != "-") {
         const auto subs =
             app.get_subcommands([&](const CLI::App* c) { return c->get_name() == arg; });
-        if (!subs.empty()) cmd = subs.front();
+        if (subs.empty()) {
+          std::string names;
+          for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
+            names += (names.empty() ? "" : ", ") + c->get_name();
+          }
+          return "divaudit: unknown command '" + arg + "' (commands: " + names +
+                 "; see divaudit --help)";
+        }
+        cmd = subs.front();
       }
       continue;
     }
@@ -189,27 +197,7 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--keep-running", demo.keep_running,
                      "Keep serving metrics after the demo until Ctrl-C");
 
-  // Name an unknown command instead of CLI11's generic "a subcommand is required".
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--log-format" || arg == "--log-level") {
-      ++i;
-      continue;
-    }
-    if (arg.empty() || arg[0] == '-') continue;
-    const auto commands = app.get_subcommands([](CLI::App*) { return true; });
-    const bool known = std::any_of(commands.begin(), commands.end(),
-                                   [&](const CLI::App* c) { return c->get_name() == arg; });
-    if (!known) {
-      std::fprintf(stderr,
-                   "divaudit: unknown command '%s' (commands: run, sweep, findings, diff, report, "
-                   "check-config, verify, demo; see divaudit --help)\n",
-                   arg.c_str());
-      return kExitUsage;
-    }
-    break;
-  }
-  if (const std::string unknown = UnknownOption(app, argc, argv); !unknown.empty()) {
+  if (const std::string unknown = UsageError(app, argc, argv); !unknown.empty()) {
     std::fprintf(stderr, "%s\n", unknown.c_str());
     return kExitUsage;
   }
