@@ -671,7 +671,7 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
     for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
     for (auto& e : rg.externals) snap.external_subjects.push_back(std::move(e));
     // Free each role's moved-from vector at once, so the grants are not held twice (500,000
-    // grants are ~50 MB of vector alone).
+    // grants are ~16 MB of 32-byte Grants).
     std::vector<audit::Grant>().swap(rg.grants);
     std::vector<audit::ExternalSubject>().swap(rg.externals);
   }
