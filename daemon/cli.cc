@@ -39,7 +39,7 @@ std::vector<std::string> Choices(const CLI::Option& opt) {
 
 void AddOption(const CLI::Option& opt, CliCommandSpec& spec) {
   if (!opt.nonpositional()) return;
-  const bool takes_value = opt.get_type_size_min() > 0;
+  const bool takes_value = opt.get_items_expected_min() > 0;  // flags expect 0 items
   const std::vector<std::string> choices = takes_value ? Choices(opt) : std::vector<std::string>{};
   for (const std::string& name : Spellings(opt)) {
     spec.options.push_back(name);
@@ -62,22 +62,34 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
+// The options of `app` and of its option groups (CLI11 keeps those as nameless sub-apps).
+void AddOptions(const CLI::App& app, CliCommandSpec& spec, bool skip_help_and_version) {
+  for (const CLI::Option* opt : app.get_options()) {
+    if (skip_help_and_version && (opt == app.get_help_ptr() || opt == app.get_version_ptr())) {
+      continue;
+    }
+    AddOption(*opt, spec);
+  }
+  for (const CLI::App* group :
+       app.get_subcommands([](const CLI::App* s) { return s->get_name().empty(); })) {
+    AddOptions(*group, spec, skip_help_and_version);
+  }
+}
+
 }  // namespace
 
 std::vector<CliCommandSpec> DescribeCli(const CLI::App& app) {
   std::vector<CliCommandSpec> out;
   CliCommandSpec top;
-  for (const CLI::Option* opt : app.get_options()) AddOption(*opt, top);
+  AddOptions(app, top, false);
   CliCommandSpec inherited;  // the top level's options minus --version, valid after a command
-  for (const CLI::Option* opt : app.get_options()) {
-    if (opt == app.get_help_ptr() || opt == app.get_version_ptr()) continue;
-    AddOption(*opt, inherited);
-  }
+  AddOptions(app, inherited, true);
   out.push_back(top);
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+  for (const CLI::App* sub :
+       app.get_subcommands([](const CLI::App* s) { return !s->get_name().empty(); })) {
     CliCommandSpec spec;
     spec.name = sub->get_name();
-    for (const CLI::Option* opt : sub->get_options()) AddOption(*opt, spec);
+    AddOptions(*sub, spec, false);
     for (const std::string& o : inherited.options) spec.options.push_back(o);
     for (const std::string& o : inherited.value_options) spec.value_options.push_back(o);
     for (const auto& c : inherited.choices) spec.choices.push_back(c);

@@ -38,7 +38,7 @@ done
 checked=0
 for cmd in "${cmds[@]}"; do
   [[ $top_offered == *" $cmd "* ]] || fail "completion: top level lacks command $cmd"
-  grep -q "^\.SS \"$cmd\b" "$src/man/divaudit.1" || fail "divaudit(1) has no section for $cmd"
+  grep -qF ".SS \"${cmd//-/\\-}" "$src/man/divaudit.1" || fail "divaudit(1) has no section for $cmd"
   sub_offered=" $(offered "$cmd") "
   for opt in $(options_of "$divaudit" "$cmd"); do
     checked=$((checked + 1))
@@ -90,7 +90,7 @@ complete_words() {  # complete_words WITH_BASH_COMPLETION WORD...
     COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
     COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
     _divaudit divaudit "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-    printf "%s\n" "${COMPREPLY[@]}"' _ "$with" "$@" | sort | tr '\n' ' '
+    if [ ${#COMPREPLY[@]} -gt 0 ]; then printf "%s\n" "${COMPREPLY[@]}"; fi' _ "$with" "$@" | sort | tr '\n' ' '
 }
 export COMPLETION=$completion
 modes=(no)
