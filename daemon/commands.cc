@@ -16,6 +16,7 @@
 #include "daemon/notifier.h"
 #include "daemon/service.h"
 #include "daemon/sweep_job.h"
+#include "daemon/sweep_log.h"
 #include "report/report.h"
 #include "storage/render.h"
 #include "storage/sqlite_snapshot_store.h"
@@ -89,25 +90,6 @@ class ProgressPrinter {
   bool printed_ = false;
 };
 
-std::string SweepSummaryLine(const SweepJobOutput& out) {
-  int64_t open = 0, suppressed = 0;
-  for (const auto& f : out.audit.findings) {
-    (f.state == audit::FindingState::kSuppressed ? suppressed : open)++;
-  }
-  const auto& c = *out.commit;
-  std::string line = "sweep_id=" + std::to_string(out.info.id) +
-                     " status=" + std::string(audit::SweepStatusName(out.info.status)) +
-                     " requests=" + std::to_string(out.info.api_requests) +
-                     " retries=" + std::to_string(out.info.retries) +
-                     " throttled=" + std::to_string(out.info.throttled) + " duration_ms=" +
-                     std::to_string((out.info.finished_at_unix - out.info.started_at_unix) * 1000) +
-                     " open=" + std::to_string(open) + " suppressed=" + std::to_string(suppressed) +
-                     " new=" + std::to_string(c.new_findings.size() + c.reopened_findings.size()) +
-                     " resolved=" + std::to_string(c.resolved_findings.size());
-  for (const auto& why : out.info.incomplete) line += " incomplete=\"" + why + "\"";
-  return line;
-}
-
 }  // namespace
 
 int SweepCommand(const SweepCommandOptions& options) {
@@ -123,15 +105,32 @@ int SweepCommand(const SweepCommandOptions& options) {
     PrintError("sweep", job.status());
     return ExitCodeFor(job.status());
   }
-  ProgressPrinter progress(clock);
-  auto out = (*job)->Run(std::ref(progress));
+  // Progress: a live line on a terminal, else log lines (kSweepProgressLogInterval).
+  ProgressPrinter printer(clock);
+  SweepProgressLog progress_log(clock, kSweepProgressLogInterval);
+  const bool tty = ::isatty(2) == 1;
+  const SteadyTime steady_start = clock.SteadyNow();
+  auto out = (*job)->Run([&](std::string_view phase, int64_t done, int64_t total) {
+    if (tty) {
+      printer(phase, done, total);
+    } else {
+      progress_log(phase, done, total);
+    }
+  });
+  const auto duration = clock.SteadyNow() - steady_start;
   if (!out.ok()) {
+    Log()->error("event=sweep_failed err=\"{}\"", out.status().message());
+    Log()->warn("event=sweep_done status=failed duration_ms={}", FormatMillis(duration));
     PrintError("sweep", out.status());
     return ExitCodeFor(out.status());
   }
+  if (out->info.status == audit::SweepStatus::kFailed) {
+    Log()->error("event=sweep_failed sweep_id={} err=\"{}\"", out->info.id,
+                 SweepFailureCause(out->info));
+  }
   const auto level =
       out->info.status == audit::SweepStatus::kComplete ? spdlog::level::info : spdlog::level::warn;
-  Log()->log(level, "event=sweep_done {}", SweepSummaryLine(*out));
+  Log()->log(level, "event=sweep_done {}", SweepDoneFields(*out, duration));
   if (options.json) {
     audit::DocumentOptions doc;
     doc.exceptions = &out->audit.exceptions;
@@ -381,6 +380,10 @@ int ReportCommand(const ReportCommandOptions& options) {
   report::ReportRequest request;
   const std::string& api = config->genesys.api_base_url;
   request.org_name = api.substr(api.find("://") == std::string::npos ? 0 : api.find("://") + 3);
+  // The org's name as the last complete sweep read it (organizations/me), when stored.
+  if (auto last = (*store)->LastCompleteSweep(); last.ok() && !last->info.org_name.empty()) {
+    request.org_name = last->info.org_name;
+  }
   request.from = period->from;
   request.to = period->to;
   request.generated_at = generated_at;
