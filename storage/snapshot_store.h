@@ -89,6 +89,9 @@ struct VerifyResult {
   std::optional<int64_t> first_bad_sweep;  // set when the chain breaks at a sweep
   std::vector<std::string> problems;       // human-readable, first problem first
   int64_t sweeps_checked = 0;
+  // The content hash of the newest stored sweep (the prune anchor's when none): compare it
+  // with the hash logged at commit (event=sweep_committed) to detect a truncated tail.
+  std::string head_hash;
 };
 
 struct PruneResult {

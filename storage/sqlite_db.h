@@ -25,7 +25,9 @@ class Stmt {
   Stmt(sqlite3_stmt* stmt, const std::string* path) : stmt_(stmt), path_(path) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : stmt_(o.stmt_), path_(o.path_) { o.stmt_ = nullptr; }
+  Stmt(Stmt&& o) noexcept : stmt_(o.stmt_), path_(o.path_), bind_rc_(o.bind_rc_) {
+    o.stmt_ = nullptr;
+  }
   ~Stmt() {
     if (stmt_ != nullptr) {
       sqlite3_reset(stmt_);
@@ -33,7 +35,9 @@ class Stmt {
     }
   }
 
-  // Binds by 1-based index. Strings are copied (SQLITE_TRANSIENT).
+  // Binds by 1-based index. Strings are copied (SQLITE_TRANSIENT). Every sqlite3_bind_* result
+  // is checked: the first failure (a bad index, a string over SQLite's limit, no memory) is
+  // kept and returned by the next Step/Run, so nothing runs with a missing value.
   Stmt& Bind(int i, std::string_view v);
   Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
@@ -47,7 +51,13 @@ class Stmt {
   }
   Stmt& Bind(int i, const std::optional<int64_t>& v) { return v ? Bind(i, *v) : BindNull(i); }
 
-  // Steps once: true when a row is available, false when done; errors map via SqliteError.
+  // Clears the bindings' error and resets the statement for another row of binds.
+  void Reset() {
+    sqlite3_reset(stmt_);
+    bind_rc_ = SQLITE_OK;
+  }
+  // Steps once: true when a row is available, false when done; errors map via SqliteError
+  // (a failed bind since the last Reset is returned first).
   Result<bool> Step();
   // Steps to completion, expecting no rows.
   Status Run();
@@ -68,8 +78,12 @@ class Stmt {
   sqlite3_stmt* raw() { return stmt_; }
 
  private:
+  Stmt& Check(int rc, int i);
+
   sqlite3_stmt* stmt_;
   const std::string* path_;
+  int bind_rc_ = SQLITE_OK;  // first failed sqlite3_bind_* since the last Reset
+  int bind_index_ = 0;
 };
 
 // One SQLite connection with a cache of prepared statements keyed by SQL text.
@@ -81,9 +95,15 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  // Opens (creating if needed) `path` read-write. The file must already exist when
-  // `create` is false.
-  Status Open(const std::string& path, bool create);
+  enum class Mode {
+    kReadWrite,  // the file must exist
+    kReadOnly,   // SQLITE_OPEN_READONLY: reads a writer's WAL (uses its -shm)
+    // Read-only and `immutable`: reads the main file only, takes no locks and creates no
+    // -wal/-shm. Only when no writer has the file open (no -wal file exists).
+    kImmutable,
+  };
+  // Opens an existing `path`; a symbolic link is refused (SQLITE_OPEN_NOFOLLOW).
+  Status Open(const std::string& path, Mode mode);
   void Close();
 
   // Executes one or more statements without results.

@@ -297,7 +297,7 @@ Status BatchInsert(Db& db, const std::string& table_and_columns, size_t cols, si
   if (count >= kBatchRows) {
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql_for(kBatchRows)));
     for (; row + kBatchRows <= count; row += kBatchRows) {
-      sqlite3_reset(st.raw());
+      st.Reset();
       for (size_t r = 0; r < kBatchRows; ++r) bind(st, static_cast<int>(r * cols + 1), row + r);
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
     }
@@ -305,7 +305,7 @@ Status BatchInsert(Db& db, const std::string& table_and_columns, size_t cols, si
   if (row < count) {
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql_for(1)));
     for (; row < count; ++row) {
-      sqlite3_reset(st.raw());
+      st.Reset();
       bind(st, 1, row);
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
     }
@@ -469,7 +469,7 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("UPDATE ") + t.name +
                                                   " SET valid_to_sweep = ?1 WHERE row_id = ?2"));
     for (int64_t row_id : to_close) {
-      sqlite3_reset(st.raw());
+      st.Reset();
       st.Bind(1, sweep).Bind(2, row_id);
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
     }
@@ -840,15 +840,6 @@ class Transaction {
   bool open_ = false;
 };
 
-Status TightenMode(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // not there: nothing to do
-  if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0600) != 0) {
-    return PermissionDeniedError(path + ": chmod 0600: " + std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -861,51 +852,99 @@ bool SnapshotDiff::empty() const {
          clients_changed.empty();
 }
 
+namespace {
+
+Result<int64_t> SweepHead(Db& db) {
+  return db.QueryInt("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'sweeps'), 0)");
+}
+
+Status SwitchToWal(Db& db) {
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));
+  DIVAUDIT_ASSIGN_OR_RETURN(bool row, wal.Step());
+  if (!row || wal.Text(0) != "wal") {
+    return UnavailableError(db.path() + ": cannot switch to WAL mode (journal_mode=" +
+                            (row ? wal.Text(0) : std::string("?")) + ")");
+  }
+  return Status::Ok();
+}
+
+// A reader cannot migrate: the file must be at this build's schema.
+Status CheckReadableSchema(const std::string& path, int64_t version) {
+  if (version == 0) {
+    return FailedPreconditionError(path + " is not a divaudit database (schema version 0)");
+  }
+  if (version < kSchemaVersion) {
+    return FailedPreconditionError(
+        path + ": database schema version " + std::to_string(version) +
+        " is older than this divaudit's (" + std::to_string(kSchemaVersion) +
+        "); a read-only command does not migrate it: run `divaudit sweep` on it (or on a copy)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteSnapshotStore>> SqliteSnapshotStore::Open(const std::string& path,
                                                                        const Clock& clock,
                                                                        SqliteStoreOptions options) {
-  // Create the file ourselves so that it is 0600 from its first byte.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    std::string msg = path + ": open: " + std::strerror(err);
-    if (err == EACCES || err == EPERM || err == EROFS) return PermissionDeniedError(msg);
-    if (err == ENOSPC) return ResourceExhaustedError(msg);
-    return UnavailableError(msg);
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
-    GetLogger("storage")->warn("event=db_mode_tightened path={} mode={:o}", path,
-                               st.st_mode & 0777);
-    if (::fchmod(fd, 0600) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return PermissionDeniedError(path + ": chmod 0600: " + std::strerror(err));
+  std::unique_ptr<SqliteSnapshotStore> store(new SqliteSnapshotStore(clock));
+  store->options_ = options;
+  Db::Mode mode = Db::Mode::kReadWrite;
+  if (options.read_only) {
+    DIVAUDIT_RETURN_IF_ERROR(CheckReadableFile(path));
+    // No -wal: no writer has the file open, so read the main file as it is (creating nothing).
+    struct stat st {};
+    mode = ::lstat((path + "-wal").c_str(), &st) == 0 ? Db::Mode::kReadOnly : Db::Mode::kImmutable;
+  } else {
+    DIVAUDIT_RETURN_IF_ERROR(PrepareWritableFile(path));
+    if (options.writer_lock) {
+      DIVAUDIT_ASSIGN_OR_RETURN(WriterLock lock, WriterLock::Acquire(path));
+      store->lock_.emplace(std::move(lock));
     }
   }
-  ::close(fd);
-
-  std::unique_ptr<SqliteSnapshotStore> store(new SqliteSnapshotStore(clock));
+  DIVAUDIT_ASSIGN_OR_RETURN(store->identity_, IdentityOf(path));
   Db& db = store->db_;
-  DIVAUDIT_RETURN_IF_ERROR(db.Open(path, /*create=*/false));
+  DIVAUDIT_RETURN_IF_ERROR(db.Open(path, mode));
   sqlite3_busy_timeout(db.raw(), options.busy_timeout_ms);
   // Refuse a newer schema before changing anything in the file.
   DIVAUDIT_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
   if (version > kSchemaVersion) return MigrateSchema(db);  // returns the precise error
-  {
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));
-    DIVAUDIT_ASSIGN_OR_RETURN(bool row, wal.Step());
-    if (!row || wal.Text(0) != "wal") {
-      return UnavailableError(path + ": cannot switch to WAL mode (journal_mode=" +
-                              (row ? wal.Text(0) : std::string("?")) + ")");
-    }
+  if (options.read_only) {
+    DIVAUDIT_RETURN_IF_ERROR(CheckReadableSchema(path, version));
+    DIVAUDIT_RETURN_IF_ERROR(db.Exec("PRAGMA query_only = ON; PRAGMA cache_size = -8192;"));
+  } else {
+    DIVAUDIT_RETURN_IF_ERROR(SwitchToWal(db));
+    DIVAUDIT_RETURN_IF_ERROR(
+        db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"));
+    DIVAUDIT_RETURN_IF_ERROR(MigrateSchema(db));
   }
-  DIVAUDIT_RETURN_IF_ERROR(
-      db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"));
-  DIVAUDIT_RETURN_IF_ERROR(MigrateSchema(db));
-  DIVAUDIT_RETURN_IF_ERROR(TightenMode(path + "-wal"));
-  DIVAUDIT_RETURN_IF_ERROR(TightenMode(path + "-shm"));
+  DIVAUDIT_ASSIGN_OR_RETURN(store->known_head_, SweepHead(db));
   return store;
+}
+
+Status SqliteSnapshotStore::CheckWritable() {
+  if (options_.read_only) {
+    return FailedPreconditionError(db_.path() + ": opened read-only; nothing can be written");
+  }
+  return CheckStillOpenedFile(db_.path(), identity_);
+}
+
+Status SqliteSnapshotStore::CheckOrg(const audit::SweepInfo& info) {
+  if (info.org_id.empty()) return Status::Ok();  // the sweep did not read the org
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT org_id FROM audited_org WHERE id = 1"));
+  DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (row) {
+    const std::string recorded = st.Text(0);
+    if (recorded == info.org_id) return Status::Ok();
+    return FailedPreconditionError("database " + db_.path() + " audits org " + recorded +
+                                   "; this sweep read org " + info.org_id +
+                                   "; refusing to commit (one database per org: give this org "
+                                   "its own [storage] path)");
+  }
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt ins, db_.Prepare("INSERT INTO audited_org(id, org_id, recorded_at) VALUES(1, ?1, ?2)"));
+  DIVAUDIT_RETURN_IF_ERROR(ins.Bind(1, info.org_id).Bind(2, info.started_at_unix).Run());
+  return Status::Ok();
 }
 
 Result<CommitResult> SqliteSnapshotStore::CommitSweep(const audit::SweepInfo& info,
@@ -923,9 +962,10 @@ Result<CommitResult> SqliteSnapshotStore::CommitSweep(const audit::SweepInfo& in
   } else {
     log->info(
         "event=sweep_committed sweep_id={} status={} inserted={} closed={} new={} resolved={} "
-        "reopened={} duration_ms={}",
+        "reopened={} duration_ms={} content_hash={}",
         r->sweep_id, audit::SweepStatusName(info.status), r->rows_inserted, r->rows_closed,
-        r->new_findings.size(), r->resolved_findings.size(), r->reopened_findings.size(), ms);
+        r->new_findings.size(), r->resolved_findings.size(), r->reopened_findings.size(), ms,
+        r->content_hash);
   }
   return r;
 }
@@ -943,8 +983,21 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
   const bool failed = info.status == audit::SweepStatus::kFailed;
   CommitResult result;
 
+  DIVAUDIT_RETURN_IF_ERROR(CheckWritable());
   Transaction tx(db_);
   DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN IMMEDIATE"));
+  DIVAUDIT_RETURN_IF_ERROR(CheckWritable());  // deleted or replaced while we waited
+  DIVAUDIT_ASSIGN_OR_RETURN(const int64_t head, SweepHead(db_));
+  if (head != known_head_) {
+    const int64_t seen = known_head_;
+    known_head_ = head;  // the next sweep starts after this refusal, from the newest state
+    return FailedPreconditionError(
+        "database " + db_.path() + ": sweep " + std::to_string(head) +
+        " was committed by another writer after this sweep began (this divaudit had seen up to "
+        "sweep " +
+        std::to_string(seen) + "); refusing to commit a stale sweep over a newer one");
+  }
+  DIVAUDIT_RETURN_IF_ERROR(CheckOrg(info));
 
   // The previous link of the chain: the last sweep, else the prune anchor, else genesis.
   std::string prev_hash;
@@ -1283,6 +1336,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(const audit::SweepInfo& i
     DIVAUDIT_RETURN_IF_ERROR(st.Run());
   }
   DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
+  known_head_ = sweep;
   return result;
 }
 
@@ -1595,6 +1649,7 @@ Result<VerifyResult> SqliteSnapshotStore::Verify() {
     prev_hash = stored_hash;
     ++expected_id;
   }
+  v.head_hash = sweeps.empty() ? prev_hash : sweeps.back().second;
   if (chain_ok) {
     DIVAUDIT_ASSIGN_OR_RETURN(
         int64_t seq, db_.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'sweeps'"));
@@ -1628,6 +1683,7 @@ Result<PruneResult> SqliteSnapshotStore::Prune(std::chrono::seconds retention, i
   std::lock_guard<std::mutex> lock(mu_);
   PruneResult r;
   const int64_t cutoff = now_unix - retention.count();
+  DIVAUDIT_RETURN_IF_ERROR(CheckWritable());
   Transaction tx(db_);
   DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN IMMEDIATE"));
   // Oldest kept sweep: the first one started at/after the cutoff, but never past the last

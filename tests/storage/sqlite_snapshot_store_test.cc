@@ -73,15 +73,6 @@ TEST_F(StoreTest, CreatesFile0600InWalModeWithCurrentSchema) {
   EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
 }
 
-TEST_F(StoreTest, TightensAnExistingWorldReadableFile) {
-  store_.reset();
-  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
-  Reopen();
-  struct stat st {};
-  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-}
-
 TEST_F(StoreTest, UnchangedOrgAddsOnlyItsSweepRow) {
   const auto org = MakeOrg();
   const std::vector<audit::Finding> findings = {MakeFinding("user-1", "div-2"),
