@@ -102,16 +102,6 @@ struct PruneResult {
   std::optional<int64_t> anchor_sweep;  // the last pruned sweep id
 };
 
-// One day (UTC) of finding history.
-struct DayFindings {
-  std::string date;  // YYYY-MM-DD
-  int64_t opened = 0;
-  int64_t reopened = 0;
-  int64_t resolved = 0;
-  int64_t open_at_end = 0;        // open findings after the last sweep of the day
-  int64_t suppressed_at_end = 0;  // suppressed findings after the last sweep of the day
-};
-
 struct FindingEvent {
   int64_t sweep_id = 0;  // 0 when the sweep was pruned (event kept as the anchor state)
   int64_t at_unix = 0;   // the sweep's start time (0 if pruned)
@@ -158,9 +148,8 @@ class SnapshotStore {
   // Deletes sweeps started before now - retention (always keeping the last complete sweep).
   virtual Result<PruneResult> Prune(std::chrono::seconds retention, int64_t now_unix) = 0;
 
-  // Report helpers.
-  virtual Result<std::vector<DayFindings>> FindingsHistoryByDay(
-      int64_t from_unix, int64_t to_unix, const std::optional<std::string>& tenant) = 0;
+  // Report and attestation helpers. FindingEvents: `event` is always a valid
+  // audit::LifecycleEvent name (kDataLoss otherwise).
   virtual Result<std::vector<FindingEvent>> FindingEvents(int64_t from_unix, int64_t to_unix) = 0;
   virtual Result<std::vector<ExceptionSeen>> ExceptionsSeen() = 0;
 };

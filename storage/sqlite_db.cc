@@ -160,4 +160,13 @@ Result<int64_t> Db::QueryInt(const std::string& sql) {
   return row ? st.Int(0) : int64_t{0};
 }
 
+std::string MultiRowInsertSql(const std::string& table_and_columns, size_t cols, size_t rows) {
+  std::string tuple = "(?";
+  for (size_t c = 1; c < cols; ++c) tuple += ",?";
+  tuple += ")";
+  std::string sql = "INSERT INTO " + table_and_columns + " VALUES" + tuple;
+  for (size_t r = 1; r < rows; ++r) sql += "," + tuple;
+  return sql;
+}
+
 }  // namespace divaudit::storage

@@ -123,4 +123,65 @@ class Db {
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
 };
 
+// Rolls back an open transaction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Db& db) : db_(db) {}
+  ~Transaction() {
+    if (open_) (void)db_.Exec("ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  // "BEGIN" (a read snapshot) or "BEGIN IMMEDIATE" (the write lock).
+  Status Begin(const char* sql) {
+    DIVAUDIT_RETURN_IF_ERROR(db_.Exec(sql));
+    open_ = true;
+    return Status::Ok();
+  }
+  Status Commit() {
+    DIVAUDIT_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    open_ = false;
+    return Status::Ok();
+  }
+
+ private:
+  Db& db_;
+  bool open_ = false;
+};
+
+// Column `col` of the current row as a view (valid until the next step).
+inline std::string_view ColumnView(sqlite3_stmt* st, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+  return {p == nullptr ? "" : p, static_cast<size_t>(sqlite3_column_bytes(st, col))};
+}
+
+// Inserts `count` rows of `cols` values into `table_and_columns` with multi-row INSERTs of
+// kBatchRows rows (one statement per row costs a VDBE start and halt each). bind(stmt,
+// first_param, row) binds the row's values from parameter first_param on.
+inline constexpr size_t kBatchRows = 100;
+std::string MultiRowInsertSql(const std::string& table_and_columns, size_t cols, size_t rows);
+template <typename BindRow>
+Status BatchInsert(Db& db, const std::string& table_and_columns, size_t cols, size_t count,
+                   const BindRow& bind) {
+  size_t row = 0;
+  if (count >= kBatchRows) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st,
+                              db.Prepare(MultiRowInsertSql(table_and_columns, cols, kBatchRows)));
+    for (; row + kBatchRows <= count; row += kBatchRows) {
+      st.Reset();
+      for (size_t r = 0; r < kBatchRows; ++r) bind(st, static_cast<int>(r * cols + 1), row + r);
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    }
+  }
+  if (row < count) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(table_and_columns, cols, 1)));
+    for (; row < count; ++row) {
+      st.Reset();
+      bind(st, 1, row);
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace divaudit::storage

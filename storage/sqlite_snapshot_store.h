@@ -59,8 +59,6 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<SnapshotDiff> Diff(int64_t from_sweep, int64_t to_sweep) override;
   Result<VerifyResult> Verify() override;
   Result<PruneResult> Prune(std::chrono::seconds retention, int64_t now_unix) override;
-  Result<std::vector<DayFindings>> FindingsHistoryByDay(
-      int64_t from_unix, int64_t to_unix, const std::optional<std::string>& tenant) override;
   Result<std::vector<FindingEvent>> FindingEvents(int64_t from_unix, int64_t to_unix) override;
   Result<std::vector<ExceptionSeen>> ExceptionsSeen() override;
 
@@ -72,11 +70,12 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<CommitResult> CommitLocked(const audit::SweepInfo& info,
                                     const audit::OrgSnapshot& snapshot,
                                     const std::vector<audit::Finding>& findings);
-  Result<SweepRecord> ReadSweep(int64_t id);
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id);
 
+  // Read-only stores refuse; kDataLoss when the path no longer names the opened file.
   Status CheckWritable();
-  Status CheckOrg(const audit::SweepInfo& info);
+  // kFailedPrecondition when another writer committed a sweep since this store last looked.
+  Status CheckNotStale();
 
   const Clock& clock_;
   std::mutex mu_;
