@@ -52,10 +52,17 @@ Result<config::Config> LoadConfig(std::string_view command, const std::string& p
   return config;
 }
 
+// Writers (sweep) hold the database's writer lock; read-only commands (findings, diff, report,
+// verify) open it read-only: a missing file is "no database at PATH", nothing is created or
+// changed, and a copy on read-only media works.
+enum class Access { kWrite, kReadOnly };
 Result<std::unique_ptr<storage::SqliteSnapshotStore>> OpenStore(std::string_view command,
                                                                 const config::Config& config,
-                                                                const Clock& clock, int* exit) {
-  auto store = storage::SqliteSnapshotStore::Open(config.storage.path, clock);
+                                                                const Clock& clock, int* exit,
+                                                                Access access) {
+  storage::SqliteStoreOptions options;
+  options.read_only = access == Access::kReadOnly;
+  auto store = storage::SqliteSnapshotStore::Open(config.storage.path, clock, options);
   if (!store.ok()) {
     PrintError(command, store.status());
     *exit = kExitRuntime;
@@ -97,7 +104,7 @@ int SweepCommand(const SweepCommandOptions& options) {
   SystemClock clock;
   auto config = LoadConfig("sweep", options.config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("sweep", *config, clock, &exit);
+  auto store = OpenStore("sweep", *config, clock, &exit, Access::kWrite);
   if (!store.ok()) return exit;
   SeededRandom random(std::random_device{}());
   auto job = SweepJob::Create(*config, **store, clock, random, CancellationToken());
@@ -215,12 +222,12 @@ int CheckConfigCommand(const std::string& config_path, bool online) {
   return kExitOk;
 }
 
-int VerifyCommand(const std::string& config_path) {
+int VerifyCommand(const std::string& config_path, const std::string& expect_head) {
   int exit = kExitOk;
   SystemClock clock;
   auto config = LoadConfig("verify", config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("verify", *config, clock, &exit);
+  auto store = OpenStore("verify", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   auto result = (*store)->Verify();
   if (!result.ok()) {
@@ -236,8 +243,16 @@ int VerifyCommand(const std::string& config_path) {
     for (const auto& p : result->problems) std::printf("  %s\n", p.c_str());
     return kExitRuntime;
   }
+  if (!expect_head.empty() && result->head_hash != expect_head) {
+    std::printf(
+        "verify: FAILED: the newest sweep's hash is %s, expected %s (sweeps were removed from "
+        "the end, or this is another database)\n",
+        result->head_hash.empty() ? "(none)" : result->head_hash.c_str(), expect_head.c_str());
+    return kExitRuntime;
+  }
   std::printf("verify: ok (%lld sweeps, integrity check clean, hash chain intact)\n",
               static_cast<long long>(result->sweeps_checked));
+  if (!result->head_hash.empty()) std::printf("head: %s\n", result->head_hash.c_str());
   return kExitOk;
 }
 
@@ -267,7 +282,7 @@ int FindingsCommand(const FindingsCommandOptions& options) {
   SystemClock clock;
   auto config = LoadConfig("findings", options.config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("findings", *config, clock, &exit);
+  auto store = OpenStore("findings", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   storage::FindingFilter filter;
   if (options.state != "all") filter.states = {*audit::FindingStateFromName(options.state)};
@@ -308,7 +323,7 @@ int DiffCommand(const DiffCommandOptions& options) {
   SystemClock clock;
   auto config = LoadConfig("diff", options.config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("diff", *config, clock, &exit);
+  auto store = OpenStore("diff", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   std::optional<int64_t> from = options.from, to = options.to;
   if (!from || !to) {
@@ -375,7 +390,7 @@ int ReportCommand(const ReportCommandOptions& options) {
     PrintError("report", period.status());
     return kExitUsage;
   }
-  auto store = OpenStore("report", *config, clock, &exit);
+  auto store = OpenStore("report", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   report::ReportRequest request;
   const std::string& api = config->genesys.api_base_url;
