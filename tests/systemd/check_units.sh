@@ -53,7 +53,8 @@ check_tree() {  # check_tree LABEL ROOT PREFIX
   for f in bin/divaudit lib/sysusers.d/divaudit.conf lib/tmpfiles.d/divaudit.conf \
       share/man/man1/divaudit.1 share/man/man5/divaudit.toml.5 \
       share/bash-completion/completions/divaudit share/divaudit/divaudit.example.toml \
-      share/divaudit/divaudit.rules.yml share/divaudit/divaudit.json share/doc/divaudit/README.md; do
+      share/divaudit/divaudit.rules.yml share/divaudit/divaudit.json share/divaudit/set-runbook-base \
+      share/doc/divaudit/README.md; do
     [ -e "$root$prefix/$f" ] || fail "$label: $prefix/$f is not installed"
   done
   [ -e "$root$prefix/bin/divaudit-sim" ] && fail "$label: divaudit-sim is in the divaudit component"
