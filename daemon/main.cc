@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "daemon/cli.h"
 #include "daemon/commands.h"
 
 namespace {
@@ -177,10 +178,15 @@ int main(int argc, char** argv) {
                          "Fixed report timestamp (YYYY-MM-DDTHH:MM:SSZ) for reproducible output");
 
   bool online = false;
-  auto* check_cmd = app.add_subcommand("check-config", "Validate a configuration file");
+  auto* check_cmd = app.add_subcommand(
+      "check-config", "Validate a configuration file (offline: reads no secret, no network)");
   add_config(check_cmd);
   check_cmd->add_flag("--online", online,
-                      "Also log in to Genesys Cloud and check the client sees every division");
+                      "Also log in to Genesys Cloud and check the client sees every division. "
+                      "The client secret comes from [genesys] client_secret_file, else "
+                      "$DIVAUDIT_CLIENT_SECRET, else $CREDENTIALS_DIRECTORY/client-secret, e.g. "
+                      "DIVAUDIT_CLIENT_SECRET=\"$(sudo cat /etc/divaudit/client-secret)\" "
+                      "divaudit check-config --config F --online");
 
   auto* verify_cmd = app.add_subcommand(
       "verify",
@@ -201,6 +207,9 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--keep-running", demo.keep_running,
                      "Keep serving metrics after the demo until Ctrl-C");
 
+  std::string completion_shell;  // `divaudit completion bash`: walks the table built above
+  auto* completion_cmd = AddCompletionCommand(app, &completion_shell);
+
   if (const std::string unknown = UsageError(app, argc, argv); !unknown.empty()) {
     std::fprintf(stderr, "%s\n", unknown.c_str());
     return kExitUsage;
@@ -217,6 +226,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "divaudit: %s (see divaudit --help)\n", e.what());
     return kExitUsage;
   }
+  if (*completion_cmd) return CompletionCommand(app, completion_shell);
 
   divaudit::LogOptions log_options;
   log_options.format = *divaudit::ParseLogFormat(log_format);

@@ -187,3 +187,42 @@ TEST(SecretsTest, MetricsBasicAuthRefusesWrongCredentials) {
 
 }  // namespace
 }  // namespace divaudit::testing
+
+namespace divaudit::testing {
+namespace {
+
+// Offline check-config reads no secret (the example config's secret exists only inside the
+// running unit); --online needs it and names where it looks.
+TEST(SecretsTest, OfflineCheckConfigNeedsNoSecretOnlineNamesItsSources) {
+  TempDir dir;
+  std::ofstream(dir.File("c.toml")) << "[genesys]\nclient_id = \"x\"\n"
+                                    << "api_base_url = \"http://127.0.0.1:9\"\n"
+                                    << "login_base_url = \"http://127.0.0.1:9\"\n"
+                                    << "[storage]\npath = \"db\"\n";
+  const std::map<std::string, std::string> no_secret = {{"DIVAUDIT_CLIENT_SECRET", ""},
+                                                        {"CREDENTIALS_DIRECTORY", ""}};
+  const auto offline =
+      RunCommand({DivauditBinary(), "check-config", "--config", dir.File("c.toml")}, no_secret);
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_NE(offline.out.find("configuration is valid"), std::string::npos) << offline.out;
+
+  const auto online = RunCommand(
+      {DivauditBinary(), "check-config", "--config", dir.File("c.toml"), "--online"}, no_secret);
+  EXPECT_EQ(online.exit_code, 2) << online.err;
+  EXPECT_NE(online.err.find("DIVAUDIT_CLIENT_SECRET"), std::string::npos) << online.err;
+
+  // A configured secret file that does not exist (it would be a credential of the unit) is
+  // not read offline either.
+  std::ofstream(dir.File("f.toml")) << "[genesys]\nclient_id = \"x\"\n"
+                                    << "client_secret_file = \"/run/credentials/nope/secret\"\n"
+                                    << "[storage]\npath = \"db\"\n";
+  const auto file_offline =
+      RunCommand({DivauditBinary(), "check-config", "--config", dir.File("f.toml")}, no_secret);
+  EXPECT_EQ(file_offline.exit_code, 0) << file_offline.err;
+  const auto help = RunCommand({DivauditBinary(), "check-config", "--help"});
+  EXPECT_NE(help.out.find("DIVAUDIT_CLIENT_SECRET"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("CREDENTIALS_DIRECTORY"), std::string::npos) << help.out;
+}
+
+}  // namespace
+}  // namespace divaudit::testing
