@@ -122,7 +122,7 @@ std::string_view SweepStatusName(SweepStatus s);  // "complete", "partial", "fai
 
 // Metadata about one sweep, produced by genesys/ and stored by storage/.
 struct SweepInfo {
-  int64_t id = 0;                // assigned by storage; 0 until stored
+  int64_t id = 0;  // assigned by storage; 0 until stored
   // The organisation the sweep read (GET /api/v2/organizations/me); empty when it was not read.
   std::string org_id;
   std::string org_name;

@@ -2,7 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -17,12 +21,32 @@
 namespace divaudit::storage {
 namespace {
 
-Status SwitchToWal(Db& db) {
-  DIVAUDIT_ASSIGN_OR_RETURN(Stmt wal, db.Prepare("PRAGMA journal_mode = WAL"));
-  DIVAUDIT_ASSIGN_OR_RETURN(bool row, wal.Step());
-  if (!row || wal.Text(0) != "wal") {
+constexpr std::chrono::milliseconds kMaxWalRetryPause{50};
+
+// Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+// (without the busy handler) while another connection is creating or switching the same file:
+// two first opens at once. Retry for up to the busy timeout, as the busy handler would.
+Status SwitchToWal(Db& db, int busy_timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(busy_timeout_ms, 0));
+  Result<bool> stepped = false;
+  std::optional<Stmt> wal;
+  for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, kMaxWalRetryPause)) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt attempt, db.Prepare("PRAGMA journal_mode = WAL"));
+    stepped = attempt.Step();
+    if (stepped.ok() || stepped.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() + pause > deadline) {
+      wal.emplace(std::move(attempt));
+      break;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+  if (!stepped.ok()) return stepped.status();
+  const bool row = *stepped;
+  Stmt& wal_stmt = *wal;
+  if (!row || wal_stmt.Text(0) != "wal") {
     return UnavailableError(db.path() + ": cannot switch to WAL mode (journal_mode=" +
-                            (row ? wal.Text(0) : std::string("?")) + ")");
+                            (row ? wal_stmt.Text(0) : std::string("?")) + ")");
   }
   return Status::Ok();
 }
@@ -57,7 +81,7 @@ Status SetUpConnection(Db& db, const SqliteStoreOptions& options) {
     DIVAUDIT_RETURN_IF_ERROR(CheckReadableSchema(db.path(), version));
     return db.Exec("PRAGMA query_only = ON; PRAGMA cache_size = -8192;");
   }
-  DIVAUDIT_RETURN_IF_ERROR(SwitchToWal(db));
+  DIVAUDIT_RETURN_IF_ERROR(SwitchToWal(db, options.busy_timeout_ms));
   DIVAUDIT_RETURN_IF_ERROR(
       db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"));
   return MigrateSchema(db);
