@@ -248,10 +248,12 @@ p.note { color: #444; margin: 2px 0 6px 0; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; margin: 8px 0; }
 dl.meta dt { font-weight: bold; }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
-table { border-collapse: collapse; width: 100%; margin: 4px 0 10px 0; }
+table { border-collapse: collapse; width: 100%; box-sizing: border-box; margin: 4px 0 10px 0; }
 th, td { border: 1px solid #bbb; padding: 2px 4px; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 th { background: #e8e8e8; }
+.nowrap { white-space: nowrap; }
+.id { overflow-wrap: anywhere; }
 td.n, th.n { text-align: right; white-space: nowrap; }
 tr.foreign td { background: #fff4e5; }
 .id { color: #555; font-size: 8pt; }
@@ -259,10 +261,13 @@ thead { display: table-header-group; }
 tr { page-break-inside: avoid; break-inside: avoid; }
 .empty { color: #666; font-style: italic; }
 pre { background: #f4f4f4; border: 1px solid #ccc; padding: 6px; white-space: pre-wrap;
+  box-sizing: border-box;
   overflow-wrap: anywhere; margin: 4px 0 8px 0; }
 ol li { margin-bottom: 6px; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 8pt; }
+  body { max-width: none; padding: 0 2px; font-size: 8pt; }
+  .mono, pre, code { font-size: 7pt; }
+  .id { font-size: 6.5pt; }
   h2 { page-break-after: avoid; break-after: avoid; }
   th, tr.foreign td, .banner, pre { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -289,6 +294,16 @@ void Meta(std::string& out, std::string_view term, const std::string& html) {
   out += "</dt><dd>" + html + "</dd>\n";
 }
 
+// A rule id that may wrap after its underscores in a narrow column.
+std::string Breakable(std::string_view id) {
+  std::string out;
+  for (const char c : id) {
+    out += c;
+    if (c == '_') out += "<wbr>";
+  }
+  return out;
+}
+
 bool Foreign(const AttestationData& d, const ReachRow& r) {
   return !r.home_tenant || *r.home_tenant != d.tenant;
 }
@@ -305,7 +320,7 @@ void ReachTableHtml(std::string& out, const AttestationData& d) {
   for (const AttestedRow& a : d.reach) {
     const ReachRow& r = a.row;
     out += Foreign(d, r) ? "<tr class=\"foreign\">" : "<tr>";
-    out += "<td>" + r.path + "</td>";
+    out += "<td>" + Breakable(r.path) + "</td>";
     out += "<td>" + NameAndId(r.subject.name, r.subject.id) + "<br><span class=\"id\">" +
            std::string(audit::SubjectTypeName(r.subject.type)) + "</span></td>";
     out += "<td>" + (r.home_tenant ? H(*r.home_tenant) : std::string("<i>none</i>")) + "</td>";
@@ -317,13 +332,15 @@ void ReachTableHtml(std::string& out, const AttestationData& d) {
            "</td>";
     out += "<td>" +
            (a.first_seen_sweep
-                ? "sweep " + std::to_string(*a.first_seen_sweep) + "<br>" + Iso(*a.first_seen_at)
+                ? "sweep " + std::to_string(*a.first_seen_sweep) + "<br><span class=\"nowrap\">" +
+                      Iso(*a.first_seen_at).substr(0, 10) + "</span> <span class=\"nowrap\">" +
+                      Iso(*a.first_seen_at).substr(11) + "</span>"
                 : std::string("before the oldest retained sweep")) +
            "</td>";
-    out += "<td class=\"empty\">not collected</td>";
+    out += "<td class=\"empty\">&mdash;</td>";
     if (a.finding) {
-      out += "<td>" + std::string(audit::FindingStateName(a.finding->state)) + " " +
-             std::string(audit::RuleName(a.finding->rule)) + "</td>";
+      out += "<td>" + std::string(audit::FindingStateName(a.finding->state)) + "<br>" +
+             Breakable(audit::RuleName(a.finding->rule)) + "</td>";
       out += "<td>" +
              (a.finding->exception
                   ? H(a.finding->exception->owner) + ": " + H(a.finding->exception->reason) +
@@ -452,9 +469,12 @@ std::string RenderAttestationHtml(const AttestationData& d) {
       std::to_string(none.size()) + "</td></tr>\n";
   out += "<tr><td>Paths (rows of the reach table)</td><td class=\"n\">" +
          std::to_string(d.reach.size()) + "</td></tr>\n";
-  out += "<tr><td>Open findings touching the tenant</td><td class=\"n\">" + std::to_string(open) +
-         "</td></tr>\n<tr><td>Suppressed findings (accepted exceptions)</td><td class=\"n\">" +
-         std::to_string(suppressed) + "</td></tr>\n</tbody></table>\n";
+  out +=
+      "<tr><td>Open findings touching the tenant (on its divisions, or held by its people on "
+      "another tenant's)</td><td class=\"n\">" +
+      std::to_string(open) +
+      "</td></tr>\n<tr><td>Suppressed findings (accepted exceptions)</td><td class=\"n\">" +
+      std::to_string(suppressed) + "</td></tr>\n</tbody></table>\n";
 
   out += "<h2>Reach table</h2>\n<p class=\"note\">One row per path. Paths collected: ";
   for (size_t i = 0; i < d.collected_paths.size(); ++i) {
@@ -465,7 +485,8 @@ std::string RenderAttestationHtml(const AttestationData& d) {
     out += (i ? ", <code>" : "<code>") + d.uncollected_paths[i] + "</code>";
   }
   out +=
-      " paths, and who made each change (<i>changed by</i>). Shaded rows: subjects that are not "
+      " paths, and who made each change (<i>changed by</i>, shown as &mdash;). Shaded rows: "
+      "subjects that are not "
       "this tenant's own people. <i>First seen</i>: the first complete sweep since which the "
       "subject has had the path without a break.</p>\n";
   ReachTableHtml(out, d);

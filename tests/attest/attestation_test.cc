@@ -21,7 +21,9 @@ class Fixture {
   explicit Fixture(int sweeps = 3) {
     db_path_ = dir_ / "divaudit.db";
     CommitFixture(db_path_, sweeps);
-    store_ = std::move(*storage::SqliteSnapshotStore::Open(db_path_, clock_));
+    auto store = storage::SqliteSnapshotStore::Open(db_path_, clock_);
+    EXPECT_TRUE(store.ok());
+    store_ = std::move(*store);
     EXPECT_TRUE(history_.Open(db_path_, false).ok());
   }
   Result<AttestationData> Build(const std::string& tenant,
