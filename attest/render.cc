@@ -239,6 +239,7 @@ body { font-family: "Helvetica Neue", Arial, sans-serif; font-size: 10pt; color:
   max-width: 1100px; margin: 0 auto; padding: 12px; }
 h1 { font-size: 17pt; margin: 0 0 4px 0; }
 h2 { font-size: 13pt; border-bottom: 1px solid #888; margin: 20px 0 6px 0; }
+h3 { font-size: 11pt; margin: 12px 0 4px 0; }
 p.note { color: #444; margin: 2px 0 6px 0; }
 .banner { border: 2px solid; padding: 6px 10px; margin: 8px 0; font-weight: bold; }
 .banner.signed { border-color: #2e7d32; background: #e8f5e9; }
@@ -281,11 +282,18 @@ std::string NameAndId(std::string_view name, std::string_view id) {
   return H(name) + " <span class=\"id mono\">" + H(id) + "</span>";
 }
 
+// The name; the id (monospace) when the name is empty.
+std::string NameOrId(std::string_view name, std::string_view id) {
+  if (name.empty()) return "<span class=\"mono id\">" + H(id) + "</span>";
+  return H(name);
+}
+
 std::string DivisionCell(const std::optional<audit::NamedRef>& d) {
   if (!d) return "-";
-  if (d->id == audit::kAllDivisionsId)
+  if (d->id == audit::kAllDivisionsId) {
     return "<b>All Divisions</b> <span class=\"id mono\">*</span>";
-  return NameAndId(d->name, d->id);
+  }
+  return NameOrId(d->name, d->id);
 }
 
 void Meta(std::string& out, std::string_view term, const std::string& html) {
@@ -308,9 +316,19 @@ bool Foreign(const AttestationData& d, const ReachRow& r) {
   return !r.home_tenant || *r.home_tenant != d.tenant;
 }
 
-void ReachTableHtml(std::string& out, const AttestationData& d) {
-  if (d.reach.empty()) {
-    out += "<p class=\"empty\">No subject can reach this tenant through the paths collected.</p>\n";
+// Rows whose subject is (foreign = true) or is not one of the tenant's own people. Role, division
+// and group ids are in the JSON (and the tenant's divisions with ids in the header); the table
+// shows the subject's id only, so long GUIDs do not drown the names.
+void ReachTableHtml(std::string& out, const AttestationData& d, bool foreign) {
+  size_t count = 0;
+  for (const AttestedRow& a : d.reach) count += Foreign(d, a.row) == foreign ? 1 : 0;
+  out += "<h3>" +
+         std::string(foreign ? "From outside the tenant: other tenants' people, groups, OAuth "
+                               "clients, trustees, people without a home tenant"
+                             : "The tenant's own people") +
+         " (" + std::to_string(count) + (count == 1 ? " row" : " rows") + ")</h3>\n";
+  if (count == 0) {
+    out += "<p class=\"empty\">None, through the paths collected.</p>\n";
     return;
   }
   out +=
@@ -319,16 +337,17 @@ void ReachTableHtml(std::string& out, const AttestationData& d) {
       "<th>Exception</th></tr></thead>\n<tbody>\n";
   for (const AttestedRow& a : d.reach) {
     const ReachRow& r = a.row;
-    out += Foreign(d, r) ? "<tr class=\"foreign\">" : "<tr>";
+    if (Foreign(d, r) != foreign) continue;
+    out += foreign ? "<tr class=\"foreign\">" : "<tr>";
     out += "<td>" + Breakable(r.path) + "</td>";
     out += "<td>" + NameAndId(r.subject.name, r.subject.id) + "<br><span class=\"id\">" +
            std::string(audit::SubjectTypeName(r.subject.type)) + "</span></td>";
     out += "<td>" + (r.home_tenant ? H(*r.home_tenant) : std::string("<i>none</i>")) + "</td>";
-    out += "<td>" + (r.role ? NameAndId(r.role->name, r.role->id) : std::string("-")) + "</td>";
+    out += "<td>" + (r.role ? NameOrId(r.role->name, r.role->id) : std::string("-")) + "</td>";
     out += "<td>" + DivisionCell(r.division) + "</td>";
     out += "<td>" +
            (r.via.direct ? std::string("direct")
-                         : "group " + NameAndId(r.via.group_name, r.via.group_id)) +
+                         : "group " + NameOrId(r.via.group_name, r.via.group_id)) +
            "</td>";
     out += "<td>" +
            (a.first_seen_sweep
@@ -485,11 +504,16 @@ std::string RenderAttestationHtml(const AttestationData& d) {
     out += (i ? ", <code>" : "<code>") + d.uncollected_paths[i] + "</code>";
   }
   out +=
-      " paths, and who made each change (<i>changed by</i>, shown as &mdash;). Shaded rows: "
-      "subjects that are not "
-      "this tenant's own people. <i>First seen</i>: the first complete sweep since which the "
+      " paths, and who made each change (<i>changed by</i>, shown as &mdash;). Ids of roles, "
+      "divisions and groups are in the JSON. <i>First seen</i>: the first complete sweep since "
+      "which the "
       "subject has had the path without a break.</p>\n";
-  ReachTableHtml(out, d);
+  if (d.reach.empty()) {
+    out += "<p class=\"empty\">No subject can reach this tenant through the paths collected.</p>\n";
+  } else {
+    ReachTableHtml(out, d, /*foreign=*/true);
+    ReachTableHtml(out, d, /*foreign=*/false);
+  }
 
   out +=
       "<h2>Findings touching the tenant</h2>\n<table>\n<thead><tr><th>Rule</th><th>Severity"

@@ -55,6 +55,7 @@ int KeygenCommand(const KeygenCommandOptions& options) {
                "the clients who verify attestations)\n",
                options.out.c_str(), (options.out + ".pub").c_str());
   std::printf("%s.pub sha256 %s\n", options.out.c_str(), pub->fingerprint().c_str());
+  std::fflush(stdout);
   return kExitOk;
 }
 
