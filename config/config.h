@@ -35,6 +35,12 @@ struct MetricsConfig {
   std::string listen = "127.0.0.1:9464";
   std::string basic_auth_user;
   std::string basic_auth_password_file;
+  // TLS for the endpoint (the Prometheus exporter-toolkit web-config names): PEM certificate
+  // (chain) and key, both or neither; optional client CA (clients must present a certificate
+  // it signed). Resolved against the config file's directory.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 struct TenantConfig {

@@ -466,8 +466,9 @@ class ConfigParser {
     constexpr std::string_view s = "[metrics]";
     DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "metrics"));
     if (t == nullptr) return Status::Ok();
-    DIVAUDIT_RETURN_IF_ERROR(
-        CheckKeys(*t, s, {"listen", "basic_auth_user", "basic_auth_password_file"}));
+    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s,
+                                       {"listen", "basic_auth_user", "basic_auth_password_file",
+                                        "tls_cert_file", "tls_key_file", "tls_client_ca_file"}));
     bool listen_given = false;
     DIVAUDIT_RETURN_IF_ERROR(ReadString(t, s, "listen", out.listen, &listen_given));
     if (listen_given) {
@@ -490,6 +491,26 @@ class ConfigParser {
                    "required when basic_auth_password_file is set");
     }
     out.basic_auth_password_file = Resolve(out.basic_auth_password_file);
+    // TLS: tls_cert_file and tls_key_file together; tls_client_ca_file only with them.
+    bool cert_given = false, key_given = false, ca_given = false;
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "tls_cert_file", out.tls_cert_file, &cert_given));
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "tls_key_file", out.tls_key_file, &key_given));
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadNonEmptyString(t, s, "tls_client_ca_file", out.tls_client_ca_file, &ca_given));
+    if (cert_given != key_given) {
+      const char* given = cert_given ? "tls_cert_file" : "tls_key_file";
+      return Error(Find(t, given).pos(), Where(s, cert_given ? "tls_key_file" : "tls_cert_file"),
+                   std::string("required when ") + given + " is set");
+    }
+    if (ca_given && !cert_given) {
+      return Error(Find(t, "tls_client_ca_file").pos(), Where(s, "tls_cert_file"),
+                   "required when tls_client_ca_file is set (with tls_key_file)");
+    }
+    if (cert_given) out.tls_cert_file = Resolve(out.tls_cert_file);
+    if (key_given) out.tls_key_file = Resolve(out.tls_key_file);
+    if (ca_given) out.tls_client_ca_file = Resolve(out.tls_client_ca_file);
     return Status::Ok();
   }
 

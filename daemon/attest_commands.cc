@@ -1,5 +1,6 @@
 #include "daemon/attest_commands.h"
 
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -93,13 +94,14 @@ int AttestCommand(const AttestCommandOptions& options) {
   int exit = kExitOk;
   auto store = OpenCommandStore(kCmd, *config, clock, &exit);
   if (!store.ok()) return exit;
-  // A second, query-only connection for the temporal history (first_seen).
+  // A second read-only connection for the temporal history (first_seen), opened as the store
+  // opens read-only: through a writer's WAL when there is one, else the file as it is.
   storage::Db history;
-  if (Status s = history.Open((*store)->path(), /*create=*/false); !s.ok()) {
-    PrintError(kCmd, s.message());
-    return kExitRuntime;
-  }
-  if (Status s = history.Exec("PRAGMA query_only = ON"); !s.ok()) {
+  struct stat wal {};
+  const std::string& db_path = (*store)->path();
+  const auto mode = ::lstat((db_path + "-wal").c_str(), &wal) == 0 ? storage::Db::Mode::kReadOnly
+                                                                   : storage::Db::Mode::kImmutable;
+  if (Status s = history.Open(db_path, mode); !s.ok()) {
     PrintError(kCmd, s.message());
     return kExitRuntime;
   }

@@ -67,8 +67,8 @@ class AttestCli {
   VerifyAttestationCommandOptions verify_options_;
 };
 
-// Opens the configured database exactly as every other command does (daemon/commands.cc's
-// helper, defined there); on failure prints one line and sets *exit.
+// Opens the configured database read-only exactly as the other read-only commands do
+// (daemon/commands.cc's helper, defined there); on failure prints one line and sets *exit.
 Result<std::unique_ptr<storage::SqliteSnapshotStore>> OpenCommandStore(std::string_view command,
                                                                        const config::Config& config,
                                                                        const Clock& clock,

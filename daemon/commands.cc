@@ -17,6 +17,7 @@
 #include "daemon/notifier.h"
 #include "daemon/service.h"
 #include "daemon/sweep_job.h"
+#include "daemon/sweep_log.h"
 #include "report/report.h"
 #include "storage/render.h"
 #include "storage/sqlite_snapshot_store.h"
@@ -52,10 +53,17 @@ Result<config::Config> LoadConfig(std::string_view command, const std::string& p
   return config;
 }
 
+// Writers (sweep) hold the database's writer lock; read-only commands (findings, diff, report,
+// verify) open it read-only: a missing file is "no database at PATH", nothing is created or
+// changed, and a copy on read-only media works.
+enum class Access { kWrite, kReadOnly };
 Result<std::unique_ptr<storage::SqliteSnapshotStore>> OpenStore(std::string_view command,
                                                                 const config::Config& config,
-                                                                const Clock& clock, int* exit) {
-  auto store = storage::SqliteSnapshotStore::Open(config.storage.path, clock);
+                                                                const Clock& clock, int* exit,
+                                                                Access access) {
+  storage::SqliteStoreOptions options;
+  options.read_only = access == Access::kReadOnly;
+  auto store = storage::SqliteSnapshotStore::Open(config.storage.path, clock, options);
   if (!store.ok()) {
     PrintError(command, store.status());
     *exit = kExitRuntime;
@@ -90,25 +98,6 @@ class ProgressPrinter {
   bool printed_ = false;
 };
 
-std::string SweepSummaryLine(const SweepJobOutput& out) {
-  int64_t open = 0, suppressed = 0;
-  for (const auto& f : out.audit.findings) {
-    (f.state == audit::FindingState::kSuppressed ? suppressed : open)++;
-  }
-  const auto& c = *out.commit;
-  std::string line = "sweep_id=" + std::to_string(out.info.id) +
-                     " status=" + std::string(audit::SweepStatusName(out.info.status)) +
-                     " requests=" + std::to_string(out.info.api_requests) +
-                     " retries=" + std::to_string(out.info.retries) +
-                     " throttled=" + std::to_string(out.info.throttled) + " duration_ms=" +
-                     std::to_string((out.info.finished_at_unix - out.info.started_at_unix) * 1000) +
-                     " open=" + std::to_string(open) + " suppressed=" + std::to_string(suppressed) +
-                     " new=" + std::to_string(c.new_findings.size() + c.reopened_findings.size()) +
-                     " resolved=" + std::to_string(c.resolved_findings.size());
-  for (const auto& why : out.info.incomplete) line += " incomplete=\"" + why + "\"";
-  return line;
-}
-
 }  // namespace
 
 int SweepCommand(const SweepCommandOptions& options) {
@@ -116,7 +105,7 @@ int SweepCommand(const SweepCommandOptions& options) {
   SystemClock clock;
   auto config = LoadConfig("sweep", options.config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("sweep", *config, clock, &exit);
+  auto store = OpenStore("sweep", *config, clock, &exit, Access::kWrite);
   if (!store.ok()) return exit;
   SeededRandom random(std::random_device{}());
   auto job = SweepJob::Create(*config, **store, clock, random, CancellationToken());
@@ -124,15 +113,32 @@ int SweepCommand(const SweepCommandOptions& options) {
     PrintError("sweep", job.status());
     return ExitCodeFor(job.status());
   }
-  ProgressPrinter progress(clock);
-  auto out = (*job)->Run(std::ref(progress));
+  // Progress: a live line on a terminal, else log lines (kSweepProgressLogInterval).
+  ProgressPrinter printer(clock);
+  SweepProgressLog progress_log(clock, kSweepProgressLogInterval);
+  const bool tty = ::isatty(2) == 1;
+  const SteadyTime steady_start = clock.SteadyNow();
+  auto out = (*job)->Run([&](std::string_view phase, int64_t done, int64_t total) {
+    if (tty) {
+      printer(phase, done, total);
+    } else {
+      progress_log(phase, done, total);
+    }
+  });
+  const auto duration = clock.SteadyNow() - steady_start;
   if (!out.ok()) {
+    Log()->error("event=sweep_failed err=\"{}\"", out.status().message());
+    Log()->warn("event=sweep_done status=failed duration_ms={}", FormatMillis(duration));
     PrintError("sweep", out.status());
     return ExitCodeFor(out.status());
   }
+  if (out->info.status == audit::SweepStatus::kFailed) {
+    Log()->error("event=sweep_failed sweep_id={} err=\"{}\"", out->info.id,
+                 SweepFailureCause(out->info));
+  }
   const auto level =
       out->info.status == audit::SweepStatus::kComplete ? spdlog::level::info : spdlog::level::warn;
-  Log()->log(level, "event=sweep_done {}", SweepSummaryLine(*out));
+  Log()->log(level, "event=sweep_done {}", SweepDoneFields(*out, duration));
   if (options.json) {
     audit::DocumentOptions doc;
     doc.exceptions = &out->audit.exceptions;
@@ -217,12 +223,12 @@ int CheckConfigCommand(const std::string& config_path, bool online) {
   return kExitOk;
 }
 
-int VerifyCommand(const std::string& config_path) {
+int VerifyCommand(const std::string& config_path, const std::string& expect_head) {
   int exit = kExitOk;
   SystemClock clock;
   auto config = LoadConfig("verify", config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("verify", *config, clock, &exit);
+  auto store = OpenStore("verify", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   auto result = (*store)->Verify();
   if (!result.ok()) {
@@ -238,8 +244,16 @@ int VerifyCommand(const std::string& config_path) {
     for (const auto& p : result->problems) std::printf("  %s\n", p.c_str());
     return kExitRuntime;
   }
+  if (!expect_head.empty() && result->head_hash != expect_head) {
+    std::printf(
+        "verify: FAILED: the newest sweep's hash is %s, expected %s (sweeps were removed from "
+        "the end, or this is another database)\n",
+        result->head_hash.empty() ? "(none)" : result->head_hash.c_str(), expect_head.c_str());
+    return kExitRuntime;
+  }
   std::printf("verify: ok (%lld sweeps, integrity check clean, hash chain intact)\n",
               static_cast<long long>(result->sweeps_checked));
+  if (!result->head_hash.empty()) std::printf("head: %s\n", result->head_hash.c_str());
   return kExitOk;
 }
 
@@ -269,7 +283,7 @@ int FindingsCommand(const FindingsCommandOptions& options) {
   SystemClock clock;
   auto config = LoadConfig("findings", options.config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("findings", *config, clock, &exit);
+  auto store = OpenStore("findings", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   storage::FindingFilter filter;
   if (options.state != "all") filter.states = {*audit::FindingStateFromName(options.state)};
@@ -310,7 +324,7 @@ int DiffCommand(const DiffCommandOptions& options) {
   SystemClock clock;
   auto config = LoadConfig("diff", options.config_path, &exit);
   if (!config.ok()) return exit;
-  auto store = OpenStore("diff", *config, clock, &exit);
+  auto store = OpenStore("diff", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   std::optional<int64_t> from = options.from, to = options.to;
   if (!from || !to) {
@@ -377,11 +391,15 @@ int ReportCommand(const ReportCommandOptions& options) {
     PrintError("report", period.status());
     return kExitUsage;
   }
-  auto store = OpenStore("report", *config, clock, &exit);
+  auto store = OpenStore("report", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   report::ReportRequest request;
   const std::string& api = config->genesys.api_base_url;
   request.org_name = api.substr(api.find("://") == std::string::npos ? 0 : api.find("://") + 3);
+  // The org's name as the last complete sweep read it (organizations/me), when stored.
+  if (auto last = (*store)->LastCompleteSweep(); last.ok() && !last->info.org_name.empty()) {
+    request.org_name = last->info.org_name;
+  }
   request.from = period->from;
   request.to = period->to;
   request.generated_at = generated_at;
@@ -437,6 +455,6 @@ Result<std::unique_ptr<storage::SqliteSnapshotStore>> OpenCommandStore(std::stri
                                                                        const config::Config& config,
                                                                        const Clock& clock,
                                                                        int* exit) {
-  return OpenStore(command, config, clock, exit);
+  return OpenStore(command, config, clock, exit, Access::kReadOnly);
 }
 }  // namespace divaudit::daemon

@@ -58,7 +58,8 @@ int FindingsCommand(const FindingsCommandOptions& options);
 int DiffCommand(const DiffCommandOptions& options);
 int ReportCommand(const ReportCommandOptions& options);
 int CheckConfigCommand(const std::string& config_path, bool online);
-int VerifyCommand(const std::string& config_path);
+// `expect_head` (hex, optional): fail unless the newest sweep's content hash equals it.
+int VerifyCommand(const std::string& config_path, const std::string& expect_head = "");
 int DemoCommand(const DemoCommandOptions& options);
 
 }  // namespace divaudit::daemon

@@ -188,6 +188,10 @@ int main(int argc, char** argv) {
       "Check database integrity and the sweep hash chain (exit 1 names the first bad "
       "sweep)");
   add_config(verify_cmd);
+  std::string expect_head;
+  verify_cmd->add_option("--expect-head", expect_head,
+                         "Fail unless the newest sweep's content hash is HASH (as logged in "
+                         "event=sweep_committed content_hash=...)");
 
   DemoCommandOptions demo;
   auto* demo_cmd = app.add_subcommand(
@@ -246,7 +250,7 @@ int main(int argc, char** argv) {
     return ReportCommand(report);
   }
   if (*check_cmd) return CheckConfigCommand(config_path, online);
-  if (*verify_cmd) return VerifyCommand(config_path);
+  if (*verify_cmd) return VerifyCommand(config_path, expect_head);
   if (*demo_cmd) return DemoCommand(demo);
   return kExitUsage;
 }

@@ -3,6 +3,8 @@
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "config/loader.h"
+#include "config/regions.h"
+#include "daemon/sweep_log.h"
 
 namespace divaudit::daemon {
 namespace {
@@ -23,6 +25,17 @@ ScheduleOptions ScheduleOf(const config::Config& config) {
   s.jitter = config.schedule.jitter;
   s.max_backoff = std::min(s.max_backoff, config.schedule.interval);
   return s;
+}
+
+// The region label of divaudit_org_info: [genesys] region, or the API host when api_base_url
+// points elsewhere than the region's (a simulator, a proxy).
+std::string MetricsRegion(const config::GenesysConfig& genesys) {
+  auto hosts = config::HostsForRegion(genesys.region);
+  if (hosts.ok() && (genesys.api_base_url.empty() || genesys.api_base_url == hosts->api_base_url)) {
+    return genesys.region;
+  }
+  std::string host = genesys.api_base_url.substr(genesys.api_base_url.find("://") + 3);
+  return host.substr(0, host.find('/'));
 }
 
 }  // namespace
@@ -58,7 +71,8 @@ Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& c
                             storage::SqliteSnapshotStore::Open(s->config_.storage.path, clock));
   DIVAUDIT_ASSIGN_OR_RETURN(s->job_,
                             SweepJob::Create(s->config_, *s->store_, clock, random, s->cancel_));
-  s->metrics_ = std::make_unique<metrics::AuditMetrics>(DIVAUDIT_VERSION_STRING);
+  s->metrics_ = std::make_unique<metrics::AuditMetrics>(
+      DIVAUDIT_VERSION_STRING, metrics::AuditMetricsOptions{MetricsRegion(s->config_.genesys)});
   s->metrics_->SetSweepInterval(
       std::chrono::duration_cast<std::chrono::seconds>(s->config_.schedule.interval));
   // Restore what the last complete sweep established, so a restart does not blank the gauges.
@@ -70,15 +84,19 @@ Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& c
     findings.reserve(records.size());
     for (auto& r : records) findings.push_back(std::move(r.finding));
     s->metrics_->RestoreLastComplete(last->info.finished_at_unix, findings);
+    s->metrics_->SetOrgInfo(last->info.org_id, last->info.org_name);
   }
   metrics::MetricsServerOptions server;
   server.listen = s->options_.metrics_listen.value_or(s->config_.metrics.listen);
   server.basic_auth_user = s->config_.metrics.basic_auth_user;
   server.basic_auth_password_file = s->config_.metrics.basic_auth_password_file;
+  server.tls_cert_file = s->config_.metrics.tls_cert_file;
+  server.tls_key_file = s->config_.metrics.tls_key_file;
+  server.tls_client_ca_file = s->config_.metrics.tls_client_ca_file;
   DIVAUDIT_ASSIGN_OR_RETURN(s->metrics_server_,
                             metrics::MetricsServer::Start(server, s->metrics_->Collectable()));
-  GetLogger("metrics")->info("event=metrics_listening listen={} port={}", server.listen,
-                             s->metrics_server_->port());
+  GetLogger("metrics")->info("event=metrics_listening listen={} port={} tls={}", server.listen,
+                             s->metrics_server_->port(), s->metrics_server_->tls());
   return s;
 }
 
@@ -119,7 +137,11 @@ SweepReport Service::RunSweep() {
   }
   metrics_->SweepStarted();
   const int64_t started = ToUnixSeconds(clock_.Now());
-  auto out = job_->Run();
+  const SteadyTime steady_start = clock_.SteadyNow();  // durations: monotonic, sub-second
+  SweepProgressLog progress(clock_, kSweepProgressLogInterval);
+  auto out = job_->Run(std::ref(progress));
+  const auto duration = clock_.SteadyNow() - steady_start;
+  const double duration_seconds = std::chrono::duration<double>(duration).count();
   if (!out.ok()) {
     if (out.status().code() == StatusCode::kAborted) {
       return SweepReport{false, "sweep aborted at shutdown; nothing committed"};
@@ -127,10 +149,12 @@ SweepReport Service::RunSweep() {
     // Nothing was committed (the store failed, or the tenant map no longer fits the org):
     // still count a failed sweep so alerts see it.
     Log()->error("event=sweep_failed err=\"{}\"", out.status().message());
+    Log()->warn("event=sweep_done status=failed duration_ms={}", FormatMillis(duration));
     metrics::SweepOutcomeForMetrics failed;
     failed.sweep.status = audit::SweepStatus::kFailed;
     failed.sweep.started_at_unix = started;
     failed.sweep.finished_at_unix = ToUnixSeconds(clock_.Now());
+    failed.duration_seconds = duration_seconds;
     metrics_->RecordSweep(failed);
     return SweepReport{false, "last sweep failed: " + out.status().message()};
   }
@@ -152,13 +176,17 @@ SweepReport Service::RunSweep() {
     m.exceptions_active = active;
     m.exceptions_expired = expired;
   }
+  m.duration_seconds = duration_seconds;
   metrics_->RecordSweep(m);
   const std::string summary = DescribeSweep(*out);
-  if (out->info.status == audit::SweepStatus::kComplete) {
-    Log()->info("event=sweep_done {}", summary);
-  } else {
-    Log()->warn("event=sweep_done {}", summary);
+  if (out->info.status == audit::SweepStatus::kFailed) {
+    // Authentication, network or API failures: committed as a failed sweep.
+    Log()->error("event=sweep_failed sweep_id={} err=\"{}\"", out->info.id,
+                 SweepFailureCause(out->info));
   }
+  Log()->log(
+      out->info.status == audit::SweepStatus::kComplete ? spdlog::level::info : spdlog::level::warn,
+      "event=sweep_done {}", SweepDoneFields(*out, duration));
   if (on_sweep_) on_sweep_(*out);
   return SweepReport{out->info.status == audit::SweepStatus::kComplete, summary};
 }

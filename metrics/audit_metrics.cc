@@ -10,6 +10,8 @@
 
 #include <set>
 
+#include "metrics/process_collector.h"
+
 namespace divaudit::metrics {
 
 using prometheus::BuildCounter;
@@ -21,11 +23,19 @@ using prometheus::BuildHistogram;
 class AuditMetrics::LockedRegistry : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override {
-    std::lock_guard<std::mutex> lock(mu);
-    return registry.Collect();
+    std::vector<prometheus::MetricFamily> families;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      families = registry.Collect();
+    }
+    if (process) {
+      for (auto& f : process->Collect()) families.push_back(std::move(f));
+    }
+    return families;
   }
   mutable std::mutex mu;
   prometheus::Registry registry;
+  std::unique_ptr<ProcessCollector> process;  // set once, before sharing
 };
 
 namespace {
@@ -38,15 +48,68 @@ constexpr audit::SweepStatus kAllStatuses[] = {
 
 std::string Str(std::string_view s) { return std::string(s); }
 
-// Suited to sweeps from about a second (a small org) to two hours (a very large one paced at a
-// low request budget).
+// The route templates the sweep requests (genesys/README.md): their throttling counters exist
+// from the start at 0, so rate() and increase() see the first 429.
+constexpr const char* kKnownApiRoutes[] = {"/api/v2/authorization/divisions",
+                                           "/api/v2/authorization/divisionspermitted/paged/me",
+                                           "/api/v2/authorization/roles",
+                                           "/api/v2/authorization/roles/{roleId}/subjectgrants",
+                                           "/api/v2/groups",
+                                           "/api/v2/groups/{groupId}/members",
+                                           "/api/v2/oauth/clients",
+                                           "/api/v2/organizations/me",
+                                           "/api/v2/users",
+                                           "/api/v2/users/query"};
+
+// Suited to sweeps from a tenth of a second (a small org, or the simulator) to two hours (a very
+// large org paced at a low request budget).
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 5400, 7200};
+      0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 5400, 7200};
   return kBuckets;
 }
 
 }  // namespace
+
+std::string SanitizeLabelValue(std::string_view value) {
+  constexpr size_t kMaxBytes = 256;
+  std::string out;
+  size_t i = 0;
+  while (i < value.size()) {
+    const auto b = static_cast<unsigned char>(value[i]);
+    size_t len = b < 0x80           ? 1
+                 : (b >> 5) == 0x6  ? 2
+                 : (b >> 4) == 0xE  ? 3
+                 : (b >> 3) == 0x1E ? 4
+                                    : 0;
+    uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    bool valid = len > 0 && i + len <= value.size();
+    for (size_t k = 1; valid && k < len; ++k) {
+      const auto c = static_cast<unsigned char>(value[i + k]);
+      if ((c & 0xC0) != 0x80) valid = false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
+    if (valid &&
+        ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+         (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))) {
+      valid = false;
+    }
+    if (!valid) {
+      ++i;  // drop one byte and resynchronise
+      continue;
+    }
+    const bool control = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+    const bool bidi = cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+                      (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    if (!control && !bidi) {
+      if (out.size() + len > kMaxBytes) break;
+      out.append(value.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
 
 OrgObjectCounts CountOrgObjects(const audit::OrgSnapshot& snapshot) {
   OrgObjectCounts counts;
@@ -67,7 +130,7 @@ std::string FindingTenantLabel(const audit::Finding& finding) {
   return "none";
 }
 
-AuditMetrics::AuditMetrics(std::string version)
+AuditMetrics::AuditMetrics(std::string version, AuditMetricsOptions options)
     : locked_(std::make_shared<LockedRegistry>()),
       mu_(locked_->mu),
       registry_(locked_->registry),
@@ -144,7 +207,16 @@ AuditMetrics::AuditMetrics(std::string version)
       sweep_interval_(BuildGauge()
                           .Name("divaudit_sweep_interval_seconds")
                           .Help("Configured interval between sweeps")
-                          .Register(registry_)) {
+                          .Register(registry_)),
+      org_info_(BuildGauge()
+                    .Name("divaudit_org_info")
+                    .Help("Always 1; the organisation this daemon audits (from "
+                          "GET /api/v2/organizations/me) and the configured region")
+                    .Register(registry_)),
+      region_(SanitizeLabelValue(options.region)) {
+  if (!options.proc_root.empty()) {
+    locked_->process = std::make_unique<ProcessCollector>(options.proc_root);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   // Series that exist from the start, so that rates and "never happened" alerts work.
   for (audit::Rule rule : kAllRules) {
@@ -162,6 +234,11 @@ AuditMetrics::AuditMetrics(std::string version)
   exceptions_.Add({{"state", "expired"}}).Set(0);
   build_info_.Add({{"version", std::move(version)}}).Set(1);
   ticks_skipped_.Add({});
+  for (const char* route : kKnownApiRoutes) api_throttled_.Add({{"endpoint", route}});
+  // From the start, with empty org labels until a sweep reads the org: dashboards and alert
+  // rules join on it, and a join with a missing series would hide the daemon's metrics.
+  org_info_series_ = &org_info_.Add({{"org_id", ""}, {"org_name", ""}, {"region", region_}});
+  org_info_series_->Set(1);
 }
 
 AuditMetrics::~AuditMetrics() = default;
@@ -169,6 +246,24 @@ AuditMetrics::~AuditMetrics() = default;
 void AuditMetrics::SweepStarted() {
   std::lock_guard<std::mutex> lock(mu_);
   in_progress_.Add({}).Set(1);
+}
+
+void AuditMetrics::SetOrgInfo(const std::string& org_id, const std::string& org_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SetOrgInfoLocked(org_id, org_name);
+}
+
+void AuditMetrics::SetOrgInfoLocked(const std::string& org_id, const std::string& org_name) {
+  if (org_id.empty() && org_name.empty()) return;
+  const Labels labels = {{"org_id", SanitizeLabelValue(org_id)},
+                         {"org_name", SanitizeLabelValue(org_name)},
+                         {"region", region_}};
+  if (org_info_series_ != nullptr && !org_info_.Has(labels)) {  // the org changed
+    org_info_.Remove(org_info_series_);
+    org_info_series_ = nullptr;
+  }
+  org_info_series_ = &org_info_.Add(labels);
+  org_info_series_->Set(1);
 }
 
 void AuditMetrics::SweepTickSkipped() {
@@ -248,7 +343,10 @@ void AuditMetrics::RecordSweep(const SweepOutcomeForMetrics& outcome) {
   std::lock_guard<std::mutex> lock(mu_);
   in_progress_.Add({}).Set(0);
   sweeps_.Add({{"status", Str(audit::SweepStatusName(sweep.status))}}).Increment();
-  if (sweep.finished_at_unix >= sweep.started_at_unix && sweep.started_at_unix > 0) {
+  SetOrgInfoLocked(sweep.org_id, sweep.org_name);
+  if (outcome.duration_seconds.has_value() && *outcome.duration_seconds >= 0) {
+    sweep_duration_.Add({}, DurationBuckets()).Observe(*outcome.duration_seconds);
+  } else if (sweep.finished_at_unix >= sweep.started_at_unix && sweep.started_at_unix > 0) {
     sweep_duration_.Add({}, DurationBuckets())
         .Observe(static_cast<double>(sweep.finished_at_unix - sweep.started_at_unix));
   }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,9 @@ struct SweepOutcomeForMetrics {
   // (counting restarts) and is added whole. Counters never go down.
   std::map<std::pair<std::string, std::string>, int64_t> api_requests_by_route_and_code;
   std::map<std::string, int64_t> api_throttled_by_route;
+  // The sweep's duration in seconds, measured on the monotonic clock (sub-second). nullopt:
+  // taken from finished_at_unix - started_at_unix (whole seconds; wall clock).
+  std::optional<double> duration_seconds;
   // Exceptions of the configuration that are active / past their expiry date; nullopt keeps
   // the previous values.
   std::optional<int64_t> exceptions_active;
@@ -66,6 +70,19 @@ struct SweepOutcomeForMetrics {
 // is about), else the subject's home tenant, else "none". Never a user id or name.
 std::string FindingTenantLabel(const audit::Finding& finding);
 
+// A label value safe to show in a dashboard or an alert: control characters (C0, DEL, C1),
+// bidirectional overrides/isolates/marks (U+061C, U+200E-F, U+202A-E, U+2066-9) and invalid
+// UTF-8 removed; at most 256 bytes (cut at a character boundary). Used for org names, which come
+// from the API.
+std::string SanitizeLabelValue(std::string_view value);
+
+struct AuditMetricsOptions {
+  // The `region` label of divaudit_org_info ([genesys] region).
+  std::string region;
+  // Where the process_* metrics are read from (ProcessCollector); empty: no process_* metrics.
+  std::string proc_root = "/proc";
+};
+
 // Owns a prometheus::Registry holding every divaudit_ metric of DESIGN.md §6 (listed in
 // metrics/README.md) and turns sweep outcomes into metric values. No I/O.
 // Thread-safe: every method may be called from any thread; updates and scrapes (Collectable())
@@ -73,7 +90,7 @@ std::string FindingTenantLabel(const audit::Finding& finding);
 class AuditMetrics {
  public:
   // `version` is the label of divaudit_build_info.
-  explicit AuditMetrics(std::string version);
+  explicit AuditMetrics(std::string version, AuditMetricsOptions options = {});
   ~AuditMetrics();
   AuditMetrics(const AuditMetrics&) = delete;
   AuditMetrics& operator=(const AuditMetrics&) = delete;
@@ -84,6 +101,10 @@ class AuditMetrics {
   // coverage (complete/partial only), API counters, exceptions; for complete sweeps also
   // findings, cross-tenant users and org objects, removing series that no longer occur.
   void RecordSweep(const SweepOutcomeForMetrics& outcome);
+  // divaudit_org_info{org_id, org_name, region} = 1 (labels sanitised); replaces the previous
+  // series when the org changes. Both empty: no change. RecordSweep calls it with the sweep's
+  // org_id/org_name. Until then the series exists with empty org_id and org_name.
+  void SetOrgInfo(const std::string& org_id, const std::string& org_name);
   // A scheduled tick was skipped because the previous sweep was still running.
   void SweepTickSkipped();
   // Sets divaudit_exceptions{state} (e.g. at start-up or after a configuration reload).
@@ -115,6 +136,7 @@ class AuditMetrics {
                       const std::map<Labels, double>& values);
   void AddCumulative(prometheus::Family<prometheus::Counter>& family, const Labels& labels,
                      int64_t total, std::map<Labels, int64_t>& last_totals);
+  void SetOrgInfoLocked(const std::string& org_id, const std::string& org_name);
 
   std::shared_ptr<LockedRegistry> locked_;
   std::mutex& mu_;  // locked_->mu
@@ -137,6 +159,10 @@ class AuditMetrics {
   prometheus::Family<prometheus::Gauge>& build_info_;
   prometheus::Family<prometheus::Counter>& ticks_skipped_;
   prometheus::Family<prometheus::Gauge>& sweep_interval_;
+  prometheus::Family<prometheus::Gauge>& org_info_;
+
+  std::string region_;
+  prometheus::Gauge* org_info_series_ = nullptr;
 
   std::map<Labels, prometheus::Gauge*> findings_series_;
   std::map<Labels, prometheus::Gauge*> cross_tenant_series_;

@@ -1,20 +1,27 @@
 #include "metrics/metrics_server.h"
 
 #include <arpa/inet.h>
+#include <civetweb.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
-#include <prometheus/exposer.h>
+#include <openssl/ssl.h>
+#include <prometheus/collectable.h>
+#include <prometheus/text_serializer.h>
 
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <exception>
+#include <cstring>
 #include <thread>
 
 #include "common/file_util.h"
+#include "common/strings.h"
 
 namespace divaudit::metrics {
 namespace {
@@ -67,6 +74,83 @@ void PokeListener(const std::string& civet_listen, int port) {
   ::close(fd);
 }
 
+constexpr char kLandingPage[] =
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>divaudit</title></head>\n"
+    "<body><h1>divaudit</h1><p>Tenant isolation audit for Genesys Cloud.</p>\n"
+    "<ul><li><a href=\"metrics\">Metrics</a> (Prometheus text format)</li></ul></body></html>\n";
+
+}  // namespace
+
+struct MetricsServer::State {
+  std::weak_ptr<prometheus::Collectable> collectable;
+  std::string user;
+  std::string password;
+};
+
+namespace {
+
+bool Authorized(const MetricsServer::State& state, mg_connection* conn) {
+  if (state.user.empty()) return true;
+  const char* header = mg_get_header(conn, "Authorization");
+  if (header == nullptr) return false;
+  std::string_view h(header);
+  constexpr std::string_view kBasic = "Basic ";
+  if (h.size() <= kBasic.size() || strncasecmp(h.data(), kBasic.data(), kBasic.size()) != 0) {
+    return false;
+  }
+  const auto decoded = Base64Decode(Trim(h.substr(kBasic.size())));
+  if (!decoded) return false;
+  const size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return false;
+  // Both comparisons always run: no early exit on a wrong user name.
+  const bool user_ok = ConstantTimeEquals(std::string_view(*decoded).substr(0, colon), state.user);
+  const bool password_ok =
+      ConstantTimeEquals(std::string_view(*decoded).substr(colon + 1), state.password);
+  return user_ok & password_ok;
+}
+
+void Reply(mg_connection* conn, int status, const char* reason, const char* content_type,
+           const std::string& body, bool head, const char* extra_headers = "") {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+            status, reason, content_type, body.size(), extra_headers);
+  if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
+}
+
+int HandleRequest(mg_connection* conn, void* data) {
+  const auto& state = *static_cast<const MetricsServer::State*>(data);
+  const mg_request_info* req = mg_get_request_info(conn);
+  const std::string_view method = req->request_method != nullptr ? req->request_method : "";
+  const std::string_view uri = req->local_uri != nullptr ? req->local_uri : "";
+  const bool head = method == "HEAD";
+  if (method != "GET" && !head) {
+    Reply(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8", "GET or HEAD only\n", false,
+          "Allow: GET, HEAD\r\n");
+    return 405;
+  }
+  if (!Authorized(state, conn)) {
+    Reply(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n", head,
+          "WWW-Authenticate: Basic realm=\"divaudit\"\r\n");
+    return 401;
+  }
+  if (uri == "/metrics") {
+    std::string body;
+    if (auto c = state.collectable.lock())
+      body = prometheus::TextSerializer().Serialize(c->Collect());
+    Reply(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body, head);
+    return 200;
+  }
+  if (uri == "/") {
+    Reply(conn, 200, "OK", "text/html; charset=utf-8", kLandingPage, head);
+    return 200;
+  }
+  Reply(conn, 404, "Not Found", "text/plain; charset=utf-8", "Not found: see /metrics\n", head);
+  return 404;
+}
+
+int Quiet(const mg_connection*, const char*) { return 1; }  // no civetweb logging to stderr
+
 }  // namespace
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -77,26 +161,56 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
-MetricsServer::MetricsServer(std::unique_ptr<prometheus::Exposer> exposer, std::string listen,
-                             std::string civet_listen, int port)
-    : exposer_(std::move(exposer)),
-      listen_(std::move(listen)),
-      civet_listen_(std::move(civet_listen)),
-      port_(port) {}
+std::optional<std::string> Base64Decode(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+MetricsServer::MetricsServer(std::unique_ptr<State> state, std::string listen)
+    : state_(std::move(state)), listen_(std::move(listen)) {}
 
 MetricsServer::~MetricsServer() {
-  // civetweb's listener polls with a 2 s timeout and only then sees the stop flag; connecting
-  // to it while the exposer stops makes shutdown (SIGTERM, tests) immediate.
+  tls_.reset();  // stop accepting TLS before the backend goes
+  if (ctx_ == nullptr) return;
+  // civetweb's listener polls with a timeout and only then sees the stop flag; connecting to it
+  // while it stops makes shutdown (SIGTERM, tests) immediate.
   std::atomic<bool> stopped{false};
   std::thread waker([&] {
     while (!stopped.load()) {
-      PokeListener(civet_listen_, port_);
+      PokeListener(civet_listen_, civet_port_);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
-  exposer_.reset();
+  mg_stop(ctx_);
   stopped.store(true);
   waker.join();
+  mg_exit_library();
 }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(
@@ -106,7 +220,15 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     return InvalidArgumentError(
         "metrics basic auth needs both basic_auth_user and basic_auth_password_file");
   }
-  std::string password;
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return InvalidArgumentError("metrics TLS needs both tls_cert_file and tls_key_file");
+  }
+  if (!options.tls_client_ca_file.empty() && options.tls_cert_file.empty()) {
+    return InvalidArgumentError("metrics tls_client_ca_file needs tls_cert_file and tls_key_file");
+  }
+  auto state = std::make_unique<State>();
+  state->collectable = std::move(collectable);
+  state->user = options.basic_auth_user;
   if (!options.basic_auth_password_file.empty()) {
     auto read = ReadSecretFile(options.basic_auth_password_file);
     if (!read.ok()) return read.status().WithPrefix("metrics basic_auth_password_file");
@@ -114,40 +236,52 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(
       return InvalidArgumentError(
           "metrics basic_auth_password_file: " + options.basic_auth_password_file + " is empty");
     }
-    password = std::move(read).value();
+    state->password = std::move(read).value();
   }
-
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(
-        civet_listen, static_cast<std::size_t>(options.threads > 0 ? options.threads : 1));
-  } catch (const std::exception& e) {
+  // TLS: civetweb serves plain HTTP on a private loopback port and a TlsTerminator accepts TLS
+  // on the configured address (Debian's civetweb cannot do TLS with OpenSSL 3: README.md).
+  const bool tls = !options.tls_cert_file.empty();
+  const std::string ports = tls ? "127.0.0.1:0" : civet_listen;
+  const std::string threads = std::to_string(options.threads > 0 ? options.threads : 1);
+  const char* civet_options[] = {"listening_ports", ports.c_str(), "num_threads", threads.c_str(),
+                                 nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = Quiet;
+  mg_init_library(0);
+  mg_init_data init{&callbacks, state.get(), civet_options};
+  char error_text[256] = "";
+  mg_error_data error{nullptr, error_text, sizeof error_text};
+  mg_context* ctx = mg_start2(&init, &error);
+  if (ctx == nullptr) {
+    mg_exit_library();
     return UnavailableError("metrics listen '" + options.listen +
                             "': cannot bind (address in use, not local, or not permitted)");
   }
-  const std::vector<int> ports = exposer->GetListeningPorts();
-  if (ports.empty()) {
+  mg_server_port bound[4] = {};
+  const int n = mg_get_server_ports(ctx, 4, bound);
+  if (n < 1 || bound[0].port <= 0) {
+    mg_stop(ctx);
+    mg_exit_library();
     return UnavailableError("metrics listen '" + options.listen + "': not listening");
   }
-  try {
-    // Auth before the collectable: the endpoint never serves unauthenticated.
-    if (!options.basic_auth_user.empty()) {
-      exposer->RegisterAuth(
-          [user = options.basic_auth_user, password = std::move(password)](
-              const std::string& given_user, const std::string& given_password) {
-            // Both comparisons always run: no early exit on a wrong user name.
-            const bool user_ok = ConstantTimeEquals(given_user, user);
-            const bool password_ok = ConstantTimeEquals(given_password, password);
-            return user_ok & password_ok;
-          },
-          "divaudit");
-    }
-    exposer->RegisterCollectable(collectable);
-  } catch (const std::exception& e) {
-    return InternalError(std::string("metrics endpoint setup failed: ") + e.what());
+  mg_set_request_handler(ctx, "/", HandleRequest, state.get());
+  mg_set_request_handler(ctx, "/metrics", HandleRequest, state.get());
+  std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(state), options.listen));
+  server->ctx_ = ctx;
+  server->civet_listen_ = ports;
+  server->civet_port_ = bound[0].port;
+  server->port_ = bound[0].port;
+  if (tls) {
+    TlsTerminatorOptions t;
+    t.listen = civet_listen;
+    t.backend_port = bound[0].port;
+    t.cert_file = options.tls_cert_file;
+    t.key_file = options.tls_key_file;
+    t.client_ca_file = options.tls_client_ca_file;
+    DIVAUDIT_ASSIGN_OR_RETURN(server->tls_, TlsTerminator::Start(t));
+    server->port_ = server->tls_->port();
   }
-  return std::unique_ptr<MetricsServer>(
-      new MetricsServer(std::move(exposer), options.listen, civet_listen, ports.front()));
+  return server;
 }
 
 }  // namespace divaudit::metrics

@@ -148,6 +148,14 @@ constexpr std::string_view kMigration3 =
         DIVAUDIT_JOIN_ID("c", "client_id") DIVAUDIT_JOIN_ID("r", "role_id")
             DIVAUDIT_JOIN_ID("d", "division_id") ";";
 
+// v4: the org the database audits (GET /api/v2/organizations/me), recorded by the first sweep
+// that read it; a sweep of another org is refused. Not part of the hash chain.
+constexpr std::string_view kMigration4 =
+    "CREATE TABLE audited_org ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " org_id TEXT NOT NULL,"
+    " recorded_at INTEGER NOT NULL);";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
 #undef DIVAUDIT_ID_TABLE
@@ -164,6 +172,8 @@ std::string_view MigrationSql(int version) {
       return kMigration2;
     case 3:
       return kMigration3;
+    case 4:
+      return kMigration4;
     default:
       return {};
   }
@@ -182,6 +192,15 @@ Status MigrateSchema(Db& db) {
   }
   for (int v = static_cast<int>(version) + 1; v <= kSchemaVersion; ++v) {
     DIVAUDIT_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    // Another connection may have migrated while this one waited for the write lock.
+    Result<int64_t> now = db.QueryInt("PRAGMA user_version");
+    if (!now.ok() || *now >= v) {
+      (void)db.Exec("ROLLBACK");
+      if (!now.ok()) return now.status();
+      if (*now > kSchemaVersion) return MigrateSchema(db);  // the precise "newer" error
+      v = static_cast<int>(*now);
+      continue;
+    }
     Status s = db.Exec(MigrationSql(v));
     if (s.ok()) s = db.Exec("PRAGMA user_version = " + std::to_string(v));
     if (s.ok()) s = db.Exec("COMMIT");

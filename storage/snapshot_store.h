@@ -89,6 +89,9 @@ struct VerifyResult {
   std::optional<int64_t> first_bad_sweep;  // set when the chain breaks at a sweep
   std::vector<std::string> problems;       // human-readable, first problem first
   int64_t sweeps_checked = 0;
+  // The content hash of the newest stored sweep (the prune anchor's when none): compare it
+  // with the hash logged at commit (event=sweep_committed) to detect a truncated tail.
+  std::string head_hash;
 };
 
 struct PruneResult {
@@ -97,16 +100,6 @@ struct PruneResult {
   int64_t rows_rebased = 0;  // rows whose valid_from sweep was pruned (now "before anchor")
   int64_t findings_deleted = 0;
   std::optional<int64_t> anchor_sweep;  // the last pruned sweep id
-};
-
-// One day (UTC) of finding history.
-struct DayFindings {
-  std::string date;  // YYYY-MM-DD
-  int64_t opened = 0;
-  int64_t reopened = 0;
-  int64_t resolved = 0;
-  int64_t open_at_end = 0;        // open findings after the last sweep of the day
-  int64_t suppressed_at_end = 0;  // suppressed findings after the last sweep of the day
 };
 
 struct FindingEvent {
@@ -155,9 +148,8 @@ class SnapshotStore {
   // Deletes sweeps started before now - retention (always keeping the last complete sweep).
   virtual Result<PruneResult> Prune(std::chrono::seconds retention, int64_t now_unix) = 0;
 
-  // Report helpers.
-  virtual Result<std::vector<DayFindings>> FindingsHistoryByDay(
-      int64_t from_unix, int64_t to_unix, const std::optional<std::string>& tenant) = 0;
+  // Report and attestation helpers. FindingEvents: `event` is always a valid
+  // audit::LifecycleEvent name (kDataLoss otherwise).
   virtual Result<std::vector<FindingEvent>> FindingEvents(int64_t from_unix, int64_t to_unix) = 0;
   virtual Result<std::vector<ExceptionSeen>> ExceptionsSeen() = 0;
 };

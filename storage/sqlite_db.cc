@@ -1,5 +1,6 @@
 #include "storage/sqlite_db.h"
 
+#include <cctype>
 #include <string>
 
 namespace divaudit::storage {
@@ -28,24 +29,28 @@ Status SqliteError(int rc, std::string_view path, std::string_view what, sqlite3
   }
 }
 
+Stmt& Stmt::Check(int rc, int i) {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {
+    bind_rc_ = rc;
+    bind_index_ = i;
+  }
+  return *this;
+}
 Stmt& Stmt::Bind(int i, std::string_view v) {
-  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  return *this;
+  if (v.size() > static_cast<size_t>(INT32_MAX)) return Check(SQLITE_TOOBIG, i);
+  return Check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT),
+               i);
 }
-Stmt& Stmt::Bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
-  return *this;
-}
-Stmt& Stmt::Bind(int i, double v) {
-  sqlite3_bind_double(stmt_, i, v);
-  return *this;
-}
-Stmt& Stmt::BindNull(int i) {
-  sqlite3_bind_null(stmt_, i);
-  return *this;
-}
+Stmt& Stmt::Bind(int i, int64_t v) { return Check(sqlite3_bind_int64(stmt_, i, v), i); }
+Stmt& Stmt::Bind(int i, double v) { return Check(sqlite3_bind_double(stmt_, i, v), i); }
+Stmt& Stmt::BindNull(int i) { return Check(sqlite3_bind_null(stmt_, i), i); }
 
 Result<bool> Stmt::Step() {
+  if (bind_rc_ != SQLITE_OK) {
+    return SqliteError(bind_rc_, *path_,
+                       "bind parameter " + std::to_string(bind_index_) + " of " +
+                           std::string(sqlite3_sql(stmt_)).substr(0, 80));
+  }
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -77,12 +82,46 @@ void Db::Close() {
   }
 }
 
-Status Db::Open(const std::string& path, bool create) {
+namespace {
+// A file: URI for `path` (every byte but [A-Za-z0-9/._-] percent-encoded).
+std::string FileUri(const std::string& path, std::string_view query) {
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) != 0 || c == '/' || c == '.' || c == '_' || c == '-') {
+      uri += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  uri += '?';
+  uri += query;
+  return uri;
+}
+}  // namespace
+
+Status Db::Open(const std::string& path, Mode mode) {
   Close();
   path_ = path;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (create) flags |= SQLITE_OPEN_CREATE;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_URI;
+  std::string uri;
+  switch (mode) {
+    case Mode::kReadWrite:
+      flags |= SQLITE_OPEN_READWRITE;
+      uri = FileUri(path, "mode=rw");
+      break;
+    case Mode::kReadOnly:
+      flags |= SQLITE_OPEN_READONLY;
+      uri = FileUri(path, "mode=ro");
+      break;
+    case Mode::kImmutable:
+      flags |= SQLITE_OPEN_READONLY;
+      uri = FileUri(path, "mode=ro&immutable=1");
+      break;
+  }
+  const int rc = sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status s = SqliteError(rc, path, "open", db_);
     Close();
@@ -119,6 +158,15 @@ Result<int64_t> Db::QueryInt(const std::string& sql) {
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, Prepare(sql));
   DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.Int(0) : int64_t{0};
+}
+
+std::string MultiRowInsertSql(const std::string& table_and_columns, size_t cols, size_t rows) {
+  std::string tuple = "(?";
+  for (size_t c = 1; c < cols; ++c) tuple += ",?";
+  tuple += ")";
+  std::string sql = "INSERT INTO " + table_and_columns + " VALUES" + tuple;
+  for (size_t r = 1; r < rows; ++r) sql += "," + tuple;
+  return sql;
 }
 
 }  // namespace divaudit::storage

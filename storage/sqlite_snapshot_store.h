@@ -2,9 +2,11 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
+#include "storage/db_file.h"
 #include "storage/snapshot_store.h"
 #include "storage/sqlite_db.h"
 
@@ -13,6 +15,15 @@ namespace divaudit::storage {
 struct SqliteStoreOptions {
   // How long a write waits for another connection's lock before kUnavailable.
   int busy_timeout_ms = 5000;
+  // Opens an existing database for reading only (findings, diff, report, verify): kNotFound
+  // "no database at PATH" when it is missing; no file is created, migrated, chmodded or
+  // written; CommitSweep and Prune fail. When no writer has the file open (no PATH-wal) it is
+  // read as immutable, so read-only media work and no -wal/-shm is created.
+  bool read_only = false;
+  // Read-write opens hold an exclusive lock on PATH.lock for the store's lifetime (one writer
+  // at a time; kUnavailable naming the holder's pid and command). Off only in tests that need
+  // two writers on one file.
+  bool writer_lock = true;
 };
 
 // SnapshotStore on one SQLite file (WAL, foreign keys on, synchronous=FULL, 8 MiB page cache,
@@ -21,9 +32,18 @@ struct SqliteStoreOptions {
 // processes may open the same file (SQLite locking); writers wait up to busy_timeout_ms.
 class SqliteSnapshotStore final : public SnapshotStore {
  public:
-  // Opens or creates `path` (created 0600; an existing file or -wal/-shm readable by others is
-  // tightened to 0600) and runs pending migrations. Errors: kFailedPrecondition for a schema
-  // newer than this build, kPermissionDenied/kUnavailable/kDataLoss naming the file.
+  // Opens or creates `path` (created 0600; an existing file's mode is never changed) and runs
+  // pending migrations; with options.read_only see SqliteStoreOptions. A symbolic link or a
+  // non-regular file at PATH, PATH-wal or PATH-shm is refused (kFailedPrecondition). Errors:
+  // kFailedPrecondition for a schema newer than this build (or, read-only, older), kNotFound
+  // (read-only, missing), kPermissionDenied naming the path and the missing access,
+  // kUnavailable (locked by another writer, busy), kDataLoss naming the file.
+  //
+  // Every commit first checks that PATH still names the opened file (kDataLoss when it was
+  // deleted or replaced), that no other writer committed a sweep since this store last looked
+  // (kFailedPrecondition: a stale sweep never commits after a newer one), and that the sweep's
+  // org (SweepInfo::org_id, when set) is the one the database audits (kFailedPrecondition
+  // naming both).
   static Result<std::unique_ptr<SqliteSnapshotStore>> Open(const std::string& path,
                                                            const Clock& clock,
                                                            SqliteStoreOptions options = {});
@@ -39,8 +59,6 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<SnapshotDiff> Diff(int64_t from_sweep, int64_t to_sweep) override;
   Result<VerifyResult> Verify() override;
   Result<PruneResult> Prune(std::chrono::seconds retention, int64_t now_unix) override;
-  Result<std::vector<DayFindings>> FindingsHistoryByDay(
-      int64_t from_unix, int64_t to_unix, const std::optional<std::string>& tenant) override;
   Result<std::vector<FindingEvent>> FindingEvents(int64_t from_unix, int64_t to_unix) override;
   Result<std::vector<ExceptionSeen>> ExceptionsSeen() override;
 
@@ -52,11 +70,19 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<CommitResult> CommitLocked(const audit::SweepInfo& info,
                                     const audit::OrgSnapshot& snapshot,
                                     const std::vector<audit::Finding>& findings);
-  Result<SweepRecord> ReadSweep(int64_t id);
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id);
+
+  // Read-only stores refuse; kDataLoss when the path no longer names the opened file.
+  Status CheckWritable();
+  // kFailedPrecondition when another writer committed a sweep since this store last looked.
+  Status CheckNotStale();
 
   const Clock& clock_;
   std::mutex mu_;
+  SqliteStoreOptions options_;
+  std::optional<WriterLock> lock_;
+  FileIdentity identity_;
+  int64_t known_head_ = 0;  // the newest sweep id this store has seen (sqlite_sequence)
   Db db_;
 };
 

@@ -24,7 +24,7 @@ class Fixture {
     auto store = storage::SqliteSnapshotStore::Open(db_path_, clock_);
     EXPECT_TRUE(store.ok());
     store_ = std::move(*store);
-    EXPECT_TRUE(history_.Open(db_path_, false).ok());
+    EXPECT_TRUE(history_.Open(db_path_, storage::Db::Mode::kReadWrite).ok());
   }
   Result<AttestationData> Build(const std::string& tenant,
                                 std::optional<SigningInfo> signing = std::nullopt) {
@@ -209,7 +209,7 @@ TEST(AttestationTest, VerifyDetectsTamperingAndDatabaseEdits) {
   // The database edited after signing: a stored hash changed, then a temporal row changed.
   {
     storage::Db raw;
-    ASSERT_TRUE(raw.Open(f.db_path(), false).ok());
+    ASSERT_TRUE(raw.Open(f.db_path(), storage::Db::Mode::kReadWrite).ok());
     ASSERT_TRUE(raw.Exec("UPDATE sweeps SET content_hash = 'ab' || substr(content_hash, 3) "
                          "WHERE id = 3")
                     .ok());
@@ -230,7 +230,7 @@ TEST(AttestationTest, VerifyDetectsABrokenChainAndAMissingSweep) {
   const std::string json = RenderAttestationJson(*d);
   const std::string sig = *key->Sign(json);
   storage::Db raw;
-  ASSERT_TRUE(raw.Open(f.db_path(), false).ok());
+  ASSERT_TRUE(raw.Open(f.db_path(), storage::Db::Mode::kReadWrite).ok());
   // Someone hides bob's grant from history: the row now starts in sweep 1.
   ASSERT_TRUE(raw.Exec("UPDATE grants SET valid_from_sweep = 1 WHERE valid_from_sweep = 2").ok());
   auto broken = VerifyAttestation(json, sig, *pub, &f.store());

@@ -143,7 +143,7 @@ TEST_F(AttestCliTest, TamperingIsDetected) {
   // The database edited after signing.
   {
     storage::Db raw;
-    ASSERT_TRUE(raw.Open(db_path_, false).ok());
+    ASSERT_TRUE(raw.Open(db_path_, storage::Db::Mode::kReadWrite).ok());
     ASSERT_TRUE(raw.Exec("UPDATE users SET name = 'Robert Brown' WHERE id = 'u-bob'").ok());
   }
   r = Divaudit(verify + " --config divaudit.toml");

@@ -44,7 +44,7 @@ TEST(ReachHistoryTest, LoadsGrantsClientRolesAndMembershipsFromTheDatabase) {
   const std::string db_path = dir / "d.db";
   CommitFixture(db_path);
   Db db;
-  ASSERT_TRUE(db.Open(db_path, false).ok());
+  ASSERT_TRUE(db.Open(db_path, Db::Mode::kReadWrite).ok());
   auto h = ReachHistory::Load(db, {"*", "d-acme", "d-acme-bill"}, {"g-acme-sup"});
   ASSERT_TRUE(h.ok()) << h.status().ToString();
   EXPECT_EQ(h->GrantHeldSince("user", "u-alice", "r-agent", "d-acme", 3).since_sweep, 1);

@@ -203,6 +203,44 @@ TEST(ParseConfigTest, BasicAuthNeedsBothKeys) {
             "basic_auth_user is set");
 }
 
+// [metrics] TLS keys (exporter-toolkit names): resolved like other paths; cert and key together;
+// a client CA only with them.
+TEST(ParseConfigTest, MetricsTlsKeys) {
+  auto none = ParseConfig(Join(kBaseLines), "/etc/divaudit/divaudit.toml");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->metrics.tls_cert_file.empty());
+  EXPECT_TRUE(none->metrics.tls_key_file.empty());
+  EXPECT_TRUE(none->metrics.tls_client_ca_file.empty());
+
+  auto all = ParseConfig(WithLine(15,
+                                  "tls_cert_file = \"tls/cert.pem\"\n"
+                                  "tls_key_file = \"/secure/key.pem\"\n"
+                                  "tls_client_ca_file = \"ca.pem\""),
+                         "/etc/divaudit/divaudit.toml");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->metrics.tls_cert_file, "/etc/divaudit/tls/cert.pem");
+  EXPECT_EQ(all->metrics.tls_key_file, "/secure/key.pem");
+  EXPECT_EQ(all->metrics.tls_client_ca_file, "/etc/divaudit/ca.pem");
+
+  auto cert_only = ParseConfig(WithLine(15, "tls_cert_file = \"c.pem\""), "divaudit.toml");
+  ASSERT_FALSE(cert_only.ok());
+  EXPECT_EQ(cert_only.status().message(),
+            "divaudit.toml:15:1: [metrics] tls_key_file: required when tls_cert_file is set");
+  auto key_only = ParseConfig(WithLine(15, "tls_key_file = \"k.pem\""), "divaudit.toml");
+  ASSERT_FALSE(key_only.ok());
+  EXPECT_EQ(key_only.status().message(),
+            "divaudit.toml:15:1: [metrics] tls_cert_file: required when tls_key_file is set");
+  auto ca_only = ParseConfig(WithLine(15, "tls_client_ca_file = \"ca.pem\""), "divaudit.toml");
+  ASSERT_FALSE(ca_only.ok());
+  EXPECT_NE(ca_only.status().message().find(
+                "[metrics] tls_cert_file: required when tls_client_ca_file is set"),
+            std::string::npos)
+      << ca_only.status().message();
+  auto empty = ParseConfig(WithLine(15, "tls_cert_file = \"\""), "divaudit.toml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("[metrics] tls_cert_file"), std::string::npos);
+}
+
 TEST(ParseConfigTest, TablesOfTheWrongShape) {
   auto scalar = ParseConfig("schedule = 5\n[genesys]\nclient_id = \"c\"\n", "divaudit.toml");
   ASSERT_FALSE(scalar.ok());

@@ -4,7 +4,9 @@
 // by others are refused; TLS verification cannot be disabled; plain http only to loopback;
 // the metrics endpoint with basic auth refuses wrong credentials.
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -70,13 +72,16 @@ TEST(SecretsTest, NothingDivauditWritesContainsTheSecretOrAToken) {
   ASSERT_TRUE(std::regex_search(token_response.body, m, std::regex("[0-9a-f]{64}")));
   EXPECT_EQ(LiveTokensIn("x " + m.str() + " y", d.sim().base_url()).size(), 1u);
 
+  ExpectNoSecrets("metrics", d.Scrape(), d.sim().base_url());
+  // One writer at a time: stop the daemon before the one-shot sweep.
+  ASSERT_TRUE(d.daemon().Signal(SIGTERM));
+  ASSERT_TRUE(d.daemon().Wait(std::chrono::seconds(10)).has_value());
   const auto sweep =
       d.Divaudit({"--log-level", "trace", "sweep", "--config", d.config_path(), "--json"});
   ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
   ExpectNoSecrets("sweep stderr (trace logs)", sweep.err, d.sim().base_url());
   ExpectNoSecrets("sweep stdout (findings document)", sweep.out, d.sim().base_url());
   ExpectNoSecrets("daemon log", d.Log(), d.sim().base_url());
-  ExpectNoSecrets("metrics", d.Scrape(), d.sim().base_url());
   for (const char* format : {"table", "json", "csv"}) {
     const auto f =
         d.Divaudit({"findings", "--config", d.config_path(), "--state", "all", "--format", format});

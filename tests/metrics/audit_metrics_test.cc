@@ -85,7 +85,10 @@ SweepOutcomeForMetrics FullOutcome() {
 }
 
 TEST(AuditMetricsTest, ExpositionHasEveryMetricOfTheDesignWithItsType) {
-  AuditMetrics metrics("1.2.3");
+  // No process_* metrics here: their CPU time moves between the two scrapes compared below.
+  AuditMetricsOptions no_process;
+  no_process.proc_root.clear();
+  AuditMetrics metrics("1.2.3", no_process);
   metrics.SweepStarted();
   metrics.RecordSweep(FullOutcome());
   metrics.SweepTickSkipped();
@@ -347,6 +350,102 @@ TEST(AuditMetricsTest, CollectableOutlivesTheMetrics) {
     collectable = metrics.Collectable();
   }
   EXPECT_FALSE(collectable->Collect().empty());
+}
+
+TEST(AuditMetricsTest, SweepDurationIsSubSecondFromTheMonotonicMeasurement) {
+  AuditMetrics metrics("1.0");
+  for (double seconds : {0.061, 0.083, 0.130}) {
+    SweepOutcomeForMetrics outcome;
+    outcome.sweep.status = audit::SweepStatus::kComplete;
+    outcome.sweep.started_at_unix = 1000;  // same wall second: the old source said 0
+    outcome.sweep.finished_at_unix = 1000;
+    outcome.duration_seconds = seconds;
+    metrics.RecordSweep(outcome);
+  }
+  const std::string text = metrics.ExpositionText();
+  EXPECT_EQ(Sample(text, "divaudit_sweep_duration_seconds_count"), 3);
+  EXPECT_NEAR(*Sample(text, "divaudit_sweep_duration_seconds_sum"), 0.274, 1e-9);
+  EXPECT_EQ(Sample(text, "divaudit_sweep_duration_seconds_bucket{le=\"0.1\"}"), 2);
+  EXPECT_EQ(Sample(text, "divaudit_sweep_duration_seconds_bucket{le=\"0.25\"}"), 3);
+}
+
+TEST(AuditMetricsTest, OrgInfoCarriesTheOrgAndRegionAndFollowsAChange) {
+  AuditMetricsOptions options;
+  options.region = "eu-west-1";
+  AuditMetrics metrics("1.0", options);
+  EXPECT_EQ(Sample(metrics.ExpositionText(),
+                   "divaudit_org_info{org_id=\"\",org_name=\"\",region=\"eu-west-1\"}"),
+            1)
+      << "present, without org, before a sweep read it";
+  SweepOutcomeForMetrics outcome;
+  outcome.sweep.status = audit::SweepStatus::kFailed;  // any status: the org was read
+  outcome.sweep.org_id = "o-1";
+  outcome.sweep.org_name = "Acme\u202e Corp\n";
+  metrics.RecordSweep(outcome);
+  std::string text = metrics.ExpositionText();
+  EXPECT_NE(text.find("# TYPE divaudit_org_info gauge"), std::string::npos);
+  EXPECT_EQ(text.find("org_id=\"\""), std::string::npos) << "the org-less series is replaced";
+  EXPECT_EQ(Sample(text,
+                   "divaudit_org_info{org_id=\"o-1\",org_name=\"Acme Corp\",region="
+                   "\"eu-west-1\"}"),
+            1)
+      << text;
+  metrics.SetOrgInfo("o-2", "Globex");
+  text = metrics.ExpositionText();
+  EXPECT_EQ(text.find("o-1"), std::string::npos) << "the previous org's series is removed";
+  EXPECT_EQ(
+      Sample(text, "divaudit_org_info{org_id=\"o-2\",org_name=\"Globex\",region=\"eu-west-1\"}"),
+      1);
+  metrics.SetOrgInfo("", "");  // nothing known: keeps the last
+  EXPECT_NE(metrics.ExpositionText().find("o-2"), std::string::npos);
+}
+
+TEST(AuditMetricsTest, SanitizeLabelValueDropsControlBidiAndInvalidUtf8) {
+  EXPECT_EQ(SanitizeLabelValue("Acme Retail"), "Acme Retail");
+  EXPECT_EQ(SanitizeLabelValue("Ac\tme\x7f\r\n"), "Acme");
+  EXPECT_EQ(SanitizeLabelValue("\u202eevil\u2066\u200f\u061c"), "evil");
+  EXPECT_EQ(SanitizeLabelValue("a\xc2\x85"
+                               "b"),
+            "ab");  // C1 NEL
+  EXPECT_EQ(SanitizeLabelValue("M\xc3\xbcller \xe6\x97\xa5"), "M\xc3\xbcller \xe6\x97\xa5");
+  EXPECT_EQ(SanitizeLabelValue("x\xff\xc3y\xed\xa0\x80z"), "xyz");  // invalid, surrogate
+  EXPECT_EQ(SanitizeLabelValue(std::string(300, 'a')).size(), 256u);
+  EXPECT_EQ(SanitizeLabelValue(std::string(255, 'a') + "\xc3\xbc").size(), 255u);
+}
+
+TEST(AuditMetricsTest, CountersExistAtZeroForEveryKnownLabelValue) {
+  const std::string text = AuditMetrics("1.0").ExpositionText();
+  for (const char* rule : {"all_divisions", "cross_tenant", "multi_tenant_subject",
+                           "unmapped_division", "orphaned_grant"}) {
+    EXPECT_EQ(Sample(text, "divaudit_findings_new_total{rule=\"" + std::string(rule) + "\"}"), 0);
+    EXPECT_EQ(Sample(text, "divaudit_findings_resolved_total{rule=\"" + std::string(rule) + "\"}"),
+              0);
+  }
+  for (const char* status : {"complete", "partial", "failed"}) {
+    EXPECT_EQ(Sample(text, "divaudit_sweeps_total{status=\"" + std::string(status) + "\"}"), 0);
+  }
+  for (const char* route : {"/api/v2/users", "/api/v2/authorization/roles/{roleId}/subjectgrants",
+                            "/api/v2/groups/{groupId}/members", "/api/v2/organizations/me"}) {
+    EXPECT_EQ(Sample(text, "divaudit_api_throttled_total{endpoint=\"" + std::string(route) + "\"}"),
+              0)
+        << route;
+  }
+  EXPECT_EQ(Sample(text, "divaudit_sweep_ticks_skipped_total"), 0);
+}
+
+TEST(AuditMetricsTest, ExpositionHasProcessMetricsAndNothingUnprefixed) {
+  const std::string text = AuditMetrics("1.0").ExpositionText();
+  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                           "process_virtual_memory_bytes", "process_start_time_seconds",
+                           "process_open_fds", "process_max_fds"}) {
+    EXPECT_NE(text.find("\n" + std::string(name) + " "), std::string::npos) << name;
+  }
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_TRUE(line.rfind("divaudit_", 0) == 0 || line.rfind("process_", 0) == 0) << line;
+  }
 }
 
 }  // namespace

@@ -520,9 +520,12 @@ TEST_F(ReportTest, SameInputsSameBytes) {
       EXPECT_EQ(ReadFile(sa->files[i]).value(), ReadFile(sb->files[i]).value()) << sa->files[i];
     }
   }
-  // A second store opened on the same file renders the same bytes.
+  // A second store opened on the same file (read-only, as `divaudit report` opens it while the
+  // daemon holds the writer lock) renders the same bytes.
   FakeClock other(At("2030-01-01T00:00:00Z"));
-  auto again = storage::SqliteSnapshotStore::Open(dir_.File("db.sqlite"), other).value();
+  storage::SqliteStoreOptions read_only;
+  read_only.read_only = true;
+  auto again = storage::SqliteSnapshotStore::Open(dir_.File("db.sqlite"), other, read_only).value();
   EXPECT_EQ(RenderJson(BuildReportData(*again, r).value()),
             RenderJson(BuildReportData(*store_, r).value()));
 }

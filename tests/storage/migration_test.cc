@@ -252,7 +252,7 @@ TEST(MigrationTest, UpgradesAVersion2DatabaseKeepingRebuildsAndTheChain) {
   auto& store = *s;
   {
     RawDb raw(v2_path);
-    EXPECT_EQ(raw.Int("PRAGMA user_version"), 3);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
     EXPECT_EQ(raw.Text("SELECT typeof(subject_id) FROM grants LIMIT 1"), "integer");
     EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'grants_division'"), 0);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'users_id'"), 0);
@@ -310,6 +310,43 @@ TEST(MigrationTest, UpgradesAVersion2DatabaseKeepingRebuildsAndTheChain) {
   v = store->Verify();
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->ok);
+}
+
+// v3 -> v4 adds audited_org and nothing else: a history written before it keeps every hash.
+TEST(MigrationTest, UpgradesAVersion3DatabaseKeepingItsChainAndRecordingTheOrgAfterwards) {
+  TempDir dir;
+  FakeClock clock;
+  constexpr int64_t kT0 = 1790000000;
+  const std::string path = dir.File("v3.db");
+  std::string head;
+  {
+    auto s = SqliteSnapshotStore::Open(path, clock);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    auto r = (*s)->CommitSweep(testing::MakeInfo(kT0), testing::MakeOrg(),
+                               {testing::MakeFinding("user-1", "div-3")});
+    ASSERT_TRUE(r.ok());
+    head = r->content_hash;
+  }
+  {
+    RawDb raw(path);  // what a v3 file looks like: no audited_org
+    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; PRAGMA user_version = 3;"), SQLITE_OK);
+  }
+  auto s = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), 4);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM audited_org"), 0);
+  }
+  auto v = (*s)->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problems.front();
+  EXPECT_EQ(v->head_hash, head);
+  auto info = testing::MakeInfo(kT0 + 900);
+  info.org_id = "org-1";
+  ASSERT_TRUE((*s)->CommitSweep(info, testing::MakeOrg(), {}).ok());
+  RawDb raw(path);
+  EXPECT_EQ(raw.Text("SELECT org_id FROM audited_org"), "org-1");
 }
 
 }  // namespace

@@ -73,15 +73,6 @@ TEST_F(StoreTest, CreatesFile0600InWalModeWithCurrentSchema) {
   EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
 }
 
-TEST_F(StoreTest, TightensAnExistingWorldReadableFile) {
-  store_.reset();
-  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
-  Reopen();
-  struct stat st {};
-  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-}
-
 TEST_F(StoreTest, UnchangedOrgAddsOnlyItsSweepRow) {
   const auto org = MakeOrg();
   const std::vector<audit::Finding> findings = {MakeFinding("user-1", "div-2"),
@@ -360,30 +351,6 @@ TEST_F(StoreTest, BusyDatabaseIsUnavailableNamingTheFile) {
   EXPECT_NE(r.status().message().find(path_), std::string::npos) << r.status().message();
   other.Exec("ROLLBACK");
   EXPECT_TRUE((*s)->CommitSweep(MakeInfo(kT0), MakeOrg(), {}).ok());
-}
-
-TEST_F(StoreTest, HistoryByDayCountsEventsAndEndOfDayState) {
-  const auto org = MakeOrg();
-  const auto f1 = MakeFinding("user-1", "div-2");
-  const auto f2 = MakeFinding("user-2", "div-3");
-  const int64_t day0 = (kT0 / 86400) * 86400;
-  ASSERT_TRUE(store_->CommitSweep(MakeInfo(day0 + 3600), org, {f1, f2}).ok());
-  ASSERT_TRUE(store_->CommitSweep(MakeInfo(day0 + 86400 + 3600), org, {f1}).ok());
-  ASSERT_TRUE(store_->CommitSweep(MakeInfo(day0 + 3 * 86400), org, {f1, f2}).ok());
-  auto days = store_->FindingsHistoryByDay(day0, day0 + 3 * 86400 + 10, std::nullopt);
-  ASSERT_TRUE(days.ok());
-  ASSERT_EQ(days->size(), 4u);
-  EXPECT_EQ((*days)[0].opened, 2);
-  EXPECT_EQ((*days)[0].open_at_end, 2);
-  EXPECT_EQ((*days)[1].resolved, 1);
-  EXPECT_EQ((*days)[1].open_at_end, 1);
-  EXPECT_EQ((*days)[2].open_at_end, 1);
-  EXPECT_EQ((*days)[3].reopened, 1);
-  EXPECT_EQ((*days)[3].open_at_end, 2);
-  EXPECT_EQ((*days)[0].date, FormatIso8601(FromUnixSeconds(day0)).substr(0, 10));
-  auto tenant = store_->FindingsHistoryByDay(day0, day0 + 10, std::string("Tenant of div-2"));
-  ASSERT_TRUE(tenant.ok());
-  EXPECT_EQ((*tenant)[0].opened, 1);
 }
 
 TEST_F(StoreTest, PruneKeepsChainVerifiableAndKeptSweepsReconstructible) {

@@ -1,0 +1,240 @@
+#include "storage/hash_chain.h"
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "common/sha256.h"
+#include "storage/tables.h"
+
+namespace divaudit::storage {
+namespace {
+
+// Canonical serialization: every column of every row tagged by type.
+void SerializeColumn(std::string& out, sqlite3_stmt* st, int col) {
+  switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL:
+      out += "n;";
+      return;
+    case SQLITE_INTEGER:
+      out += 'i';
+      out += std::to_string(sqlite3_column_int64(st, col));
+      out += ';';
+      return;
+    case SQLITE_FLOAT: {
+      char buf[40];
+      std::snprintf(buf, sizeof(buf), "r%.17g;", sqlite3_column_double(st, col));
+      out += buf;
+      return;
+    }
+    default:
+      out += 't';
+      AppendField(out, ColumnView(st, col));
+      return;
+  }
+}
+
+// A kId column hashes as the text it stands for ('t'), so the chain does not depend on how
+// rows are stored (sweeps hashed by schema v2 verify under v3). An id missing from the
+// dictionary hashes as NULL and a non-integer as 'x'+value: neither is what a writer hashed.
+void SerializeTableColumn(std::string& out, sqlite3_stmt* st, int col, Kind kind,
+                          const IdDict& dict) {
+  if (kind != Kind::kId) return SerializeColumn(out, st, col);
+  if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
+    out += 'x';
+    return SerializeColumn(out, st, col);
+  }
+  const std::string_view* v = dict.Find(sqlite3_column_int64(st, col));
+  if (v == nullptr) {
+    out += "n;";
+    return;
+  }
+  out += 't';
+  AppendField(out, *v);
+}
+
+// Feeds every row of `sql` (bound to `id`, or unbound when id is nullopt) into `h`. With
+// `table`, column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`).
+Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
+                std::string_view label, const TableSpec* table = nullptr,
+                const IdDict* dict = nullptr) {
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  if (id) st.Bind(1, *id);
+  h.UpdateField(label);
+  std::string buf;
+  int64_t rows = 0;
+  while (true) {
+    DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    ++rows;
+    buf += '[';
+    for (int c = 0; c < st.ColumnCount(); ++c) {
+      if (table != nullptr && c >= 1 && static_cast<size_t>(c) <= table->cols.size()) {
+        SerializeTableColumn(buf, st.raw(), c, table->cols[static_cast<size_t>(c - 1)].kind, *dict);
+      } else {
+        SerializeColumn(buf, st.raw(), c);
+      }
+    }
+    buf += ']';
+    if (buf.size() > 65536) {
+      h.Update(buf);
+      buf.clear();
+    }
+  }
+  h.Update(buf);
+  h.UpdateField(std::to_string(rows));
+  return Status::Ok();
+}
+
+constexpr const char* kSweepHashSql =
+    "SELECT id, started_at, finished_at, status, incomplete, requests, retries, throttled, "
+    "coverage, rule_set_version, unknown_subject_types FROM sweeps WHERE id = ?1";
+constexpr const char* kFindingIdentityCols =
+    "fingerprint, rule, subject_type, subject_id, role_id, division_id, via_type, via_group_id, "
+    "first_seen_at";
+
+// The sweep rows of the chain, oldest first: (id, stored hash).
+Result<std::vector<std::pair<int64_t, std::string>>> StoredHashes(Db& db) {
+  std::vector<std::pair<int64_t, std::string>> sweeps;
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, content_hash FROM sweeps ORDER BY id"));
+  while (true) {
+    DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    sweeps.emplace_back(st.Int(0), st.Text(1));
+  }
+  return sweeps;
+}
+
+// Where the chain starts: after the anchor (checking its digest) or at sweep 1 with "".
+Status CheckAnchor(Db& db, const IdDict& dict, VerifyResult& v, int64_t& expected_id,
+                   std::string& prev_hash) {
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("SELECT last_pruned_sweep, last_pruned_hash, base_digest FROM chain_anchor"));
+  DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::Ok();
+  expected_id = st.Int(0) + 1;
+  prev_hash = st.Text(1);
+  const std::string stored_digest = st.Text(2);
+  DIVAUDIT_ASSIGN_OR_RETURN(std::string digest, ComputeAnchorDigest(db, dict));
+  if (digest != stored_digest) {
+    AddProblem(v,
+               "chain anchor: rows kept from pruned sweeps (up to " + std::to_string(st.Int(0)) +
+                   ") were modified",
+               expected_id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AppendField(std::string& out, std::string_view f) {
+  out += std::to_string(f.size());
+  out += ':';
+  out += f;
+}
+
+Result<std::string> PreviousHash(Db& db) {
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st,
+                            db.Prepare("SELECT content_hash FROM sweeps ORDER BY id DESC LIMIT 1"));
+  DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (row) return st.Text(0);
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt an, db.Prepare("SELECT last_pruned_hash FROM chain_anchor"));
+  DIVAUDIT_ASSIGN_OR_RETURN(bool arow, an.Step());
+  return arow ? an.Text(0) : std::string();
+}
+
+Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
+                                     const std::string& prev_hash) {
+  Sha256 h;
+  h.UpdateField("divaudit-sweep-v1");
+  h.UpdateField(prev_hash);
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(db, kSweepHashSql, id, h, "sweep"));
+  for (const TableSpec& t : Tables()) {
+    const std::string cols = ColumnList(t);
+    DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
+                                      std::string("SELECT row_id, ") + cols + " FROM " + t.name +
+                                          " WHERE valid_from_sweep = ?1 ORDER BY row_id",
+                                      id, h, t.name, &t, &dict));
+    DIVAUDIT_RETURN_IF_ERROR(HashRows(
+        db,
+        std::string("SELECT row_id FROM ") + t.name + " WHERE valid_to_sweep = ?1 ORDER BY row_id",
+        id, h, "closed"));
+  }
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
+                                    std::string("SELECT ") + kFindingIdentityCols +
+                                        " FROM findings WHERE first_seen_sweep = ?1 "
+                                        "ORDER BY fingerprint",
+                                    id, h, "findings"));
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(
+      db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id = ?1 ORDER BY id", id,
+      h, "events"));
+  return h.FinishHex();
+}
+
+Result<std::string> ComputeAnchorDigest(Db& db, const IdDict& dict) {
+  Sha256 h;
+  h.UpdateField("divaudit-anchor-v1");
+  for (const TableSpec& t : Tables()) {
+    DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
+                                      std::string("SELECT row_id, ") + ColumnList(t) + " FROM " +
+                                          t.name +
+                                          " WHERE valid_from_sweep IS NULL ORDER BY row_id",
+                                      std::nullopt, h, t.name, &t, &dict));
+  }
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
+                                    std::string("SELECT ") + kFindingIdentityCols +
+                                        " FROM findings WHERE first_seen_sweep IS NULL "
+                                        "ORDER BY fingerprint",
+                                    std::nullopt, h, "findings"));
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(
+      db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id IS NULL ORDER BY id",
+      std::nullopt, h, "events"));
+  return h.FinishHex();
+}
+
+void AddProblem(VerifyResult& v, std::string problem, std::optional<int64_t> sweep) {
+  v.ok = false;
+  v.problems.push_back(std::move(problem));
+  if (sweep && !v.first_bad_sweep) v.first_bad_sweep = sweep;
+}
+
+Status VerifyChain(Db& db, const IdDict& dict, VerifyResult& v) {
+  std::string prev_hash;
+  int64_t expected_id = 1;
+  DIVAUDIT_RETURN_IF_ERROR(CheckAnchor(db, dict, v, expected_id, prev_hash));
+  DIVAUDIT_ASSIGN_OR_RETURN(auto sweeps, StoredHashes(db));
+  for (const auto& [id, stored_hash] : sweeps) {
+    ++v.sweeps_checked;
+    if (id != expected_id) {
+      AddProblem(v,
+                 "sweep " + std::to_string(expected_id) + " is missing (next stored sweep is " +
+                     std::to_string(id) + ")",
+                 expected_id);
+      return Status::Ok();
+    }
+    DIVAUDIT_ASSIGN_OR_RETURN(std::string hash, ComputeSweepHash(db, dict, id, prev_hash));
+    if (hash != stored_hash) {
+      AddProblem(v,
+                 "sweep " + std::to_string(id) +
+                     ": content hash mismatch (the sweep row or a row it wrote was edited, "
+                     "deleted or reordered)",
+                 id);
+      return Status::Ok();
+    }
+    prev_hash = stored_hash;
+    ++expected_id;
+  }
+  v.head_hash = prev_hash;
+  DIVAUDIT_ASSIGN_OR_RETURN(int64_t seq,
+                            db.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'sweeps'"));
+  if (seq >= expected_id) {
+    AddProblem(v,
+               "sweep " + std::to_string(expected_id) + " is missing (sweep ids reached " +
+                   std::to_string(seq) + ")",
+               expected_id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace divaudit::storage

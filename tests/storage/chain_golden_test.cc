@@ -1,0 +1,81 @@
+// The hash chain is a promise to every database already in the field: a fixed history (complete,
+// partial and failed sweeps; findings opened, suppressed, unsuppressed, resolved and reopened;
+// a prune) must hash to the same bytes in every build. The expected hashes were computed by the
+// build before storage was split by concern; never update them to make a change pass.
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "storage/sqlite_snapshot_store.h"
+#include "tests/storage/store_test_util.h"
+
+namespace divaudit::storage {
+namespace {
+
+using audit::SweepStatus;
+using testing::MakeFinding;
+using testing::MakeInfo;
+using testing::MakeMultiTenantFinding;
+using testing::MakeOrg;
+using testing::TempDir;
+
+TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("golden.db");
+  auto s = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto& store = *s;
+  constexpr int64_t kT0 = 1790000000;
+  auto org1 = MakeOrg();
+  auto org2 = org1;
+  org2.grants.erase(org2.grants.begin() + 5);
+  org2.users[3].home_division_id = "div-4";
+  org2.groups[0].member_ids.pop_back();
+  audit::Canonicalize(org2);
+  const auto a = MakeFinding("user-1", "div-3");
+  const auto b = MakeFinding("user-2", "div-4");
+  const auto b_suppressed = MakeFinding("user-2", "div-4", /*suppressed=*/true);
+  const auto m = MakeMultiTenantFinding("group-2");
+  struct Step {
+    const audit::OrgSnapshot* org;
+    SweepStatus status;
+    std::vector<audit::Finding> findings;
+  };
+  const std::vector<Step> steps = {
+      {&org1, SweepStatus::kComplete, {a, b, m}},
+      {&org2, SweepStatus::kComplete, {a, b_suppressed}},  // m resolved, b suppressed
+      {&org1, SweepStatus::kPartial, {m}},                 // m reopened by a partial sweep
+      {&org1, SweepStatus::kFailed, {}},
+      {&org2, SweepStatus::kComplete, {b, m}},  // a resolved, b unsuppressed
+      {&org1, SweepStatus::kComplete, {a, b, m}},
+  };
+  std::vector<std::string> hashes;
+  int64_t t = kT0;
+  for (const Step& step : steps) {
+    auto r = store->CommitSweep(MakeInfo(t, step.status), *step.org, step.findings);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    hashes.push_back(r->content_hash);
+    t += 86400;
+  }
+  auto p = store->Prune(std::chrono::seconds(3 * 86400), t);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto r = store->CommitSweep(MakeInfo(t, SweepStatus::kComplete), org2, {b});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  hashes.push_back(r->content_hash);
+  const std::vector<std::string> expected = {
+      "f1523501982fca816e51c8627139a79ff7f8d58adf280ca80f3788f807c03c4f",
+      "57af208b688abce2c7ce796076e5cb0afce11b9065786ef19c9ac22d67ebc951",
+      "0f7c67d54d8462facc7eb5a71373acac898d66897ee06f74b8967b7cdbcff1b8",
+      "61463db4f20fd853903b97fef02c941c41f6bf2dd2b01ef28b8308186c62401f",
+      "ebcb822f2a1b5a01cdb937d23d3ca78eea7a891a7ef19bc8cc4562c344962e2c",
+      "4e50d1bf4a7172384cd1cb5af02e2e0470099aa339887c59b1c1d47324cc81b3",
+      "1ef6d9fd2107add344aa1e8597d6ecb84ac2ce73242f5efbd7647aa0ff611cbb",
+  };
+  EXPECT_EQ(hashes, expected);
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problems.front();
+}
+
+}  // namespace
+}  // namespace divaudit::storage
