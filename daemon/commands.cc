@@ -12,6 +12,7 @@
 #include "common/random.h"
 #include "common/time_util.h"
 #include "config/loader.h"
+#include "daemon/attest_commands.h"
 #include "daemon/daemon_loop.h"
 #include "daemon/notifier.h"
 #include "daemon/service.h"
@@ -447,4 +448,14 @@ int ReportCommand(const ReportCommandOptions& options) {
   return kExitOk;
 }
 
+}  // namespace divaudit::daemon
+
+// For daemon/attest_commands.cc: the same store opening as every command above.
+namespace divaudit::daemon {
+Result<std::unique_ptr<storage::SqliteSnapshotStore>> OpenCommandStore(std::string_view command,
+                                                                       const config::Config& config,
+                                                                       const Clock& clock,
+                                                                       int* exit) {
+  return OpenStore(command, config, clock, exit, Access::kReadOnly);
+}
 }  // namespace divaudit::daemon

@@ -13,10 +13,12 @@
 
 #include "common/strings.h"
 
+#include "attest/text.h"
 #include "audit/finding.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/time_util.h"
+#include "daemon/attest_commands.h"
 #include "daemon/commands.h"
 #include "daemon/daemon_loop.h"
 #include "daemon/notifier.h"
@@ -304,11 +306,28 @@ int DemoCommand(const DemoCommandOptions& options) {
                                      ", HTML, printable)\n"
                                : "  report    not written: " + written.status().message() + "\n";
   }
+  // A signed attestation of the first tenant, verified against the database.
+  std::string attest_line;
+  if (!first_tenant.empty()) {
+    const std::string key = dir + "/attest-key.pem";
+    const std::string generated_at = FormatIso8601(clock.Now());
+    const std::string json = dir + "/attestation/" + attest::TenantSlug(first_tenant) + "-" +
+                             generated_at.substr(0, 10) + ".json";
+    std::printf("\nA signed attestation of %s for its auditor:\n", first_tenant.c_str());
+    std::fflush(stdout);
+    const bool ok = (std::filesystem::exists(key) || KeygenCommand({key}) == kExitOk) &&
+                    AttestCommand({config_path, first_tenant, false, dir + "/attestation", key,
+                                   generated_at}) == kExitOk &&
+                    VerifyAttestationCommand({json, key + ".pub", "", config_path}) == kExitOk;
+    std::fflush(stdout);
+    attest_line = ok ? "  attest    " + json + "   (+ .html, .json.sig; key " + key + ".pub)\n"
+                     : "  attest    not written or not verified (see above)\n";
+  }
   const std::string c = " --config " + config_path;
   std::string where = "\nWhere to look:\n  metrics   " + metrics_url +
                       "   (divaudit_findings, divaudit_cross_tenant_users, ...)\n  database  " +
                       dir + "/divaudit.db\n  config    " + config_path + "\n" + report_line +
-                      "Try:\n  divaudit findings" + c + "\n  divaudit findings" + c +
+                      attest_line + "Try:\n  divaudit findings" + c + "\n  divaudit findings" + c +
                       " --state resolved\n  divaudit diff" + c + "\n  divaudit report" + c +
                       " --all-tenants --format csv --out " + dir + "/reports\n  divaudit verify" +
                       c + "\n(The simulator stops with the demo; findings, diff, report and " +

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "daemon/attest_commands.h"
 #include "daemon/cli.h"
 #include "daemon/commands.h"
 
@@ -207,6 +208,9 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--keep-running", demo.keep_running,
                      "Keep serving metrics after the demo until Ctrl-C");
 
+  // Attestation: keygen, attest, verify-attestation (daemon/attest_commands.h).
+  const auto attest_cli = AttestCli::Register(app);
+
   std::string completion_shell;  // `divaudit completion bash`: walks the table built above
   auto* completion_cmd = AddCompletionCommand(app, &completion_shell);
 
@@ -233,6 +237,7 @@ int main(int argc, char** argv) {
   log_options.level = *divaudit::ParseLogLevel(log_level);
   divaudit::SetupLogging(log_options);
 
+  if (const auto code = attest_cli->Run()) return *code;
   if (*run) return RunDaemonCommand(config_path);
   if (*sweep_cmd) {
     sweep.config_path = config_path;

@@ -1,0 +1,174 @@
+#include "attest/attestation.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "attest/text.h"
+#include "common/strings.h"
+#include "common/time_util.h"
+#include "storage/reach_history.h"
+
+namespace divaudit::attest {
+namespace {
+
+using audit::FindingState;
+using audit::Rule;
+
+constexpr Rule kAllRules[] = {Rule::kAllDivisions, Rule::kCrossTenant, Rule::kMultiTenantSubject,
+                              Rule::kUnmappedDivision, Rule::kOrphanedGrant};
+
+// A finding touches a tenant when it is about the tenant's divisions (all_divisions reaches
+// every tenant), its people (home tenant), or lists the tenant.
+bool Touches(const audit::Finding& f, const std::string& tenant) {
+  if (f.rule == Rule::kAllDivisions) return true;
+  if (f.tenant && *f.tenant == tenant) return true;
+  if (f.home_tenant && *f.home_tenant == tenant) return true;
+  return std::find(f.tenants.begin(), f.tenants.end(), tenant) != f.tenants.end();
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "\"" : ", \"") + s + "\"";
+  return out;
+}
+
+storage::HeldSince HeldSinceOf(const storage::ReachHistory& history, const ReachFact& fact,
+                               int64_t as_of) {
+  if (fact.kind == ReachFact::Kind::kMembership) {
+    return history.MembershipHeldSince(fact.key[0], fact.key[1], as_of);
+  }
+  return history.GrantHeldSince(fact.key[0], fact.key[1], fact.key[2], fact.key[3], as_of);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AttestationSource>> AttestationSource::Load(storage::SnapshotStore& store,
+                                                                   storage::Db& history_db,
+                                                                   const audit::Policy& policy) {
+  std::unique_ptr<AttestationSource> src(new AttestationSource(history_db, policy));
+  auto last = store.LastCompleteSweep();
+  if (!last.ok()) {
+    if (last.status().code() == StatusCode::kNotFound) {
+      return FailedPreconditionError(
+          "no complete sweep in the database yet; run `divaudit sweep` (an attestation is "
+          "made only from a complete sweep)");
+    }
+    return last.status();
+  }
+  src->sweep_ = *last;
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot snapshot, store.SnapshotAt(last->info.id));
+  src->snapshot_ = std::make_unique<audit::OrgSnapshot>(std::move(snapshot));
+  src->index_ = std::make_unique<audit::EffectiveGrants>(*src->snapshot_);
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::TenantMap map,
+                            audit::TenantMap::Build(policy, src->snapshot_->divisions));
+  src->tenant_map_ = std::make_unique<audit::TenantMap>(std::move(map));
+  std::set<std::string> names(src->tenant_map_->tenant_names().begin(),
+                              src->tenant_map_->tenant_names().end());
+  for (const auto& t : policy.tenants) names.insert(t.name);
+  src->tenants_.assign(names.begin(), names.end());
+
+  storage::FindingFilter filter;
+  filter.states = {FindingState::kOpen, FindingState::kSuppressed};
+  DIVAUDIT_ASSIGN_OR_RETURN(src->findings_, store.QueryFindings(filter));
+  DIVAUDIT_ASSIGN_OR_RETURN(auto sweeps, store.ListSweeps(std::nullopt, std::nullopt));
+  for (const auto& s : sweeps) {
+    if (s.info.status == audit::SweepStatus::kComplete) {
+      src->complete_.emplace_back(s.info.id, s.info.started_at_unix);
+    }
+  }
+  return src;
+}
+
+Result<AttestationData> AttestationSource::Build(const std::string& tenant,
+                                                 const AttestationOptions& options) {
+  if (!std::binary_search(tenants_.begin(), tenants_.end(), tenant)) {
+    const std::string closest =
+        ClosestMatch(tenant, tenants_, std::max<size_t>(2, tenant.size() / 3));
+    return InvalidArgumentError(
+        "unknown tenant \"" + tenant + "\"" +
+        (closest.empty() ? std::string() : " (did you mean \"" + closest + "\"?)") +
+        "; known tenants: " + Join(tenants_));
+  }
+  AttestationData d;
+  d.org_id = sweep_.info.org_id;
+  d.org_name = sweep_.info.org_name;
+  d.api_base_url = options.api_base_url;
+  d.tenant = tenant;
+  d.slug = options.slug.empty() ? TenantSlug(tenant) : options.slug;
+  d.generated_at = ToUnixSeconds(options.generated_at);
+  d.date = FormatIso8601(options.generated_at).substr(0, 10);
+  d.sweep = sweep_;
+  d.tenant_map = policy_.tenants;
+  d.shared_divisions = policy_.shared_divisions;
+  d.exceptions = policy_.exceptions;
+  d.signing = options.signing;
+  for (const auto& div : snapshot_->divisions) {
+    const auto t = tenant_map_->TenantOf(div.id);
+    if (t && *t == tenant) d.divisions.push_back(div);
+  }
+  std::sort(d.divisions.begin(), d.divisions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+  });
+
+  // The reach table.
+  const auto paths = DefaultReachPaths();
+  for (const auto& p : paths) d.collected_paths.emplace_back(p->path());
+  d.uncollected_paths = UncollectedReachPaths();
+  const ReachInput in{*snapshot_, *index_, *tenant_map_, tenant};
+  std::vector<ReachRow> rows = BuildReachRows(in, paths);
+
+  // first_seen from the temporal rows of the tenant's divisions, "*" and the groups involved.
+  std::vector<std::string> division_ids{std::string(audit::kAllDivisionsId)};
+  for (const auto& div : d.divisions) division_ids.push_back(div.id);
+  std::set<std::string> groups;
+  for (const auto& r : rows) {
+    if (!r.via.direct) groups.insert(r.via.group_id);
+  }
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      storage::ReachHistory history,
+      storage::ReachHistory::Load(history_db_, division_ids,
+                                  std::vector<std::string>(groups.begin(), groups.end())));
+
+  std::map<std::string_view, const storage::FindingRecord*> by_fingerprint;
+  for (const auto& rec : findings_) by_fingerprint[rec.finding.fingerprint] = &rec;
+
+  const int64_t as_of = sweep_.info.id;
+  for (ReachRow& row : rows) {
+    AttestedRow out;
+    storage::HeldSince held{true, std::nullopt};
+    for (const ReachFact& fact : row.facts) {
+      held = storage::BothHeldSince(held, HeldSinceOf(history, fact, as_of));
+    }
+    // A row of the as-of snapshot is held in it; nothing found means its history was pruned.
+    if (held.held && held.since_sweep) {
+      const auto it = std::lower_bound(complete_.begin(), complete_.end(),
+                                       std::make_pair(*held.since_sweep, INT64_MIN));
+      if (it != complete_.end()) {
+        out.first_seen_sweep = it->first;
+        out.first_seen_at = it->second;
+      }
+    }
+    for (const std::string& fp : row.finding_fingerprints) {
+      const auto it = by_fingerprint.find(fp);
+      if (it == by_fingerprint.end()) continue;
+      const audit::Finding& f = it->second->finding;
+      out.finding = RowFinding{f.rule, f.fingerprint, f.state, f.exception};
+      break;
+    }
+    out.row = std::move(row);
+    d.reach.push_back(std::move(out));
+  }
+
+  for (const Rule rule : kAllRules) d.findings_summary.push_back(RuleSummary{rule, 0, 0});
+  for (const auto& rec : findings_) {
+    const audit::Finding& f = rec.finding;
+    if (!Touches(f, tenant)) continue;
+    RuleSummary& s = d.findings_summary[static_cast<size_t>(f.rule)];
+    (f.state == FindingState::kSuppressed ? s.suppressed : s.open)++;
+  }
+  return d;
+}
+
+}  // namespace divaudit::attest
