@@ -502,6 +502,7 @@ TEST_F(SimServerTest, FailPathFailsOnlyTheMatchingListing) {
   auto reset = client_->Send(http::verb::get, "/api/v2/groups?pageSize=2", "",
                              {{"Authorization", "Bearer " + t}});
   EXPECT_FALSE(reset.ok());
+  client_ = std::make_unique<Client>(server_->port());  // the reset closed the connection
   EXPECT_EQ(Admin(http::verb::post, "/sim/faults", "{}").status, 200);
   Client other(server_->port());
   auto back = other.Send(http::verb::get, "/api/v2/groups?pageSize=2", "",
