@@ -23,10 +23,23 @@ struct DivisionFacts {
   int32_t tenant = -1;
 };
 
+// Why a user's home tenant is unknown (the user is then not judged by the tenancy rules).
+enum class Unknown { kNone, kUsers, kDivisions };
+
+// How many judgements a partial sweep withheld (see NotJudgedLines).
+struct Withheld {
+  int64_t users_unlisted = 0;       // users missing from an incomplete users listing
+  int64_t users_home_unlisted = 0;  // users homed in a division missing from an incomplete one
+  int64_t orphan_candidates = 0;    // grants on division ids an incomplete listing lacks
+};
+
 class Engine {
  public:
-  Engine(const OrgSnapshot& snapshot, const TenantMap& tenants)
-      : idx_(snapshot), tenants_(tenants) {}
+  Engine(const OrgSnapshot& snapshot, const TenantMap& tenants,
+         const ListingCompleteness& completeness)
+      : idx_(snapshot), tenants_(tenants), completeness_(completeness) {}
+
+  const Withheld& withheld() const { return withheld_; }
 
   AuditResult Run() {
     AuditResult result;
@@ -66,14 +79,25 @@ class Engine {
     cur_ = s;
     cur_home_division_ = 0;
     cur_home_tenant_ = -1;
+    cur_unknown_ = Unknown::kNone;
+    cur_withheld_ = false;
+    if (is_user && subj.user == nullptr && !completeness_.users()) {
+      // Named by a grant or a membership but missing from an incomplete users listing: the user
+      // may well be listed, with a home tenant. Unknown, not "without a home tenant".
+      cur_unknown_ = Unknown::kUsers;
+    }
     if (is_user && subj.user != nullptr && !subj.user->home_division_id.empty()) {
+      bool home_listed = false;
       if (auto code = idx_.FindDivision(subj.user->home_division_id)) {
         cur_home_division_ = *code;
         if (idx_.IsKnownDivision(*code)) {
+          home_listed = true;
           cur_home_tenant_ = facts_[*code].tenant;
           if (facts_[*code].kind == Kind::kUnmapped) targeted_[*code] = true;
         }
       }
+      // A home division an incomplete listing lacks may be mapped: the home tenant is unknown.
+      if (!home_listed && !completeness_.divisions) cur_unknown_ = Unknown::kDivisions;
     }
     cur_is_user_with_home_tenant_ = is_user && cur_home_tenant_ >= 0;
     cur_tenant_count_ = 0;
@@ -89,7 +113,14 @@ class Engine {
       for (const auto& g : group_grants) Evaluate(g.role, g.division, group);
       stats.effective_grants += static_cast<int64_t>(group_grants.size());
     }
-    if (!cur_is_user_with_home_tenant_ && cur_tenant_count_ >= 2) EmitMultiTenant();
+    if (cur_withheld_) {
+      ++(cur_unknown_ == Unknown::kUsers ? withheld_.users_unlisted
+                                         : withheld_.users_home_unlisted);
+    }
+    if (cur_unknown_ == Unknown::kNone && !cur_is_user_with_home_tenant_ &&
+        cur_tenant_count_ >= 2) {
+      EmitMultiTenant();
+    }
   }
 
   void Evaluate(uint32_t role, uint32_t division, uint32_t via) {
@@ -99,12 +130,22 @@ class Engine {
     }
     const DivisionFacts& f = facts_[division];
     if (f.kind == Kind::kUnknown) {
-      // Reported once, on the subject that holds it.
-      if (via == kDirect) Emit(Rule::kOrphanedGrant, role, division, via);
+      // Reported once, on the subject that holds it; only an id absent from a complete
+      // listing is unknown (an incomplete listing may simply not have reached it).
+      if (via != kDirect) return;
+      if (completeness_.divisions) {
+        Emit(Rule::kOrphanedGrant, role, division, via);
+      } else {
+        ++withheld_.orphan_candidates;
+      }
       return;
     }
     targeted_[division] = true;
     if (f.tenant < 0) return;  // shared or unmapped: never cross_tenant / multi_tenant_subject
+    if (cur_unknown_ != Unknown::kNone) {
+      cur_withheld_ = true;  // a grant on a tenant, held by a user whose home is unknown
+      return;
+    }
     if (cur_is_user_with_home_tenant_) {
       if (f.tenant != cur_home_tenant_) Emit(Rule::kCrossTenant, role, division, via);
       return;
@@ -178,6 +219,8 @@ class Engine {
 
   EffectiveGrants idx_;
   const TenantMap& tenants_;
+  const ListingCompleteness& completeness_;
+  Withheld withheld_;
   std::vector<DivisionFacts> facts_;
   // unmapped_division candidates: targeted by an audited grant or home of an audited user.
   std::vector<bool> targeted_;
@@ -189,8 +232,69 @@ class Engine {
   uint32_t cur_home_division_ = 0;  // 0: none
   int32_t cur_home_tenant_ = -1;
   bool cur_is_user_with_home_tenant_ = false;
+  Unknown cur_unknown_ = Unknown::kNone;
+  bool cur_withheld_ = false;  // the current subject holds a grant on a tenant left unjudged
   size_t cur_tenant_count_ = 0;
 };
+
+std::string CountOf(int64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+// One line per (rule, incomplete listing the rule reads), in rule order. Which rule reads what
+// (audit/README.md, "Partial sweeps"): every rule reads grants (roles → subject grants, the
+// coverage of divisions); the rules over users' effective grants read group members;
+// OAuth clients' roleDivisions are grants of clients (not cross_tenant: clients have no home);
+// users give homes (cross_tenant, multi_tenant_subject: absence-based, counted; unmapped_division:
+// homes in unmapped divisions); divisions give tenants and known ids. The groups listing gives
+// names only: no rule judges from it.
+std::vector<std::string> NotJudgedLines(const ListingCompleteness& c, const Withheld& w) {
+  std::vector<std::string> lines;
+  const auto add = [&](Rule rule, std::string_view listing, const std::string& count = "") {
+    std::string line =
+        "rule " + std::string(RuleName(rule)) + ": not judged (" + std::string(listing) + ")";
+    if (!count.empty()) line += " for " + count;
+    lines.push_back(std::move(line));
+  };
+  const auto grant_inputs = [&](Rule rule, bool members, bool clients) {
+    if (!c.roles) add(rule, "roles");
+    if (!c.subject_grants()) {
+      add(rule, "subject grants of " +
+                    CountOf(static_cast<int64_t>(c.roles_without_grants.size()), "role", "roles"));
+    }
+    if (members && !c.group_members()) {
+      add(rule, "members of " + CountOf(static_cast<int64_t>(c.groups_without_members.size()),
+                                        "group", "groups"));
+    }
+    if (clients && !c.oauth_clients) add(rule, "oauth clients");
+    if (!c.coverage) add(rule, "coverage");
+  };
+  const auto home_inputs = [&](Rule rule) {
+    if (!c.users() && w.users_unlisted > 0) {
+      add(rule, "users", CountOf(w.users_unlisted, "subject", "subjects"));
+    }
+    // Divisions an incomplete listing lacks matter only when a home or a grant names one.
+    if (w.users_home_unlisted > 0) {
+      add(rule, "divisions", CountOf(w.users_home_unlisted, "subject", "subjects"));
+    } else if (w.orphan_candidates > 0) {
+      add(rule, "divisions");
+    }
+  };
+  const bool divisions_missed = w.users_home_unlisted > 0 || w.orphan_candidates > 0;
+  grant_inputs(Rule::kAllDivisions, true, true);
+  home_inputs(Rule::kCrossTenant);
+  grant_inputs(Rule::kCrossTenant, true, false);
+  home_inputs(Rule::kMultiTenantSubject);
+  grant_inputs(Rule::kMultiTenantSubject, true, true);
+  if (divisions_missed) add(Rule::kUnmappedDivision, "divisions");
+  if (!c.users()) add(Rule::kUnmappedDivision, "users");
+  grant_inputs(Rule::kUnmappedDivision, false, true);
+  if (w.orphan_candidates > 0) {
+    add(Rule::kOrphanedGrant, "divisions", CountOf(w.orphan_candidates, "grant", "grants"));
+  }
+  grant_inputs(Rule::kOrphanedGrant, false, true);
+  return lines;
+}
 
 // The key of FindingLess, as views.
 auto SortKeyView(const Finding& f) {
@@ -264,16 +368,24 @@ std::vector<ExceptionStatus> ApplyExceptions(std::vector<Finding>& findings,
 }
 
 AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
-                     SystemTime now) {
-  AuditResult result = Engine(snapshot, tenants).Run();
+                     SystemTime now, const ListingCompleteness& completeness) {
+  Engine engine(snapshot, tenants, completeness);
+  AuditResult result = engine.Run();
+  result.not_judged = NotJudgedLines(completeness, engine.withheld());
   result.exceptions = ApplyExceptions(result.findings, policy.exceptions, now);
   SortFindings(result.findings);
   return result;
 }
 
+AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
+                     SystemTime now) {
+  return RunAudit(snapshot, tenants, policy, now, ListingCompleteness{});
+}
+
 std::vector<Finding> Audit(const OrgSnapshot& snapshot, const TenantMap& tenants,
-                           const Policy& policy, SystemTime now) {
-  return RunAudit(snapshot, tenants, policy, now).findings;
+                           const Policy& policy, SystemTime now,
+                           const ListingCompleteness& completeness) {
+  return RunAudit(snapshot, tenants, policy, now, completeness).findings;
 }
 
 }  // namespace divaudit::audit

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "audit/finding.h"
@@ -30,6 +31,13 @@ struct AuditResult {
   std::vector<Finding> findings;            // sorted by FindingLess; unique fingerprints
   std::vector<ExceptionStatus> exceptions;  // one per policy.exceptions, same order
   AuditStats stats;
+  // What the rules could not judge because a listing was incomplete, one line per (rule,
+  // listing), in rule order: "rule <id>: not judged (<listing>)" — the rule judged only what the
+  // listing returned (the findings it opened stand; others may be missing) — or, when whole
+  // subjects were skipped, "rule <id>: not judged (<listing>) for N subjects" (orphaned_grant:
+  // "for N grants"). Empty when every listing was complete. The caller appends these to
+  // SweepInfo::incomplete.
+  std::vector<std::string> not_judged;
 };
 
 // Runs the five rules of DESIGN.md §4 over `snapshot` and applies `policy.exceptions` as of
@@ -51,15 +59,32 @@ struct AuditResult {
 // Grants on "*" or unknown divisions never yield anything else; grants on shared or unmapped
 // divisions never yield cross_tenant or multi_tenant_subject. Deleted users are not audited.
 //
+// Partial sweeps (`completeness` not all()): a rule judges a subject only from complete inputs
+// for that subject (audit/README.md, "Partial sweeps"). A finding that rests only on what was
+// read (a listed grant on "*", a listed user's grant on another tenant, a group reaching two
+// tenants) is still opened; a verdict that rests on something being ABSENT from a listing is
+// given only when that listing was complete:
+//  - orphaned_grant needs a complete divisions listing (an id absent from an incomplete listing
+//    is unknown, not deleted);
+//  - cross_tenant and multi_tenant_subject for a user need the user's home: a user missing from
+//    an incomplete users listing, or homed in a division missing from an incomplete divisions
+//    listing, is not judged by either rule (never "a user without a home tenant").
+// What was not judged is listed in AuditResult::not_judged.
+//
 // Every finding is open or (when an active exception matches) suppressed, has its names filled
 // from the snapshot (empty when the listing lacks the object) and its fingerprint set.
 // first_seen is left empty (storage owns it). Pure; thread-safe for distinct inputs.
+AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
+                     SystemTime now, const ListingCompleteness& completeness);
+// The same for a snapshot whose every listing is complete (a fixture, a stored complete sweep).
+// A sweep's snapshot goes through the overload above with the sweep's completeness.
 AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
                      SystemTime now);
 
 // RunAudit(...).findings.
 std::vector<Finding> Audit(const OrgSnapshot& snapshot, const TenantMap& tenants,
-                           const Policy& policy, SystemTime now);
+                           const Policy& policy, SystemTime now,
+                           const ListingCompleteness& completeness = {});
 
 // Applies exceptions to findings in place and returns their statuses (same order as `specs`).
 // An exception matches a finding when the rule is equal, subject_id equals the finding's subject

@@ -116,6 +116,33 @@ struct OrgSnapshot {
 // Sorts every collection into canonical order and removes exact duplicate grants.
 void Canonicalize(OrgSnapshot& snapshot);
 
+// Which listings of one sweep were read completely: every page, consistent, no final error.
+// genesys::Sweeper fills it; the audit engine judges a subject only from complete inputs for that
+// subject (audit/README.md, "Partial sweeps"). The default says "everything complete" (a snapshot
+// built by hand, from a fixture or from storage). Value type.
+struct ListingCompleteness {
+  bool divisions = true;       // GET /api/v2/authorization/divisions
+  bool roles = true;           // GET /api/v2/authorization/roles
+  bool active_users = true;    // GET /api/v2/users?state=active
+  bool inactive_users = true;  // GET /api/v2/users?state=inactive (or the cursor listing)
+  bool groups = true;          // GET /api/v2/groups
+  bool oauth_clients = true;   // GET /api/v2/oauth/clients
+  bool coverage = true;        // the coverage listing was read and every division is visible
+  // Roles whose subject-grant listing, and granted groups whose member listing, was not read
+  // completely (ids, sorted).
+  std::vector<std::string> roles_without_grants;
+  std::vector<std::string> groups_without_members;
+
+  bool users() const { return active_users && inactive_users; }
+  bool subject_grants() const { return roles_without_grants.empty(); }
+  bool group_members() const { return groups_without_members.empty(); }
+  bool all() const {
+    return divisions && roles && users() && groups && oauth_clients && coverage &&
+           subject_grants() && group_members();
+  }
+  friend bool operator==(const ListingCompleteness&, const ListingCompleteness&) = default;
+};
+
 // Outcome of a sweep as a whole.
 enum class SweepStatus { kComplete, kPartial, kFailed };
 std::string_view SweepStatusName(SweepStatus s);  // "complete", "partial", "failed"

@@ -96,7 +96,9 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   if (out.info.status != audit::SweepStatus::kFailed) {
     auto tenants = audit::TenantMap::Build(policy_, out.snapshot.divisions);
     if (tenants.ok()) {
-      out.audit = audit::RunAudit(out.snapshot, *tenants, policy_, clock_.Now());
+      out.audit =
+          audit::RunAudit(out.snapshot, *tenants, policy_, clock_.Now(), swept.completeness);
+      for (const auto& line : out.audit.not_judged) out.info.incomplete.push_back(line);
     } else {
       // The org no longer fits the tenant map: nothing can be judged. Record a failed sweep.
       audit_error = tenants.status().WithPrefix(config_.source_path + ": [[tenant]]");

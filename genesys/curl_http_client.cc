@@ -176,6 +176,10 @@ struct CurlHttpClient::Impl {
     return n;
   }
 
+  size_t CapOf(const HttpRequest& request) const {
+    return request.max_response_bytes > 0 ? request.max_response_bytes : options.max_response_bytes;
+  }
+
   CURL* TakeEasy() {
     if (!idle.empty()) {
       CURL* easy = idle.back();
@@ -190,7 +194,7 @@ struct CurlHttpClient::Impl {
   std::optional<Status> Start(const HttpRequest& request, Transfer& t) {
     t.easy = TakeEasy();
     if (t.easy == nullptr) return InternalError("curl_easy_init failed");
-    t.max_bytes = options.max_response_bytes;
+    t.max_bytes = CapOf(request);
     CURL* e = t.easy;
     curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -263,7 +267,8 @@ struct CurlHttpClient::Impl {
       case CURLE_WRITE_ERROR:
         if (t.too_large) {
           return ResourceExhaustedError(what + ": response body exceeds " +
-                                        std::to_string(options.max_response_bytes) + " bytes");
+                                        std::to_string(t.max_bytes) +
+                                        " bytes (the limit for this request)");
         }
         return UnavailableError(what + ": " + detail);
       case CURLE_PEER_FAILED_VERIFICATION:
@@ -290,6 +295,9 @@ struct CurlHttpClient::Impl {
   void Run(HttpStream& stream) {
     std::vector<std::unique_ptr<Transfer>> in_flight;  // stable addresses: curl points at them
     in_flight.reserve(static_cast<size_t>(options.max_concurrency));
+    // A request taken from the stream whose cap did not fit in max_bytes_in_flight yet.
+    std::optional<HttpStart> held;
+    size_t reserved = 0;  // sum of the caps of the transfers in flight
     while (true) {
       if (options.cancel.cancelled()) {
         std::vector<std::unique_ptr<Transfer>> aborted = std::move(in_flight);
@@ -297,14 +305,21 @@ struct CurlHttpClient::Impl {
           Release(*t);
           stream.OnDone(t->tag, Aborted(t->request));
         }
+        if (held) stream.OnDone(held->tag, Aborted(held->request));
         return;
       }
       // Fill every free slot before waiting, so no slot idles behind a slow transfer.
       std::chrono::milliseconds ask_again_in{0};
       while (in_flight.size() < static_cast<size_t>(options.max_concurrency)) {
         ask_again_in = std::chrono::milliseconds(0);
-        std::optional<HttpStart> next = stream.Next(ask_again_in);
+        std::optional<HttpStart> next = held ? std::move(held) : stream.Next(ask_again_in);
+        held.reset();
         if (!next) break;
+        const size_t cap = CapOf(next->request);
+        if (!in_flight.empty() && reserved + cap > options.max_bytes_in_flight) {
+          held = std::move(next);  // waits for bytes in flight to drop
+          break;
+        }
         auto t = std::make_unique<Transfer>();
         t->tag = next->tag;
         t->request = std::move(next->request);
@@ -317,6 +332,7 @@ struct CurlHttpClient::Impl {
           stream.OnDone(t->tag, std::move(*error));
           continue;
         }
+        reserved += t->max_bytes;
         in_flight.push_back(std::move(t));
       }
       if (in_flight.empty()) return;  // Next had nothing to start and nothing is in flight
@@ -336,6 +352,7 @@ struct CurlHttpClient::Impl {
         *it = std::move(in_flight.back());
         in_flight.pop_back();
         Result<HttpResponse> result = Finish(t->request, *t, msg->data.result);
+        reserved -= t->max_bytes;
         Release(*t);
         slot_freed = true;
         // The body moves to the stream at once; nothing of it stays here.

@@ -26,7 +26,14 @@ struct CurlHttpClientOptions {
   int max_concurrency = 4;                    // transfers in flight at once (≥ 1)
   std::chrono::milliseconds timeout{30'000};  // whole-request deadline
   std::chrono::milliseconds connect_timeout{10'000};
-  size_t max_response_bytes = size_t{256} << 20;  // larger bodies fail (kResourceExhausted)
+  // Largest body of a request that names no cap of its own (HttpRequest::max_response_bytes);
+  // larger bodies fail (kResourceExhausted).
+  size_t max_response_bytes = size_t{32} << 20;
+  // Memory bound: the caps of the transfers in flight add up to at most this. A request whose
+  // cap does not fit waits (its slot idles) until enough transfers finish; a request whose cap
+  // alone exceeds it runs only with nothing else in flight. So at most this many body bytes are
+  // held by the client at once, whatever the server sends.
+  size_t max_bytes_in_flight = size_t{128} << 20;
   std::string user_agent = "divaudit/0.1";
   // Checked while transfers are in flight (at least every 25 ms): on cancellation every
   // in-flight transfer is aborted and it and every unstarted request yield kAborted.
@@ -55,9 +62,10 @@ class CurlHttpClient final : public HttpClient {
 
   // A thin wrapper over Run (requests started in order, results in order).
   std::vector<Result<HttpResponse>> PerformAll(const std::vector<HttpRequest>& requests) override;
-  // Keeps max_concurrency transfers in flight, refilling a slot from stream.Next as soon as a
-  // transfer completes and handing each response to stream.OnDone at once (its body is moved,
-  // not kept). Waits in curl_multi_poll for at most 25 ms (or the stream's ask_again_in).
+  // Keeps max_concurrency transfers in flight (fewer when max_bytes_in_flight is reached),
+  // refilling a slot from stream.Next as soon as a transfer completes and handing each response
+  // to stream.OnDone at once (its body is moved, not kept). Waits in curl_multi_poll for at most
+  // 25 ms (or the stream's ask_again_in).
   void Run(HttpStream& stream) override;
 
  private:

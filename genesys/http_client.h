@@ -17,6 +17,9 @@ struct HttpRequest {
   std::string url;  // absolute: scheme://host[:port]/path?query
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Largest response body accepted for this request; 0: the client's default. A larger body
+  // fails the request with kResourceExhausted (the body read so far is dropped).
+  size_t max_response_bytes = 0;
 };
 
 struct HttpResponse {

@@ -570,6 +570,28 @@ Result<PageInfo> JsonPageParser::GroupMembers(const std::string& body, const Pag
   return ParseListing(parser_, Padded(body), ctx, Paging::kRequired, member_ids, ParseIdOnly);
 }
 
+Result<OrganizationInfo> JsonPageParser::Organization(const std::string& body,
+                                                      const PageContext& ctx) {
+  const Errors err(ctx);
+  const Path root;
+  OrganizationInfo org;
+  od::document doc;
+  if (auto e = parser_.iterate(Padded(body)).get(doc)) return err.Json(root, e);
+  od::value v;
+  if (auto e = doc.get_value().get(v)) return err.Json(root, e);
+  TRY_(ForEachField(v, err, root, [&](od::raw_json_string key, od::value& fv) -> Status {
+    if (key == "id") return ReadString(fv, err, root, "id", org.id);
+    if (key == "name") return ReadString(fv, err, root, "name", org.name);
+    return Status::Ok();
+  }));
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS && trailing != nullptr) {
+    return err.Json(root, simdjson::TRAILING_CONTENT);
+  }
+  if (org.id.empty()) return err.Missing(root.Child("id"));
+  return org;
+}
+
 Result<PageInfo> JsonPageParser::OAuthClients(const std::string& body, const PageContext& ctx,
                                               std::vector<audit::OAuthClient>& out) {
   return ParseListing(

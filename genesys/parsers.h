@@ -38,6 +38,12 @@ struct CursorPageInfo {
   std::string next_uri;  // empty on the last page
 };
 
+// The fields of Organization (GET /api/v2/organizations/me) the sweep keeps.
+struct OrganizationInfo {
+  std::string id;
+  std::string name;
+};
+
 // Where SubjectDivisionGrants entries go: one Grant per (subject, division) with the given
 // role; trustee and unrecognised subject types are also added to `external_subjects`.
 struct SubjectGrantsSink {
@@ -86,6 +92,8 @@ class JsonPageParser {
   // entries need roleId and divisionId.
   Result<PageInfo> OAuthClients(const std::string& body, const PageContext& ctx,
                                 std::vector<audit::OAuthClient>& out);
+  // Organization (not a listing): id required, name optional (empty when absent or null).
+  Result<OrganizationInfo> Organization(const std::string& body, const PageContext& ctx);
   // DivsPermittedEntityListing: division ids; `allDivsPermitted` in the returned PageInfo.
   Result<PageInfo> DivisionsPermitted(const std::string& body, const PageContext& ctx,
                                       std::vector<std::string>& division_ids);

@@ -180,6 +180,7 @@ class PlatformClient::Session final : public HttpStream {
     start.tag = item.tag;
     start.request.method = "GET";
     start.request.url = c_.options_.api_base_url + item.request.path_and_query;
+    start.request.max_response_bytes = item.request.max_response_bytes;
     start.request.headers = {{"Authorization", "Bearer " + (token.ok() ? *token : std::string())},
                              {"Accept", "application/json"}};
     ++item.attempts;

@@ -29,6 +29,7 @@ constexpr std::string_view kGroupsPath = "/api/v2/groups";
 constexpr std::string_view kGroupMembersRoute = "/api/v2/groups/{groupId}/members";
 constexpr std::string_view kOAuthClientsPath = "/api/v2/oauth/clients";
 constexpr std::string_view kPermittedPath = "/api/v2/authorization/divisionspermitted/paged/me";
+constexpr std::string_view kOrganizationPath = "/api/v2/organizations/me";
 
 int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 
@@ -76,11 +77,13 @@ class Listing {
   // cursor): such pages are sent before plain pages.
   bool urgent() const { return urgent_; }
   void set_urgent() { urgent_ = true; }
+  // Largest response body accepted for each of its requests (0: the client's default).
+  void set_max_response_bytes(size_t n) { max_response_bytes_ = n; }
 
   // Moves the pending pages into `out` as (page, request).
   void TakePending(std::vector<std::pair<int64_t, ApiRequest>>& out) {
     for (int64_t page : pending_) {
-      out.emplace_back(page, ApiRequest{PathFor(page), route_});
+      out.emplace_back(page, ApiRequest{PathFor(page), route_, max_response_bytes_});
       ++outstanding_;
     }
     pending_.clear();
@@ -147,6 +150,7 @@ class Listing {
   int64_t outstanding_ = 0;
   int64_t pages_done_ = 0;
   bool urgent_ = false;
+  size_t max_response_bytes_ = 0;
   bool failed_ = false;
   std::string failure_;
   std::set<int64_t> parse_retried_;
@@ -370,304 +374,409 @@ void DedupeById(std::vector<T>& v) {
           v.end());
 }
 
-// An ApiRequestSource made of two functions.
-class CallbackSource final : public ApiRequestSource {
+// GET /api/v2/organizations/me: one unpaged response, the organisation's id and name.
+class OrganizationListing final : public Listing {
  public:
-  using NextFn = std::function<std::optional<Tagged>()>;
-  using ResultFn = std::function<void(uint64_t, Result<ApiResponse>)>;
-  CallbackSource(NextFn next, ResultFn on_result)
-      : next_(std::move(next)), on_result_(std::move(on_result)) {}
-  std::optional<Tagged> Next() override { return next_(); }
-  void OnResult(uint64_t tag, Result<ApiResponse> result) override {
-    on_result_(tag, std::move(result));
+  explicit OrganizationListing(OrganizationInfo& out)
+      : Listing("organization", "organization", std::string(kOrganizationPath),
+                std::string(kOrganizationPath)),
+        out_(out) {
+    pending_.push_back(0);
+  }
+
+ protected:
+  std::string PathFor(int64_t) const override { return endpoint_; }
+  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+              JsonPageParser& parser) override {
+    Result<OrganizationInfo> parsed = parser.Organization(body, ctx);
+    if (!parsed.ok()) {
+      RetryParse(page, parsed.status());
+      return;
+    }
+    out_ = std::move(parsed).value();
   }
 
  private:
-  NextFn next_;
-  ResultFn on_result_;
+  OrganizationInfo& out_;
 };
 
 int64_t UnixSeconds(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-}  // namespace
+int64_t MillisBetween(SteadyTime from, SteadyTime to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
 
-Sweeper::Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options)
-    : client_(client), clock_(clock), options_(std::move(options)) {}
+// Subject grants of one role (step 3) and members of one granted group (step 7): the sink and
+// the listing that fills it.
+struct RoleGrants {
+  std::string role_id;
+  std::vector<audit::Grant> grants;
+  std::vector<audit::ExternalSubject> externals;
+  size_t scanned = 0;  // grants already looked at for granted groups
+  Listing* listing = nullptr;
+};
+struct GroupMembers {
+  std::string group_id;
+  std::vector<std::string> members;
+  Listing* listing = nullptr;
+};
 
-SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback& progress) {
-  auto log = GetLogger("sweep");
-  SweepResult result;
-  audit::SweepInfo& info = result.info;
-  info.started_at_unix = UnixSeconds(clock_.Now());
-  const ApiStats stats_before = client_.Stats();
-  const int64_t ps = options_.page_size;
+// One sweep in progress, as the request source the ApiClient streams from (genesys/README.md,
+// "Scheduling"). Next() hands out the next queued request (urgent queue first); OnResult()
+// parses a response into its listing's sink and queues whatever it revealed. After the stream,
+// Finish() assembles the SweepResult. One use; not thread-safe (the ApiClient calls it from one
+// thread).
+class SweepRun final : public ApiRequestSource {
+ public:
+  SweepRun(const Clock& clock, const SweeperOptions& options, const CancellationToken& cancel,
+           const ProgressCallback& progress)
+      : clock_(clock), options_(options), cancel_(cancel), progress_(progress) {
+    last_progress_ = clock_.SteadyNow();
+    StartIndependentListings();
+  }
 
-  JsonPageParser parser;
-  SweepFlags flags;
+  std::optional<Tagged> Next() override;
+  void OnResult(uint64_t tag, Result<ApiResponse> result) override;
 
-  // Sinks, one per listing so that a listing re-read can discard exactly its own entities.
-  std::vector<audit::Division> divisions;
-  std::vector<audit::Role> roles;
-  std::vector<audit::User> active_users;
-  std::vector<audit::User> inactive_users;
-  std::vector<audit::User> cursor_users;
-  std::vector<audit::Group> groups;
-  std::vector<audit::OAuthClient> clients;
-  std::vector<std::string> permitted;
-  struct RoleGrants {
-    std::string role_id;
-    std::vector<audit::Grant> grants;
-    std::vector<audit::ExternalSubject> externals;
-    size_t scanned = 0;  // grants already looked at for groups
-  };
-  struct GroupMembers {
-    std::string group_id;
-    std::vector<std::string> members;
-    Listing* listing = nullptr;
-  };
-  std::deque<RoleGrants> role_grants;  // deque: stable references for the listings' lambdas
-  std::deque<GroupMembers> group_members;
-  std::unordered_set<std::string> roles_listed;
-  std::unordered_set<std::string> groups_listed;
+  // Called once the stream has ended: fills everything in `result` but the request statistics
+  // and the timestamps.
+  void Finish(SweepResult& result);
 
-  std::vector<std::unique_ptr<Listing>> listings;
-  auto add_paged = [&](std::string name, std::string phase, std::string endpoint,
-                       std::string_view route, std::string extra_query, PagedListing::ParseFn parse,
-                       std::function<void()> reset) {
-    auto l = std::make_unique<PagedListing>(std::move(name), std::move(phase), std::move(endpoint),
-                                            std::string(route), std::move(extra_query), ps,
-                                            std::move(parse), std::move(reset));
-    PagedListing* raw = l.get();
-    listings.push_back(std::move(l));
-    return raw;
-  };
-  auto users_parser = [](std::vector<audit::User>& out, std::string state) {
-    return [&out, state](JsonPageParser& p, const std::string& body,
-                         const PageContext& ctx) -> Result<PageInfo> {
-      const size_t before = out.size();
-      Result<PageInfo> r = p.Users(body, ctx, out);
-      for (size_t i = before; i < out.size(); ++i) {
-        if (out[i].state.empty()) out[i].state = state;
-      }
-      return r;
-    };
-  };
-
-  // Round 1: the first page of every listing that depends on nothing.
-  PagedListing* divisions_listing = add_paged(
-      "divisions", "divisions", std::string(kDivisionsPath), kDivisionsPath, "",
-      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
-        return p.Divisions(b, c, divisions);
-      },
-      [&] { divisions.clear(); });
-  PagedListing* roles_listing = add_paged(
-      "roles", "roles", std::string(kRolesPath), kRolesPath, "&userCount=false",
-      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
-        return p.Roles(b, c, roles);
-      },
-      [&] { roles.clear(); });
-  add_paged("users (state=active)", "users", std::string(kUsersPath), kUsersPath, "&state=active",
-            users_parser(active_users, "active"), [&] { active_users.clear(); });
-  PagedListing* inactive_listing = add_paged(
-      "users (state=inactive)", "users", std::string(kUsersPath), kUsersPath, "&state=inactive",
-      users_parser(inactive_users, "inactive"), [&] { inactive_users.clear(); });
-  inactive_listing->set_max_results(options_.inactive_page_listing_limit);
-  add_paged(
-      "groups", "groups", std::string(kGroupsPath), kGroupsPath, "",
-      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
-        return p.Groups(b, c, groups);
-      },
-      [&] { groups.clear(); });
-  listings.push_back(std::make_unique<OAuthClientsListing>(clients));
-  PagedListing* coverage_listing = add_paged(
-      "coverage", "coverage", std::string(kPermittedPath), kPermittedPath,
-      "&permission=" + options_.coverage_permission,
-      [&](JsonPageParser& p, const std::string& b, const PageContext& c) {
-        return p.DivisionsPermitted(b, c, permitted);
-      },
-      [&] { permitted.clear(); });
-  coverage_listing->set_stop_when_all_permitted();
-  bool cursor_started = false;
-  size_t roles_scanned = 0;
-
-  // Starts the listings that what has been read so far makes possible.
-  auto discover = [&] {
-    if (roles.size() < roles_scanned) roles_scanned = 0;  // the roles listing was re-read
-    for (; roles_scanned < roles.size(); ++roles_scanned) {
-      const std::string& role_id = roles[roles_scanned].id;
-      if (!roles_listed.insert(role_id).second) continue;
-      RoleGrants& rg = role_grants.emplace_back();
-      rg.role_id = role_id;
-      const std::string endpoint =
-          std::string(kRolesPath) + "/" + UrlEncode(role_id) + "/subjectgrants";
-      add_paged(
-          "subject grants of role " + role_id, "subject grants", endpoint, kSubjectGrantsRoute, "",
-          [&rg](JsonPageParser& p, const std::string& b, const PageContext& c) {
-            return p.SubjectGrants(b, c, rg.role_id, {&rg.grants, &rg.externals});
-          },
-          [&rg] {
-            rg.grants.clear();
-            rg.externals.clear();
-            rg.scanned = 0;
-          })
-          ->set_urgent();  // its pages reveal granted groups
-    }
-    for (RoleGrants& rg : role_grants) {
-      for (; rg.scanned < rg.grants.size(); ++rg.scanned) {
-        const audit::Grant& g = rg.grants[rg.scanned];
-        if (g.subject_type != audit::SubjectType::kGroup) continue;
-        if (!groups_listed.insert(g.subject_id.str()).second) continue;
-        GroupMembers& gm = group_members.emplace_back();
-        gm.group_id = g.subject_id.str();
-        const std::string endpoint =
-            std::string(kGroupsPath) + "/" + UrlEncode(gm.group_id) + "/members";
-        gm.listing = add_paged(
-            "members of group " + gm.group_id, "group members", endpoint, kGroupMembersRoute, "",
-            [&gm](JsonPageParser& p, const std::string& b, const PageContext& c) {
-              return p.GroupMembers(b, c, gm.members);
-            },
-            [&gm] { gm.members.clear(); });
-      }
-    }
-    if (inactive_listing->too_large() && !cursor_started) {
-      cursor_started = true;
-      log->info("event=inactive_users_cursor items_over={}", options_.inactive_page_listing_limit);
-      listings.push_back(std::make_unique<CursorListing>(
-          "users (state=inactive, cursor)",
-          std::string(kUsersQueryPath) + "?state=inactive&pageSize=" + std::to_string(ps),
-          options_.max_cursor_pages, cursor_users, "inactive"));
-      listings.back()->set_urgent();  // sequential: each page reveals the next
-    }
-  };
-
-  // The data-flow loop: the ApiClient keeps max_concurrency requests in flight and asks for the
-  // next one whenever a slot frees; each response is parsed as soon as it arrives (its body
-  // freed right after) and whatever it reveals — remaining pages, subject grants of new roles,
-  // members of newly granted groups, re-reads — is queued at once. Pages that may reveal more
-  // requests (every page 1, roles, subject grants, the cursor) go before plain pages, so the
-  // dependency chain is never stuck behind a long listing.
+ private:
   struct Queued {
     Listing* listing;
     int64_t page;
     ApiRequest request;
   };
-  std::deque<Queued> urgent;
-  std::deque<Queued> plain;
-  std::unordered_map<uint64_t, std::pair<Listing*, int64_t>> outstanding;
-  uint64_t next_tag = 1;
-  size_t listings_queued = 0;  // listings whose initial pending pages were queued
-  std::vector<std::pair<int64_t, ApiRequest>> taken;
-  const auto enqueue = [&](Listing& l) {
-    taken.clear();
-    l.TakePending(taken);
-    for (auto& [page, request] : taken) {
-      (page <= 1 || l.urgent() ? urgent : plain).push_back({&l, page, std::move(request)});
-    }
-  };
-  const auto enqueue_new = [&] {
-    for (; listings_queued < listings.size(); ++listings_queued)
-      enqueue(*listings[listings_queued]);
-  };
-  roles_listing->set_urgent();  // roles reveal subject-grant listings
-  enqueue_new();
 
-  std::vector<std::string> phases;  // of the responses since the last progress call
-  int64_t responses_since_progress = 0;
-  SteadyTime last_progress = clock_.SteadyNow();
-  const auto report_progress = [&] {
-    std::string phase;
-    for (const auto& p : phases) phase += (phase.empty() ? "" : "+") + p;
-    int64_t done = 0;
-    int64_t known = 0;
-    for (const auto& l : listings) {
-      done += l->pages_done();
-      known += l->pages_known();
-    }
-    progress(phase, done, known);
-    phases.clear();
-    responses_since_progress = 0;
-    last_progress = clock_.SteadyNow();
-  };
+  // The call plan (genesys/README.md, "The call plan").
+  void StartIndependentListings();  // page 1 of steps 1, 2, 4, 5, 6, 8, 9, 10
+  PagedListing* AddPaged(std::string name, std::string phase, std::string endpoint,
+                         std::string_view route, std::string extra_query,
+                         PagedListing::ParseFn parse, std::function<void()> reset);
+  PagedListing* AddUsers(std::string_view state, std::vector<audit::User>& sink);
+  void DiscoverSubjectGrants();   // step 3, for each role read so far
+  void DiscoverGroupMembers();    // step 7, for each group a grant read so far names
+  void DiscoverInactiveCursor();  // step 5 past the page listing's limit
 
-  CallbackSource source(
-      [&]() -> std::optional<ApiRequestSource::Tagged> {
-        if (!flags.auth_error.empty() || flags.cancelled) return std::nullopt;
-        if (cancel.cancelled()) {
-          flags.cancelled = true;
-          return std::nullopt;
+  // Queues.
+  void Enqueue(Listing& listing);
+  void EnqueueNewListings();
+
+  // Progress.
+  void NoteProgress(const Listing& listing);
+  void ReportProgress();
+
+  // Finish.
+  void AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info);
+  void AssembleGroups(audit::OrgSnapshot& snap);
+  void AssembleGrants(audit::OrgSnapshot& snap, audit::SweepInfo& info);
+  void RecordCompleteness(audit::ListingCompleteness& done) const;
+  void RecordIncomplete(audit::SweepInfo& info) const;
+  void MeasureCoverage(const audit::OrgSnapshot& snap, audit::SweepInfo& info,
+                       audit::ListingCompleteness& done) const;
+  void DecideStatus(const audit::OrgSnapshot& snap, audit::SweepInfo& info) const;
+
+  const Clock& clock_;
+  const SweeperOptions& options_;
+  const CancellationToken& cancel_;
+  const ProgressCallback& progress_;
+  JsonPageParser parser_;
+  SweepFlags flags_;
+
+  // Sinks, one per listing so that a listing re-read can discard exactly its own entities.
+  std::vector<audit::Division> divisions_;
+  std::vector<audit::Role> roles_;
+  std::vector<audit::User> active_users_;
+  std::vector<audit::User> inactive_users_;
+  std::vector<audit::User> cursor_users_;
+  std::vector<audit::Group> groups_;
+  std::vector<audit::OAuthClient> clients_;
+  std::vector<std::string> permitted_;
+  std::deque<RoleGrants> role_grants_;  // deque: stable references for the listings' lambdas
+  std::deque<GroupMembers> group_members_;
+  std::unordered_set<std::string> roles_listed_;
+  std::unordered_set<std::string> groups_listed_;
+  size_t roles_scanned_ = 0;
+
+  // Every listing, in the order it was started; the fixed ones by name.
+  std::vector<std::unique_ptr<Listing>> listings_;
+  PagedListing* divisions_listing_ = nullptr;
+  PagedListing* roles_listing_ = nullptr;
+  PagedListing* active_listing_ = nullptr;
+  PagedListing* inactive_listing_ = nullptr;
+  PagedListing* groups_listing_ = nullptr;
+  Listing* clients_listing_ = nullptr;
+  PagedListing* coverage_listing_ = nullptr;
+  Listing* cursor_listing_ = nullptr;
+  Listing* organization_listing_ = nullptr;
+  OrganizationInfo organization_;
+
+  // Requests that may reveal more work (every page 1, roles, subject grants, the cursor) go
+  // before the remaining pages of long listings.
+  std::deque<Queued> urgent_;
+  std::deque<Queued> plain_;
+  std::unordered_map<uint64_t, std::pair<Listing*, int64_t>> outstanding_;
+  uint64_t next_tag_ = 1;
+  size_t listings_queued_ = 0;  // listings whose initial pending pages were queued
+  std::vector<std::pair<int64_t, ApiRequest>> taken_;
+
+  std::vector<std::string> phases_;  // of the responses since the last progress call
+  int64_t responses_since_progress_ = 0;
+  SteadyTime last_progress_;
+};
+
+PagedListing* SweepRun::AddPaged(std::string name, std::string phase, std::string endpoint,
+                                 std::string_view route, std::string extra_query,
+                                 PagedListing::ParseFn parse, std::function<void()> reset) {
+  auto l = std::make_unique<PagedListing>(std::move(name), std::move(phase), std::move(endpoint),
+                                          std::string(route), std::move(extra_query),
+                                          options_.page_size, std::move(parse), std::move(reset));
+  l->set_max_response_bytes(options_.max_page_bytes);
+  PagedListing* raw = l.get();
+  listings_.push_back(std::move(l));
+  return raw;
+}
+
+PagedListing* SweepRun::AddUsers(std::string_view state, std::vector<audit::User>& sink) {
+  const std::string s(state);
+  return AddPaged(
+      "users (state=" + s + ")", "users", std::string(kUsersPath), kUsersPath, "&state=" + s,
+      [&sink, s](JsonPageParser& p, const std::string& body,
+                 const PageContext& ctx) -> Result<PageInfo> {
+        const size_t before = sink.size();
+        Result<PageInfo> r = p.Users(body, ctx, sink);
+        for (size_t i = before; i < sink.size(); ++i) {
+          if (sink[i].state.empty()) sink[i].state = s;
         }
-        std::deque<Queued>& queue = urgent.empty() ? plain : urgent;
-        if (queue.empty()) return std::nullopt;
-        Queued q = std::move(queue.front());
-        queue.pop_front();
-        const uint64_t tag = next_tag++;
-        outstanding.emplace(tag, std::make_pair(q.listing, q.page));
-        return ApiRequestSource::Tagged{tag, std::move(q.request)};
+        return r;
       },
-      [&](uint64_t tag, Result<ApiResponse> response) {
-        auto it = outstanding.find(tag);
-        if (it == outstanding.end()) return;
-        auto [listing, page] = it->second;
-        outstanding.erase(it);
-        listing->OnResult(page, response, parser, flags);
-        response = Result<ApiResponse>(ApiResponse{});  // the body is parsed: free it now
-        enqueue(*listing);
-        discover();
-        enqueue_new();
-        if (progress) {
-          ++responses_since_progress;
-          if (std::find(phases.begin(), phases.end(), listing->phase()) == phases.end()) {
-            phases.push_back(listing->phase());
-          }
-          if (clock_.SteadyNow() - last_progress >= options_.progress_interval) report_progress();
-        }
-      });
-  const SteadyTime stream_started = clock_.SteadyNow();
-  client_.Stream(source);
-  const SteadyTime stream_ended = clock_.SteadyNow();
-  if (cancel.cancelled()) flags.cancelled = true;
-  if (progress && responses_since_progress > 0) report_progress();
+      [&sink] { sink.clear(); });
+}
 
-  // Assemble the snapshot from every sink.
-  audit::OrgSnapshot& snap = result.snapshot;
-  snap.divisions = std::move(divisions);
-  DedupeById(snap.divisions);
-  snap.roles = std::move(roles);
-  DedupeById(snap.roles);
-  snap.users = std::move(active_users);
-  snap.users.reserve(snap.users.size() + inactive_users.size() + cursor_users.size());
-  for (auto& u : inactive_users) snap.users.push_back(std::move(u));
-  for (auto& u : cursor_users) snap.users.push_back(std::move(u));
-  std::vector<audit::User>().swap(inactive_users);  // moved-from shells: free them now
-  std::vector<audit::User>().swap(cursor_users);
-  DedupeById(snap.users);
-  snap.groups = std::move(groups);
-  DedupeById(snap.groups);
-  {
-    std::unordered_map<std::string, size_t> group_index;
-    for (size_t i = 0; i < snap.groups.size(); ++i) group_index[snap.groups[i].id] = i;
-    for (GroupMembers& gm : group_members) {
-      auto it = group_index.find(gm.group_id);
-      if (it == group_index.end()) {
-        // A group that holds grants but is not (yet) in the groups listing: keep it.
-        audit::Group& g = snap.groups.emplace_back();
-        g.id = gm.group_id;
-        it = group_index.emplace(gm.group_id, snap.groups.size() - 1).first;
-      }
-      audit::Group& g = snap.groups[it->second];
-      g.member_ids = std::move(gm.members);
-      g.members_read = gm.listing->complete();
+void SweepRun::StartIndependentListings() {
+  divisions_listing_ = AddPaged(
+      "divisions", "divisions", std::string(kDivisionsPath), kDivisionsPath, "",
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Divisions(b, c, divisions_);
+      },
+      [this] { divisions_.clear(); });
+  roles_listing_ = AddPaged(
+      "roles", "roles", std::string(kRolesPath), kRolesPath, "&userCount=false",
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Roles(b, c, roles_);
+      },
+      [this] { roles_.clear(); });
+  roles_listing_->set_urgent();  // roles reveal subject-grant listings
+  active_listing_ = AddUsers("active", active_users_);
+  inactive_listing_ = AddUsers("inactive", inactive_users_);
+  inactive_listing_->set_max_results(options_.inactive_page_listing_limit);
+  groups_listing_ = AddPaged(
+      "groups", "groups", std::string(kGroupsPath), kGroupsPath, "",
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Groups(b, c, groups_);
+      },
+      [this] { groups_.clear(); });
+  listings_.push_back(std::make_unique<OAuthClientsListing>(clients_));
+  clients_listing_ = listings_.back().get();
+  clients_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
+  coverage_listing_ = AddPaged(
+      "coverage", "coverage", std::string(kPermittedPath), kPermittedPath,
+      "&permission=" + options_.coverage_permission,
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.DivisionsPermitted(b, c, permitted_);
+      },
+      [this] { permitted_.clear(); });
+  coverage_listing_->set_stop_when_all_permitted();
+  listings_.push_back(std::make_unique<OrganizationListing>(organization_));
+  organization_listing_ = listings_.back().get();
+  organization_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
+  EnqueueNewListings();
+}
+
+void SweepRun::DiscoverSubjectGrants() {
+  if (roles_.size() < roles_scanned_) roles_scanned_ = 0;  // the roles listing was re-read
+  for (; roles_scanned_ < roles_.size(); ++roles_scanned_) {
+    const std::string& role_id = roles_[roles_scanned_].id;
+    if (!roles_listed_.insert(role_id).second) continue;
+    RoleGrants& rg = role_grants_.emplace_back();
+    rg.role_id = role_id;
+    const std::string endpoint =
+        std::string(kRolesPath) + "/" + UrlEncode(role_id) + "/subjectgrants";
+    rg.listing = AddPaged(
+        "subject grants of role " + role_id, "subject grants", endpoint, kSubjectGrantsRoute, "",
+        [&rg](JsonPageParser& p, const std::string& b, const PageContext& c) {
+          return p.SubjectGrants(b, c, rg.role_id, {&rg.grants, &rg.externals});
+        },
+        [&rg] {
+          rg.grants.clear();
+          rg.externals.clear();
+          rg.scanned = 0;
+        });
+    rg.listing->set_urgent();  // its pages reveal granted groups
+  }
+}
+
+void SweepRun::DiscoverGroupMembers() {
+  for (RoleGrants& rg : role_grants_) {
+    for (; rg.scanned < rg.grants.size(); ++rg.scanned) {
+      const audit::Grant& g = rg.grants[rg.scanned];
+      if (g.subject_type != audit::SubjectType::kGroup) continue;
+      if (!groups_listed_.insert(g.subject_id.str()).second) continue;
+      GroupMembers& gm = group_members_.emplace_back();
+      gm.group_id = g.subject_id.str();
+      const std::string endpoint =
+          std::string(kGroupsPath) + "/" + UrlEncode(gm.group_id) + "/members";
+      gm.listing = AddPaged(
+          "members of group " + gm.group_id, "group members", endpoint, kGroupMembersRoute, "",
+          [&gm](JsonPageParser& p, const std::string& b, const PageContext& c) {
+            return p.GroupMembers(b, c, gm.members);
+          },
+          [&gm] { gm.members.clear(); });
     }
   }
-  snap.oauth_clients = std::move(clients);
+}
+
+void SweepRun::DiscoverInactiveCursor() {
+  if (!inactive_listing_->too_large() || cursor_listing_ != nullptr) return;
+  GetLogger("sweep")->info("event=inactive_users_cursor items_over={}",
+                           options_.inactive_page_listing_limit);
+  listings_.push_back(std::make_unique<CursorListing>(
+      "users (state=inactive, cursor)",
+      std::string(kUsersQueryPath) +
+          "?state=inactive&pageSize=" + std::to_string(options_.page_size),
+      options_.max_cursor_pages, cursor_users_, "inactive"));
+  cursor_listing_ = listings_.back().get();
+  cursor_listing_->set_max_response_bytes(options_.max_page_bytes);
+  cursor_listing_->set_urgent();  // sequential: each page reveals the next
+}
+
+void SweepRun::Enqueue(Listing& listing) {
+  taken_.clear();
+  listing.TakePending(taken_);
+  for (auto& [page, request] : taken_) {
+    (page <= 1 || listing.urgent() ? urgent_ : plain_)
+        .push_back({&listing, page, std::move(request)});
+  }
+}
+
+void SweepRun::EnqueueNewListings() {
+  for (; listings_queued_ < listings_.size(); ++listings_queued_) {
+    Enqueue(*listings_[listings_queued_]);
+  }
+}
+
+std::optional<ApiRequestSource::Tagged> SweepRun::Next() {
+  if (!flags_.auth_error.empty() || flags_.cancelled) return std::nullopt;
+  if (cancel_.cancelled()) {
+    flags_.cancelled = true;
+    return std::nullopt;
+  }
+  std::deque<Queued>& queue = urgent_.empty() ? plain_ : urgent_;
+  if (queue.empty()) return std::nullopt;
+  Queued q = std::move(queue.front());
+  queue.pop_front();
+  const uint64_t tag = next_tag_++;
+  outstanding_.emplace(tag, std::make_pair(q.listing, q.page));
+  return Tagged{tag, std::move(q.request)};
+}
+
+void SweepRun::OnResult(uint64_t tag, Result<ApiResponse> result) {
+  auto it = outstanding_.find(tag);
+  if (it == outstanding_.end()) return;
+  auto [listing, page] = it->second;
+  outstanding_.erase(it);
+  listing->OnResult(page, result, parser_, flags_);
+  result = Result<ApiResponse>(ApiResponse{});  // the body is parsed: free it now
+  Enqueue(*listing);
+  DiscoverSubjectGrants();
+  DiscoverGroupMembers();
+  DiscoverInactiveCursor();
+  EnqueueNewListings();
+  if (progress_) NoteProgress(*listing);
+}
+
+void SweepRun::NoteProgress(const Listing& listing) {
+  ++responses_since_progress_;
+  if (std::find(phases_.begin(), phases_.end(), listing.phase()) == phases_.end()) {
+    phases_.push_back(listing.phase());
+  }
+  if (clock_.SteadyNow() - last_progress_ >= options_.progress_interval) ReportProgress();
+}
+
+void SweepRun::ReportProgress() {
+  std::string phase;
+  for (const auto& p : phases_) phase += (phase.empty() ? "" : "+") + p;
+  int64_t done = 0;
+  int64_t known = 0;
+  for (const auto& l : listings_) {
+    done += l->pages_done();
+    known += l->pages_known();
+  }
+  progress_(phase, done, known);
+  phases_.clear();
+  responses_since_progress_ = 0;
+  last_progress_ = clock_.SteadyNow();
+}
+
+void SweepRun::Finish(SweepResult& result) {
+  if (cancel_.cancelled()) flags_.cancelled = true;
+  if (progress_ && responses_since_progress_ > 0) ReportProgress();
+  AssembleSnapshot(result.snapshot, result.info);
+  result.info.org_id = organization_.id;
+  result.info.org_name = organization_.name;
+  RecordCompleteness(result.completeness);
+  RecordIncomplete(result.info);
+  MeasureCoverage(result.snapshot, result.info, result.completeness);
+  DecideStatus(result.snapshot, result.info);
+}
+
+void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info) {
+  snap.divisions = std::move(divisions_);
+  DedupeById(snap.divisions);
+  snap.roles = std::move(roles_);
+  DedupeById(snap.roles);
+  snap.users = std::move(active_users_);
+  snap.users.reserve(snap.users.size() + inactive_users_.size() + cursor_users_.size());
+  for (auto& u : inactive_users_) snap.users.push_back(std::move(u));
+  for (auto& u : cursor_users_) snap.users.push_back(std::move(u));
+  std::vector<audit::User>().swap(inactive_users_);  // moved-from shells: free them now
+  std::vector<audit::User>().swap(cursor_users_);
+  DedupeById(snap.users);
+  AssembleGroups(snap);
+  snap.oauth_clients = std::move(clients_);
   DedupeById(snap.oauth_clients);
+  AssembleGrants(snap, info);
+  audit::Canonicalize(snap);
+}
+
+void SweepRun::AssembleGroups(audit::OrgSnapshot& snap) {
+  snap.groups = std::move(groups_);
+  DedupeById(snap.groups);
+  std::unordered_map<std::string, size_t> group_index;
+  for (size_t i = 0; i < snap.groups.size(); ++i) group_index[snap.groups[i].id] = i;
+  for (GroupMembers& gm : group_members_) {
+    auto it = group_index.find(gm.group_id);
+    if (it == group_index.end()) {
+      // A group that holds grants but is not (yet) in the groups listing: keep it.
+      audit::Group& g = snap.groups.emplace_back();
+      g.id = gm.group_id;
+      it = group_index.emplace(gm.group_id, snap.groups.size() - 1).first;
+    }
+    audit::Group& g = snap.groups[it->second];
+    g.member_ids = std::move(gm.members);
+    g.members_read = gm.listing->complete();
+  }
+}
+
+void SweepRun::AssembleGrants(audit::OrgSnapshot& snap, audit::SweepInfo& info) {
   size_t grant_count = 0;
-  for (const RoleGrants& rg : role_grants) grant_count += rg.grants.size();
+  for (const RoleGrants& rg : role_grants_) grant_count += rg.grants.size();
   for (const auto& c : snap.oauth_clients) grant_count += c.role_divisions.size();
   snap.grants.reserve(grant_count);
-  for (RoleGrants& rg : role_grants) {
+  for (RoleGrants& rg : role_grants_) {
     for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
     for (auto& e : rg.externals) snap.external_subjects.push_back(std::move(e));
     // Free each role's moved-from vector at once, so the grants are not held twice (500,000
@@ -686,60 +795,100 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
   for (const auto& e : snap.external_subjects) {
     if (e.type == audit::SubjectType::kUnknown) ++info.unknown_subject_types[e.genesys_type];
   }
-  audit::Canonicalize(snap);
-  const SteadyTime assembled = clock_.SteadyNow();
-  log->debug(
-      "event=sweep_timing requests_ms={} assemble_ms={}",
-      std::chrono::duration_cast<std::chrono::milliseconds>(stream_ended - stream_started).count(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(assembled - stream_ended).count());
+}
 
-  // What could not be read.
-  for (const auto& l : listings) {
-    if (l->failed()) {
-      const std::string& why = l->failure();
-      info.incomplete.push_back(why.rfind(l->name(), 0) == 0 ? why : l->name() + ": " + why);
-    }
+void SweepRun::RecordCompleteness(audit::ListingCompleteness& done) const {
+  done.divisions = divisions_listing_->complete();
+  done.roles = roles_listing_->complete();
+  done.active_users = active_listing_->complete();
+  done.inactive_users = inactive_listing_->complete() &&
+                        (!inactive_listing_->too_large() ||
+                         (cursor_listing_ != nullptr && cursor_listing_->complete()));
+  done.groups = groups_listing_->complete();
+  done.oauth_clients = clients_listing_->complete();
+  for (const RoleGrants& rg : role_grants_) {
+    if (!rg.listing->complete()) done.roles_without_grants.push_back(rg.role_id);
   }
-  // Coverage: which divisions our client can see.
-  if (coverage_listing->complete()) {
-    if (coverage_listing->all_permitted()) {
-      info.coverage_ratio = 1.0;
-    } else {
-      std::unordered_set<std::string> visible(permitted.begin(), permitted.end());
-      int64_t seen = 0;
-      int64_t all = 0;
-      for (const auto& d : snap.divisions) {
-        if (d.id == audit::kAllDivisionsId) continue;
-        ++all;
-        if (visible.contains(d.id)) {
-          ++seen;
-        } else {
-          info.incomplete.push_back("coverage: division " + d.id + " (" + d.name +
-                                    ") not visible to this client");
-        }
-      }
-      info.coverage_ratio = all == 0 ? 1.0 : static_cast<double>(seen) / static_cast<double>(all);
-    }
-  } else {
+  for (const GroupMembers& gm : group_members_) {
+    if (!gm.listing->complete()) done.groups_without_members.push_back(gm.group_id);
+  }
+  std::sort(done.roles_without_grants.begin(), done.roles_without_grants.end());
+  std::sort(done.groups_without_members.begin(), done.groups_without_members.end());
+}
+
+void SweepRun::RecordIncomplete(audit::SweepInfo& info) const {
+  for (const auto& l : listings_) {
+    if (!l->failed()) continue;
+    const std::string& why = l->failure();
+    info.incomplete.push_back(why.rfind(l->name(), 0) == 0 ? why : l->name() + ": " + why);
+  }
+}
+
+void SweepRun::MeasureCoverage(const audit::OrgSnapshot& snap, audit::SweepInfo& info,
+                               audit::ListingCompleteness& done) const {
+  if (!coverage_listing_->complete()) {
     info.coverage_ratio = 0.0;  // unknown: never report full coverage we could not check
+  } else if (coverage_listing_->all_permitted()) {
+    info.coverage_ratio = 1.0;
+  } else {
+    std::unordered_set<std::string> visible(permitted_.begin(), permitted_.end());
+    int64_t seen = 0;
+    int64_t all = 0;
+    for (const auto& d : snap.divisions) {
+      if (d.id == audit::kAllDivisionsId) continue;
+      ++all;
+      if (visible.contains(d.id)) {
+        ++seen;
+      } else {
+        info.incomplete.push_back("coverage: division " + d.id + " (" + d.name +
+                                  ") not visible to this client");
+      }
+    }
+    info.coverage_ratio = all == 0 ? 1.0 : static_cast<double>(seen) / static_cast<double>(all);
   }
+  done.coverage = coverage_listing_->complete() && info.coverage_ratio >= 1.0;
+}
 
-  // Status.
-  const bool divisions_unreadable = divisions_listing->failed() && snap.divisions.empty();
-  const bool roles_unreadable = roles_listing->failed() && snap.roles.empty();
-  if (!flags.auth_error.empty()) {
+void SweepRun::DecideStatus(const audit::OrgSnapshot& snap, audit::SweepInfo& info) const {
+  const bool divisions_unreadable = divisions_listing_->failed() && snap.divisions.empty();
+  const bool roles_unreadable = roles_listing_->failed() && snap.roles.empty();
+  // Without the organisation the sweep cannot say which org it read: the contract fails it.
+  const bool organization_unreadable = organization_listing_->failed();
+  if (!flags_.auth_error.empty()) {
     info.status = audit::SweepStatus::kFailed;
-    info.incomplete.insert(info.incomplete.begin(), "authentication failed: " + flags.auth_error);
-  } else if (flags.cancelled) {
+    info.incomplete.insert(info.incomplete.begin(), "authentication failed: " + flags_.auth_error);
+  } else if (flags_.cancelled) {
     info.status = audit::SweepStatus::kFailed;
     info.incomplete.insert(info.incomplete.begin(), "cancelled");
-  } else if (divisions_unreadable || roles_unreadable) {
+  } else if (divisions_unreadable || roles_unreadable || organization_unreadable) {
     info.status = audit::SweepStatus::kFailed;
   } else if (!info.incomplete.empty() || info.coverage_ratio < 1.0) {
     info.status = audit::SweepStatus::kPartial;
   } else {
     info.status = audit::SweepStatus::kComplete;
   }
+}
+
+}  // namespace
+
+Sweeper::Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {}
+
+SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback& progress) {
+  auto log = GetLogger("sweep");
+  SweepResult result;
+  audit::SweepInfo& info = result.info;
+  info.started_at_unix = UnixSeconds(clock_.Now());
+  const ApiStats stats_before = client_.Stats();
+
+  SweepRun run(clock_, options_, cancel, progress);
+  const SteadyTime stream_started = clock_.SteadyNow();
+  client_.Stream(run);
+  const SteadyTime stream_ended = clock_.SteadyNow();
+  run.Finish(result);
+  log->debug("event=sweep_timing requests_ms={} assemble_ms={}",
+             MillisBetween(stream_started, stream_ended),
+             MillisBetween(stream_ended, clock_.SteadyNow()));
 
   const ApiStats stats_after = client_.Stats();
   info.api_requests = stats_after.requests - stats_before.requests;
@@ -747,6 +896,7 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
   info.throttled = stats_after.throttled - stats_before.throttled;
   info.finished_at_unix = UnixSeconds(clock_.Now());
   for (const auto& why : info.incomplete) log->warn("event=sweep_incomplete err=\"{}\"", why);
+  const audit::OrgSnapshot& snap = result.snapshot;
   log->info(
       "event=sweep_done status={} api_requests={} divisions={} roles={} users={} groups={} "
       "oauth_clients={} grants={}",
@@ -773,6 +923,7 @@ int64_t MinimumRequests(const OrgShape& s, const SweeperOptions& o) {
   for (int64_t members : s.members_per_granted_group) n += pages(members);
   n += 1;  // OAuth clients (unpaged)
   n += s.all_divisions_permitted ? 1 : pages(s.permitted_divisions);
+  n += 1;  // organizations/me (unpaged)
   return n;
 }
 

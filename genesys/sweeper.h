@@ -24,6 +24,14 @@ struct SweeperOptions {
   std::string coverage_permission = "authorization:grant:view";
   // Guard against a cursor listing that never ends.
   int64_t max_cursor_pages = 100000;
+  // Largest response body accepted (ApiRequest::max_response_bytes), by endpoint kind: a page of
+  // a paged or cursor listing (500 entities are well under 1 MiB: a 500-user page is ~200 kB, a
+  // 500-subject subjectgrants page ~400 kB), and the unpaged responses (every OAuth client in
+  // one body; organizations/me). A larger body makes its listing incomplete, naming the
+  // endpoint and the limit. With max_concurrency 8 the sweep holds at most 8 × 8 MiB of bodies
+  // (and the HTTP client's max_bytes_in_flight bounds it whatever the caps).
+  size_t max_page_bytes = size_t{8} << 20;
+  size_t max_unpaged_bytes = size_t{32} << 20;
   // The progress callback is called after a response once this much (steady Clock) time has
   // passed since its previous call, and once at the end; zero: after every response.
   std::chrono::milliseconds progress_interval{250};
@@ -38,6 +46,9 @@ using ProgressCallback = std::function<void(std::string_view phase, int64_t done
 struct SweepResult {
   audit::OrgSnapshot snapshot;  // canonical (audit::Canonicalize)
   audit::SweepInfo info;        // id left 0 (storage assigns it)
+  // Which listings were read completely (all true for a complete sweep). The audit engine takes
+  // it (audit::RunAudit) so that a partial sweep never judges from what it did not read.
+  audit::ListingCompleteness completeness;
 };
 
 // Reads a whole org through an ApiClient with the fewest requests and round trips the API
@@ -50,7 +61,8 @@ struct SweepResult {
 // 1.0; kPartial when something could not be read (403, a final 5xx/429, a malformed page after
 // one re-read, a total that kept changing, coverage < 1.0 — `info.incomplete` names each);
 // kFailed when nothing usable was read (authentication failure, divisions or roles unreadable,
-// cancelled → incomplete "cancelled"). Never throws.
+// cancelled → incomplete "cancelled") or GET /api/v2/organizations/me could not be read (the
+// sweep must say which org it read: info.org_id / org_name). Never throws.
 // Thread-compatible: Run uses the ApiClient, which is one-caller-at-a-time.
 class Sweeper {
  public:

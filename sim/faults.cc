@@ -61,6 +61,36 @@ Status SetProbability(FaultConfig& c, std::string_view key, double p) {
 
 }  // namespace
 
+bool PathFault::Matches(std::string_view target) const {
+  return regex != nullptr && std::regex_search(target.begin(), target.end(), *regex);
+}
+
+Result<PathFault> ParsePathFault(std::string_view spec) {
+  const size_t eq = spec.rfind('=');
+  const std::string where = "fail path '" + std::string(spec) + "'";
+  if (eq == std::string_view::npos || eq == 0) {
+    return InvalidArgumentError(where + ": expected REGEX=STATUS");
+  }
+  PathFault f;
+  f.pattern = std::string(spec.substr(0, eq));
+  const std::string_view status = Trim(spec.substr(eq + 1));
+  if (status == "reset") {
+    f.status = PathFault::kResetStatus;
+  } else {
+    auto [ptr, ec] = std::from_chars(status.data(), status.data() + status.size(), f.status);
+    if (status.empty() || ec != std::errc() || ptr != status.data() + status.size() ||
+        f.status < 400 || f.status > 599) {
+      return InvalidArgumentError(where + ": STATUS must be 400..599 or reset");
+    }
+  }
+  try {
+    f.regex = std::make_shared<const std::regex>(f.pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return InvalidArgumentError(where + ": invalid regex: " + e.what());
+  }
+  return f;
+}
+
 Result<FaultConfig> ParseFaultSpec(std::string_view spec) {
   FaultConfig c;
   for (const std::string& raw : Split(spec, ',')) {
@@ -99,6 +129,21 @@ Result<FaultConfig> ParseFaultJson(std::string_view json) {
   }
   FaultConfig c;
   for (auto [key, value] : obj) {
+    if (key == "fail_path") {
+      simdjson::dom::array specs;
+      if (value.get_array().get(specs) != simdjson::SUCCESS) {
+        return InvalidArgumentError("faults: fail_path must be an array of \"REGEX=STATUS\"");
+      }
+      for (auto item : specs) {
+        std::string_view spec;
+        if (item.get_string().get(spec) != simdjson::SUCCESS) {
+          return InvalidArgumentError("faults: fail_path entries must be strings");
+        }
+        DIVAUDIT_ASSIGN_OR_RETURN(PathFault f, ParsePathFault(spec));
+        c.fail_paths.push_back(std::move(f));
+      }
+      continue;
+    }
     if (key == "forbid_division") {
       std::string_view s;
       if (value.get_string().get(s) != simdjson::SUCCESS) {
@@ -142,6 +187,13 @@ Fault FaultInjector::Next() {
     if (u < acc) return fault;
   }
   return Fault::kNone;
+}
+
+const PathFault* FindFailPath(const FaultConfig& config, std::string_view target) {
+  for (const PathFault& f : config.fail_paths) {
+    if (f.Matches(target)) return &f;
+  }
+  return nullptr;
 }
 
 FaultConfig FaultInjector::config() const {

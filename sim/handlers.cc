@@ -480,6 +480,7 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v2/groups/{groupId}/members", kGroupMembers},
       {"GET", "/api/v2/oauth/clients", kOAuthClients},
       {"GET", "/api/v2/oauth/clients/{clientId}", kOAuthClient},
+      {"GET", "/api/v2/organizations/me", kOrganizationMe},
   };
 }
 
@@ -574,6 +575,22 @@ HttpResult HandleApi(int route_id, const ApiRequest& req) {
       if (c == nullptr) return NotFound(req, "OAuth client", req.captures[0]);
       return Single([&](JsonWriter& w) { WriteClient(w, *c); });
     }
+    case kOrganizationMe:
+      // Organization (the SDK's model): `version` is its only required field.
+      return Single([&](JsonWriter& w) {
+        w.BeginObject();
+        w.Field("id", index.org_id());
+        w.Field("name", index.org_name());
+        w.Field("defaultLanguage", "en-us");
+        w.Field("defaultCountryCode", "US");
+        w.Field("thirdPartyOrgName", "divaudit-sim");
+        w.Field("domain", "divaudit-sim.local");
+        w.Field("version", 1);
+        w.Field("state", "active");
+        w.Field("productPlatform", "PureCloud");
+        w.Field("selfUri", "/api/v2/organizations/" + index.org_id());
+        w.EndObject();
+      });
     default:
       return ErrorResult(404, "not.found", "The requested resource was not found.", req.context_id);
   }

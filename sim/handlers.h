@@ -31,6 +31,7 @@ enum ApiRouteId : int {
   kGroupMembers,
   kOAuthClients,
   kOAuthClient,
+  kOrganizationMe,
 };
 
 // Every GET /api/v2/… route, literal segments before captures.

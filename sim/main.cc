@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
   app.add_option("--faults", faults,
                  "429=p,500=p,503=p,reset=p,truncate=p,badjson=p,expire_token=p,"
                  "forbid_division=ID");
+  std::vector<std::string> fail_paths;
+  app.add_option("--fail-path", fail_paths,
+                 "REGEX=STATUS: answer every API request whose path?query matches REGEX with "
+                 "STATUS (400..599) or reset the connection (reset); repeatable");
   app.add_option("--seed", seed, "seed of the fault and latency draws")->capture_default_str();
   app.add_option("--threads", threads, "I/O threads")
       ->capture_default_str()
@@ -130,6 +134,11 @@ int main(int argc, char** argv) {
     auto f = sim::ParseFaultSpec(faults);
     if (!f.ok()) return Fail("--faults: " + f.status().message(), 2);
     options.faults = *f;
+  }
+  for (const auto& spec : fail_paths) {
+    auto f = sim::ParsePathFault(spec);
+    if (!f.ok()) return Fail("--fail-path: " + f.status().message(), 2);
+    options.faults.fail_paths.push_back(*f);
   }
   options.seed = seed;
   options.threads = threads;

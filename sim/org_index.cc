@@ -54,6 +54,10 @@ static bool IsCanonical(const audit::OrgSnapshot& o) {
 OrgIndex::OrgIndex(OrgFixture fixture) : fixture_(std::move(fixture)) {
   if (!IsCanonical(fixture_.org)) audit::Canonicalize(fixture_.org);
   const audit::OrgSnapshot& org = fixture_.org;
+  org_id_ = fixture_.org_id.empty() ? DefaultOrganizationId(org) : fixture_.org_id;
+  org_name_ = fixture_.org_id.empty() && fixture_.org_name.empty()
+                  ? std::string(kDefaultOrganizationName)
+                  : fixture_.org_name;
   for (const auto& d : org.divisions) {
     divisions_.emplace(d.id, &d);
     if (d.home_division && home_ == nullptr) home_ = &d;

@@ -30,6 +30,9 @@ class OrgIndex {
   OrgIndex& operator=(const OrgIndex&) = delete;
 
   const OrgFixture& fixture() const { return fixture_; }
+  // GET /api/v2/organizations/me: the fixture's organization, or the derived default.
+  const std::string& org_id() const { return org_id_; }
+  const std::string& org_name() const { return org_name_; }
   const audit::OrgSnapshot& org() const { return fixture_.org; }
 
   // nullptr when absent.
@@ -65,6 +68,8 @@ class OrgIndex {
   using IdMap = std::unordered_map<std::string_view, T>;
 
   OrgFixture fixture_;
+  std::string org_id_;
+  std::string org_name_;
   const audit::Division* home_ = nullptr;
   IdMap<const audit::Division*> divisions_;
   IdMap<const audit::Role*> roles_;

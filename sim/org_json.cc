@@ -297,12 +297,23 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
   }
   object top;
   DIVAUDIT_RETURN_IF_ERROR(AsObject(root, "(root)",
-                                    {"divisions", "roles", "users", "groups", "oauthClients",
-                                     "externalSubjects", "grants", "policy"},
+                                    {"organization", "divisions", "roles", "users", "groups",
+                                     "oauthClients", "externalSubjects", "grants", "policy"},
                                     top));
   OrgFixture fixture;
   audit::OrgSnapshot& org = fixture.org;
   const std::string root_path;
+
+  element organization;
+  bool has_organization = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(top, "organization", organization, has_organization));
+  if (has_organization) {
+    object o;
+    DIVAUDIT_RETURN_IF_ERROR(AsObject(organization, "organization", {"id", "name"}, o));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, "organization", "id", true, fixture.org_id));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, "organization", "name", false, fixture.org_name));
+    if (fixture.org_id.empty()) return FieldError("organization.id", "must not be empty");
+  }
 
   IdSet division_ids;
   if (Status st2 =
@@ -509,6 +520,24 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
   return fixture;
 }
 
+std::string DefaultOrganizationId(const audit::OrgSnapshot& org) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the sorted division ids
+  std::vector<std::string_view> ids;
+  for (const audit::Division& d : org.divisions) ids.push_back(d.id);
+  std::sort(ids.begin(), ids.end());
+  for (const std::string_view id : ids) {
+    for (const unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xffu) * 1099511628211ull;
+  }
+  const uint64_t lo = h * 0x9e3779b97f4a7c15ull;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-8%03x-%012llx", static_cast<unsigned>(h >> 32),
+                static_cast<unsigned>((h >> 16) & 0xffffu), static_cast<unsigned>(h & 0xfffu),
+                static_cast<unsigned>(lo >> 52),
+                static_cast<unsigned long long>(lo & 0xffffffffffffull));
+  return buf;
+}
+
 std::string OrgToJson(const OrgFixture& fixture) {
   std::optional<audit::OrgSnapshot> sorted;
   if (!IsCanonical(fixture.org)) {
@@ -520,6 +549,12 @@ std::string OrgToJson(const OrgFixture& fixture) {
   std::string out;
   out.reserve(256 * (org.users.size() + org.grants.size()) / 2 + 4096);
   out += "{";
+  if (!fixture.org_id.empty() || !fixture.org_name.empty()) {
+    out += "\"organization\":{";
+    Str(out, "id", fixture.org_id, false);
+    Str(out, "name", fixture.org_name);
+    out += "},\n";
+  }
   AppendArray(out, "divisions", org.divisions, [](std::string& o, const audit::Division& d) {
     Str(o += '{', "id", d.id, false);
     Str(o, "name", d.name);

@@ -20,7 +20,16 @@ namespace divaudit::sim {
 struct OrgFixture {
   audit::OrgSnapshot org;
   audit::Policy policy;
+  // The organisation GET /api/v2/organizations/me answers with (fixture key "organization").
+  // Empty: OrgIndex derives a stable one from the org (DefaultOrganizationId).
+  std::string org_id;
+  std::string org_name;
 };
+
+// A version-4-shaped GUID derived from the org's division ids (FNV-1a): the same org always
+// gets the same id. Used when the fixture names no organization.
+std::string DefaultOrganizationId(const audit::OrgSnapshot& org);
+inline constexpr std::string_view kDefaultOrganizationName = "divaudit-sim org";
 
 // Parses the fixture format (documented in sim/README.md):
 //   {"divisions":[{"id","name","description","homeDivision"}], "roles":[{"id","name"}],

@@ -583,7 +583,20 @@ Outcome SimServer::Impl::ProcessApi(const http::request<http::string_body>& req,
   if (!rate.allowed) return too_many(rate.retry_after_seconds);
 
   const FaultConfig fault_config = faults_.config();
-  switch (faults_.Next()) {
+  const Fault drawn = faults_.Next();  // drawn even when a fail path answers (aligned sequences)
+  if (const PathFault* failing =
+          FindFailPath(fault_config, std::string_view(req.target().data(), req.target().size()))) {
+    if (failing->status == PathFault::kResetStatus) {
+      out.kind = Outcome::Kind::kReset;
+      Count(route, "reset");
+      return out;
+    }
+    return finish(route, failing->status,
+                  ErrorBodyJson(failing->status, "sim.fail.path",
+                                "Failed on purpose (divaudit-sim --fail-path).", cid),
+                  &rate);
+  }
+  switch (drawn) {
     case Fault::kNone:
       break;
     case Fault::k429:

@@ -301,6 +301,7 @@ const apis = {
   UsersApi: new platformClient.UsersApi(),
   GroupsApi: new platformClient.GroupsApi(),
   OAuthApi: new platformClient.OAuthApi(),
+  OrganizationApi: new platformClient.OrganizationApi(),
 };
 
 function useSim(sim) {
@@ -492,7 +493,9 @@ function loadFixture(file) {
       c.roleDivisions.push({ roleId: g.roleId, divisionId: g.divisionId });
     }
   }
-  return { divisions, roles, users, groups, clients, externals, grants: [...grants.values()] };
+  const organization = { id: fx.organization?.id ?? '', name: fx.organization?.name ?? '' };
+  return { divisions, roles, users, groups, clients, externals, grants: [...grants.values()],
+           organization };
 }
 
 const org = loadFixture(fixturePath);
@@ -525,6 +528,8 @@ const MUTATIONS = [
     findByName(fx.oauthClients, 'Org Backup Integration').roleDivisions[0].divisionId =
       findByName(fx.divisions, 'Home').id;
   }, 'getOauthClient(Org Backup Integration).roleDivisions'],
+  ['organization renamed', (fx) => { fx.organization.name = 'Renamed Org'; },
+   'getOrganizationsMe.name'],
   ['division renamed', (fx) => { findByName(fx.divisions, 'Globex Health').name = 'Globex'; },
    '"Globex"'],
 ];
@@ -883,6 +888,15 @@ async function checkClients() {
     call('OAuthApi', 'getOauthClient', 'ffffffff-0000-4000-8000-000000000000'), 404, 'not.found');
 }
 
+// GET /api/v2/organizations/me: the organisation the sweep records (id and name).
+async function checkOrganization() {
+  if (org.organization.id === '') fail('fixture: organization.id missing');
+  const me = await call('OrganizationApi', 'getOrganizationsMe');
+  eq('getOrganizationsMe.id', me.id, org.organization.id);
+  eq('getOrganizationsMe.name', me.name, org.organization.name);
+  objectsCompared += 1;
+}
+
 async function checkAuthErrors() {
   const token = client.authentications['PureCloud OAuth'].accessToken;
   client.setAccessToken('bogus');
@@ -957,7 +971,8 @@ async function main() {
   useSim(sim);
   const groups = [['login', checkLogin], ['divisions', checkDivisions], ['roles', checkRoles],
                   ['subjects', checkSubjects], ['users', checkUsers], ['groups', checkGroups],
-                  ['oauth clients', checkClients], ['auth errors', checkAuthErrors],
+                  ['oauth clients', checkClients], ['organization', checkOrganization],
+                  ['auth errors', checkAuthErrors],
                   ['inactive limit', () => checkInactiveLimit(limited)]];
   for (const [name, run] of groups) {
     try {

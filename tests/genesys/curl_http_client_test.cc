@@ -220,6 +220,8 @@ class MiniHttpServer {
       cv_.notify_all();
       cv_.wait_for(lock, std::chrono::seconds(10), [&] { return stop_; });
       return false;
+    } else if (path == "/bytes") {
+      Answer(fd, Reply(200, std::string(static_cast<size_t>(QueryInt(req.target, "n", 0)), 'x')));
     } else if (path == "/truncate") {
       Answer(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
       return false;
@@ -481,6 +483,51 @@ TEST(CurlHttpClientTest, CancellationAbortsInFlightAndPendingTransfersPromptly) 
     EXPECT_EQ(r.status().code(), StatusCode::kAborted);
   }
   EXPECT_EQ(server.served(), 0);
+}
+
+TEST(CurlHttpClientTest, ABodyOverItsRequestsCapIsResourceExhaustedNamingTheUrlAndCap) {
+  MiniHttpServer server;
+  auto client = MakeClient(2);
+  HttpRequest capped = Get(server.Url("/bytes?n=5000"));
+  capped.max_response_bytes = 4096;
+  HttpRequest fits = Get(server.Url("/bytes?n=4096"));
+  fits.max_response_bytes = 4096;
+  HttpRequest default_cap = Get(server.Url("/bytes?n=5000"));  // the client's default (32 MiB)
+  auto results = client->PerformAll({capped, fits, default_cap});
+  ASSERT_FALSE(results[0].ok());
+  EXPECT_EQ(results[0].status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(results[0].status().message().find(server.Url("/bytes")), std::string::npos)
+      << results[0].status().message();
+  EXPECT_NE(results[0].status().message().find("exceeds 4096 bytes"), std::string::npos)
+      << results[0].status().message();
+  ASSERT_TRUE(results[1].ok()) << results[1].status().ToString();
+  EXPECT_EQ(results[1]->body.size(), 4096u);
+  ASSERT_TRUE(results[2].ok()) << results[2].status().ToString();
+  EXPECT_EQ(results[2]->body.size(), 5000u);
+}
+
+// max_bytes_in_flight bounds what the transfers in flight may hold: with room for two 1 MiB
+// caps, four slots still run only two at once (three would release the barrier at once).
+TEST(CurlHttpClientTest, BytesInFlightBoundTheTransfersInFlight) {
+  MiniHttpServer server;
+  CurlHttpClientOptions options;
+  options.max_concurrency = 4;
+  options.timeout = milliseconds(5000);
+  options.max_bytes_in_flight = size_t{2} << 20;
+  auto client = CurlHttpClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  std::vector<HttpRequest> requests(4, Get(server.Url("/barrier?n=3&ms=200")));
+  for (auto& r : requests) r.max_response_bytes = size_t{1} << 20;
+  auto results = (*client)->PerformAll(requests);
+  for (const auto& r : results) ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(server.max_in_flight(), 2);
+  EXPECT_EQ(server.served(), 4);
+  // A request whose cap alone exceeds the bound still runs (alone).
+  HttpRequest huge = Get(server.Url("/hello"));
+  huge.max_response_bytes = size_t{4} << 20;
+  auto alone = (*client)->PerformAll({huge, Get(server.Url("/hello"))});
+  ASSERT_TRUE(alone[0].ok()) << alone[0].status().ToString();
+  ASSERT_TRUE(alone[1].ok()) << alone[1].status().ToString();
 }
 
 TEST(CurlHttpClientTest, RejectsBadOptions) {

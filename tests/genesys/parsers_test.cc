@@ -57,6 +57,28 @@ TEST(JsonPageParserTest, ParsesDivisions) {
   EXPECT_EQ(out[1], (audit::Division{"d2", "Acme", "Acme tenant", false}));
 }
 
+TEST(JsonPageParserTest, ParsesTheOrganization) {
+  JsonPageParser p;
+  const PageContext ctx{"/api/v2/organizations/me", 0};
+  auto r = p.Organization(
+      R"({"id":"o1","name":"Acme BPO","version":3,"features":{"x":true},"state":"active"})", ctx);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id, "o1");
+  EXPECT_EQ(r->name, "Acme BPO");
+  auto unnamed = p.Organization(R"({"id":"o2","name":null,"version":1})", ctx);
+  ASSERT_TRUE(unnamed.ok()) << unnamed.status().ToString();
+  EXPECT_EQ(unnamed->name, "");
+  auto no_id = p.Organization(R"({"name":"x","version":1})", ctx);
+  ASSERT_FALSE(no_id.ok());
+  EXPECT_EQ(no_id.status().message(), "GET /api/v2/organizations/me: id: missing");
+  auto wrong = p.Organization(R"({"id":7})", ctx);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  for (const char* bad : {R"({"id":"o1")", R"({"id":"o1"} x)", "[]", ""}) {
+    EXPECT_FALSE(p.Organization(bad, ctx).ok()) << bad;
+  }
+}
+
 TEST(JsonPageParserTest, DivisionWithoutNameIsAnErrorAndLeavesOutputUntouched) {
   JsonPageParser p;
   std::vector<audit::Division> out = {{"d0", "Old", "", false}};

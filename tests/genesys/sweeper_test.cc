@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -90,6 +91,7 @@ struct Org {
       R"("state":"active","roleDivisions":[{"roleId":"r1","divisionId":"*"},)"
       R"({"roleId":"r2","divisionId":"d2"}]}]})";
   std::optional<std::vector<std::string>> permitted;  // nullopt: allDivsPermitted
+  std::string organization = R"({"id":"org-1","name":"Acme BPO","version":3,"state":"active"})";
 
   std::vector<std::string> UsersJson(const std::vector<std::pair<std::string, std::string>>& us,
                                      const std::string& state) const {
@@ -154,6 +156,7 @@ struct Org {
       InstallPaged(f, "/api/v2/groups/" + gid + "/members", "", m, ps);
     }
     f.SetOk("/api/v2/oauth/clients", clients);
+    f.SetOk("/api/v2/organizations/me", organization);
     std::vector<std::string> pd;
     for (const auto& id : permitted.value_or(std::vector<std::string>{})) {
       pd.push_back(R"({"id":")" + id + R"(","name":"x"})");
@@ -228,8 +231,8 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
   EXPECT_TRUE(api_.unmapped().empty());
   EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
-  EXPECT_EQ(r.info.api_requests, 11);  // token + divisions + roles + 2 subject grants + 2 users
-                                       // + groups + members + clients + coverage
+  EXPECT_EQ(r.info.api_requests, 12);  // token + divisions + roles + 2 subject grants + 2 users
+                                       // + groups + members + clients + coverage + organization
   EXPECT_EQ(r.info.coverage_ratio, 1.0);
   EXPECT_TRUE(r.info.incomplete.empty());
   // Round 1: every independent first page; round 2: subject grants; round 3: group members.
@@ -243,6 +246,7 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
                        "/api/v2/authorization/roles?pageSize=500&pageNumber=1&userCount=false",
                        "/api/v2/groups?pageSize=500&pageNumber=1",
                        "/api/v2/oauth/clients",
+                       "/api/v2/organizations/me",
                        "/api/v2/users?pageSize=500&pageNumber=1&state=active",
                        "/api/v2/users?pageSize=500&pageNumber=1&state=inactive",
                    }));
@@ -281,14 +285,16 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   EXPECT_EQ(r.info.unknown_subject_types, (std::map<std::string, int64_t>{{"PC_ROBOT", 1}}));
   EXPECT_EQ(r.info.started_at_unix, 1767225600);  // FakeClock's 2026-01-01
   // Progress after every response (progress_interval 0), done == total at the end.
-  ASSERT_EQ(progress_.size(), 10u);
+  ASSERT_EQ(progress_.size(), 11u);
   for (size_t i = 0; i < progress_.size(); ++i) {
     EXPECT_EQ(progress_[i].done, static_cast<int64_t>(i) + 1);
     EXPECT_LE(progress_[i].done, progress_[i].total);
   }
-  EXPECT_EQ(progress_[7].phase, "subject grants");
   EXPECT_EQ(progress_[8].phase, "subject grants");
-  EXPECT_EQ(progress_[9].phase, "group members");
+  EXPECT_EQ(progress_[9].phase, "subject grants");
+  EXPECT_EQ(progress_[10].phase, "group members");
+  EXPECT_EQ(r.info.org_id, "org-1");
+  EXPECT_EQ(r.info.org_name, "Acme BPO");
   EXPECT_EQ(progress_.back().done, progress_.back().total);
 }
 
@@ -434,6 +440,95 @@ TEST_F(SweeperTest, ForbiddenListingIsPartialAndNamed) {
   EXPECT_FALSE(r.snapshot.users.empty());
 }
 
+// The completeness record the audit engine judges from: each listing failing in turn is the only
+// one marked incomplete; a complete sweep marks none.
+TEST_F(SweeperTest, CompletenessNamesExactlyTheListingThatFailed) {
+  {
+    Org org;
+    org.Install(api_);
+    SweepResult r = Sweep(org);
+    ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+    EXPECT_TRUE(r.completeness.all());
+  }
+  const auto forbid = [](FakeApiClient& f, const std::string& path) {
+    f.Set(path, 403, R"({"message":"no","code":"missing.permissions","status":403})");
+  };
+  const auto page1 = [](std::string_view base, std::string_view extra = "") {
+    return PagePath(base, 500, 1, extra);
+  };
+  struct Case {
+    std::string path;
+    std::function<bool(const audit::ListingCompleteness&)> marked;
+  };
+  const std::vector<Case> cases = {
+      {page1("/api/v2/authorization/divisions"), [](const auto& c) { return !c.divisions; }},
+      {page1("/api/v2/authorization/roles", "&userCount=false"),
+       [](const auto& c) { return !c.roles; }},
+      {page1("/api/v2/authorization/roles/r2/subjectgrants"),
+       [](const auto& c) { return c.roles_without_grants == std::vector<std::string>{"r2"}; }},
+      {page1("/api/v2/users", "&state=active"), [](const auto& c) { return !c.active_users; }},
+      {page1("/api/v2/users", "&state=inactive"), [](const auto& c) { return !c.inactive_users; }},
+      {page1("/api/v2/groups"), [](const auto& c) { return !c.groups; }},
+      {page1("/api/v2/groups/g1/members"),
+       [](const auto& c) { return c.groups_without_members == std::vector<std::string>{"g1"}; }},
+      {"/api/v2/oauth/clients", [](const auto& c) { return !c.oauth_clients; }},
+      {page1("/api/v2/authorization/divisionspermitted/paged/me",
+             "&permission=authorization:grant:view"),
+       [](const auto& c) { return !c.coverage; }},
+  };
+  for (const Case& c : cases) {
+    FakeApiClient api;
+    Org org;
+    org.Install(api);
+    forbid(api, c.path);
+    Sweeper sweeper(api, clock_, org.Options());
+    SweepResult r = sweeper.Run(cancel_);
+    EXPECT_NE(r.info.status, audit::SweepStatus::kComplete) << c.path;
+    EXPECT_TRUE(c.marked(r.completeness)) << c.path;
+    // Exactly one listing marked.
+    const audit::ListingCompleteness& m = r.completeness;
+    const int marks = !m.divisions + !m.roles + !m.active_users + !m.inactive_users + !m.groups +
+                      !m.oauth_clients + !m.coverage + !m.subject_grants() + !m.group_members();
+    EXPECT_EQ(marks, 1) << c.path;
+  }
+  // The cursor listing of inactive users counts for inactive users.
+  FakeApiClient api;
+  Org org;
+  org.ps = 2;
+  org.inactive_limit = 4;
+  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  org.Install(api);
+  forbid(api, "/api/v2/users/query?state=inactive&pageSize=2&cursor=c2");
+  Sweeper sweeper(api, clock_, org.Options());
+  SweepResult r = sweeper.Run(cancel_);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_FALSE(r.completeness.inactive_users);
+  EXPECT_TRUE(r.completeness.active_users);
+}
+
+TEST_F(SweeperTest, EveryRequestCarriesTheCapOfItsEndpointKindAndAnOversizedPageIsNamed) {
+  Org org;
+  org.Install(api_);
+  SweeperOptions options = org.Options();
+  options.max_page_bytes = 1000;
+  options.max_unpaged_bytes = 5000;
+  api_.SetError(PagePath("/api/v2/users", 500, 1, "&state=inactive"),
+                ResourceExhaustedError("GET http://sim/api/v2/users: response body exceeds 1000 "
+                                       "bytes (the limit for this request)"));
+  Sweeper sweeper(api_, clock_, options);
+  SweepResult r = sweeper.Run(cancel_);
+  for (const auto& c : api_.calls()) {
+    const bool unpaged =
+        c.route == "/api/v2/oauth/clients" || c.route == "/api/v2/organizations/me";
+    EXPECT_EQ(c.max_response_bytes, unpaged ? 5000u : 1000u) << c.path_and_query;
+  }
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r, "users (state=inactive): GET /api/v2/users page 1: "))
+      << Incomplete(r);
+  EXPECT_TRUE(HasIncomplete(r, "response body exceeds 1000 bytes")) << Incomplete(r);
+  EXPECT_FALSE(r.completeness.inactive_users);
+}
+
 TEST_F(SweeperTest, FinalServerErrorOnAPageIsPartialNamingThePage) {
   Org org;
   org.ps = 2;
@@ -545,6 +640,25 @@ TEST_F(SweeperTest, AuthenticationFailureFails) {
   EXPECT_EQ(api_.batches().size(), 1u);
 }
 
+TEST_F(SweeperTest, UnreadableOrganizationFailsTheSweepAndIsNamed) {
+  Org org;
+  org.Install(api_);
+  api_.Set("/api/v2/organizations/me", 500, R"({"message":"x","code":"internal","status":500})");
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kFailed);
+  EXPECT_TRUE(HasIncomplete(r, "organization: GET /api/v2/organizations/me: HTTP 500"))
+      << Incomplete(r);
+  EXPECT_TRUE(r.info.org_id.empty());
+
+  FakeApiClient api2;
+  org.organization = R"({"name":"no id","version":1})";
+  org.Install(api2);
+  Sweeper sweeper(api2, clock_, org.Options());
+  SweepResult r2 = sweeper.Run(cancel_);
+  EXPECT_EQ(r2.info.status, audit::SweepStatus::kFailed);
+  EXPECT_TRUE(HasIncomplete(r2, "GET /api/v2/organizations/me: id: missing")) << Incomplete(r2);
+}
+
 TEST_F(SweeperTest, UnreadableRolesFail) {
   Org org;
   org.Install(api_);
@@ -650,10 +764,11 @@ TEST_F(SweeperTest, SlotsStayFullAndRevealingPagesGoFirst) {
   }
   ASSERT_TRUE(first_grants && users_page2);
   EXPECT_LT(*first_grants, *users_page2);
-  // Busy slots: 22 requests of 10 ms and the 30 ms roles page over two slots take at least
-  // 125 ms; the dependency chain (roles → subject grants → members) leaves a short tail.
-  ASSERT_EQ(calls.size(), 24u - 1u);
-  EXPECT_LE(clock_.SteadyNow() - t0, std::chrono::milliseconds(140));
+  // Busy slots: 23 requests of 10 ms and the 30 ms roles page over two slots take at least
+  // 130 ms; the dependency chain (roles → subject grants → members) leaves a short tail.
+  ASSERT_EQ(calls.size(), 25u - 1u);
+  // (140 ms before organizations/me added one more 10 ms request.)
+  EXPECT_LE(clock_.SteadyNow() - t0, std::chrono::milliseconds(150));
   for (size_t i = 0; i < calls.size(); ++i) {
     if (calls[i].path_and_query.find("/roles?") != std::string::npos) {
       EXPECT_EQ(timings[i].done_at - timings[i].sent_at, std::chrono::milliseconds(30));
@@ -670,12 +785,12 @@ TEST(MinimumRequestsTest, FollowsTheFormula) {
   s.inactive_users = 10000;                    // 20 (at the limit: page listing)
   s.groups = 60;                               // 1
   s.members_per_granted_group = {3, 0, 1000};  // 1 + 1 + 2
-  s.all_divisions_permitted = true;            // 1, + 1 clients + 1 token
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1);
+  s.all_divisions_permitted = true;            // 1, + 1 clients + 1 token + 1 organization
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1 + 1);
   s.inactive_users = 10001;  // probe page + 21 cursor pages
   s.all_divisions_permitted = false;
   s.permitted_divisions = 0;
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1);
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1);
 }
 
 }  // namespace

@@ -55,6 +55,34 @@ TEST(FaultsTest, ParsesSpecAndJson) {
   EXPECT_FALSE(ParseFaultJson(R"({"500":"x"})").ok());
 }
 
+TEST(FaultsTest, ParsesFailPaths) {
+  auto f = ParsePathFault("/api/v2/users\\?.*state=inactive=503");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->pattern, "/api/v2/users\\?.*state=inactive");  // split at the last '='
+  EXPECT_EQ(f->status, 503);
+  EXPECT_TRUE(f->Matches("/api/v2/users?pageSize=500&pageNumber=1&state=inactive"));
+  EXPECT_FALSE(f->Matches("/api/v2/users?pageSize=500&pageNumber=1&state=active"));
+  EXPECT_FALSE(f->Matches("/api/v2/users/query?state=inactive"));
+  auto reset = ParsePathFault("/members=reset");
+  ASSERT_TRUE(reset.ok());
+  EXPECT_EQ(reset->status, PathFault::kResetStatus);
+  for (const char* bad : {"/x", "=500", "/x=200", "/x=600", "/x=abc", "(=500"}) {
+    EXPECT_FALSE(ParsePathFault(bad).ok()) << bad;
+  }
+  EXPECT_NE(ParsePathFault("/x=200").status().message().find("'/x=200'"), std::string::npos);
+
+  auto c = ParseFaultJson(R"({"fail_path":["/groups\\?=403","/groups=500"],"500":0.1})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->fail_paths.size(), 2U);
+  const PathFault* first = FindFailPath(*c, "/api/v2/groups?pageSize=500");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->status, 403);  // the first match wins
+  EXPECT_EQ(FindFailPath(*c, "/api/v2/groups/g1/members")->status, 500);
+  EXPECT_EQ(FindFailPath(*c, "/api/v2/users"), nullptr);
+  EXPECT_FALSE(ParseFaultJson(R"({"fail_path":"/x=500"})").ok());
+  EXPECT_FALSE(ParseFaultJson(R"({"fail_path":[3]})").ok());
+}
+
 TEST(FaultsTest, SetConfigKeepsSequencePosition) {
   FaultConfig none;
   FaultInjector a(none, 7), b(none, 7);

@@ -484,6 +484,33 @@ TEST_F(SimServerTest, FaultsBreakResponsesAsConfigured) {
   EXPECT_EQ(stats.statuses["truncate"], 1);
 }
 
+TEST_F(SimServerTest, FailPathFailsOnlyTheMatchingListing) {
+  StartServer();
+  const std::string t = Token();
+  ASSERT_EQ(
+      Admin(http::verb::post, "/sim/faults",
+            R"({"fail_path":["/api/v2/users\\?.*state=inactive=500","/api/v2/groups\\?=reset"]})")
+          .status,
+      200);
+  Reply failed = Get("/api/v2/users?pageSize=2&pageNumber=1&state=inactive", t);
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_EQ(std::string_view(Json(failed.body)["code"]), "sim.fail.path");
+  // Every attempt fails: retries cannot recover it.
+  EXPECT_EQ(Get("/api/v2/users?pageSize=2&pageNumber=1&state=inactive", t).status, 500);
+  EXPECT_EQ(Get("/api/v2/users?pageSize=2&pageNumber=1&state=active", t).status, 200);
+  EXPECT_EQ(Get("/api/v2/groups/g-1/members", t).status, 200);  // "/groups?" only
+  auto reset = client_->Send(http::verb::get, "/api/v2/groups?pageSize=2", "",
+                             {{"Authorization", "Bearer " + t}});
+  EXPECT_FALSE(reset.ok());
+  client_ = std::make_unique<Client>(server_->port());  // the reset closed the connection
+  EXPECT_EQ(Admin(http::verb::post, "/sim/faults", "{}").status, 200);
+  Client other(server_->port());
+  auto back = other.Send(http::verb::get, "/api/v2/groups?pageSize=2", "",
+                         {{"Authorization", "Bearer " + t}});
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->status, 200);
+}
+
 TEST_F(SimServerTest, StopIsIdempotent) {
   StartServer();
   server_->Stop();
