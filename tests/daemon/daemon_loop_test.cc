@@ -113,6 +113,34 @@ TEST(DaemonLoopTest, RejectedReloadKeepsRunningAndWatchdogPings) {
   EXPECT_GE(notifier.watchdog.load(), 3);
 }
 
+// SIGUSR1/SIGUSR2 used to end the daemon silently (their default action).
+TEST(DaemonLoopTest, UserSignalsAreIgnoredNotFatal) {
+  RecordingNotifier notifier;
+  SeededRandom random(1);
+  ScheduleOptions schedule;
+  schedule.interval = 1h;
+  DaemonLoop* loop_ptr = nullptr;
+  std::atomic<int> reloads{0};
+  DaemonLoop::Hooks hooks;
+  hooks.run_sweep = [&](const CancellationToken&) { return SweepReport{true, "ok"}; };
+  // Signals are handled in order: the SIGHUP after the user signals stops the loop.
+  hooks.reload = [&]() -> Result<ScheduleOptions> {
+    ++reloads;
+    loop_ptr->Stop();
+    return schedule;
+  };
+  hooks.on_sweep_done = [&](const SweepReport&) {
+    std::raise(SIGUSR1);
+    std::raise(SIGUSR2);
+    std::raise(SIGHUP);
+  };
+  DaemonLoop loop(hooks, schedule, notifier, random);
+  loop_ptr = &loop;
+  EXPECT_EQ(loop.Run(), 0);
+  EXPECT_EQ(loop.ignored_signals(), 2);
+  EXPECT_EQ(reloads.load(), 1);
+}
+
 TEST(DaemonLoopTest, FailedSweepIsRetriedWithBackoffAndNeverCrashes) {
   RecordingNotifier notifier;
   SeededRandom random(1);
