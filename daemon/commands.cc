@@ -53,6 +53,11 @@ Result<config::Config> LoadConfig(std::string_view command, const std::string& p
   if (!config.ok()) {
     PrintError(command, config.status());
     *exit = kExitUsage;
+  } else if (command == "check-config") {
+    // Accepted but risky settings: check-config says so (the daemon logs them at start).
+    for (const auto& warning : config->warnings) {
+      std::fprintf(stderr, "divaudit check-config: warning: %s\n", warning.c_str());
+    }
   }
   return config;
 }
@@ -281,9 +286,6 @@ int CheckConfigCommand(const std::string& config_path, bool online) {
       "exceptions; API %s)\n",
       config_path.c_str(), config->tenants.size(), config->policy.shared_divisions.size(),
       config->exceptions.size(), config->genesys.api_base_url.c_str());
-  for (const auto& warning : config->warnings) {
-    std::fprintf(stderr, "divaudit check-config: warning: %s\n", warning.c_str());
-  }
   if (!online) return kExitOk;
   SystemClock clock;
   SeededRandom random(std::random_device{}());
