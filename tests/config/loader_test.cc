@@ -459,7 +459,7 @@ TEST(LoadConfigFileTest, StoragePathThatIsADirectoryIsAConfigError) {
   auto config = LoadConfigFile(file);
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(config.status().message(), file + ":4:8: [storage] path: " + dir.path() +
+  EXPECT_EQ(config.status().message(), file + ":4:1: [storage] path: " + dir.path() +
                                            "/state is a directory; give the database file, "
                                            "e.g. " +
                                            dir.path() + "/state/divaudit.db");
