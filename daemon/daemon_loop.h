@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -62,8 +63,8 @@ class DaemonLoop {
   int Run();
   void Stop();
   int64_t skipped_ticks() const { return gate_.skipped_ticks(); }
-  // SIGUSR1/SIGUSR2 received and ignored (read after Run returns, or on the loop thread).
-  int ignored_signals() const { return ignored_signals_; }
+  // SIGUSR1/SIGUSR2 received and ignored. Any thread.
+  int ignored_signals() const { return ignored_signals_.load(); }
 
  private:
   void ScheduleTick(std::chrono::milliseconds delay);
@@ -86,7 +87,7 @@ class DaemonLoop {
   CancellationToken cancel_;
   std::thread worker_;
   bool stopping_ = false;
-  int ignored_signals_ = 0;
+  std::atomic<int> ignored_signals_{0};
   std::optional<std::chrono::microseconds> watchdog_interval_;
 };
 

@@ -57,7 +57,9 @@ TEST(PolicyFromConfigTest, TakesTheTypedValuesOfTheLoader) {
 TEST(CheckTenantMapTest, TwoTenantsClaimingOneDivisionIsAConfigError) {
   auto config = config::ParseConfig(kConfig, "d.toml");
   ASSERT_TRUE(config.ok());
-  std::vector<audit::Division> divisions = {{"d1", "Acme Retail"}, {"d2", "Globex Health"}};
+  std::vector<audit::Division> divisions(2);
+  divisions[0].id = "d1", divisions[0].name = "Acme Retail";
+  divisions[1].id = "d2", divisions[1].name = "Globex Health";
   EXPECT_TRUE(CheckTenantMap(*config, divisions).ok());
   config->tenants.push_back({"Overlap", {"d1"}});
   const Status s = CheckTenantMap(*config, divisions);
@@ -106,10 +108,12 @@ TEST_F(ServiceConfigTest, ReloadLeavesAPendingSnapshotAndOldSnapshotsStayValid) 
   EXPECT_EQ((*service)->config(), before);
   EXPECT_EQ(before->schedule.interval, std::chrono::minutes(10));
 
-  Write("[genesys]\nclient_id = \"c\"\n[storage]\npath = \"other.db\"\n");
+  Write("[genesys]\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n[storage]\n"
+        "path = \"other.db\"\n");
   auto rejected = (*service)->Reload();
   ASSERT_FALSE(rejected.ok());
-  EXPECT_NE(rejected.status().message().find("cannot change on reload"), std::string::npos);
+  EXPECT_NE(rejected.status().message().find("cannot change on reload"), std::string::npos)
+      << rejected.status().message();
 }
 
 }  // namespace

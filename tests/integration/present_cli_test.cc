@@ -256,7 +256,7 @@ TEST(PresentCliTest, ReportPeriodInTheFutureIsAnErrorAndDirectoriesAre0750) {
       RunCommand({"/bin/sh", "-c", "umask 000; exec \"$0\" \"$@\"", DivauditBinary(), "report",
                   "--config", d.config_path(), "--all-tenants", "--format", "csv", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const std::string dir : {d.dir().File("reports"), out}) {
+  for (const std::string& dir : {d.dir().File("reports"), out}) {
     struct stat st {};
     ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
     EXPECT_EQ(st.st_mode & 0777, 0750u) << dir;
@@ -264,7 +264,9 @@ TEST(PresentCliTest, ReportPeriodInTheFutureIsAnErrorAndDirectoriesAre0750) {
   for (const auto& e : std::filesystem::directory_iterator(out)) {
     struct stat st {};
     ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
-    if (S_ISDIR(st.st_mode)) EXPECT_EQ(st.st_mode & 0777, 0750u) << e.path();
+    if (S_ISDIR(st.st_mode)) {
+      EXPECT_EQ(st.st_mode & 0777, 0750u) << e.path();
+    }
   }
 }
 
