@@ -2,10 +2,10 @@
 
 #include <utility>  // before Asio (Boost 1.74 under C++20)
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>

@@ -108,8 +108,9 @@ TEST_F(ServiceConfigTest, ReloadLeavesAPendingSnapshotAndOldSnapshotsStayValid) 
   EXPECT_EQ((*service)->config(), before);
   EXPECT_EQ(before->schedule.interval, std::chrono::minutes(10));
 
-  Write("[genesys]\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n[storage]\n"
-        "path = \"other.db\"\n");
+  Write(
+      "[genesys]\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n[storage]\n"
+      "path = \"other.db\"\n");
   auto rejected = (*service)->Reload();
   ASSERT_FALSE(rejected.ok());
   EXPECT_NE(rejected.status().message().find("cannot change on reload"), std::string::npos)
