@@ -1,5 +1,8 @@
 #include "common/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace divaudit {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -46,6 +49,13 @@ Status Status::WithPrefix(std::string_view prefix) const {
   m += ": ";
   m += message_;
   return Status(code_, std::move(m));
+}
+
+void DieOnErrorResultAccess(const Status& status) {
+  std::fprintf(stderr, "divaudit: Result::value() called on an error: %s\n",
+               status.ToString().c_str());
+  std::fflush(stderr);
+  std::abort();
 }
 
 }  // namespace divaudit

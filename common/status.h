@@ -73,7 +73,12 @@ inline Status FailedPreconditionError(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
 
-// A value or a non-ok Status. Accessing value() of an error is a bug (asserted).
+// Prints "divaudit: Result::value() called on an error: <status>" to stderr and aborts. Called
+// by Result::value() on an error (in every build type, not only with asserts on).
+[[noreturn]] void DieOnErrorResultAccess(const Status& status);
+
+// A value or a non-ok Status. Accessing value() of an error is a bug: it aborts with the status
+// message (DieOnErrorResultAccess) instead of throwing std::bad_variant_access.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -86,15 +91,15 @@ class [[nodiscard]] Result {
   Status status() const { return ok() ? Status::Ok() : std::get<Status>(data_); }
 
   T& value() & {
-    assert(ok());
+    CheckOk();
     return std::get<T>(data_);
   }
   const T& value() const& {
-    assert(ok());
+    CheckOk();
     return std::get<T>(data_);
   }
   T&& value() && {
-    assert(ok());
+    CheckOk();
     return std::get<T>(std::move(data_));
   }
   T* operator->() { return &value(); }
@@ -103,6 +108,11 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
 
  private:
+  void CheckOk() const {
+    if (!ok()) [[unlikely]]
+      DieOnErrorResultAccess(std::get<Status>(data_));
+  }
+
   std::variant<T, Status> data_;
 };
 

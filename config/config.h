@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "audit/finding.h"
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace divaudit::config {
@@ -48,14 +50,17 @@ struct TenantConfig {
   std::vector<std::string> divisions;  // names, globs or ids
 };
 
+// Parsed once by the loader: the rule as audit's enum, the expiry as an instant. No consumer
+// parses these again.
 struct ExceptionConfig {
-  std::string rule;  // validated rule id
+  audit::Rule rule = audit::Rule::kAllDivisions;
   std::string subject_id;
   std::optional<std::string> role_id;
   std::optional<std::string> division_id;
   std::string reason;
   std::string owner;
-  std::string expires;  // YYYY-MM-DD, validated
+  std::string expires;      // YYYY-MM-DD as written (shown in findings and reports)
+  SystemTime expires_at{};  // the last second of that day, 23:59:59 UTC: suppresses until then
 };
 
 struct PolicyConfig {
@@ -72,6 +77,9 @@ struct Config {
   PolicyConfig policy;
   std::vector<TenantConfig> tenants;
   std::vector<ExceptionConfig> exceptions;
+  // Accepted but risky settings, one line each ("file:line:col: [metrics] listen: ..."): shown by
+  // check-config and logged by the daemon at start and reload.
+  std::vector<std::string> warnings;
 };
 
 }  // namespace divaudit::config

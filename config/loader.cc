@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <set>
 #include <vector>
 
+#include "common/display_text.h"
 #include "common/file_util.h"
 #include "common/time_util.h"
 #include "config/regions.h"
@@ -92,6 +94,18 @@ class ConfigParser {
       : source_(std::move(source_name)), base_dir_(std::move(base_dir)) {}
 
   Result<Config> Parse(std::string_view text) {
+    if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+      size_t line = 1, line_begin = 0;
+      for (size_t i = 0; i < bad; ++i) {
+        if (text[i] == '\n') ++line, line_begin = i + 1;
+      }
+      const size_t column = bad - line_begin + 1;
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[bad]));
+      return InvalidArgumentError(source_ + ":" + std::to_string(line) + ":" +
+                                  std::to_string(column) + ": invalid UTF-8 (byte " + byte +
+                                  "); the configuration must be UTF-8 text");
+    }
     // toml++ 3.3.0 has undefined behaviour on some non-ASCII code points (toml_guard.h).
     TomlSafeResult safe = TomlSafeText(text);
     if (safe.hazard) {
@@ -117,7 +131,7 @@ class ConfigParser {
     DIVAUDIT_RETURN_IF_ERROR(ParseGenesys(root, config.genesys));
     DIVAUDIT_RETURN_IF_ERROR(ParseSchedule(root, config.schedule));
     DIVAUDIT_RETURN_IF_ERROR(ParseStorage(root, config.storage));
-    DIVAUDIT_RETURN_IF_ERROR(ParseMetrics(root, config.metrics));
+    DIVAUDIT_RETURN_IF_ERROR(ParseMetrics(root, config.metrics, config.warnings));
     DIVAUDIT_RETURN_IF_ERROR(ParsePolicy(root, config.policy));
     DIVAUDIT_RETURN_IF_ERROR(ParseTenants(root, config.tenants));
     DIVAUDIT_RETURN_IF_ERROR(ParseExceptions(root, config.exceptions));
@@ -459,10 +473,17 @@ class ConfigParser {
       }
     }
     out.path = Resolve(out.path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(out.path, ec)) {
+      return Error(t != nullptr ? Find(t, "path").pos() : toml::source_position{}, Where(s, "path"),
+                   out.path + " is a directory; give the database file, e.g. " +
+                       (std::filesystem::path(out.path) / "divaudit.db").string());
+    }
     return Status::Ok();
   }
 
-  Status ParseMetrics(const toml::table& root, MetricsConfig& out) const {
+  Status ParseMetrics(const toml::table& root, MetricsConfig& out,
+                      std::vector<std::string>& warnings) const {
     constexpr std::string_view s = "[metrics]";
     DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "metrics"));
     if (t == nullptr) return Status::Ok();
@@ -511,6 +532,15 @@ class ConfigParser {
     if (cert_given) out.tls_cert_file = Resolve(out.tls_cert_file);
     if (key_given) out.tls_key_file = Resolve(out.tls_key_file);
     if (ca_given) out.tls_client_ca_file = Resolve(out.tls_client_ca_file);
+    if (listen_given && !user_given && !ca_given) {
+      auto hp = ParseHostPort(out.listen);
+      if (hp.ok() && !IsLoopbackHost(hp->host)) {
+        warnings.push_back(Pos(Find(t, "listen").pos()) + std::string(s) +
+                           " listen: " + out.listen +
+                           " is not a loopback address and neither basic_auth_user nor tls_client_ca_file is set: anyone "
+                           "who can reach it reads the findings metrics");
+      }
+    }
     return Status::Ok();
   }
 
@@ -580,12 +610,14 @@ class ConfigParser {
       DIVAUDIT_RETURN_IF_ERROR(CheckKeys(
           *t, s, {"rule", "subject_id", "role_id", "division_id", "reason", "owner", "expires"}));
       ExceptionConfig ex;
-      DIVAUDIT_RETURN_IF_ERROR(Required(t, table_pos, s, "rule", ex.rule, "the rule id"));
-      if (std::find(std::begin(kRuleNames), std::end(kRuleNames), ex.rule) ==
-          std::end(kRuleNames)) {
+      std::string rule;
+      DIVAUDIT_RETURN_IF_ERROR(Required(t, table_pos, s, "rule", rule, "the rule id"));
+      if (auto parsed = audit::RuleFromName(rule)) {
+        ex.rule = *parsed;
+      } else {
         std::vector<std::string_view> rules(std::begin(kRuleNames), std::end(kRuleNames));
-        std::string_view suggestion = Closest(ex.rule, rules);
-        std::string message = "unknown rule " + Quote(ex.rule);
+        std::string_view suggestion = Closest(rule, rules);
+        std::string message = "unknown rule " + Quote(rule);
         if (!suggestion.empty()) message += " (did you mean " + std::string(suggestion) + "?)";
         message +=
             "; one of all_divisions, cross_tenant, multi_tenant_subject, "
@@ -601,20 +633,22 @@ class ConfigParser {
       if (given) ex.role_id = value;
       DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "division_id", value, &given));
       if (given) ex.division_id = value;
-      if (ex.rule == "unmapped_division") {
+      if (ex.rule == audit::Rule::kUnmappedDivision) {
         if (!ex.division_id) {
           return Error(table_pos, Where(s, "division_id"),
                        "required for rule unmapped_division (the division to accept)");
         }
       } else if (!subject_given) {
         return Error(table_pos, Where(s, "subject_id"),
-                     "required for rule " + ex.rule + " (the user, group or client id)");
+                     "required for rule " + rule + " (the user, group or client id)");
       }
       DIVAUDIT_RETURN_IF_ERROR(
           Required(t, table_pos, s, "reason", ex.reason, "why this is accepted"));
       DIVAUDIT_RETURN_IF_ERROR(
           Required(t, table_pos, s, "owner", ex.owner, "who is accountable for it"));
       DIVAUDIT_ASSIGN_OR_RETURN(ex.expires, ReadDate(t, table_pos, Where(s, "expires")));
+      DIVAUDIT_ASSIGN_OR_RETURN(const SystemTime day, ParseIso8601(ex.expires));
+      ex.expires_at = day + std::chrono::seconds(86399);
       out.push_back(std::move(ex));
     }
     return Status::Ok();

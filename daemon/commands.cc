@@ -1,10 +1,16 @@
 #include "daemon/commands.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "audit/findings_document.h"
 #include "common/clock.h"
@@ -18,8 +24,8 @@
 #include "daemon/service.h"
 #include "daemon/sweep_job.h"
 #include "daemon/sweep_log.h"
+#include "present/findings.h"
 #include "report/report.h"
-#include "storage/render.h"
 #include "storage/sqlite_snapshot_store.h"
 
 namespace divaudit::daemon {
@@ -49,6 +55,11 @@ Result<config::Config> LoadConfig(std::string_view command, const std::string& p
   if (!config.ok()) {
     PrintError(command, config.status());
     *exit = kExitUsage;
+  } else if (command == "check-config") {
+    // Accepted but risky settings: check-config says so (the daemon logs them at start).
+    for (const auto& warning : config->warnings) {
+      std::fprintf(stderr, "divaudit check-config: warning: %s\n", warning.c_str());
+    }
   }
   return config;
 }
@@ -98,6 +109,111 @@ class ProgressPrinter {
   bool printed_ = false;
 };
 
+// Levenshtein distance, case-insensitive (tenant names differ from typos mostly in case and a
+// letter or two).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t subst = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// The tenants `findings --tenant` accepts: the configured ones and every tenant a stored finding
+// names (division names when no tenant map is configured).
+std::set<std::string> KnownTenants(const config::Config& config,
+                                   const std::vector<storage::FindingRecord>& all) {
+  std::set<std::string> known;
+  for (const auto& t : config.tenants) known.insert(t.name);
+  for (const auto& r : all) {
+    if (r.finding.tenant) known.insert(*r.finding.tenant);
+    if (r.finding.home_tenant) known.insert(*r.finding.home_tenant);
+    known.insert(r.finding.tenants.begin(), r.finding.tenants.end());
+  }
+  known.erase("");
+  return known;
+}
+
+// "unknown tenant "Acme Retial" (did you mean "Acme Retail"?); known tenants: ..." for a
+// --tenant that names no tenant; Ok when it names one.
+Status CheckTenantName(const std::string& tenant, const std::set<std::string>& known) {
+  if (known.count(tenant)) return Status::Ok();
+  std::string closest;
+  size_t best = std::max<size_t>(3, tenant.size() / 3 + 1);  // fewer edits than this
+  for (const auto& k : known) {
+    const size_t d = EditDistance(tenant, k);
+    if (d < best) best = d, closest = k;
+  }
+  std::string message = "--tenant: unknown tenant \"" + tenant + "\"";
+  if (!closest.empty()) message += " (did you mean \"" + closest + "\"?)";
+  if (known.empty()) {
+    message += "; no tenant is configured or named by a stored finding";
+  } else {
+    message += "; known tenants:";
+    size_t n = 0;
+    for (const auto& k : known) {
+      if (n++ == 20) {
+        message += " ... (" + std::to_string(known.size()) + " in all)";
+        break;
+      }
+      message += (n == 1 ? " \"" : ", \"") + k + "\"";
+    }
+  }
+  return InvalidArgumentError(message);
+}
+
+// Creates `path` and its missing parents as 0750 directories whatever the umask (reports are
+// for the auditors' group, not for everyone). Existing directories are left as they are.
+Status CreateReportDirectory(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  for (fs::path p = fs::path(path).lexically_normal(); !p.empty() && !fs::exists(p, ec);
+       p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0750) != 0 && errno != EEXIST) {
+      return UnavailableError("report: cannot create directory " + it->string() + ": " +
+                              std::strerror(errno));
+    }
+    if (::chmod(it->c_str(), 0750) != 0) {
+      return UnavailableError("report: cannot set the mode of " + it->string() + ": " +
+                              std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+// A report's period must not lie in the future: it would claim a clean record for days no sweep
+// has seen. The period may end at the end of the report's (UTC) day, since `--to DAY` means the
+// end of that day.
+Status CheckPeriodNotInFuture(const report::Period& period, SystemTime generated_at) {
+  const int64_t now = ToUnixSeconds(generated_at);
+  const int64_t end_of_day = now - (now % 86400) + 86399;
+  if (ToUnixSeconds(period.from) > now) {
+    return InvalidArgumentError("report: the period starts in the future (--from " +
+                                FormatIso8601(period.from) + " is after the report time " +
+                                FormatIso8601(generated_at) + ")");
+  }
+  if (ToUnixSeconds(period.to) > end_of_day) {
+    return InvalidArgumentError("report: the period ends in the future (--to " +
+                                FormatIso8601(period.to) + " is after the report day " +
+                                FormatIso8601(FromUnixSeconds(end_of_day)) + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int SweepCommand(const SweepCommandOptions& options) {
@@ -108,7 +224,8 @@ int SweepCommand(const SweepCommandOptions& options) {
   auto store = OpenStore("sweep", *config, clock, &exit, Access::kWrite);
   if (!store.ok()) return exit;
   SeededRandom random(std::random_device{}());
-  auto job = SweepJob::Create(*config, **store, clock, random, CancellationToken());
+  auto job = SweepJob::Create(std::make_shared<const config::Config>(*config), **store, clock,
+                              random, CancellationToken());
   if (!job.ok()) {
     PrintError("sweep", job.status());
     return ExitCodeFor(job.status());
@@ -198,22 +315,28 @@ int CheckConfigCommand(const std::string& config_path, bool online) {
     PrintError("check-config", store.status());
     return kExitRuntime;
   }
-  auto job = SweepJob::Create(*config, **store, clock, random, CancellationToken());
+  auto job = SweepJob::Create(std::make_shared<const config::Config>(*config), **store, clock,
+                              random, CancellationToken());
   if (!job.ok()) {
     PrintError("check-config", job.status());
     return ExitCodeFor(job.status());
   }
   double coverage = 0;
   std::vector<std::string> invisible;
-  if (Status s = (*job)->CheckOnline(&coverage, &invisible); !s.ok()) {
+  std::vector<audit::Division> divisions;
+  if (Status s = (*job)->CheckOnline(&coverage, &invisible, &divisions); !s.ok()) {
     PrintError("check-config", s);
     return kExitRuntime;
   }
   std::printf("online: logged in as client %s; coverage %.1f%% of divisions\n",
               config->genesys.client_id.c_str(), coverage * 100.0);
+  // Two tenants claiming one division would fail every sweep: say so now, as a config error.
+  if (Status s = CheckTenantMap(*config, divisions); !s.ok()) {
+    PrintError("check-config", s);
+    return kExitUsage;
+  }
   if (coverage < 1.0) {
-    std::printf("online: the client cannot see %zu division(s) on the first page, e.g.:",
-                invisible.size());
+    std::printf("online: the client cannot see %zu division(s), e.g.:", invisible.size());
     for (size_t i = 0; i < invisible.size() && i < 5; ++i)
       std::printf(" %s;", invisible[i].c_str());
     std::printf(
@@ -300,6 +423,17 @@ int FindingsCommand(const FindingsCommandOptions& options) {
     }
     filter.rule = *rule;
   }
+  if (filter.tenant) {
+    auto all = (*store)->QueryFindings(storage::FindingFilter{});
+    if (!all.ok()) {
+      PrintError("findings", all.status());
+      return kExitRuntime;
+    }
+    if (Status s = CheckTenantName(*filter.tenant, KnownTenants(*config, *all)); !s.ok()) {
+      PrintError("findings", s);
+      return kExitUsage;
+    }
+  }
   auto records = (*store)->QueryFindings(filter);
   if (!records.ok()) {
     PrintError("findings", records.status());
@@ -309,11 +443,11 @@ int FindingsCommand(const FindingsCommandOptions& options) {
   if (options.format == "json") {
     std::optional<storage::SweepRecord> last;
     if (auto l = (*store)->LastCompleteSweep(); l.ok()) last = *l;
-    text = storage::RenderFindingsJson(*records, last, {}, /*pretty=*/true);
+    text = present::RenderFindingsJson(*records, last, {}, /*pretty=*/true);
   } else if (options.format == "csv") {
-    text = storage::RenderFindingsCsv(*records);
+    text = present::RenderFindingsCsv(*records);
   } else {
-    text = storage::RenderFindingsTable(*records);
+    text = present::RenderFindingsTable(*records);
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
@@ -366,8 +500,8 @@ int DiffCommand(const DiffCommandOptions& options) {
                ? kExitUsage
                : kExitRuntime;
   }
-  const std::string text = options.format == "json" ? storage::RenderDiffJson(*diff, true)
-                                                    : storage::RenderDiffText(*diff);
+  const std::string text = options.format == "json" ? present::RenderDiffJson(*diff, true)
+                                                    : present::RenderDiffText(*diff);
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!text.empty() && text.back() != '\n') std::fputc('\n', stdout);
   return kExitOk;
@@ -392,6 +526,10 @@ int ReportCommand(const ReportCommandOptions& options) {
     PrintError("report", period.status());
     return kExitUsage;
   }
+  if (Status s = CheckPeriodNotInFuture(*period, generated_at); !s.ok()) {
+    PrintError("report", s);
+    return kExitUsage;
+  }
   auto store = OpenStore("report", *config, clock, &exit, Access::kReadOnly);
   if (!store.ok()) return exit;
   report::ReportRequest request;
@@ -414,11 +552,8 @@ int ReportCommand(const ReportCommandOptions& options) {
       return ExitCodeFor(all.status());
     }
     tenants = *all;
-    std::error_code ec;
-    std::filesystem::create_directories(options.out, ec);
-    if (ec) {
-      std::fprintf(stderr, "divaudit report: --out %s: %s\n", options.out.c_str(),
-                   ec.message().c_str());
+    if (Status s = CreateReportDirectory(options.out); !s.ok()) {
+      PrintError("report", s.WithPrefix("--out"));
       return kExitRuntime;
     }
   } else {
@@ -429,6 +564,13 @@ int ReportCommand(const ReportCommandOptions& options) {
     request.out_path = options.all_tenants
                            ? options.out + "/" + report::ReportFileName(tenant, options.format)
                            : options.out;
+    if (options.format == "csv" && request.out_path != "-") {
+      // CSV reports are directories: created here so that their mode does not follow the umask.
+      if (Status s = CreateReportDirectory(request.out_path); !s.ok()) {
+        PrintError("report", s);
+        return kExitRuntime;
+      }
+    }
     auto written = report::WriteReport(**store, request);
     if (!written.ok()) {
       PrintError("report", written.status());

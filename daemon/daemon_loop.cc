@@ -20,7 +20,12 @@ DaemonLoop::DaemonLoop(Hooks hooks, ScheduleOptions schedule, Notifier& notifier
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       tick_timer_(io_),
       watchdog_timer_(io_),
-      cancel_(std::move(cancel)) {}
+      cancel_(std::move(cancel)) {
+  // SIGUSR1/SIGUSR2 have no meaning for divaudit; their default action would end the daemon
+  // without a word, so they are caught and logged instead.
+  signals_.add(SIGUSR1);
+  signals_.add(SIGUSR2);
+}
 
 DaemonLoop::~DaemonLoop() {
   cancel_.Cancel();
@@ -73,6 +78,15 @@ void DaemonLoop::WaitSignals() {
                      reloaded.status().message());
       }
       notifier_.Ready();
+      WaitSignals();
+      return;
+    }
+    if (sig == SIGUSR1 || sig == SIGUSR2) {
+      ++ignored_signals_;
+      Log()->warn(
+          "event=signal_ignored signal={} (no meaning for divaudit; SIGHUP reloads, "
+          "SIGTERM stops)",
+          sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
       WaitSignals();
       return;
     }

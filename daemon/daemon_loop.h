@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio (Boost 1.74 under C++20)
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,6 +32,7 @@ struct SweepReport {
 //    counted and skipped; failed or partial sweeps retry with back-off;
 //  - sweeps run on a worker thread so the loop keeps answering signals and the watchdog;
 //  - SIGHUP calls `reload` (an error keeps the old configuration; logged once);
+//  - SIGUSR1 and SIGUSR2 are ignored with a warning line (their default action would kill it);
 //  - SIGTERM/SIGINT cancel an in-flight sweep (its CancellationToken) and return once it has
 //    wound down; the sweep job must not commit after cancellation;
 //  - sd_notify: READY=1 once Run starts (the caller starts the metrics endpoint first),
@@ -61,6 +63,8 @@ class DaemonLoop {
   int Run();
   void Stop();
   int64_t skipped_ticks() const { return gate_.skipped_ticks(); }
+  // SIGUSR1/SIGUSR2 received and ignored. Any thread.
+  int ignored_signals() const { return ignored_signals_.load(); }
 
  private:
   void ScheduleTick(std::chrono::milliseconds delay);
@@ -83,6 +87,7 @@ class DaemonLoop {
   CancellationToken cancel_;
   std::thread worker_;
   bool stopping_ = false;
+  std::atomic<int> ignored_signals_{0};
   std::optional<std::chrono::microseconds> watchdog_interval_;
 };
 

@@ -21,6 +21,7 @@
 #include "daemon/attest_commands.h"
 #include "daemon/commands.h"
 #include "daemon/daemon_loop.h"
+#include "daemon/demo_dir.h"
 #include "daemon/notifier.h"
 #include "daemon/service.h"
 #include "report/report.h"
@@ -186,13 +187,9 @@ int DemoCommand(const DemoCommandOptions& options) {
       return kExitRuntime;
     }
     dir = tmpl;
-  } else {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      std::fprintf(stderr, "divaudit demo: --dir %s: %s\n", dir.c_str(), ec.message().c_str());
-      return kExitUsage;
-    }
+  } else if (Status s = PrepareDemoDirectory(dir); !s.ok()) {
+    std::fprintf(stderr, "divaudit demo: %s\n", s.message().c_str());
+    return kExitUsage;
   }
 
   sim::GenerateSpec spec;
@@ -300,7 +297,7 @@ int DemoCommand(const DemoCommandOptions& options) {
     request.from = request.to - std::chrono::hours(24 * 30);
     request.format = "html";
     request.out_path = dir + "/report.html";
-    request.policy = PolicyFromConfig(svc.config());
+    request.policy = PolicyFromConfig(*svc.config());
     auto written = report::WriteReport(svc.store(), request);
     report_line = written.ok() ? "  report    " + request.out_path + "   (" + first_tenant +
                                      ", HTML, printable)\n"

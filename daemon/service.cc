@@ -66,15 +66,30 @@ Service::Service(Options options, const Clock& clock, RandomSource& random,
 Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& clock,
                                                  RandomSource& random, CancellationToken cancel) {
   std::unique_ptr<Service> s(new Service(std::move(options), clock, random, std::move(cancel)));
-  DIVAUDIT_ASSIGN_OR_RETURN(s->config_, config::LoadConfigFile(s->options_.config_path));
+  DIVAUDIT_ASSIGN_OR_RETURN(config::Config loaded, config::LoadConfigFile(s->options_.config_path));
+  for (const auto& warning : loaded.warnings) {
+    GetLogger("config")->warn("event=config_warning {}", warning);
+  }
+  auto config = std::make_shared<const config::Config>(std::move(loaded));
   DIVAUDIT_ASSIGN_OR_RETURN(s->store_,
-                            storage::SqliteSnapshotStore::Open(s->config_.storage.path, clock));
+                            storage::SqliteSnapshotStore::Open(config->storage.path, clock));
   DIVAUDIT_ASSIGN_OR_RETURN(s->job_,
-                            SweepJob::Create(s->config_, *s->store_, clock, random, s->cancel_));
+                            SweepJob::Create(config, *s->store_, clock, random, s->cancel_));
+  std::vector<audit::Division> divisions;
+  if (auto last = s->store_->LastCompleteSweep(); last.ok()) {
+    if (auto snapshot = s->store_->SnapshotAt(last->info.id); snapshot.ok()) {
+      divisions = std::move(snapshot->divisions);
+    }
+  }
+  {
+    MutexLock lock(s->mu_);
+    s->config_ = config;
+    s->last_divisions_ = std::move(divisions);
+  }
   s->metrics_ = std::make_unique<metrics::AuditMetrics>(
-      DIVAUDIT_VERSION_STRING, metrics::AuditMetricsOptions{MetricsRegion(s->config_.genesys)});
+      DIVAUDIT_VERSION_STRING, metrics::AuditMetricsOptions{MetricsRegion(config->genesys)});
   s->metrics_->SetSweepInterval(
-      std::chrono::duration_cast<std::chrono::seconds>(s->config_.schedule.interval));
+      std::chrono::duration_cast<std::chrono::seconds>(config->schedule.interval));
   // Restore what the last complete sweep established, so a restart does not blank the gauges.
   if (auto last = s->store_->LastCompleteSweep(); last.ok()) {
     storage::FindingFilter filter;
@@ -87,12 +102,12 @@ Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& c
     s->metrics_->SetOrgInfo(last->info.org_id, last->info.org_name);
   }
   metrics::MetricsServerOptions server;
-  server.listen = s->options_.metrics_listen.value_or(s->config_.metrics.listen);
-  server.basic_auth_user = s->config_.metrics.basic_auth_user;
-  server.basic_auth_password_file = s->config_.metrics.basic_auth_password_file;
-  server.tls_cert_file = s->config_.metrics.tls_cert_file;
-  server.tls_key_file = s->config_.metrics.tls_key_file;
-  server.tls_client_ca_file = s->config_.metrics.tls_client_ca_file;
+  server.listen = s->options_.metrics_listen.value_or(config->metrics.listen);
+  server.basic_auth_user = config->metrics.basic_auth_user;
+  server.basic_auth_password_file = config->metrics.basic_auth_password_file;
+  server.tls_cert_file = config->metrics.tls_cert_file;
+  server.tls_key_file = config->metrics.tls_key_file;
+  server.tls_client_ca_file = config->metrics.tls_client_ca_file;
   DIVAUDIT_ASSIGN_OR_RETURN(s->metrics_server_,
                             metrics::MetricsServer::Start(server, s->metrics_->Collectable()));
   GetLogger("metrics")->info("event=metrics_listening listen={} port={} tls={}", server.listen,
@@ -100,39 +115,60 @@ Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& c
   return s;
 }
 
-ScheduleOptions Service::schedule() const { return ScheduleOf(config_); }
+std::shared_ptr<const config::Config> Service::config() const {
+  MutexLock lock(mu_);
+  return config_;
+}
+
+ScheduleOptions Service::schedule() const { return ScheduleOf(*config()); }
 
 Result<ScheduleOptions> Service::Reload() {
   DIVAUDIT_ASSIGN_OR_RETURN(config::Config next, config::LoadConfigFile(options_.config_path));
   DIVAUDIT_RETURN_IF_ERROR(ResolveClientSecret(next.genesys).status());
-  if (next.storage.path != config_.storage.path) {
+  std::shared_ptr<const config::Config> current;
+  std::vector<audit::Division> divisions;
+  {
+    MutexLock lock(mu_);
+    current = config_;
+    divisions = last_divisions_;
+  }
+  if (next.storage.path != current->storage.path) {
     return InvalidArgumentError(options_.config_path +
                                 ": [storage] path cannot change on reload; restart divaudit");
   }
-  if (next.metrics.listen != config_.metrics.listen && !options_.metrics_listen) {
+  DIVAUDIT_RETURN_IF_ERROR(CheckTenantMap(next, divisions));
+  if (next.metrics.listen != current->metrics.listen && !options_.metrics_listen) {
     Log()->warn("event=reload_note [metrics] listen changed; it takes effect at restart");
+  }
+  for (const auto& warning : next.warnings) {
+    GetLogger("config")->warn("event=config_warning {}", warning);
   }
   const ScheduleOptions schedule = ScheduleOf(next);
   metrics_->SetSweepInterval(
       std::chrono::duration_cast<std::chrono::seconds>(next.schedule.interval));
-  std::lock_guard lock(pending_mu_);
-  pending_config_ = std::move(next);
+  MutexLock lock(mu_);
+  pending_config_ = std::make_shared<const config::Config>(std::move(next));
   return schedule;
 }
 
+std::shared_ptr<const config::Config> Service::TakePendingConfig() {
+  MutexLock lock(mu_);
+  std::shared_ptr<const config::Config> pending = std::move(pending_config_);
+  pending_config_.reset();
+  return pending;
+}
+
 SweepReport Service::RunSweep() {
-  {
-    std::lock_guard lock(pending_mu_);
-    if (pending_config_) {
-      auto job = SweepJob::Create(*pending_config_, *store_, clock_, random_, cancel_);
-      if (job.ok()) {
-        config_ = std::move(*pending_config_);
-        job_ = std::move(job).value();
-      } else {
-        Log()->error("event=reload_failed err=\"{}\" (keeping the old configuration)",
-                     job.status().message());
-      }
-      pending_config_.reset();
+  // The configuration snapshot of this sweep: adopted once, here, and used throughout.
+  if (std::shared_ptr<const config::Config> pending = TakePendingConfig()) {
+    auto job = SweepJob::Create(pending, *store_, clock_, random_, cancel_);
+    if (job.ok()) {
+      job_ = std::move(job).value();
+      MutexLock lock(mu_);
+      config_ = std::move(pending);
+    } else {
+      Log()->error("event=reload_failed err=\"{}\" (keeping the old configuration)",
+                   job.status().message());
     }
   }
   metrics_->SweepStarted();
@@ -187,6 +223,10 @@ SweepReport Service::RunSweep() {
   Log()->log(
       out->info.status == audit::SweepStatus::kComplete ? spdlog::level::info : spdlog::level::warn,
       "event=sweep_done {}", SweepDoneFields(*out, duration));
+  if (out->info.status == audit::SweepStatus::kComplete) {
+    MutexLock lock(mu_);
+    last_divisions_ = out->snapshot.divisions;
+  }
   if (on_sweep_) on_sweep_(*out);
   return SweepReport{out->info.status == audit::SweepStatus::kComplete, summary};
 }

@@ -2,7 +2,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -10,6 +9,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "config/config.h"
 #include "daemon/daemon_loop.h"
 #include "daemon/schedule.h"
@@ -23,7 +23,10 @@ namespace divaudit::daemon {
 // The parts of `divaudit run` wired together: configuration, database, metrics (+ endpoint)
 // and the sweep job, exposed as the hooks DaemonLoop calls. Shared by `run` and `demo`.
 // Thread-safety: RunSweep runs on the loop's worker thread, Reload and TickSkipped on the loop
-// thread; a reloaded configuration takes effect at the next sweep.
+// thread, config() on any thread. The configuration is an immutable snapshot
+// (shared_ptr<const Config>): Reload validates a new one and leaves it pending; the next sweep
+// takes it at its start, under mu_, and uses that one snapshot throughout. A sweep already
+// running keeps the snapshot it started with.
 class Service {
  public:
   struct Options {
@@ -38,14 +41,17 @@ class Service {
                                                  RandomSource& random, CancellationToken cancel);
 
   // One scheduled sweep; never throws, never crashes the daemon.
-  SweepReport RunSweep();
-  // SIGHUP: re-reads and validates the configuration (and its secret); errors keep the old one.
-  Result<ScheduleOptions> Reload();
+  SweepReport RunSweep() EXCLUDES(mu_);
+  // SIGHUP: re-reads and validates the configuration (and its secret, and its tenant patterns
+  // against the divisions of the last sweep that listed them: two tenants claiming one division
+  // is rejected here, not by every later sweep); errors keep the old one.
+  Result<ScheduleOptions> Reload() EXCLUDES(mu_);
   void TickSkipped() { metrics_->SweepTickSkipped(); }
 
-  ScheduleOptions schedule() const;
+  ScheduleOptions schedule() const EXCLUDES(mu_);
   int metrics_port() const { return metrics_server_->port(); }
-  const config::Config& config() const { return config_; }
+  // The configuration of the last sweep that started (or the initial one).
+  std::shared_ptr<const config::Config> config() const EXCLUDES(mu_);
   storage::SnapshotStore& store() { return *store_; }
   metrics::AuditMetrics& metrics() { return *metrics_; }
   // Called after each committed sweep on the worker thread (the demo prints from it).
@@ -57,14 +63,19 @@ class Service {
   Options options_;
   const Clock& clock_;
   RandomSource& random_;
+  // The snapshot a starting sweep adopts: the pending one if Reload left one, else the current.
+  std::shared_ptr<const config::Config> TakePendingConfig() EXCLUDES(mu_);
+
   CancellationToken cancel_;
-  config::Config config_;
+  mutable Mutex mu_;
+  std::shared_ptr<const config::Config> config_ GUARDED_BY(mu_);
+  std::shared_ptr<const config::Config> pending_config_ GUARDED_BY(mu_);
+  // Divisions of the last sweep that listed them (the tenant map of a reload is checked on them).
+  std::vector<audit::Division> last_divisions_ GUARDED_BY(mu_);
   std::unique_ptr<storage::SqliteSnapshotStore> store_;
   std::unique_ptr<metrics::AuditMetrics> metrics_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
-  std::unique_ptr<SweepJob> job_;
-  std::mutex pending_mu_;
-  std::optional<config::Config> pending_config_;
+  std::unique_ptr<SweepJob> job_;  // worker thread only (RunSweep), after Create
   std::function<void(const SweepJobOutput&)> on_sweep_;
 };
 

@@ -23,7 +23,7 @@ audit::Policy PolicyFromConfig(const config::Config& config) {
   policy.shared_divisions = config.policy.shared_divisions;
   for (const auto& e : config.exceptions) {
     audit::ExceptionSpec spec;
-    spec.rule = audit::RuleFromName(e.rule).value_or(audit::Rule::kAllDivisions);
+    spec.rule = e.rule;
     // unmapped_division findings have no subject: the engine matches them on the division id.
     spec.subject_id = e.subject_id.empty() && e.division_id ? *e.division_id : e.subject_id;
     spec.role_id = e.role_id;
@@ -31,11 +31,16 @@ audit::Policy PolicyFromConfig(const config::Config& config) {
     spec.reason = e.reason;
     spec.owner = e.owner;
     spec.expires = e.expires;
-    auto day = ParseIso8601(e.expires);  // validated by the config loader
-    spec.expires_at = day.ok() ? *day + std::chrono::seconds(86399) : SystemTime{};
+    spec.expires_at = e.expires_at;
     policy.exceptions.push_back(std::move(spec));
   }
   return policy;
+}
+
+Status CheckTenantMap(const config::Config& config, const std::vector<audit::Division>& divisions) {
+  auto map = audit::TenantMap::Build(PolicyFromConfig(config), divisions);
+  if (!map.ok()) return map.status().WithPrefix(config.source_path + ": [[tenant]]");
+  return Status::Ok();
 }
 
 Result<std::string> ResolveClientSecret(const config::GenesysConfig& genesys) {
@@ -47,21 +52,22 @@ Result<std::string> ResolveClientSecret(const config::GenesysConfig& genesys) {
   return config::LoadClientSecret(genesys);
 }
 
-SweepJob::SweepJob(const config::Config& config, storage::SnapshotStore& store, const Clock& clock,
-                   RandomSource& random, CancellationToken cancel)
-    : config_(config),
-      policy_(PolicyFromConfig(config)),
+SweepJob::SweepJob(std::shared_ptr<const config::Config> config, storage::SnapshotStore& store,
+                   const Clock& clock, RandomSource& random, CancellationToken cancel)
+    : config_(std::move(config)),
+      policy_(PolicyFromConfig(*config_)),
       store_(store),
       clock_(clock),
       random_(random),
       cancel_(std::move(cancel)) {}
 
-Result<std::unique_ptr<SweepJob>> SweepJob::Create(const config::Config& config,
+Result<std::unique_ptr<SweepJob>> SweepJob::Create(std::shared_ptr<const config::Config> snapshot,
                                                    storage::SnapshotStore& store,
                                                    const Clock& clock, RandomSource& random,
                                                    CancellationToken cancel) {
+  const config::Config& config = *snapshot;
   DIVAUDIT_ASSIGN_OR_RETURN(std::string secret, ResolveClientSecret(config.genesys));
-  std::unique_ptr<SweepJob> job(new SweepJob(config, store, clock, random, cancel));
+  std::unique_ptr<SweepJob> job(new SweepJob(std::move(snapshot), store, clock, random, cancel));
   genesys::CurlHttpClientOptions http_options;
   http_options.max_concurrency = config.genesys.max_concurrency;
   http_options.timeout = config.genesys.timeout;
@@ -101,7 +107,7 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
       for (const auto& line : out.audit.not_judged) out.info.incomplete.push_back(line);
     } else {
       // The org no longer fits the tenant map: nothing can be judged. Record a failed sweep.
-      audit_error = tenants.status().WithPrefix(config_.source_path + ": [[tenant]]");
+      audit_error = tenants.status().WithPrefix(config_->source_path + ": [[tenant]]");
       out.info.status = audit::SweepStatus::kFailed;
       out.info.incomplete.push_back("tenant map: " + tenants.status().message());
       out.snapshot = {};
@@ -116,7 +122,7 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
 
   // Retention: prune after a successful commit; a failure here loses nothing, so it only warns.
   const auto retention =
-      std::chrono::duration_cast<std::chrono::seconds>(config_.storage.retention);
+      std::chrono::duration_cast<std::chrono::seconds>(config_->storage.retention);
   if (auto pruned = store_.Prune(retention, ToUnixSeconds(clock_.Now())); !pruned.ok()) {
     Log()->warn("event=prune_failed err=\"{}\"", pruned.status().message());
   } else if (pruned->sweeps_deleted > 0) {
@@ -142,7 +148,8 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   return out;
 }
 
-Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisible) {
+Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisible,
+                             std::vector<audit::Division>* divisions) {
   DIVAUDIT_RETURN_IF_ERROR(client_->Authenticate());
   const std::vector<genesys::ApiRequest> requests = {
       {"/api/v2/authorization/divisions?pageSize=500&pageNumber=1",
@@ -159,10 +166,29 @@ Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisib
     }
   }
   genesys::JsonPageParser parser;
-  std::vector<audit::Division> divisions;
   DIVAUDIT_ASSIGN_OR_RETURN(
       auto all,
-      parser.Divisions(responses[0]->body, {"/api/v2/authorization/divisions", 1}, divisions));
+      parser.Divisions(responses[0]->body, {"/api/v2/authorization/divisions", 1}, *divisions));
+  // The remaining pages of the division listing: the tenant map is checked against all of them.
+  std::vector<genesys::ApiRequest> more;
+  for (int64_t page = 2; page <= all.page_count; ++page) {
+    more.push_back(
+        {"/api/v2/authorization/divisions?pageSize=500&pageNumber=" + std::to_string(page),
+         "/api/v2/authorization/divisions"});
+  }
+  auto pages = client_->GetAll(more);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    if (!pages[i].ok()) return pages[i].status();
+    if (pages[i]->status != 200) {
+      return PermissionDeniedError("GET " + more[i].route + " page " + std::to_string(i + 2) +
+                                   ": HTTP " + std::to_string(pages[i]->status));
+    }
+    DIVAUDIT_RETURN_IF_ERROR(
+        parser
+            .Divisions(pages[i]->body,
+                       {"/api/v2/authorization/divisions", static_cast<int64_t>(i) + 2}, *divisions)
+            .status());
+  }
   std::vector<std::string> permitted;
   DIVAUDIT_ASSIGN_OR_RETURN(
       auto mine,
@@ -173,7 +199,7 @@ Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisib
     return Status::Ok();
   }
   *coverage = static_cast<double>(mine.total) / static_cast<double>(all.total);
-  for (const auto& d : divisions) {
+  for (const auto& d : *divisions) {
     if (std::find(permitted.begin(), permitted.end(), d.id) == permitted.end()) {
       invisible->push_back(d.name + " (" + d.id + ")");
     }

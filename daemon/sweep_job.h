@@ -22,9 +22,15 @@
 
 namespace divaudit::daemon {
 
-// The audit policy (tenant map, shared divisions, exceptions) of a validated configuration.
-// Exception expiry is the end of the `expires` day, UTC.
+// The audit policy (tenant map, shared divisions, exceptions) of a validated configuration: the
+// typed values the loader parsed (rule, expiry instant = the end of the `expires` day, UTC).
 audit::Policy PolicyFromConfig(const config::Config& config);
+
+// Ok when the configuration's tenant patterns map each of `divisions` to at most one tenant;
+// otherwise the TenantMap error (kInvalidArgument) prefixed with "<config file>: [[tenant]]".
+// Used before a configuration is put to use (reload, check-config --online), so that an
+// overlap is reported at once instead of failing every sweep.
+Status CheckTenantMap(const config::Config& config, const std::vector<audit::Division>& divisions);
 
 // The client secret: client_secret_file, else $DIVAUDIT_CLIENT_SECRET, else the systemd
 // credential $CREDENTIALS_DIRECTORY/client-secret (LoadCredential=client-secret:…).
@@ -49,7 +55,8 @@ class SweepJob {
  public:
   // Errors: the secret cannot be read (kNotFound/kPermissionDenied/kInvalidArgument), the
   // HTTP client cannot be built.
-  static Result<std::unique_ptr<SweepJob>> Create(const config::Config& config,
+  // `config` is an immutable snapshot shared with the caller; the job keeps it for its lifetime.
+  static Result<std::unique_ptr<SweepJob>> Create(std::shared_ptr<const config::Config> config,
                                                   storage::SnapshotStore& store, const Clock& clock,
                                                   RandomSource& random, CancellationToken cancel);
 
@@ -58,14 +65,18 @@ class SweepJob {
   // sweep is committed as failed first), the store failed (its status; nothing committed).
   Result<SweepJobOutput> Run(const genesys::ProgressCallback& progress = nullptr);
 
-  // Logs in only (check-config --online): the token request and the coverage listing.
-  Status CheckOnline(double* coverage, std::vector<std::string>* invisible);
+  // Logs in only (check-config --online): the token request, the coverage listing and every
+  // page of the division listing (returned in `divisions`, to check the tenant map against).
+  Status CheckOnline(double* coverage, std::vector<std::string>* invisible,
+                     std::vector<audit::Division>* divisions);
+
+  const config::Config& config() const { return *config_; }
 
  private:
-  SweepJob(const config::Config& config, storage::SnapshotStore& store, const Clock& clock,
-           RandomSource& random, CancellationToken cancel);
+  SweepJob(std::shared_ptr<const config::Config> config, storage::SnapshotStore& store,
+           const Clock& clock, RandomSource& random, CancellationToken cancel);
 
-  config::Config config_;
+  std::shared_ptr<const config::Config> config_;
   audit::Policy policy_;
   storage::SnapshotStore& store_;
   const Clock& clock_;

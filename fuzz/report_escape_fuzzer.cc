@@ -2,10 +2,13 @@
 // Input: arbitrary bytes, used as one value for both functions.
 // Invariants: no crash/UB.
 //   HtmlEscape: no raw < > " ' in the output; every & starts one of the entities it writes; no
-//     control character other than tab/CR/LF; valid UTF-8 stays valid UTF-8; decoding the
-//     entities gives back the input (control characters read as U+FFFD).
-//   CsvCell: a quoted cell is "…" with inner quotes doubled, an unquoted one holds no , " CR LF;
-//     the decoded cell is the input, with a leading ' when the input starts with = + - @ tab CR.
+//     control character other than tab/CR/LF, no bidirectional override; the output is valid
+//     UTF-8; decoding the entities gives back the input neutralised for display
+//     (NeutraliseDisplayText with tab/CR/LF kept: controls, bidi overrides, invalid UTF-8 read as
+//     U+FFFD).
+//   CsvCell (present/csv.h, the one CSV escaper): a quoted cell is "…" with inner quotes doubled,
+//     an unquoted one holds no , " CR LF; the decoded cell is the neutralised input, with a
+//     leading ' when that starts with = + - @ tab CR.
 
 #include <simdjson.h>
 
@@ -14,12 +17,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/display_text.h"
 #include "fuzz/fuzz_check.h"
 #include "report/render.h"
 
 namespace {
 
-constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+constexpr std::string_view kReplacement = divaudit::kReplacementCharacter;
 
 void CheckHtml(std::string_view input) {
   const std::string out = divaudit::report::HtmlEscape(input);
@@ -53,18 +57,10 @@ void CheckHtml(std::string_view input) {
     }
     i = semi;
   }
-  std::string expected;
-  for (unsigned char c : input) {
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      expected += kReplacement;
-    } else {
-      expected.push_back(static_cast<char>(c));
-    }
-  }
-  FUZZ_CHECK(decoded == expected, "HtmlEscape does not decode back to the input");
-  if (simdjson::validate_utf8(input.data(), input.size())) {
-    FUZZ_CHECK(simdjson::validate_utf8(out.data(), out.size()), "valid UTF-8 became invalid");
-  }
+  const std::string expected = divaudit::NeutraliseDisplayText(input, divaudit::LineBreaks::kKeep);
+  FUZZ_CHECK(decoded == expected, "HtmlEscape does not decode back to the neutralised input");
+  FUZZ_CHECK(simdjson::validate_utf8(out.data(), out.size()), "output is not valid UTF-8");
+  FUZZ_CHECK(out.find("\u202E") == std::string::npos, "bidi override in the output");
 }
 
 void CheckCsv(std::string_view input) {
@@ -83,9 +79,10 @@ void CheckCsv(std::string_view input) {
     FUZZ_CHECK(cell.find_first_of(",\"\r\n") == std::string::npos, "unquoted special: " + cell);
     decoded = cell;
   }
-  const bool formula = !input.empty() && (input[0] == '=' || input[0] == '+' || input[0] == '-' ||
-                                          input[0] == '@' || input[0] == '\t' || input[0] == '\r');
-  const std::string expected = formula ? "'" + std::string(input) : std::string(input);
+  const std::string safe = divaudit::NeutraliseDisplayText(input, divaudit::LineBreaks::kKeep);
+  const bool formula = !safe.empty() && (safe[0] == '=' || safe[0] == '+' || safe[0] == '-' ||
+                                         safe[0] == '@' || safe[0] == '\t' || safe[0] == '\r');
+  const std::string expected = formula ? "'" + safe : safe;
   FUZZ_CHECK(decoded == expected, "CsvCell does not decode back to the input: " + cell);
 }
 

@@ -898,7 +898,7 @@ SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback
   for (const auto& why : info.incomplete) log->warn("event=sweep_incomplete err=\"{}\"", why);
   const audit::OrgSnapshot& snap = result.snapshot;
   log->info(
-      "event=sweep_done status={} api_requests={} divisions={} roles={} users={} groups={} "
+      "event=sweep_read status={} api_requests={} divisions={} roles={} users={} groups={} "
       "oauth_clients={} grants={}",
       audit::SweepStatusName(info.status), info.api_requests, snap.divisions.size(),
       snap.roles.size(), snap.users.size(), snap.groups.size(), snap.oauth_clients.size(),

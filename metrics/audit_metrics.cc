@@ -10,6 +10,7 @@
 
 #include <set>
 
+#include "common/display_text.h"
 #include "metrics/process_collector.h"
 
 namespace divaudit::metrics {
@@ -122,10 +123,15 @@ OrgObjectCounts CountOrgObjects(const audit::OrgSnapshot& snapshot) {
   return counts;
 }
 
+// Tenant labels may carry division names from the org (no tenant map configured): control and
+// bidirectional-override characters become U+FFFD so that a name cannot disguise a series on a
+// dashboard or in an alert.
 std::string FindingTenantLabel(const audit::Finding& finding) {
-  if (finding.tenant.has_value() && !finding.tenant->empty()) return *finding.tenant;
+  if (finding.tenant.has_value() && !finding.tenant->empty()) {
+    return NeutraliseDisplayText(*finding.tenant);
+  }
   if (finding.home_tenant.has_value() && !finding.home_tenant->empty()) {
-    return *finding.home_tenant;
+    return NeutraliseDisplayText(*finding.home_tenant);
   }
   return "none";
 }
@@ -321,8 +327,9 @@ void AuditMetrics::ViolationSeries(const std::vector<audit::Finding>& findings,
         f.subject.has_value() && f.subject->type == audit::SubjectType::kUser) {
       const std::string home = f.home_tenant.value_or("");
       const std::string reached = f.tenant.value_or("");
-      users_by_pair[{home.empty() ? "none" : home, reached.empty() ? "none" : reached}].insert(
-          f.subject->id);
+      users_by_pair[{home.empty() ? "none" : NeutraliseDisplayText(home),
+                     reached.empty() ? "none" : NeutraliseDisplayText(reached)}]
+          .insert(f.subject->id);
     }
   }
   for (const auto& [pair, users] : users_by_pair) {

@@ -67,7 +67,8 @@ struct SweepOutcomeForMetrics {
 };
 
 // The tenant label of a finding on divaudit_findings: its tenant (the tenant of the division it
-// is about), else the subject's home tenant, else "none". Never a user id or name.
+// is about), else the subject's home tenant, else "none". Never a user id or name. Control and
+// bidirectional-override characters become U+FFFD (common/display_text.h).
 std::string FindingTenantLabel(const audit::Finding& finding);
 
 // A label value safe to show in a dashboard or an alert: control characters (C0, DEL, C1),

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "audit/findings_document.h"
+#include "common/display_text.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
+#include "present/csv.h"
 
 namespace divaudit::report {
 namespace {
@@ -16,6 +18,7 @@ namespace {
 using audit::Finding;
 using audit::FindingState;
 using audit::Rule;
+using present::CsvCell;
 
 constexpr int64_t kDay = 86400;
 
@@ -228,7 +231,15 @@ tr.total td { font-weight: bold; }
 }
 )css";
 
-void AppendEscaped(std::string& out, std::string_view s) {
+// Control characters, bidirectional overrides and invalid UTF-8 (NeutraliseDisplayText) are
+// written as the entity &#xFFFD;.
+void AppendEscaped(std::string& out, std::string_view raw) {
+  std::string neutralised;
+  std::string_view s = raw;
+  if (!IsDisplaySafe(raw, LineBreaks::kKeep)) {
+    neutralised = NeutraliseDisplayText(raw, LineBreaks::kKeep);
+    s = neutralised;
+  }
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
@@ -248,8 +259,9 @@ void AppendEscaped(std::string& out, std::string_view s) {
         out += "&#39;";
         break;
       default:
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+        if (s.substr(i, kReplacementCharacter.size()) == kReplacementCharacter) {
           out += "&#xFFFD;";
+          i += kReplacementCharacter.size() - 1;
         } else {
           out += static_cast<char>(c);
         }
@@ -495,22 +507,6 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   AppendEscaped(out, s);
-  return out;
-}
-
-std::string CsvCell(std::string_view value) {
-  std::string v(value);
-  if (!v.empty() &&
-      (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
-    v.insert(0, "'");
-  }
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
   return out;
 }
 

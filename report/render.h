@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "present/csv.h"
 #include "report/report_data.h"
 
 namespace divaudit::report {
@@ -26,12 +27,11 @@ std::map<std::string, std::string> RenderCsv(const ReportData& data);
 std::string RenderJson(const ReportData& data);
 
 // Escapes & < > " ' for HTML text and attribute values; control characters other than tab,
-// CR and LF (not allowed in HTML) become U+FFFD.
+// CR and LF (not allowed in HTML), bidirectional overrides and invalid UTF-8
+// (NeutraliseDisplayText) become the entity &#xFFFD;.
 std::string HtmlEscape(std::string_view s);
 
-// One RFC 4180 CSV cell: a value starting with = + - @ (or tab/CR, which some spreadsheets skip
-// before reading a formula) gets a leading ' so it cannot run as a formula; then the value is
-// quoted when it holds a comma, quote, CR or LF (quotes doubled).
-std::string CsvCell(std::string_view value);
+// The CSV cells are written by the one CSV escaper, present::CsvCell (present/csv.h).
+using present::CsvCell;
 
 }  // namespace divaudit::report

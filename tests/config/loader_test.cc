@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/time_util.h"
+
 namespace divaudit::config {
 namespace {
 
@@ -90,13 +92,15 @@ TEST(ParseConfigTest, BaseFileParsesWithEveryKey) {
   EXPECT_EQ(config->tenants[1].name, "B");
   ASSERT_EQ(config->exceptions.size(), 1u);
   const ExceptionConfig& ex = config->exceptions[0];
-  EXPECT_EQ(ex.rule, "cross_tenant");
+  EXPECT_EQ(ex.rule, audit::Rule::kCrossTenant);  // typed once, here
   EXPECT_EQ(ex.subject_id, "u1");
   EXPECT_EQ(ex.role_id, std::optional<std::string>("r1"));
   EXPECT_EQ(ex.division_id, std::optional<std::string>("d1"));
   EXPECT_EQ(ex.reason, "migration");
   EXPECT_EQ(ex.owner, "secops@example.com");
   EXPECT_EQ(ex.expires, "2027-06-30");
+  // The end of that day, UTC: 2027-06-30T23:59:59Z.
+  EXPECT_EQ(ToUnixSeconds(ex.expires_at), 1814399999);
 }
 
 struct BadValue {
@@ -356,6 +360,8 @@ TEST(ParseConfigTest, ExceptionVariants) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->exceptions.size(), 1u);
   EXPECT_EQ(config->exceptions[0].expires, "2027-01-31");  // a TOML date works too
+  EXPECT_EQ(config->exceptions[0].rule, audit::Rule::kUnmappedDivision);
+  EXPECT_EQ(FormatIso8601(config->exceptions[0].expires_at), "2027-01-31T23:59:59Z");
   EXPECT_TRUE(config->exceptions[0].subject_id.empty());
   EXPECT_FALSE(config->exceptions[0].role_id.has_value());
 
@@ -468,6 +474,53 @@ TEST(LoadConfigFileTest, ResolvesRelativePathsAgainstTheFileDirectory) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("nope.toml"), std::string::npos);
+}
+
+// Issue 12 concerns: each one line.
+TEST(LoadConfigFileTest, InvalidUtf8IsOneLineErrorWithFileAndLine) {
+  auto config = ParseConfig("[genesys]\nclient_id = \"c\"\n# caf\xe9 au lait\n", "d.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            "d.toml:3:6: invalid UTF-8 (byte 0xe9); the configuration must be UTF-8 text");
+  auto in_string = ParseConfig("[genesys]\nclient_id = \"\xff\"\n", "d.toml");
+  ASSERT_FALSE(in_string.ok());
+  EXPECT_EQ(in_string.status().message().rfind("d.toml:2:14: invalid UTF-8 (byte 0xff)", 0), 0u)
+      << in_string.status().message();
+}
+
+TEST(LoadConfigFileTest, StoragePathThatIsADirectoryIsAConfigError) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/state");
+  const std::string file = dir.Write(
+      "divaudit.toml", "[genesys]\nclient_id = \"c\"\n[storage]\npath = \"state\"\n", 0644);
+  auto config = LoadConfigFile(file);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(), file + ":4:1: [storage] path: " + dir.path() +
+                                           "/state is a directory; give the database file, "
+                                           "e.g. " +
+                                           dir.path() + "/state/divaudit.db");
+}
+
+TEST(ParseConfigTest, NonLoopbackMetricsWithoutAuthIsAWarning) {
+  auto open =
+      ParseConfig("[genesys]\nclient_id = \"c\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\n", "d.toml");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_EQ(open->warnings.size(), 1u);
+  EXPECT_EQ(open->warnings[0],
+            "d.toml:4:1: [metrics] listen: 0.0.0.0:9464 is not a loopback address and "
+            "basic_auth_user is not set: anyone who can reach it reads the findings metrics");
+  auto loopback = ParseConfig(
+      "[genesys]\nclient_id = \"c\"\n[metrics]\nlisten = \"127.0.0.1:9464\"\n", "d.toml");
+  ASSERT_TRUE(loopback.ok());
+  EXPECT_TRUE(loopback->warnings.empty());
+  auto with_auth = ParseConfig(
+      "[genesys]\nclient_id = \"c\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\n"
+      "basic_auth_user = \"prom\"\nbasic_auth_password_file = \"pw\"\n",
+      "d.toml");
+  ASSERT_TRUE(with_auth.ok()) << with_auth.status().ToString();
+  EXPECT_TRUE(with_auth->warnings.empty());
 }
 
 TEST(LoadConfigFileTest, ParseConfigWithoutDirectoryKeepsRelativePaths) {

@@ -113,6 +113,33 @@ TEST(DaemonLoopTest, RejectedReloadKeepsRunningAndWatchdogPings) {
   EXPECT_GE(notifier.watchdog.load(), 3);
 }
 
+// SIGUSR1/SIGUSR2 used to end the daemon silently (their default action).
+TEST(DaemonLoopTest, UserSignalsAreIgnoredNotFatal) {
+  RecordingNotifier notifier;
+  SeededRandom random(1);
+  ScheduleOptions schedule;
+  schedule.interval = 1h;
+  DaemonLoop* loop_ptr = nullptr;
+  DaemonLoop::Hooks hooks;
+  hooks.run_sweep = [&](const CancellationToken&) { return SweepReport{true, "ok"}; };
+  hooks.on_sweep_done = [&](const SweepReport&) {
+    std::raise(SIGUSR1);
+    std::raise(SIGUSR2);
+    // Bounded poll: stop once both were handled (or after 10 s, and the test fails).
+    std::thread([&] {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (loop_ptr->ignored_signals() < 2 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+      }
+      loop_ptr->Stop();
+    }).detach();
+  };
+  DaemonLoop loop(hooks, schedule, notifier, random);
+  loop_ptr = &loop;
+  EXPECT_EQ(loop.Run(), 0);
+  EXPECT_EQ(loop.ignored_signals(), 2);
+}
+
 TEST(DaemonLoopTest, FailedSweepIsRetriedWithBackoffAndNeverCrashes) {
   RecordingNotifier notifier;
   SeededRandom random(1);

@@ -326,6 +326,27 @@ TEST(AuditMetricsTest, TenantLabelOfAFinding) {
   EXPECT_EQ(FindingTenantLabel(f), "Division T");
 }
 
+// Tenant labels can carry division names from the org: control and bidirectional-override
+// characters must not reach a dashboard or an alert.
+TEST(AuditMetricsTest, LabelValuesFromTheOrgAreNeutralised) {
+  const std::string hostile = "Acme\u202Eevil\x07\x1b[2J";
+  const std::string safe = "Acme\uFFFDevil\uFFFD\uFFFD[2J";
+  Finding f = MakeFinding(Rule::kCrossTenant, FindingState::kOpen, SubjectType::kUser, "u1",
+                          hostile, hostile);
+  EXPECT_EQ(FindingTenantLabel(f), safe);
+  AuditMetrics metrics("0.1.0");
+  SweepOutcomeForMetrics o = Outcome(SweepStatus::kComplete, 1, 2);
+  o.findings = {f};
+  metrics.RecordSweep(o);
+  const std::string text = metrics.ExpositionText();
+  EXPECT_EQ(text.find("\u202E"), std::string::npos);
+  EXPECT_EQ(text.find('\x07'), std::string::npos);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(Sample(text, "divaudit_cross_tenant_users{home_tenant=\"" + safe + "\",tenant=\"" +
+                             safe + "\"}"),
+            1);
+}
+
 TEST(AuditMetricsTest, CountOrgObjects) {
   audit::OrgSnapshot snapshot;
   snapshot.divisions.resize(3);

@@ -340,6 +340,13 @@ TEST_F(ReportTest, HostileNamesAreEscaped) {
                                    "b\tc",
                                    5)),
             "a&#xFFFD;b\tc");
+  // Bidirectional overrides and isolates would reorder the text after them; invalid UTF-8 and
+  // C1 controls would be shown as anything.
+  EXPECT_EQ(HtmlEscape("evil\u202Egpj.exe \u2066x\u2069"), "evil&#xFFFD;gpj.exe &#xFFFD;x&#xFFFD;");
+  EXPECT_EQ(HtmlEscape("a\xff\xc2\x85"
+                       "b"),
+            "a&#xFFFD;&#xFFFD;b");
+  EXPECT_EQ(HtmlEscape("Zürich 東京"), "Zürich 東京");
 
   ReportData d;
   d.org_name = "<org>";

@@ -1,11 +1,14 @@
-#include "storage/render.h"
+#include "present/findings.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/storage/store_test_util.h"
 
-namespace divaudit::storage {
+namespace divaudit::present {
 namespace {
+
+using storage::SnapshotDiff;
+namespace testing = storage::testing;
 
 FindingRecord Record(audit::Finding f) {
   FindingRecord r;
@@ -15,15 +18,6 @@ FindingRecord Record(audit::Finding f) {
   r.first_seen_sweep = 1;
   r.last_seen_sweep = 4;
   return r;
-}
-
-TEST(RenderTest, CsvQuotesAndDefusesFormulas) {
-  EXPECT_EQ(CsvField("plain"), "plain");
-  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
-  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
-  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
-  EXPECT_EQ(CsvField("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-  EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
 }
 
 TEST(RenderTest, CsvHasHeaderAndOneLinePerFinding) {
@@ -96,4 +90,4 @@ TEST(RenderTest, DiffTextAndJson) {
 }
 
 }  // namespace
-}  // namespace divaudit::storage
+}  // namespace divaudit::present

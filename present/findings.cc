@@ -1,12 +1,14 @@
-#include "storage/render.h"
+#include "present/findings.h"
 
 #include <algorithm>
 
 #include "audit/findings_document.h"
+#include "common/display_text.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
+#include "present/csv.h"
 
-namespace divaudit::storage {
+namespace divaudit::present {
 namespace {
 
 using audit::Finding;
@@ -35,6 +37,20 @@ std::string TenantText(const Finding& f) {
   return out;
 }
 
+// Control characters would break the layout (and could move the terminal cursor); bidirectional
+// overrides would reorder the columns after them.
+std::string TableCell(std::string_view text, size_t max_width) {
+  std::string ascii(text);
+  for (char& c : ascii) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  std::string cell = NeutraliseDisplayText(ascii);
+  if (cell.size() <= max_width) return cell;
+  size_t cut = max_width - 3;
+  while (cut > 0 && (static_cast<unsigned char>(cell[cut]) & 0xC0) == 0x80) --cut;
+  return cell.substr(0, cut) + "...";
+}
+
 void StringOrNull(JsonWriter& w, std::string_view key, const std::optional<std::string>& s) {
   w.Key(key);
   if (s) {
@@ -54,7 +70,7 @@ void WriteFinding(JsonWriter& w, const FindingRecord& r) {
   w.EndObject();
 }
 
-std::string GrantText(const audit::Grant& g, const SnapshotDiff& d) {
+std::string GrantText(const audit::Grant& g, const storage::SnapshotDiff& d) {
   auto name = [&d](const std::string& id) {
     auto it = d.names.find(id);
     return it == d.names.end() || it->second.empty() ? id : it->second + " (" + id + ")";
@@ -66,25 +82,6 @@ std::string GrantText(const audit::Grant& g, const SnapshotDiff& d) {
 }
 
 }  // namespace
-
-std::string CsvField(std::string_view value) {
-  // Built by appending (g++ 12 -O3 warns falsely, -Wrestrict, on inserting at the front).
-  std::string v;
-  v.reserve(value.size() + 1);
-  if (!value.empty() &&
-      (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
-    v.push_back('\'');
-  }
-  v.append(value);
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings) {
   std::string out =
@@ -124,7 +121,7 @@ std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings) {
     for (const auto& t : f.tenants) cols[15] += (cols[15].empty() ? "" : ";") + t;
     for (size_t i = 0; i < cols.size(); ++i) {
       if (i > 0) out += ',';
-      out += CsvField(cols[i]);
+      out += CsvCell(cols[i]);
     }
     out += "\r\n";
   }
@@ -145,11 +142,7 @@ std::string RenderFindingsTable(const std::vector<FindingRecord>& findings) {
   std::vector<size_t> width(rows[0].size(), 0);
   for (auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) {
-      // Control characters would break the layout (and could move the terminal cursor).
-      for (char& c : row[i]) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-      }
-      if (row[i].size() > kMaxWidth) row[i] = row[i].substr(0, kMaxWidth - 3) + "...";
+      row[i] = TableCell(row[i], kMaxWidth);
       width[i] = std::max(width[i], row[i].size());
     }
   }
@@ -197,7 +190,7 @@ std::string RenderFindingsJson(const std::vector<FindingRecord>& findings,
   return out;
 }
 
-std::string RenderDiffText(const SnapshotDiff& d) {
+std::string RenderDiffText(const storage::SnapshotDiff& d) {
   auto name = [&d](const std::string& id) {
     auto it = d.names.find(id);
     return it == d.names.end() || it->second.empty() ? id : it->second + " (" + id + ")";
@@ -233,10 +226,10 @@ std::string RenderDiffText(const SnapshotDiff& d) {
   for (char& c : out) {
     if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) c = '?';
   }
-  return out;
+  return NeutraliseDisplayText(out, LineBreaks::kKeep);
 }
 
-std::string RenderDiffJson(const SnapshotDiff& d, bool pretty) {
+std::string RenderDiffJson(const storage::SnapshotDiff& d, bool pretty) {
   JsonWriter w(pretty);
   auto grants = [&w](std::string_view key, const std::vector<audit::Grant>& v) {
     w.Key(key).BeginArray();
@@ -250,7 +243,7 @@ std::string RenderDiffJson(const SnapshotDiff& d, bool pretty) {
     }
     w.EndArray();
   };
-  auto memberships = [&w](std::string_view key, const std::vector<Membership>& v) {
+  auto memberships = [&w](std::string_view key, const std::vector<storage::Membership>& v) {
     w.Key(key).BeginArray();
     for (const auto& m : v) {
       w.BeginObject().Field("group_id", m.group_id).Field("user_id", m.user_id).EndObject();
@@ -308,4 +301,4 @@ std::string RenderDiffJson(const SnapshotDiff& d, bool pretty) {
   return out;
 }
 
-}  // namespace divaudit::storage
+}  // namespace divaudit::present
