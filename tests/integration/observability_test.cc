@@ -64,14 +64,12 @@ JsonLog ParseJsonLog(const std::string& stderr_text) {
   return log;
 }
 
-// The sweep_done lines that close a sweep (with its duration; genesys/'s sweeper logs a line
-// of that name too when it has read the org, without one).
+// The sweep_done lines: exactly one per sweep, with its duration (genesys/'s sweeper logs
+// `sweep_read` when it has read the org).
 std::vector<std::string> DaemonSweepDone(const JsonLog& log) {
-  std::vector<std::string> out;
-  for (const auto& line : log.Events("sweep_done")) {
-    if (line.find("\"duration_ms\":") != std::string::npos) {
-      out.push_back(line);
-    }
+  std::vector<std::string> out = log.Events("sweep_done");
+  for (const auto& line : out) {
+    EXPECT_NE(line.find("\"duration_ms\":"), std::string::npos) << line;
   }
   return out;
 }
