@@ -20,7 +20,7 @@ std::string RenderFindingsTable(const std::vector<FindingRecord>& findings);
 // as a formula when the file is opened in a spreadsheet.
 std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings);
 
-// The findings document of DESIGN.md §5 plus lifecycle fields per finding (last_seen,
+// The findings document of docs/findings.md plus lifecycle fields per finding (last_seen,
 // resolved_at, reopened_count). `sweep` fills the "sweep" object (null when absent);
 // `counts` its "counts" (divisions, users, ...).
 std::string RenderFindingsJson(const std::vector<FindingRecord>& findings,
