@@ -5,18 +5,18 @@
                                     2: usage error
     check_references.py --self-test proves the check can fail (temporary trees)
 
-Walks ROOT (no git needed), skipping .git/, node_modules/, __pycache__/ and top-level build*/
-directories, and reads every text file (binary files — a NUL byte in the first 8 KiB — are
-skipped). Three checks:
+Walks ROOT (no git needed), skipping .git/, node_modules/, __pycache__/, hidden folders other
+than .ci/ and .github/, and top-level build*/ directories, and reads every text file (binary
+files — a NUL byte in the first 8 KiB — are skipped). Three checks:
 
   link      a Markdown link [text](target) in a .md file (outside ``` fences) whose target is
             not a URL or an #anchor must exist, relative to the file's directory;
   path      a mention of a repository path anywhere — a top-level folder of ROOT (or docs/)
             followed by /segments, ending in a file extension or in "/" (a folder) — must
             exist, relative to ROOT. Mentions inside URLs or absolute paths (preceded by
-            "/", a word character or "."), templated ones (followed by "<", "{", "*" or "$"),
+            "/", "<", a word character or "."), templated ones (followed by "<", "{", "*" or "$"),
             extension-less names (scripts/demo) and anything under node_modules/ are not
-            checked;
+            checked, nor pairs listed in tests/docs/reference_allowlist.txt;
   contract  the out-of-tree contract files (DESIGN, STYLE and GENESYS_API, each + ".md") must
             not be cited at all: cite docs/ instead.
 
@@ -30,6 +30,12 @@ import sys
 import tempfile
 
 SKIP_DIRS = {".git", "node_modules", "__pycache__"}
+KEEP_HIDDEN = {".ci", ".github"}  # other hidden folders (.cache, .venv, editor state) are skipped
+
+
+def skipped(name, top_level):
+    return (name in SKIP_DIRS or (name.startswith(".") and name not in KEEP_HIDDEN)
+            or (top_level and name.startswith("build")))
 # Spelled in pieces so that this file does not cite them itself.
 CONTRACT_NAMES = ["DESIGN" + ".md", "STYLE" + ".md", "GENESYS_API" + ".md"]
 CONTRACT = re.compile(r"(?<![\w-])(?:%s)" % "|".join(re.escape(n) for n in CONTRACT_NAMES))
@@ -42,8 +48,7 @@ EXTENSION = re.compile(r"\.[A-Za-z0-9]+$")
 def top_level_folders(root):
     names = {"docs"}
     for entry in os.listdir(root):
-        if (os.path.isdir(os.path.join(root, entry)) and entry not in SKIP_DIRS
-                and not entry.startswith("build")):
+        if os.path.isdir(os.path.join(root, entry)) and not skipped(entry, True):
             names.add(entry)
     return names
 
@@ -57,9 +62,7 @@ def path_pattern(folders):
 def text_files(root):
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in SKIP_DIRS and not (rel_dir == "." and d.startswith("build")))
+        dirnames[:] = sorted(d for d in dirnames if not skipped(d, rel_dir == "."))
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
             try:
@@ -177,6 +180,7 @@ def self_test():
         write(tmp, "build/junk.md", "[bad](nothing.md) " + d_name + "\n")
         write(tmp, "build-asan/junk.md", "[bad](nothing.md)\n")
         write(tmp, "common/node_modules/pkg/readme.md", "[bad](nothing.md)\n")
+        write(tmp, ".cache/x/readme.md", "[bad](nothing.md)\n")
         with open(os.path.join(tmp, "common/blob.bin"), "wb") as fh:
             fh.write(b"\0" + d_name.encode())
         expected = [
