@@ -171,7 +171,8 @@ def self_test():
               "See [rules](docs/ok.md) and [missing](docs/missing.md#x), docs/ok.md,\n"
               "`common/gone.h`, `common/x.h`, `common/` and " + d_name + " \u00a74.\n"
               "Not checked: https://example.com/docs/nothing.md, /usr/share/docs/none.md,\n"
-              "`tests/<folder>/<unit>_test.cc`, `common/x.{h,cc}`, scripts/demo, [web](https://x.y/z).\n"
+              "`tests/<folder>/<unit>_test.cc`, `common/x.{h,cc}`, scripts/demo,\n"
+              "[web](https://x.y/z), <systemd/sd-daemon.h>.\n"
               "```cpp\nauto f = [&](int nothing_here) { return 0; };\n```\n")
         write(tmp, "docs/ok.md", "[up](../README.md) [anchor](#top) [gone](../nowhere/file.md)\n")
         write(tmp, "common/fake.cc", 'constexpr char kName[] = "common/made-up.toml";\n')
