@@ -14,7 +14,7 @@ namespace divaudit::audit {
 
 // An index over one OrgSnapshot: every subject that holds a grant or is listed, its direct
 // grants, and which groups each user belongs to — from which a user's EFFECTIVE grants follow
-// (DESIGN.md §4: direct grants plus the grants of every group the user belongs to, each with
+// (docs/rules.md: direct grants plus the grants of every group the user belongs to, each with
 // its via).
 //
 // Decisions (see audit/README.md):

@@ -40,7 +40,7 @@ struct AuditResult {
   std::vector<std::string> not_judged;
 };
 
-// Runs the five rules of DESIGN.md §4 over `snapshot` and applies `policy.exceptions` as of
+// Runs the five rules of docs/rules.md over `snapshot` and applies `policy.exceptions` as of
 // `now`. `tenants` must have been built from the same snapshot's divisions (a listed division
 // the map does not know is treated as unmapped). Only `policy.exceptions` is read from
 // `policy` (the tenant and shared parts live in `tenants`).

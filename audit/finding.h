@@ -9,7 +9,7 @@
 
 namespace divaudit::audit {
 
-// Rule ids are fixed by DESIGN.md §4.
+// Rule ids are fixed (docs/rules.md).
 enum class Rule {
   kAllDivisions,
   kCrossTenant,
@@ -59,7 +59,7 @@ struct ExceptionRef {
   friend bool operator==(const ExceptionRef&, const ExceptionRef&) = default;
 };
 
-// One finding (DESIGN.md §5). Fields that do not apply to a rule are nullopt / empty.
+// One finding (docs/findings.md). Fields that do not apply to a rule are nullopt / empty.
 struct Finding {
   std::string fingerprint;  // SHA-256 hex over identity only (see Fingerprint())
   Rule rule = Rule::kOrphanedGrant;
@@ -87,7 +87,7 @@ std::string Fingerprint(Rule rule, std::string_view subject_type, std::string_vi
 // Fingerprint of a filled Finding (from its identity fields).
 std::string FingerprintOf(const Finding& f);
 
-// The sort order of DESIGN.md §5: rule, subject id, role id, division id, via id
+// The sort order of docs/findings.md: rule, subject id, role id, division id, via id
 // (then fingerprint, for a total order).
 bool FindingLess(const Finding& a, const Finding& b);
 

@@ -29,7 +29,7 @@ SnapshotCounts CountsOf(const OrgSnapshot& snapshot);
 
 struct DocumentOptions {
   bool pretty = true;  // 2-space indentation; false: compact, one line
-  // Additive sweep fields beyond DESIGN.md §5: "rule_set_version", "coverage_ratio",
+  // Additive sweep fields (docs/findings.md, "sweep"): "rule_set_version", "coverage_ratio",
   // "retries", "throttled", "incomplete" (array), "unknown_subject_types" (object).
   bool sweep_extras = true;
   // When set, an additive top-level "exceptions" array (after "findings") lists each configured
@@ -38,7 +38,7 @@ struct DocumentOptions {
   const std::vector<ExceptionStatus>* exceptions = nullptr;
 };
 
-// The findings document of DESIGN.md §5:
+// The findings document of docs/findings.md:
 //   {"sweep": {id, started_at, finished_at, status, api_requests, counts{...}, [extras]},
 //    "findings": [ ... ]}
 // Every finding has the keys fingerprint, rule, severity, state, subject, home_division,

@@ -13,7 +13,7 @@
 
 namespace divaudit::audit {
 
-// Which tenant each division of an org belongs to (DESIGN.md §4 "Terms").
+// Which tenant each division of an org belongs to (docs/rules.md "Terms").
 //
 // Built once per sweep from the policy and the snapshot's division listing:
 //  - a `[[tenant]]` pattern matches a division when it equals the division's id, or matches the

@@ -9,7 +9,7 @@
 
 namespace divaudit {
 
-// Error codes shared by every module (see STYLE.md "Errors").
+// Error codes shared by every module (see docs/architecture.md "Errors").
 enum class StatusCode {
   kOk = 0,
   kInvalidArgument,    // bad input: config, CLI, malformed JSON from the API

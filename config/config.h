@@ -67,7 +67,7 @@ struct PolicyConfig {
   std::vector<std::string> shared_divisions;
 };
 
-// The whole validated configuration (DESIGN.md §3). Value type.
+// The whole validated configuration (config/README.md). Value type.
 struct Config {
   std::string source_path;  // the file it was loaded from
   GenesysConfig genesys;

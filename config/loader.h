@@ -11,7 +11,7 @@ namespace divaudit::config {
 // The environment variable read by LoadClientSecret when no client_secret_file is configured.
 inline constexpr char kClientSecretEnv[] = "DIVAUDIT_CLIENT_SECRET";
 
-// Reads and validates a divaudit TOML file (DESIGN.md §3). Relative paths inside it
+// Reads and validates a divaudit TOML file (config/README.md). Relative paths inside it
 // (storage.path, client_secret_file, basic_auth_password_file) are resolved against the
 // directory of the file. Config::source_path is `path` as given.
 // Errors (kInvalidArgument; kNotFound/kPermissionDenied when the file cannot be read) are ONE

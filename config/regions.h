@@ -14,13 +14,13 @@ struct RegionHosts {
   std::string login_base_url;  // "https://login.<domain>"
 };
 
-// One row of the official region table (GENESYS_API.md, the SDK's PureCloudRegionHosts).
+// One row of the official region table (docs/genesys-api.md, the SDK's PureCloudRegionHosts).
 struct RegionEntry {
   std::string_view region;  // "us-east-1"
   std::string_view domain;  // "mypurecloud.com"
 };
 
-// Every region Genesys Cloud documents, in the order of GENESYS_API.md. Static storage.
+// Every region Genesys Cloud documents, in the SDK's order (docs/genesys-api.md). Static storage.
 const std::vector<RegionEntry>& KnownRegions();
 
 // us-east-1 → {https://api.mypurecloud.com, https://login.mypurecloud.com}.

@@ -5,7 +5,7 @@
 
 namespace divaudit::daemon {
 
-// Exit codes (DESIGN.md §2).
+// Exit codes (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;   // API, DB, I/O
 inline constexpr int kExitUsage = 2;     // usage or config error

@@ -18,7 +18,7 @@ struct TokenProviderOptions {
   std::string client_secret;
 };
 
-// OAuth client-credentials token source (GENESYS_API.md "Hosts, auth, tokens").
+// OAuth client-credentials token source (docs/genesys-api.md "Hosts, auth, tokens").
 // `POST {login_base_url}/oauth/token` with `Authorization: Basic base64(id:secret)` and the form
 // body `grant_type=client_credentials`; the JSON answer {"access_token","token_type",
 // "expires_in"} is parsed with simdjson. The token is reused until a refresh margin before

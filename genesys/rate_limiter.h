@@ -9,7 +9,7 @@
 
 namespace divaudit::genesys {
 
-// Client-side request budget shared by all parallel requests of one client (DESIGN.md §3
+// Client-side request budget shared by all parallel requests of one client (config/README.md
 // `requests_per_minute`; Genesys allows 300/min per token by default).
 //
 // Two rules, both must allow a send:

@@ -15,7 +15,7 @@
 namespace divaudit::genesys {
 
 struct SweeperOptions {
-  // Page size asked of every paged listing (the largest GENESYS_API.md lists: 500).
+  // Page size asked of every paged listing (the largest of docs/genesys-api.md, "Paging": 500).
   int64_t page_size = 500;
   // GET /api/v2/users?state=inactive answers 400 past this many results; above it the sweep
   // reads inactive users through the cursor listing GET /api/v2/users/query instead.

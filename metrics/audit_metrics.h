@@ -27,7 +27,7 @@ class Family;
 
 namespace divaudit::metrics {
 
-// Object counts of one sweep (the `counts` of the findings document, DESIGN.md §5).
+// Object counts of one sweep (the `counts` of the findings document, docs/findings.md).
 struct OrgObjectCounts {
   int64_t divisions = 0;
   int64_t users = 0;
@@ -84,7 +84,7 @@ struct AuditMetricsOptions {
   std::string proc_root = "/proc";
 };
 
-// Owns a prometheus::Registry holding every divaudit_ metric of DESIGN.md §6 (listed in
+// Owns a prometheus::Registry holding every divaudit_ metric of docs/metrics.md (listed in
 // metrics/README.md) and turns sweep outcomes into metric values. No I/O.
 // Thread-safe: every method may be called from any thread; updates and scrapes (Collectable())
 // are serialized by one mutex, so a scrape never sees half of a sweep's update.

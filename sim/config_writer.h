@@ -16,7 +16,7 @@ struct ConfigWriterOptions {
   std::string interval = "15m";
 };
 
-// Renders a divaudit TOML config (DESIGN.md §3) for the fixture's policy: [genesys], [schedule],
+// Renders a divaudit config (config/README.md) for the fixture's policy: [genesys], [schedule],
 // [storage], [metrics], [policy] shared_divisions, one [[tenant]] per policy tenant and one
 // [[exception]] per policy exception, in policy order. Strings are TOML basic strings with
 // escapes. Never contains a secret (only the path of the secret file). Pure; thread-safe.

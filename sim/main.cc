@@ -1,4 +1,4 @@
-// divaudit-sim: the Genesys Cloud Platform API simulator as a standalone server (DESIGN.md §7).
+// divaudit-sim: the Genesys Cloud API simulator as a standalone server (docs/simulator.md).
 // The first line on stdout is exactly "listening 127.0.0.1:PORT"; logs go to stderr.
 
 #include <signal.h>

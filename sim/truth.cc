@@ -14,7 +14,7 @@
 #include "common/json_writer.h"
 #include "common/time_util.h"
 
-// Written from the text of DESIGN.md §4 on purpose without audit/'s engine: this is the answer
+// Written from the text of docs/rules.md on purpose without audit/'s engine: this is the answer
 // key the engine is tested against, so it must not share its mistakes.
 
 namespace divaudit::sim {

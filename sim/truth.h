@@ -7,7 +7,7 @@
 
 namespace divaudit::sim {
 
-// The findings DESIGN.md §4 expects for `fixture` (its org and its policy), computed from the
+// The findings docs/rules.md expects for `fixture` (its org and its policy), computed from the
 // text of the rules and independently of audit/ (the ground-truth test compares the two).
 // `now` decides whether an exception is still active: it suppresses while now is on or before
 // the end (UTC) of its `expires` day.
@@ -17,7 +17,7 @@ namespace divaudit::sim {
 //   {"rule":"cross_tenant","subject":{"type":"user","id":"…"},"role":{"id":"…"},
 //    "division":{"id":"…"},"via":{"type":"group","id":"…"},"state":"open"},
 //   …]}
-// subject/role/division/via are null where DESIGN.md §5 says so; all_divisions has division
+// subject/role/division/via are null where docs/findings.md says so; all_divisions has division
 // {"id":"*"}; multi_tenant_subject adds "tenants" (sorted names). Interpretation choices are
 // listed in sim/README.md. Pure; thread-safe.
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now);

@@ -115,7 +115,7 @@ struct ExceptionSeen {
 };
 
 // The persistent store of sweeps, the temporal org snapshot and the findings lifecycle
-// (DESIGN.md §8). Implementations are thread-safe (calls are serialised). Every method
+// (docs/storage.md). Implementations are thread-safe (calls are serialised). Every method
 // returns kUnavailable when the database is busy, kResourceExhausted when the disk is full,
 // kDataLoss on a corrupt file; messages name the database file.
 class SnapshotStore {
@@ -139,7 +139,7 @@ class SnapshotStore {
   // members were not read come back with no members). kNotFound for an unknown sweep,
   // kFailedPrecondition for a partial/failed one.
   virtual Result<audit::OrgSnapshot> SnapshotAt(int64_t sweep_id) = 0;
-  // Findings sorted as DESIGN.md §5.
+  // Findings sorted as docs/findings.md.
   virtual Result<std::vector<FindingRecord>> QueryFindings(const FindingFilter& filter) = 0;
   // Both sweeps must be complete (kFailedPrecondition otherwise).
   virtual Result<SnapshotDiff> Diff(int64_t from_sweep, int64_t to_sweep) = 0;

@@ -1,5 +1,5 @@
 // Differential test: the indexed engine against a deliberately naive, set-based reading of
-// DESIGN.md §4, on random orgs with fixed seeds. The reference shares only TenantMap (tested on
+// docs/rules.md, on random orgs with fixed seeds. The reference shares only TenantMap (tested on
 // its own) and Summary().
 
 #include <gmock/gmock.h>
@@ -157,7 +157,7 @@ Policy RandomPolicy(uint64_t seed) {
   return p;
 }
 
-// ---- the reference: DESIGN.md §4 read literally, with sets ----
+// ---- the reference: docs/rules.md read literally, with sets ----
 
 std::vector<std::string> Reference(const OrgSnapshot& s, const TenantMap& map) {
   std::set<std::string> out;

@@ -1,4 +1,4 @@
-// Crash safety (DESIGN.md §8): a writer SIGKILLed at random points never leaves a database
+// Crash safety (docs/storage.md): a writer SIGKILLed at random points never leaves a database
 // that fails integrity_check or Verify, and the next commit works.
 
 #include <gtest/gtest.h>
