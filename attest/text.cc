@@ -113,7 +113,7 @@ std::string TenantSlug(std::string_view tenant) {
 }
 
 std::string HtmlText(std::string_view s) {
-  return report::HtmlEscape(ReplaceBidi(s, [](char32_t) { return std::string("\xEF\xBF\xBD"); }));
+  return report::HtmlEscape(s);  // neutralises bidi and control characters (common/display_text.h)
 }
 
 std::string JsonText(std::string_view s) {

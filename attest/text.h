@@ -18,8 +18,8 @@ std::string TenantSlug(std::string_view tenant);
 // paragraph separators U+2028, U+2029.
 bool IsBidiControl(char32_t c);
 
-// Org text for HTML: bidi controls become U+FFFD, then report::HtmlEscape (which also replaces
-// other control characters).
+// Org text for HTML: report::HtmlEscape, which writes bidi and other control characters and
+// invalid UTF-8 as &#xFFFD; (common/display_text.h).
 std::string HtmlText(std::string_view s);
 
 // Org text as a quoted JSON string: JSON escaping as common/json_writer.h, plus every bidi

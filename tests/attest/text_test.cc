@@ -24,7 +24,7 @@ TEST(TextTest, TenantSlug) {
 TEST(TextTest, BidiControlsAreNeutralised) {
   const std::string rlo = "\xE2\x80\xAE";  // U+202E RIGHT-TO-LEFT OVERRIDE
   const std::string name = "evil" + rlo + "gnp.exe <b>&";
-  EXPECT_EQ(HtmlText(name), "evil\xEF\xBF\xBDgnp.exe &lt;b&gt;&amp;");
+  EXPECT_EQ(HtmlText(name), "evil&#xFFFD;gnp.exe &lt;b&gt;&amp;");
   EXPECT_EQ(JsonText(name), "\"evil\\u202egnp.exe <b>&\"");
   EXPECT_EQ(JsonText("a\"\\\n\x01"), "\"a\\\"\\\\\\n\\u0001\"");
   EXPECT_EQ(HtmlText("x\x07y"), "x&#xFFFD;y");

@@ -509,8 +509,9 @@ TEST(ParseConfigTest, NonLoopbackMetricsWithoutAuthIsAWarning) {
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   ASSERT_EQ(open->warnings.size(), 1u);
   EXPECT_EQ(open->warnings[0],
-            "d.toml:4:1: [metrics] listen: 0.0.0.0:9464 is not a loopback address and "
-            "basic_auth_user is not set: anyone who can reach it reads the findings metrics");
+            "d.toml:4:1: [metrics] listen: 0.0.0.0:9464 is not a loopback address and neither "
+            "basic_auth_user nor tls_client_ca_file is set: anyone who can reach it reads the "
+            "findings metrics");
   auto loopback = ParseConfig(
       "[genesys]\nclient_id = \"c\"\n[metrics]\nlisten = \"127.0.0.1:9464\"\n", "d.toml");
   ASSERT_TRUE(loopback.ok());
