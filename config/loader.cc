@@ -540,7 +540,8 @@ class ConfigParser {
       if (hp.ok() && !IsLoopbackHost(hp->host)) {
         warnings.push_back(Pos(Find(t, "listen").pos()) + std::string(s) +
                            " listen: " + out.listen +
-                           " is not a loopback address and neither basic_auth_user nor tls_client_ca_file is set: anyone "
+                           " is not a loopback address and neither basic_auth_user nor "
+                           "tls_client_ca_file is set: anyone "
                            "who can reach it reads the findings metrics");
       }
     }
