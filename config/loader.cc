@@ -16,6 +16,7 @@
 
 #include "common/display_text.h"
 #include "common/file_util.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 #include "config/regions.h"
 #include "config/toml_guard.h"
@@ -33,20 +34,6 @@ namespace {
 
 constexpr std::string_view kRuleNames[] = {"all_divisions", "cross_tenant", "multi_tenant_subject",
                                            "unmapped_division", "orphaned_grant"};
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // The closest known name within a small edit distance, or "".
 std::string_view Closest(std::string_view name, const std::vector<std::string_view>& known) {

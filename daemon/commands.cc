@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/random.h"
+#include "common/strings.h"
 #include "common/time_util.h"
 #include "config/loader.h"
 #include "daemon/attest_commands.h"
@@ -108,25 +109,6 @@ class ProgressPrinter {
   bool tty_;
   bool printed_ = false;
 };
-
-// Levenshtein distance, case-insensitive (tenant names differ from typos mostly in case and a
-// letter or two).
-size_t EditDistance(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t subst = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // The tenants `findings --tenant` accepts: the configured ones and every tenant a stored finding
 // names (division names when no tenant map is configured).

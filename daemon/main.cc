@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/strings.h"
 #include "daemon/attest_commands.h"
 #include "daemon/cli.h"
 #include "daemon/commands.h"
@@ -25,21 +26,6 @@ constexpr const char* kDescription =
     "Try `divaudit demo` to see it work against a built-in simulated org.";
 
 // Levenshtein distance, for "did you mean" on a mistyped option.
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // Names what CLI11 would misreport, before it parses: an unknown command (CLI11: "a subcommand
 // is required") and an unknown option (with fallthrough() the parent gets it and reports a
 // missing required option: "--confg" → "--config is required"), with the closest known option.
@@ -85,7 +71,7 @@ std::string UsageError(const CLI::App& app, int argc, char** argv) {
       if (scope == nullptr) continue;
       for (const CLI::Option* o : scope->get_options()) {
         for (const std::string& long_name : o->get_lnames()) {
-          const size_t d = EditDistance(name, "--" + long_name);
+          const size_t d = divaudit::EditDistance(name, "--" + long_name);
           if (d < best_distance) {
             best_distance = d;
             best = "--" + long_name;
