@@ -27,24 +27,12 @@ void PrintError(std::string_view command, const std::string& message) {
                message.c_str());
 }
 
-// Usage and configuration errors exit 2; everything else (I/O, database) exits 1.
-int ExitFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-    case StatusCode::kPermissionDenied:
-      return kExitUsage;
-    default:
-      return kExitRuntime;
-  }
-}
-
 }  // namespace
 
 int KeygenCommand(const KeygenCommandOptions& options) {
   if (Status s = attest::GenerateKeyPair(options.out); !s.ok()) {
     PrintError("keygen", s.message());
-    return ExitFor(s);
+    return ExitCodeFor(s);
   }
   auto pub = attest::VerifyingKey::Load(options.out + ".pub");
   if (!pub.ok()) {
@@ -84,7 +72,7 @@ int AttestCommand(const AttestCommandOptions& options) {
     auto loaded = attest::SigningKey::Load(options.key);
     if (!loaded.ok()) {
       PrintError(kCmd, "--key " + loaded.status().message());
-      return ExitFor(loaded.status());
+      return ExitCodeFor(loaded.status());
     }
     key.emplace(std::move(*loaded));
     attest_options.signing = attest::SigningInfo{
@@ -128,7 +116,7 @@ int AttestCommand(const AttestCommandOptions& options) {
     auto data = (*source)->Build(tenant, attest_options);
     if (!data.ok()) {
       PrintError(kCmd, data.status().message());
-      return ExitFor(data.status());
+      return ExitCodeFor(data.status());
     }
     auto written = attest::WriteAttestationFiles(*data, options.out, key ? &*key : nullptr);
     if (!written.ok()) {

@@ -40,17 +40,6 @@ void PrintError(std::string_view command, const Status& status) {
                status.message().c_str());
 }
 
-int ExitCodeFor(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-    case StatusCode::kPermissionDenied:
-      return kExitUsage;
-    default:
-      return kExitRuntime;
-  }
-}
-
 Result<config::Config> LoadConfig(std::string_view command, const std::string& path, int* exit) {
   auto config = config::LoadConfigFile(path);
   if (!config.ok()) {
@@ -197,6 +186,17 @@ Status CheckPeriodNotInFuture(const report::Period& period, SystemTime generated
 }
 
 }  // namespace
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kPermissionDenied:
+      return kExitUsage;
+    default:
+      return kExitRuntime;
+  }
+}
 
 int SweepCommand(const SweepCommandOptions& options) {
   int exit = kExitOk;

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "common/status.h"
+
 namespace divaudit::daemon {
 
 // Exit codes (docs/cli.md).
@@ -52,6 +54,10 @@ struct DemoCommandOptions {
 };
 
 // Each returns a process exit code and prints errors as one line on stderr.
+// The exit code for a failed operation: 2 (usage/configuration: kInvalidArgument, kNotFound,
+// kPermissionDenied), else 1 (runtime: I/O, database, API).
+int ExitCodeFor(const Status& status);
+
 int RunDaemonCommand(const std::string& config_path);
 int SweepCommand(const SweepCommandOptions& options);
 int FindingsCommand(const FindingsCommandOptions& options);
