@@ -43,8 +43,8 @@ int DaemonLoop::Run() {
   boost::asio::post(io_, [this] { OnTick(); });
   io_.run();
   if (worker_.joinable()) worker_.join();
-  Log()->info("event=stopped");
-  return 0;
+  Log()->info("event=stopped exit_code={}", exit_code_);
+  return exit_code_;
 }
 
 void DaemonLoop::Stop() {
@@ -145,6 +145,13 @@ void DaemonLoop::OnSweepDone(SweepReport report) {
   gate_.Finish(report.complete);
   notifier_.Status(report.summary);
   if (hooks_.on_sweep_done) hooks_.on_sweep_done(report);
+  if (report.fatal_exit && !stopping_) {
+    Log()->error("event=stopping_fatal exit_code={} err=\"{}\"", *report.fatal_exit,
+                 report.summary);
+    exit_code_ = *report.fatal_exit;
+    BeginShutdown();
+    return;
+  }
   if (stopping_) {
     io_.stop();
     return;

@@ -25,6 +25,9 @@ namespace divaudit::daemon {
 struct SweepReport {
   bool complete = false;  // false for partial and failed sweeps (retried with back-off)
   std::string summary;    // one line for STATUS= and the log
+  // Set when no later sweep can succeed in this process (the database holds another org, or was
+  // deleted or replaced under it): the loop stops and Run returns this exit code.
+  std::optional<int> fatal_exit = std::nullopt;
 };
 
 // The long-running event loop of `divaudit run` (Boost.Asio, one thread):
@@ -59,7 +62,8 @@ class DaemonLoop {
   DaemonLoop(const DaemonLoop&) = delete;
   DaemonLoop& operator=(const DaemonLoop&) = delete;
 
-  // Runs until a stop signal or Stop(); returns 0 on a clean stop.
+  // Runs until a stop signal, Stop() or a fatal sweep; returns 0 on a clean stop, else the
+  // sweep's fatal_exit.
   int Run();
   void Stop();
   int64_t skipped_ticks() const { return gate_.skipped_ticks(); }
@@ -87,6 +91,7 @@ class DaemonLoop {
   CancellationToken cancel_;
   std::thread worker_;
   bool stopping_ = false;
+  int exit_code_ = 0;
   std::atomic<int> ignored_signals_{0};
   std::optional<std::chrono::microseconds> watchdog_interval_;
 };

@@ -192,7 +192,14 @@ SweepReport Service::RunSweep() {
     failed.sweep.finished_at_unix = ToUnixSeconds(clock_.Now());
     failed.duration_seconds = duration_seconds;
     metrics_->RecordSweep(failed);
-    return SweepReport{false, "last sweep failed: " + out.status().message()};
+    SweepReport report{false, "last sweep failed: " + out.status().message()};
+    // The database refused the commit for good (another org's database, or the file was deleted
+    // or replaced under this process): retrying cannot help; stop so that it is seen.
+    if (out.status().code() == StatusCode::kFailedPrecondition ||
+        out.status().code() == StatusCode::kDataLoss) {
+      report.fatal_exit = 1;
+    }
+    return report;
   }
   metrics::SweepOutcomeForMetrics m;
   m.sweep = out->info;

@@ -54,6 +54,26 @@ TEST(DaemonLoopTest, FirstSweepAtStartThenStopsCleanly) {
   EXPECT_EQ(notifier.last_status, "complete: 3 findings");
 }
 
+TEST(DaemonLoopTest, FatalSweepStopsTheLoopWithItsExitCode) {
+  RecordingNotifier notifier;
+  SeededRandom random(1);
+  ScheduleOptions schedule;
+  schedule.interval = 1h;
+  schedule.jitter = 0ms;
+  std::atomic<int> sweeps{0};
+  DaemonLoop::Hooks hooks;
+  hooks.run_sweep = [&](const CancellationToken&) {
+    ++sweeps;
+    SweepReport report{false, "last sweep failed: database audits another org"};
+    report.fatal_exit = 1;
+    return report;
+  };
+  DaemonLoop loop(hooks, schedule, notifier, random);
+  EXPECT_EQ(loop.Run(), 1);  // no Stop(): the fatal sweep ends the loop, no retry
+  EXPECT_EQ(sweeps.load(), 1);
+  EXPECT_EQ(notifier.stopping.load(), 1);
+}
+
 TEST(DaemonLoopTest, StopCancelsInFlightSweepPromptly) {
   RecordingNotifier notifier;
   SeededRandom random(1);
