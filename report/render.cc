@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,19 +54,6 @@ std::string StateName(const Finding& f) { return std::string(audit::FindingState
 std::string RuleStr(const Finding& f) { return std::string(audit::RuleName(f.rule)); }
 std::string SevStr(const Finding& f) { return std::string(audit::SeverityName(f.severity)); }
 
-std::string SubjectText(const Finding& f) {
-  if (!f.subject) return "-";
-  const auto& s = *f.subject;
-  std::string type(audit::SubjectTypeName(s.type));
-  if (s.name.empty()) return type + " " + s.id;
-  return s.name + " (" + type + " " + s.id + ")";
-}
-
-std::string RoleText(const Finding& f) {
-  if (!f.role) return "-";
-  return f.role->name.empty() ? f.role->id : f.role->name;
-}
-
 std::string DivisionText(const Finding& f) {
   if (f.rule == Rule::kMultiTenantSubject) return "tenants: " + Join(f.tenants, ", ");
   if (!f.division) return "-";
@@ -86,14 +74,51 @@ std::string ExceptionText(const Finding& f) {
   return f.exception->owner + ": " + f.exception->reason + " (until " + f.exception->expires + ")";
 }
 
-// A table as plain strings; numeric columns are right-aligned in HTML.
+// A table as plain strings; numeric columns are right-aligned in HTML. `ids`, when not empty,
+// has the shape of `rows`: a cell's id (or other secondary text), shown small and muted under
+// the name in HTML so a reader sees names first.
 struct Table {
   std::vector<std::string> headers;
   std::vector<bool> numeric;
   std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<std::string>> ids;
 };
 
-Table OpenTable(const std::vector<FindingRow>& rows, bool with_state) {
+// Name and id of a finding's subject, role and division, for the HTML tables (names first).
+struct Named {
+  std::string name;
+  std::string id;
+};
+
+Named SubjectNamed(const Finding& f) {
+  if (!f.subject) return {"-", ""};
+  const auto& s = *f.subject;
+  std::string type(audit::SubjectTypeName(s.type));
+  if (s.name.empty()) return {type + " " + s.id, ""};
+  return {s.name, type + " " + s.id};
+}
+
+Named RoleNamed(const Finding& f) {
+  if (!f.role) return {"-", ""};
+  if (f.role->name.empty()) return {f.role->id, ""};
+  return {f.role->name, f.role->id};
+}
+
+Named DivisionNamed(const Finding& f) {
+  if (f.rule == Rule::kMultiTenantSubject || !f.division ||
+      f.division->id == audit::kAllDivisionsId || f.division->name.empty()) {
+    return {DivisionText(f), ""};
+  }
+  return {DivisionText(f), f.division->id};
+}
+
+// Marks a finding that is also "new" (first seen within the new window) in its one table.
+std::string StateWithNew(const Finding& f, const std::set<std::string>& new_fps) {
+  return StateName(f) + (new_fps.count(f.fingerprint) ? ", new" : "");
+}
+
+Table OpenTable(const std::vector<FindingRow>& rows, bool with_state,
+                const std::set<std::string>& new_fps = {}) {
   Table t;
   if (with_state) t.headers.push_back("State");
   for (const char* h : {"Severity", "Rule", "Subject", "Home tenant", "Role", "Division", "Via",
@@ -104,38 +129,51 @@ Table OpenTable(const std::vector<FindingRow>& rows, bool with_state) {
   t.numeric[t.headers.size() - 2] = true;
   for (const auto& r : rows) {
     const Finding& f = r.finding;
-    std::vector<std::string> row;
-    if (with_state) row.push_back(StateName(f));
-    row.insert(row.end(), {SevStr(f), RuleStr(f), SubjectText(f), f.home_tenant.value_or("-"),
-                           RoleText(f), DivisionText(f), ViaText(f), f.first_seen,
+    const Named subject = SubjectNamed(f), role = RoleNamed(f), division = DivisionNamed(f);
+    std::vector<std::string> row, ids;
+    if (with_state) {
+      row.push_back(StateWithNew(f, new_fps));
+      ids.push_back("");
+    }
+    row.insert(row.end(), {SevStr(f), RuleStr(f), subject.name, f.home_tenant.value_or("-"),
+                           role.name, division.name, ViaText(f), f.first_seen,
                            std::to_string(r.age_days), ExceptionText(f)});
+    ids.insert(ids.end(), {"", "", subject.id, "", role.id, division.id, "", "", "", ""});
     t.rows.push_back(std::move(row));
+    t.ids.push_back(std::move(ids));
   }
   return t;
 }
 
-Table ResolvedTable(const std::vector<FindingRow>& rows) {
+Table ResolvedTable(const std::vector<FindingRow>& rows, const std::set<std::string>& new_fps) {
   Table t{{"Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen", "Resolved",
            "Time to remediate (days)"},
           {false, false, false, false, false, false, false, false, true},
+          {},
           {}};
   for (const auto& r : rows) {
     const Finding& f = r.finding;
-    t.rows.push_back({SevStr(f), RuleStr(f), SubjectText(f), RoleText(f), DivisionText(f),
-                      ViaText(f), f.first_seen, Iso(r.resolved_at_unix.value_or(0)),
+    const Named subject = SubjectNamed(f), role = RoleNamed(f), division = DivisionNamed(f);
+    t.rows.push_back({SevStr(f), RuleStr(f), subject.name, role.name, division.name, ViaText(f),
+                      f.first_seen, Iso(r.resolved_at_unix.value_or(0)),
                       Days(r.remediation_seconds)});
+    t.ids.push_back({"", "", subject.id, role.id, division.id, "",
+                     new_fps.count(f.fingerprint) ? "new" : "", "", ""});
   }
   return t;
 }
 
-Table ReachTable(const std::vector<FindingRow>& rows) {
+Table ReachTable(const std::vector<FindingRow>& rows, const std::set<std::string>& new_fps) {
   Table t{{"Rule", "Subject", "Home tenant", "Role", "Division", "Via", "State", "First seen"},
           std::vector<bool>(8, false),
+          {},
           {}};
   for (const auto& r : rows) {
     const Finding& f = r.finding;
-    t.rows.push_back({RuleStr(f), SubjectText(f), f.home_tenant.value_or("-"), RoleText(f),
-                      DivisionText(f), ViaText(f), StateName(f), f.first_seen});
+    const Named subject = SubjectNamed(f), role = RoleNamed(f), division = DivisionNamed(f);
+    t.rows.push_back({RuleStr(f), subject.name, f.home_tenant.value_or("-"), role.name,
+                      division.name, ViaText(f), StateWithNew(f, new_fps), f.first_seen});
+    t.ids.push_back({"", subject.id, "", role.id, division.id, "", "", ""});
   }
   return t;
 }
@@ -143,11 +181,14 @@ Table ReachTable(const std::vector<FindingRow>& rows) {
 Table NewTable(const std::vector<FindingRow>& rows) {
   Table t{{"State", "Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen"},
           std::vector<bool>(8, false),
+          {},
           {}};
   for (const auto& r : rows) {
     const Finding& f = r.finding;
-    t.rows.push_back({StateName(f), SevStr(f), RuleStr(f), SubjectText(f), RoleText(f),
-                      DivisionText(f), ViaText(f), f.first_seen});
+    const Named subject = SubjectNamed(f), role = RoleNamed(f), division = DivisionNamed(f);
+    t.rows.push_back({StateName(f), SevStr(f), RuleStr(f), subject.name, role.name, division.name,
+                      ViaText(f), f.first_seen});
+    t.ids.push_back({"", "", "", subject.id, role.id, division.id, "", ""});
   }
   return t;
 }
@@ -156,6 +197,7 @@ Table ExceptionTable(const std::vector<ExceptionRow>& rows) {
   Table t{{"Status", "Rule", "Subject id", "Role id", "Division id", "Owner", "Reason", "Expires",
            "Matched", "Suppressed"},
           {false, false, false, false, false, false, false, false, true, true},
+          {},
           {}};
   for (const auto& e : rows) {
     std::string status = e.active ? "in force" : "expired";
@@ -171,6 +213,7 @@ Table ExceptionTable(const std::vector<ExceptionRow>& rows) {
 Table SummaryTable(const ReportData& d) {
   Table t{{"Rule", "Severity", "Open", "Suppressed", "Resolved in period"},
           {false, false, true, true, true},
+          {},
           {}};
   int64_t open = 0, supp = 0, res = 0;
   for (const auto& c : d.by_rule) {
@@ -188,8 +231,16 @@ Table SummaryTable(const ReportData& d) {
 Table DailyTable(const ReportData& d) {
   Table t{{"Date", "Open", "Suppressed", "Opened", "Resolved", "Complete sweeps"},
           {false, true, true, true, true, true},
+          {},
           {}};
-  for (const auto& day : d.daily) {
+  // The days before the first complete sweep have no data: one line instead of one row each.
+  size_t first = 0;
+  while (first < d.daily.size() && !d.daily[first].has_data) ++first;
+  if (first > 0 && first < d.daily.size()) {
+    t.rows.push_back({"no sweeps before " + d.daily[first].date, "", "", "", "", ""});
+  }
+  for (size_t i = first < d.daily.size() ? first : 0; i < d.daily.size(); ++i) {
+    const DayRow& day = d.daily[i];
     t.rows.push_back({day.date, day.has_data ? std::to_string(day.open) : "",
                       day.has_data ? std::to_string(day.suppressed) : "",
                       std::to_string(day.opened), std::to_string(day.resolved),
@@ -221,9 +272,30 @@ tr { page-break-inside: avoid; break-inside: avoid; }
 tr.total td { font-weight: bold; }
 .empty { color: #666; font-style: italic; }
 .chart { width: 100%; max-width: 760px; height: auto; }
+span.id { font-size: 7.5pt; color: #666; word-break: break-all; overflow-wrap: anywhere; }
+td { overflow-wrap: anywhere; }
+.verdict { border: 2px solid; padding: 6px 10px; margin: 8px 0; }
+.verdict.ok { border-color: #2a7a2a; background: #eef7ee; }
+.verdict.bad { border-color: #b02020; background: #fbeeee; }
+.verdict p { margin: 2px 0; }
+.verdict p.v { font-size: 14pt; font-weight: bold; }
+table.legend td:first-child { white-space: nowrap; font-family: monospace; }
+table.sign { width: 120mm; max-width: 100%; }
+table.sign th { width: 35mm; background: none; border: none; font-weight: normal;
+  vertical-align: bottom; }
+table.sign td { height: 10mm; border: none; border-bottom: 1px solid #333; }
+table.sign td.tall { height: 24mm; }
+.signoff { page-break-inside: avoid; break-inside: avoid; }
 .chart text { font-size: 10px; fill: #333; }
 @media print {
   body { max-width: none; padding: 0; font-size: 8pt; }
+  table { table-layout: fixed; width: 100%; font-size: 7pt; }
+  table.legend, table.sign { font-size: 8pt; }
+  td, th { word-break: break-word; overflow-wrap: anywhere; }
+  span.id { font-size: 6pt; }
+  th.n { white-space: normal; }
+  table.sign th { background: none !important; }
+  .verdict { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   h2 { page-break-after: avoid; break-after: avoid; }
   table.cont { page-break-before: always; break-before: page; }
   th { background: #e8e8e8 !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -269,14 +341,30 @@ void AppendEscaped(std::string& out, std::string_view raw) {
   }
 }
 
-void AppendTableHtml(std::string& out, const Table& t, std::string_view empty_text) {
+// Column widths in percent (printed tables use a fixed layout; empty: equal columns).
+using Widths = std::vector<int>;
+const Widths kOpenWidths{8, 7, 13, 13, 7, 10, 12, 8, 9, 5, 8};
+const Widths kReachWidths{15, 17, 8, 13, 15, 11, 10, 11};
+const Widths kResolvedWidths{7, 12, 15, 12, 13, 10, 11, 11, 9};
+const Widths kNewWidths{8, 7, 13, 19, 14, 15, 12, 12};
+const Widths kExceptionWidths{9, 12, 12, 11, 10, 10, 13, 8, 7, 8};
+const Widths kDailyWidths{30, 14, 14, 14, 14, 14};
+
+void AppendTableHtml(std::string& out, const Table& t, std::string_view empty_text,
+                     const Widths& widths = {}) {
   if (t.rows.empty()) {
     out += "<p class=\"empty\">";
     AppendEscaped(out, empty_text);
     out += "</p>\n";
     return;
   }
-  std::string head = "<thead><tr>";
+  std::string head;
+  if (widths.size() == t.headers.size()) {
+    head += "<colgroup>";
+    for (int w : widths) head += "<col style=\"width: " + std::to_string(w) + "%\"/>";
+    head += "</colgroup>\n";
+  }
+  head += "<thead><tr>";
   for (size_t c = 0; c < t.headers.size(); ++c) {
     head += t.numeric[c] ? "<th class=\"n\">" : "<th>";
     AppendEscaped(head, t.headers[c]);
@@ -294,6 +382,11 @@ void AppendTableHtml(std::string& out, const Table& t, std::string_view empty_te
       for (size_t c = 0; c < row.size(); ++c) {
         out += t.numeric[c] ? "<td class=\"n\">" : "<td>";
         AppendEscaped(out, row[c]);
+        if (r < t.ids.size() && c < t.ids[r].size() && !t.ids[r][c].empty()) {
+          out += "<br/><span class=\"id\">";
+          AppendEscaped(out, t.ids[r][c]);
+          out += "</span>";
+        }
         out += "</td>";
       }
       out += "</tr>\n";
@@ -403,6 +496,119 @@ std::vector<std::string> DivisionNames(const ReportData& d) {
 std::string PeriodText(const ReportData& d) {
   return Iso(d.period_from) + " to " + Iso(d.period_to) + " (" + std::to_string(d.days_in_period) +
          " days)";
+}
+
+// The tenant's verdict: open (not suppressed) findings touching it as of the as-of sweep.
+struct Verdict {
+  int64_t open = 0;
+  int64_t critical = 0;
+  int64_t suppressed = 0;
+  bool isolated() const { return open == 0; }
+  std::string Text() const {
+    if (isolated()) return "Isolated: no open findings";
+    return "Not isolated: " + std::to_string(open) +
+           (open == 1 ? " open finding (" : " open findings (") + std::to_string(critical) +
+           " critical)";
+  }
+};
+
+Verdict VerdictOf(const ReportData& d) {
+  Verdict v;
+  for (const auto& r : d.open_findings) {
+    if (r.finding.state == FindingState::kSuppressed) {
+      ++v.suppressed;
+    } else if (r.finding.state == FindingState::kOpen) {
+      ++v.open;
+      if (r.finding.severity == audit::Severity::kCritical) ++v.critical;
+    }
+  }
+  return v;
+}
+
+std::string LastSweepText(const ReportData& d) {
+  return "#" + std::to_string(d.as_of_sweep_id) + " started " + Iso(d.as_of_sweep_started);
+}
+
+void AppendVerdict(std::string& out, const ReportData& d) {
+  const Verdict v = VerdictOf(d);
+  out += v.isolated() ? "<div class=\"verdict ok\">\n<p class=\"v\">"
+                      : "<div class=\"verdict bad\">\n<p class=\"v\">";
+  AppendEscaped(out, v.Text());
+  out += "</p>\n<p>";
+  AppendEscaped(out, "Tenant " + d.tenant + ", period " + PeriodText(d) + "; last complete sweep " +
+                         LastSweepText(d) + ".");
+  if (v.suppressed > 0) {
+    AppendEscaped(out, " " + std::to_string(v.suppressed) +
+                           (v.suppressed == 1 ? " further finding is" : " further findings are") +
+                           " suppressed by documented exceptions.");
+  }
+  out += "</p>\n</div>\n";
+}
+
+// Plain-language meaning of each rule and state, for readers who do not know the rule ids.
+void AppendLegend(std::string& out) {
+  static constexpr std::array<std::array<std::string_view, 3>, 8> kLegend{{
+      {"all_divisions", "critical",
+       "Someone holds a role on All Divisions, so it applies to every tenant's data."},
+      {"cross_tenant", "high",
+       "A user who belongs to one tenant holds a role on a division of another tenant."},
+      {"multi_tenant_subject", "high",
+       "A group, client, or user without a home tenant holds roles in the divisions of two or "
+       "more tenants."},
+      {"unmapped_division", "medium",
+       "A division in use is not assigned to any tenant, so nobody can say whose data it holds."},
+      {"orphaned_grant", "low",
+       "A role grant names a division that does not exist (left over after a deletion)."},
+      {"open", "state", "The problem exists at the last complete sweep and needs action."},
+      {"suppressed", "state",
+       "The problem exists but is accepted by a documented exception (owner, reason, expiry)."},
+      {"resolved", "state", "A later complete sweep no longer found the problem."},
+  }};
+  out +=
+      "<section id=\"legend\">\n<h2>What the rules mean</h2>\n<table class=\"legend\">\n"
+      "<colgroup><col style=\"width: 24%\"/><col style=\"width: 10%\"/><col style=\"width: 66%\"/>"
+      "</colgroup>\n<thead><tr><th>Rule or "
+      "state</th><th>Severity</th><th>Meaning</th></tr></thead>\n"
+      "<tbody>\n";
+  for (const auto& [name, severity, meaning] : kLegend) {
+    out += "<tr><td>";
+    AppendEscaped(out, name);
+    out += "</td><td>";
+    AppendEscaped(out, severity == "state" ? "" : severity);
+    out += "</td><td>";
+    AppendEscaped(out, meaning);
+    out += "</td></tr>\n";
+  }
+  out += "</tbody>\n</table>\n</section>\n";
+}
+
+// Lines a reviewer fills in by hand on the printed report.
+void AppendSignOff(std::string& out) {
+  out +=
+      "<section id=\"signoff\" class=\"signoff\">\n<h2>Review and sign-off</h2>\n"
+      "<p class=\"note\">I have reviewed this report and the findings above.</p>\n"
+      "<table class=\"sign\">\n<tbody>\n"
+      "<tr><th>Reviewer name</th><td></td></tr>\n"
+      "<tr><th>Role</th><td></td></tr>\n"
+      "<tr><th>Date</th><td></td></tr>\n"
+      "<tr><th>Signature</th><td></td></tr>\n"
+      "<tr><th>Comments</th><td class=\"tall\"></td></tr>\n"
+      "</tbody>\n</table>\n</section>\n";
+}
+
+std::vector<FindingRow> Without(const std::vector<FindingRow>& rows,
+                                const std::set<std::string>& fps) {
+  std::vector<FindingRow> out;
+  for (const auto& r : rows) {
+    if (!fps.count(r.finding.fingerprint)) out.push_back(r);
+  }
+  return out;
+}
+
+std::set<std::string> Fingerprints(const std::vector<FindingRow>& rows) {
+  std::set<std::string> out;
+  for (const auto& r : rows) out.insert(r.finding.fingerprint);
+  return out;
 }
 
 // ---- CSV ----
@@ -520,6 +726,7 @@ std::string RenderHtml(const ReportData& d) {
   out += "</title>\n<style>";
   out += kCss;
   out += "</style>\n</head>\n<body>\n<header>\n<h1>Tenant isolation compliance report</h1>\n";
+  AppendVerdict(out, d);
   out += "<dl class=\"meta\">\n";
   MetaRow(out, "Organisation", d.org_name);
   MetaRow(out, "Tenant", d.tenant);
@@ -542,6 +749,18 @@ std::string RenderHtml(const ReportData& d) {
               HumanDuration(d.longest_gap_seconds) + " (" + Iso(d.longest_gap_from) + " to " +
               Iso(d.longest_gap_to) + ")");
   out += "</dl>\n</header>\n";
+  AppendLegend(out);
+
+  // Each finding is listed once: reach findings only in the reach table, the other open ones in
+  // the open table, resolved ones in the resolved table; "new" is a mark in those tables, and
+  // the new table lists only new findings none of them shows.
+  const std::set<std::string> new_fps = Fingerprints(d.new_findings);
+  const std::set<std::string> reach_fps = Fingerprints(d.reach);
+  const std::vector<FindingRow> other_open = Without(d.open_findings, reach_fps);
+  std::set<std::string> shown = reach_fps;
+  for (const auto& r : d.open_findings) shown.insert(r.finding.fingerprint);
+  for (const auto& r : d.resolved_findings) shown.insert(r.finding.fingerprint);
+  const std::vector<FindingRow> new_only = Without(d.new_findings, shown);
 
   Heading(out, "summary", "Summary",
           "Findings touching this tenant as of the as-of sweep, by rule; resolved = resolved by a "
@@ -551,44 +770,59 @@ std::string RenderHtml(const ReportData& d) {
   out +=
       "<p class=\"note\">All Divisions holders, users of other tenants (cross_tenant) and "
       "subjects spanning several tenants (multi_tenant_subject), open or suppressed.</p>\n";
-  AppendTableHtml(out, ReachTable(d.reach), "Nobody outside the tenant can reach its divisions.");
+  AppendTableHtml(out, ReachTable(d.reach, new_fps),
+                  "Nobody outside the tenant can reach its divisions.", kReachWidths);
   out += "</section>\n";
 
   Heading(out, "daily", "Daily open findings",
           "Open findings after the last complete sweep of each day (carried over on days "
           "without one).");
   AppendChart(out, d);
-  AppendTableHtml(out, DailyTable(d), "");
+  AppendTableHtml(out, DailyTable(d), "", kDailyWidths);
   out += "</section>\n";
 
   Heading(out, "open", "Open and suppressed findings",
-          std::to_string(d.open_findings.size()) + " findings; age counted to the period end.");
-  AppendTableHtml(out, OpenTable(d.open_findings, true), "No open findings.");
+          std::to_string(d.open_findings.size()) + " findings; " +
+              std::to_string(d.open_findings.size() - other_open.size()) +
+              " of them are listed under \"Who can reach\" above and not repeated here. Age "
+              "counted to the period end.");
+  AppendTableHtml(out, OpenTable(other_open, true, new_fps),
+                  d.open_findings.empty() ? "No open findings."
+                                          : "No open findings other than those listed above.",
+                  kOpenWidths);
   out += "</section>\n";
 
   Heading(out, "resolved", "Resolved in the period",
           std::to_string(d.resolved_findings.size()) +
               " findings; time to remediate = resolved - first seen.");
-  AppendTableHtml(out, ResolvedTable(d.resolved_findings), "No findings resolved in the period.");
+  AppendTableHtml(out, ResolvedTable(d.resolved_findings, new_fps),
+                  "No findings resolved in the period.", kResolvedWidths);
   out += "</section>\n";
 
   Heading(out, "new", "New findings",
-          "First seen within the last " + Days(d.new_window_seconds) +
-              " days of the period (the report interval).");
-  AppendTableHtml(out, NewTable(d.new_findings), "No new findings.");
+          std::to_string(d.new_findings.size()) + " findings first seen within the last " +
+              Days(d.new_window_seconds) +
+              " days of the period (the report interval); those listed above are marked \"new\" "
+              "there and not repeated here.");
+  AppendTableHtml(out, NewTable(new_only),
+                  d.new_findings.empty() ? "No new findings."
+                                         : "All new findings are listed (marked \"new\") above.",
+                  kNewWidths);
   out += "</section>\n";
 
   Heading(out, "exceptions", "Exceptions",
           "Exceptions that match a finding of this tenant, in force or expired at the period "
           "end.");
-  AppendTableHtml(out, ExceptionTable(d.exceptions), "No exceptions apply to this tenant.");
+  AppendTableHtml(out, ExceptionTable(d.exceptions), "No exceptions apply to this tenant.",
+                  kExceptionWidths);
   out += "</section>\n";
 
   Heading(out, "orgwide", "Org-wide findings (no tenant)",
           "Unmapped divisions and orphaned grants of subjects without a home tenant: they belong "
           "to no tenant and appear in every tenant's report.");
-  AppendTableHtml(out, OpenTable(d.org_wide_findings, true), "No org-wide findings.");
+  AppendTableHtml(out, OpenTable(d.org_wide_findings, true), "No org-wide findings.", kOpenWidths);
   out += "</section>\n";
+  AppendSignOff(out);
   out += "</body>\n</html>\n";
   return out;
 }
@@ -615,7 +849,8 @@ std::map<std::string, std::string> RenderCsv(const ReportData& d) {
                            {"longest_gap_seconds", std::to_string(d.longest_gap_seconds)},
                            {"longest_gap_from", Iso(d.longest_gap_from)},
                            {"longest_gap_to", Iso(d.longest_gap_to)},
-                           {"new_window_seconds", std::to_string(d.new_window_seconds)}});
+                           {"new_window_seconds", std::to_string(d.new_window_seconds)},
+                           {"verdict", VerdictOf(d).Text()}});
   {
     Table t = SummaryTable(d);
     files["summary.csv"] =
@@ -708,6 +943,17 @@ std::string RenderJson(const ReportData& d) {
       .EndObject()
       .EndObject();
   w.Field("new_window_seconds", d.new_window_seconds);
+  {
+    const Verdict v = VerdictOf(d);
+    w.Key("verdict")
+        .BeginObject()
+        .Field("isolated", v.isolated())
+        .Field("text", v.Text())
+        .Field("open", v.open)
+        .Field("critical_open", v.critical)
+        .Field("suppressed", v.suppressed)
+        .EndObject();
+  }
 
   w.Key("summary").BeginObject();
   w.Key("by_rule").BeginArray();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "common/time_util.h"
 #include "report/render.h"
 #include "tests/report/report_fixture.h"
 
@@ -678,6 +679,149 @@ TEST(ReportScaleTest, ThousandsOfFindingsRenderFast) {
       "(html %zu bytes)\n",
       d->open_findings.size(), d->resolved_findings.size(), ms, html.size());
   EXPECT_LT(ms, 5000.0);  // ~0.3 s here (2 s under ASan); generous for loaded CI
+}
+
+// ---- Compliance-officer layout (legend, verdict, sign-off, names first, dedupe, collapse) ----
+
+size_t CountOf(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(ReportTest, HtmlHasPlainLanguageRuleLegend) {
+  const std::string html = RenderHtml(Build(FixtureRequest()));
+  const size_t legend = html.find("<section id=\"legend\">");
+  ASSERT_NE(legend, std::string::npos);
+  EXPECT_LT(legend, html.find("<section id=\"summary\">"));  // before the evidence
+  for (const char* rule :
+       {"all_divisions", "cross_tenant", "multi_tenant_subject", "unmapped_division",
+        "orphaned_grant", "open", "suppressed", "resolved"}) {
+    EXPECT_NE(html.find(std::string("<tr><td>") + rule + "</td>", legend), std::string::npos)
+        << rule;
+  }
+  EXPECT_NE(html.find("holds a role on a division of another tenant"), std::string::npos);
+}
+
+TEST_F(ReportTest, VerdictForDirtyAndCleanTenant) {
+  ReportData d = Build(FixtureRequest());
+  const std::string html = RenderHtml(d);
+  const size_t verdict = html.find("<div class=\"verdict bad\">");
+  ASSERT_NE(verdict, std::string::npos);
+  EXPECT_LT(verdict, html.find("<dl class=\"meta\">"));  // the first thing under the title
+  EXPECT_NE(html.find("<p class=\"v\">Not isolated: 7 open findings (0 critical)</p>"),
+            std::string::npos);
+  EXPECT_NE(html.find("last complete sweep #" + std::to_string(d.as_of_sweep_id) + " started " +
+                      FormatIso8601(FromUnixSeconds(d.as_of_sweep_started))),
+            std::string::npos);
+  EXPECT_NE(html.find("1 further finding is suppressed by documented exceptions."),
+            std::string::npos);
+  const std::string json = RenderJson(d);
+  EXPECT_NE(json.find("\"verdict\": {\n    \"isolated\": false,\n    \"text\": \"Not isolated: 7 "
+                      "open findings (0 critical)\",\n    \"open\": 7,\n    \"critical_open\": "
+                      "0,\n    \"suppressed\": 1\n  }"),
+            std::string::npos);
+  EXPECT_NE(ConcatCsv(RenderCsv(d)).find("verdict,Not isolated: 7 open findings (0 critical)\r\n"),
+            std::string::npos);
+
+  // A critical open finding is counted as critical; a suppressed one is not open.
+  FindingRow crit;
+  crit.finding.rule = audit::Rule::kAllDivisions;
+  crit.finding.severity = audit::Severity::kCritical;
+  crit.finding.state = audit::FindingState::kOpen;
+  crit.finding.fingerprint = "f1";
+  FindingRow supp = crit;
+  supp.finding.state = audit::FindingState::kSuppressed;
+  supp.finding.fingerprint = "f2";
+  ReportData dirty;
+  dirty.tenant = "T";
+  dirty.open_findings = {crit, supp};
+  EXPECT_NE(RenderHtml(dirty).find("Not isolated: 1 open finding (1 critical)"), std::string::npos);
+
+  // A tenant whose only finding is suppressed is isolated.
+  ReportData clean;
+  clean.tenant = "Clean Co";
+  clean.open_findings = {supp};
+  const std::string clean_html = RenderHtml(clean);
+  EXPECT_EQ(CheckHtml(clean_html), "");
+  EXPECT_NE(clean_html.find("<div class=\"verdict ok\">\n<p class=\"v\">Isolated: no open "
+                            "findings</p>"),
+            std::string::npos);
+  EXPECT_EQ(clean_html.find("Not isolated"), std::string::npos);
+  EXPECT_NE(RenderJson(clean).find("\"isolated\": true"), std::string::npos);
+}
+
+TEST_F(ReportTest, HtmlEndsWithPrintableSignOffBlock) {
+  const std::string html = RenderHtml(Build(FixtureRequest()));
+  const size_t signoff = html.find("<section id=\"signoff\" class=\"signoff\">");
+  ASSERT_NE(signoff, std::string::npos);
+  EXPECT_GT(signoff, html.find("<section id=\"orgwide\">"));  // after all the evidence
+  for (const char* line : {"<th>Reviewer name</th><td></td>", "<th>Date</th><td></td>",
+                           "<th>Signature</th><td></td>"}) {
+    EXPECT_NE(html.find(line, signoff), std::string::npos) << line;
+  }
+  EXPECT_NE(html.find(".signoff { page-break-inside: avoid;"), std::string::npos);
+}
+
+TEST_F(ReportTest, HtmlShowsNamesFirstWithSmallIds) {
+  const std::string html = RenderHtml(Build(FixtureRequest()));
+  EXPECT_NE(html.find("<td>Hank<br/><span class=\"id\">user u-hank</span></td>"),
+            std::string::npos);
+  EXPECT_EQ(html.find("Hank (user u-hank)"), std::string::npos);  // the old "name (id)" form
+  EXPECT_NE(html.find("span.id { font-size:"), std::string::npos);
+  EXPECT_NE(html.find("table { table-layout: fixed;"), std::string::npos);
+  EXPECT_NE(html.find("<colgroup>"), std::string::npos);
+}
+
+TEST_F(ReportTest, HtmlListsEachFindingOnce) {
+  ReportData d = Build(FixtureRequest());
+  // Hank is reach, open and new: one row (in the reach table, marked new).
+  ASSERT_EQ(d.new_findings.size(), 1u);
+  const std::string html = RenderHtml(d);
+  EXPECT_EQ(CountOf(html, "<span class=\"id\">user u-hank</span>"), 1u);
+  EXPECT_NE(html.find("<td>open, new</td>", html.find("<section id=\"summary\">")),
+            std::string::npos);
+  // Every named subject shows up as many times as it has distinct findings in the report.
+  std::map<std::string, std::set<std::string>> fps_by_subject;
+  for (const auto* rows :
+       {&d.reach, &d.open_findings, &d.resolved_findings, &d.new_findings, &d.org_wide_findings}) {
+    for (const auto& r : *rows) {
+      const auto& s = r.finding.subject;
+      if (!s || s->name.empty()) continue;
+      fps_by_subject[std::string(audit::SubjectTypeName(s->type)) + " " + s->id].insert(
+          r.finding.fingerprint);
+    }
+  }
+  ASSERT_GE(fps_by_subject.size(), 5u);
+  for (const auto& [subject, fps] : fps_by_subject) {
+    EXPECT_EQ(CountOf(html, "<span class=\"id\">" + HtmlEscape(subject) + "</span>"), fps.size())
+        << subject;
+  }
+}
+
+TEST_F(ReportTest, DaysBeforeFirstSweepCollapseToOneLine) {
+  ReportData d = Build(FixtureRequest());
+  ASSERT_FALSE(d.daily[0].has_data);  // Jan 1: before the first sweep (Jan 2)
+  const std::string html = RenderHtml(d);
+  EXPECT_EQ(CountOf(html, "no sweeps before 2026-01-02"), 1u);
+  EXPECT_EQ(html.find("<td>2026-01-01</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>2026-01-02</td>"), std::string::npos);
+  // Several empty days → still one line; the JSON keeps one entry per day (a contract).
+  ReportData many;
+  for (int i = 1; i <= 5; ++i) {
+    DayRow day;
+    day.date = "2026-02-0" + std::to_string(i);
+    day.has_data = i == 5;
+    many.daily.push_back(day);
+  }
+  const std::string many_html = RenderHtml(many);
+  EXPECT_EQ(CountOf(many_html, "no sweeps before 2026-02-05"), 1u);
+  for (int i = 1; i <= 4; ++i) {
+    EXPECT_EQ(many_html.find("<td>2026-02-0" + std::to_string(i) + "</td>"), std::string::npos);
+  }
+  EXPECT_EQ(CountOf(RenderJson(many), "\"date\":"), 5u);
 }
 
 }  // namespace
