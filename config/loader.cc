@@ -451,15 +451,23 @@ class ConfigParser {
   Status ParseStorage(const toml::table& root, StorageConfig& out) const {
     constexpr std::string_view s = "[storage]";
     DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "storage"));
+    bool path_given = false;
     if (t != nullptr) {
       DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"path", "retention"}));
-      bool path_given = false;
       DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "path", out.path, &path_given));
       toml::source_position retention_pos;
       DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "retention", out.retention, &retention_pos));
       if (out.retention < std::chrono::hours(24)) {
         return Error(retention_pos, Where(s, "retention"),
                      "must be at least 1d, got " + FormatDuration(out.retention));
+      }
+    }
+    if (!path_given) {
+      // Under systemd, StateDirectory= sets $STATE_DIRECTORY (divaudit@ORG: /var/lib/divaudit/ORG),
+      // so each instance has its own database unless the file names a path.
+      if (const char* state = std::getenv("STATE_DIRECTORY"); state != nullptr && *state != 0) {
+        const std::string_view dirs(state);
+        out.path = std::string(dirs.substr(0, dirs.find(':'))) + "/divaudit.db";
       }
     }
     out.path = Resolve(out.path);

@@ -503,6 +503,19 @@ TEST(LoadConfigFileTest, StoragePathThatIsADirectoryIsAConfigError) {
                                            dir.path() + "/state/divaudit.db");
 }
 
+TEST(ParseConfigTest, StoragePathDefaultsToSystemdStateDirectory) {
+  const std::string config = "[genesys]\nclient_id = \"c\"\n";
+  ::setenv("STATE_DIRECTORY", "/var/lib/divaudit/acme:/var/lib/other", 1);
+  auto in_unit = ParseConfig(config, "/etc/divaudit/acme.toml");
+  auto named = ParseConfig(config + "[storage]\npath = \"/srv/d.db\"\n", "/etc/divaudit/acme.toml");
+  ::unsetenv("STATE_DIRECTORY");
+  auto shell = ParseConfig(config, "/etc/divaudit/acme.toml");
+  ASSERT_TRUE(in_unit.ok() && named.ok() && shell.ok());
+  EXPECT_EQ(in_unit->storage.path, "/var/lib/divaudit/acme/divaudit.db");
+  EXPECT_EQ(named->storage.path, "/srv/d.db");  // a path in the file wins
+  EXPECT_EQ(shell->storage.path, "/var/lib/divaudit/divaudit.db");
+}
+
 TEST(ParseConfigTest, NonLoopbackMetricsWithoutAuthIsAWarning) {
   auto open =
       ParseConfig("[genesys]\nclient_id = \"c\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\n", "d.toml");
