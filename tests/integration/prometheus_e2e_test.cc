@@ -239,11 +239,19 @@ TEST(PrometheusEndToEndTest, EveryDashboardQueryWorksOnRealData) {
       },
       60s))
       << d.Log();
-  // Rates and increases need two samples of every counter; the recording rules one evaluation.
+  // Rates and increases need two samples of every counter; the recording rules one evaluation;
+  // the panels need Prometheus (not only the endpoint) to have scraped the new findings — on a
+  // slow (sanitizer) build that can take several scrapes.
   ASSERT_TRUE(WaitFor(
       [&] {
+        const auto positive = [&](const std::string& expr) {
+          const auto v = QueryValue(url, expr);
+          return v.has_value() && *v > 0;
+        };
         return QueryValue(url, "count(rate(divaudit_sweep_duration_seconds_count[1m]) > 0)")
-            .has_value();
+                   .has_value() &&
+               positive("sum(divaudit_findings{state=\"open\"})") &&
+               positive("sum(divaudit_cross_tenant_users)");
       },
       60s));
 
