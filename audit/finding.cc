@@ -18,13 +18,20 @@ std::string_view RuleName(Rule r) {
       return "unmapped_division";
     case Rule::kOrphanedGrant:
       return "orphaned_grant";
+    case Rule::kGrantGuardrailOff:
+      return "grant_guardrail_off";
+    case Rule::kOrgWidePermission:
+      return "org_wide_permission";
+    case Rule::kCrossTenantQueue:
+      return "cross_tenant_queue";
   }
   return "unknown";
 }
 
 std::optional<Rule> RuleFromName(std::string_view name) {
   for (Rule r : {Rule::kAllDivisions, Rule::kCrossTenant, Rule::kMultiTenantSubject,
-                 Rule::kUnmappedDivision, Rule::kOrphanedGrant}) {
+                 Rule::kUnmappedDivision, Rule::kOrphanedGrant, Rule::kGrantGuardrailOff,
+                 Rule::kOrgWidePermission, Rule::kCrossTenantQueue}) {
     if (RuleName(r) == name) return r;
   }
   return std::nullopt;
@@ -33,9 +40,12 @@ std::optional<Rule> RuleFromName(std::string_view name) {
 Severity RuleSeverity(Rule r) {
   switch (r) {
     case Rule::kAllDivisions:
+    case Rule::kGrantGuardrailOff:
       return Severity::kCritical;
     case Rule::kCrossTenant:
     case Rule::kMultiTenantSubject:
+    case Rule::kOrgWidePermission:
+    case Rule::kCrossTenantQueue:
       return Severity::kHigh;
     case Rule::kUnmappedDivision:
       return Severity::kMedium;
@@ -80,7 +90,7 @@ std::optional<FindingState> FindingStateFromName(std::string_view name) {
 
 std::string Fingerprint(Rule rule, std::string_view subject_type, std::string_view subject_id,
                         std::string_view role_id, std::string_view division_id,
-                        std::string_view via) {
+                        std::string_view via, std::string_view extra) {
   Sha256 h;
   h.UpdateField(RuleName(rule));
   h.UpdateField(subject_type);
@@ -88,6 +98,7 @@ std::string Fingerprint(Rule rule, std::string_view subject_type, std::string_vi
   h.UpdateField(role_id);
   h.UpdateField(division_id);
   h.UpdateField(via);
+  if (!extra.empty()) h.UpdateField(extra);
   return h.FinishHex();
 }
 
@@ -98,15 +109,17 @@ std::string FingerprintOf(const Finding& f) {
   const std::string_view division_id = f.division ? std::string_view(f.division->id) : "";
   std::string_view via;
   if (f.via) via = f.via->direct ? std::string_view("direct") : std::string_view(f.via->group_id);
-  return Fingerprint(f.rule, subject_type, subject_id, role_id, division_id, via);
+  const std::string_view queue_id = f.queue ? std::string_view(f.queue->id) : "";
+  return Fingerprint(f.rule, subject_type, subject_id, role_id, division_id, via, queue_id);
 }
 
 namespace {
 auto SortKey(const Finding& f) {
-  return std::make_tuple(
-      RuleName(f.rule), f.subject ? f.subject->id : std::string(),
-      f.role ? f.role->id : std::string(), f.division ? f.division->id : std::string(),
-      f.via ? (f.via->direct ? std::string() : f.via->group_id) : std::string(), f.fingerprint);
+  return std::make_tuple(RuleName(f.rule), f.subject ? f.subject->id : std::string(),
+                         f.role ? f.role->id : std::string(),
+                         f.division ? f.division->id : std::string(),
+                         f.via ? (f.via->direct ? std::string() : f.via->group_id) : std::string(),
+                         f.queue ? f.queue->id : std::string(), f.fingerprint);
 }
 }  // namespace
 

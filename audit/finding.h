@@ -15,8 +15,16 @@ enum class Rule {
   kCrossTenant,
   kMultiTenantSubject,
   kUnmappedDivision,
-  kOrphanedGrant
+  kOrphanedGrant,
+  kGrantGuardrailOff,  // v2
+  kOrgWidePermission,  // v2
+  kCrossTenantQueue    // v2
 };
+// Every rule, in id order (v1 rules first). Use this list wherever all rules are enumerated.
+inline constexpr Rule kAllRules[] = {Rule::kAllDivisions,       Rule::kCrossTenant,
+                                     Rule::kMultiTenantSubject, Rule::kUnmappedDivision,
+                                     Rule::kOrphanedGrant,      Rule::kGrantGuardrailOff,
+                                     Rule::kOrgWidePermission,  Rule::kCrossTenantQueue};
 enum class Severity { kCritical, kHigh, kMedium, kLow };
 enum class FindingState { kOpen, kSuppressed, kResolved };
 
@@ -52,6 +60,30 @@ struct Via {
   friend bool operator==(const Via&, const Via&) = default;
 };
 
+// The queue of a cross_tenant_queue finding: its division and tenant, and (on `group` findings)
+// the groups it pulls members from.
+struct QueueRef {
+  std::string id;
+  std::string name;
+  NamedRef division;
+  std::optional<std::string> tenant;
+  std::vector<QueueMemberGroup> member_groups = {};  // [] on direct findings
+  friend bool operator==(const QueueRef&, const QueueRef&) = default;
+};
+
+// Who made the change that opened a finding (from the audit trail; docs/findings.md).
+struct ChangedBy {
+  std::string actor_type;  // "user", "client", "trustee", "system"
+  std::string actor_id;
+  std::string actor_name;
+  std::string at;  // ISO 8601 event time
+  std::string service;
+  std::string action;
+  std::string entity_type;
+  std::string entity_id;
+  friend bool operator==(const ChangedBy&, const ChangedBy&) = default;
+};
+
 struct ExceptionRef {
   std::string reason;
   std::string owner;
@@ -74,6 +106,11 @@ struct Finding {
   std::vector<std::string> tenants;  // multi_tenant_subject: tenants reached, sorted
   std::optional<Via> via;
   std::optional<ExceptionRef> exception;  // set when suppressed
+  // v2 (empty / nullopt where they do not apply):
+  std::vector<std::string> permissions = {};  // org_wide_permission: sorted "domain:entity:action"
+  std::vector<std::string> divisions = {};   // org_wide_permission: sorted division ids of the path
+  std::optional<QueueRef> queue = {};        // cross_tenant_queue
+  std::optional<ChangedBy> changed_by = {};  // set when the audit trail names who opened it
   // storage-owned: filled when read back from the database
   std::string first_seen;  // ISO 8601, empty until stored
   friend bool operator==(const Finding&, const Finding&) = default;
@@ -81,13 +118,15 @@ struct Finding {
 
 // SHA-256 over (rule, subject type, subject id, role id, division id, via) — names never enter
 // it; absent parts are empty; via is "direct" or the group id. Length-prefixed fields.
+// `extra` is a v2 rule's extra identity part (cross_tenant_queue: the queue id), appended only
+// when non-empty so every v1 fingerprint stays as it was.
 std::string Fingerprint(Rule rule, std::string_view subject_type, std::string_view subject_id,
                         std::string_view role_id, std::string_view division_id,
-                        std::string_view via);
+                        std::string_view via, std::string_view extra = {});
 // Fingerprint of a filled Finding (from its identity fields).
 std::string FingerprintOf(const Finding& f);
 
-// The sort order of docs/findings.md: rule, subject id, role id, division id, via id
+// The sort order of docs/findings.md: rule, subject id, role id, division id, via id, queue id
 // (then fingerprint, for a total order).
 bool FindingLess(const Finding& a, const Finding& b);
 

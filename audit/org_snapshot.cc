@@ -18,6 +18,8 @@ std::string_view SubjectTypeName(SubjectType t) {
       return "trustee_group";
     case SubjectType::kUnknown:
       return "unknown";
+    case SubjectType::kOrg:
+      return "org";
   }
   return "unknown";
 }
@@ -28,6 +30,7 @@ SubjectType SubjectTypeFromName(std::string_view name) {
   if (name == "oauth_client") return SubjectType::kOAuthClient;
   if (name == "trustee_user") return SubjectType::kTrusteeUser;
   if (name == "trustee_group") return SubjectType::kTrusteeGroup;
+  if (name == "org") return SubjectType::kOrg;
   return SubjectType::kUnknown;
 }
 
@@ -53,6 +56,7 @@ std::string_view SubjectTypeGenesysName(SubjectType t) {
     case SubjectType::kTrusteeGroup:
       return "PC_TRUSTEE_GROUP";
     case SubjectType::kUnknown:
+    case SubjectType::kOrg:
       return "UNKNOWN";
   }
   return "UNKNOWN";
@@ -80,6 +84,14 @@ void SortById(std::vector<T>& v) {
 void Canonicalize(OrgSnapshot& s) {
   SortById(s.divisions);
   SortById(s.roles);
+  for (auto& r : s.roles) {
+    for (auto& p : r.policies) {
+      std::sort(p.action_set.begin(), p.action_set.end());
+      p.action_set.erase(std::unique(p.action_set.begin(), p.action_set.end()), p.action_set.end());
+    }
+    std::sort(r.policies.begin(), r.policies.end());
+    r.policies.erase(std::unique(r.policies.begin(), r.policies.end()), r.policies.end());
+  }
   SortById(s.users);
   SortById(s.groups);
   for (auto& g : s.groups) {
@@ -95,6 +107,13 @@ void Canonicalize(OrgSnapshot& s) {
   SortById(s.external_subjects);
   std::sort(s.grants.begin(), s.grants.end());
   s.grants.erase(std::unique(s.grants.begin(), s.grants.end()), s.grants.end());
+  std::sort(s.permissions.begin(), s.permissions.end());
+  s.permissions.erase(std::unique(s.permissions.begin(), s.permissions.end()), s.permissions.end());
+  SortById(s.queues);
+  for (auto& q : s.queues) std::sort(q.member_groups.begin(), q.member_groups.end());
+  std::sort(s.queue_members.begin(), s.queue_members.end());
+  s.queue_members.erase(std::unique(s.queue_members.begin(), s.queue_members.end()),
+                        s.queue_members.end());
 }
 
 }  // namespace divaudit::audit

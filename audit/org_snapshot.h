@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,10 +17,11 @@ inline constexpr std::string_view kAllDivisionsId = "*";
 
 // Who holds a grant. Maps 1:1 to SubjectDivisionGrants.type
 // (PC_USER, PC_GROUP, PC_OAUTH_CLIENT, PC_TRUSTEE_USER, PC_TRUSTEE_GROUP, anything else).
-enum class SubjectType { kUser, kGroup, kOAuthClient, kTrusteeUser, kTrusteeGroup, kUnknown };
+// kOrg is never a grant holder: it is the subject of org-level findings (grant_guardrail_off).
+enum class SubjectType { kUser, kGroup, kOAuthClient, kTrusteeUser, kTrusteeGroup, kUnknown, kOrg };
 
-// "user", "group", "oauth_client", "trustee_user", "trustee_group", "unknown" (the findings
-// document and storage spelling).
+// "user", "group", "oauth_client", "trustee_user", "trustee_group", "unknown", "org" (the
+// findings document and storage spelling).
 std::string_view SubjectTypeName(SubjectType t);
 // Inverse of SubjectTypeName; kUnknown for anything else.
 SubjectType SubjectTypeFromName(std::string_view name);
@@ -35,10 +37,70 @@ struct Division {
   friend bool operator==(const Division&, const Division&) = default;
 };
 
+// One DomainPermissionPolicy of a role (v2). `domain`, `entity_name` and entries of
+// `action_set` may be "*" (matches everything). A policy with a resourceConditionNode or
+// non-empty namedResources is `narrowed`: it reaches less than a division and grants no
+// org-wide permission (docs/rules.md).
+struct PermissionPolicy {
+  std::string domain;
+  std::string entity_name;
+  std::vector<std::string> action_set;  // sorted, no duplicates
+  bool narrowed = false;
+  friend bool operator==(const PermissionPolicy&, const PermissionPolicy&) = default;
+  friend auto operator<=>(const PermissionPolicy&, const PermissionPolicy&) = default;
+};
+
 struct Role {
   std::string id;
   std::string name;
+  std::vector<PermissionPolicy> policies = {};  // sorted; empty when the listing had none
   friend bool operator==(const Role&, const Role&) = default;
+};
+
+// One permission of the catalog (GET /api/v2/authorization/permissions, DomainPermission).
+// division_aware false: the permission acts org-wide whatever division its grant names.
+struct CatalogPermission {
+  std::string domain;
+  std::string entity_type;
+  std::string action;
+  bool division_aware = true;
+  friend bool operator==(const CatalogPermission&, const CatalogPermission&) = default;
+  friend auto operator<=>(const CatalogPermission&, const CatalogPermission&) = default;
+};
+
+// GET /api/v2/authorization/roles/settings (RoleSettings).
+struct RoleSettings {
+  bool authorization_grant_division_aware = true;
+  bool backfill_enabled = false;
+  friend bool operator==(const RoleSettings&, const RoleSettings&) = default;
+};
+
+// A group, team or skill group a routing queue pulls members from (Queue.memberGroups).
+struct QueueMemberGroup {
+  std::string id;
+  std::string name;
+  std::string type;  // "GROUP", "TEAM", "SKILLGROUP" as the API sent it
+  friend bool operator==(const QueueMemberGroup&, const QueueMemberGroup&) = default;
+  friend auto operator<=>(const QueueMemberGroup&, const QueueMemberGroup&) = default;
+};
+
+// A routing queue (GET /api/v2/routing/queues).
+struct Queue {
+  std::string id;
+  std::string name;
+  std::string division_id;                           // Queue.division.id
+  std::vector<QueueMemberGroup> member_groups = {};  // sorted by id
+  friend bool operator==(const Queue&, const Queue&) = default;
+};
+
+// One row of GET /api/v2/routing/queues/{id}/members.
+struct QueueMember {
+  std::string queue_id;
+  std::string user_id;     // QueueMember.user.id (falls back to QueueMember.id)
+  bool via_group = false;  // memberBy == "group"
+  bool joined = false;
+  friend bool operator==(const QueueMember&, const QueueMember&) = default;
+  friend auto operator<=>(const QueueMember&, const QueueMember&) = default;
 };
 
 struct User {
@@ -110,6 +172,11 @@ struct OrgSnapshot {
   std::vector<OAuthClient> oauth_clients;
   std::vector<ExternalSubject> external_subjects;
   std::vector<Grant> grants;
+  // v2 (empty / nullopt when not read, e.g. a snapshot stored before v2):
+  std::vector<CatalogPermission> permissions = {};  // sorted by (domain, entity_type, action)
+  std::optional<RoleSettings> role_settings = {};   // nullopt: not read — never assume a default
+  std::vector<Queue> queues = {};                   // sorted by id
+  std::vector<QueueMember> queue_members = {};      // sorted (queue_id, user_id, via_group)
   friend bool operator==(const OrgSnapshot&, const OrgSnapshot&) = default;
 };
 
@@ -128,17 +195,24 @@ struct ListingCompleteness {
   bool groups = true;          // GET /api/v2/groups
   bool oauth_clients = true;   // GET /api/v2/oauth/clients
   bool coverage = true;        // the coverage listing was read and every division is visible
+  bool permissions = true;     // v2: GET /api/v2/authorization/permissions (the catalog)
+  bool role_settings = true;   // v2: GET /api/v2/authorization/roles/settings
+  bool queues = true;          // v2: GET /api/v2/routing/queues
   // Roles whose subject-grant listing, and granted groups whose member listing, was not read
   // completely (ids, sorted).
   std::vector<std::string> roles_without_grants;
   std::vector<std::string> groups_without_members;
+  // v2: queues whose member listing was not read completely (ids, sorted).
+  std::vector<std::string> queues_without_members = {};
 
   bool users() const { return active_users && inactive_users; }
   bool subject_grants() const { return roles_without_grants.empty(); }
   bool group_members() const { return groups_without_members.empty(); }
+  bool queue_members() const { return queues_without_members.empty(); }
   bool all() const {
     return divisions && roles && users() && groups && oauth_clients && coverage &&
-           subject_grants() && group_members();
+           subject_grants() && group_members() && permissions && role_settings && queues &&
+           queue_members();
   }
   friend bool operator==(const ListingCompleteness&, const ListingCompleteness&) = default;
 };

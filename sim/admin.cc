@@ -95,6 +95,7 @@ Status AddGrant(OrgFixture& fixture, const audit::Grant& grant) {
       }
       break;
     case SubjectType::kUnknown:
+    case SubjectType::kOrg:
       return InvalidArgumentError("unsupported subject type");
   }
   if (FindById(org.roles, grant.role_id) == nullptr) return NotFound("role", grant.role_id);
