@@ -1,6 +1,7 @@
 #include "attest/attestation.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <tuple>
@@ -16,13 +17,14 @@ namespace {
 using audit::FindingState;
 using audit::Rule;
 
-constexpr Rule kAllRules[] = {Rule::kAllDivisions, Rule::kCrossTenant, Rule::kMultiTenantSubject,
-                              Rule::kUnmappedDivision, Rule::kOrphanedGrant};
-
-// A finding touches a tenant when it is about the tenant's divisions (all_divisions reaches
-// every tenant), its people (home tenant), or lists the tenant.
+// A finding touches a tenant when it is about the tenant's divisions (all_divisions,
+// org_wide_permission and grant_guardrail_off reach every tenant), its people (home tenant), or
+// lists the tenant.
 bool Touches(const audit::Finding& f, const std::string& tenant) {
-  if (f.rule == Rule::kAllDivisions) return true;
+  if (f.rule == Rule::kAllDivisions || f.rule == Rule::kOrgWidePermission ||
+      f.rule == Rule::kGrantGuardrailOff) {
+    return true;
+  }
   if (f.tenant && *f.tenant == tenant) return true;
   if (f.home_tenant && *f.home_tenant == tenant) return true;
   return std::find(f.tenants.begin(), f.tenants.end(), tenant) != f.tenants.end();
@@ -34,10 +36,23 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-storage::HeldSince HeldSinceOf(const storage::ReachHistory& history, const ReachFact& fact,
-                               int64_t as_of) {
-  if (fact.kind == ReachFact::Kind::kMembership) {
-    return history.MembershipHeldSince(fact.key[0], fact.key[1], as_of);
+storage::HeldSince HeldSinceOf(const storage::ReachHistory& history,
+                               const std::map<std::string, std::optional<int64_t>>& opened_in,
+                               const ReachFact& fact, int64_t as_of) {
+  switch (fact.kind) {
+    case ReachFact::Kind::kMembership:
+      return history.MembershipHeldSince(fact.key[0], fact.key[1], as_of);
+    case ReachFact::Kind::kQueue:
+      return history.QueueHeldSince(fact.key[0], fact.key[1], as_of);
+    case ReachFact::Kind::kQueueMember:
+      return history.QueueMemberHeldSince(fact.key[0], fact.key[1], fact.key[2] == "group", as_of);
+    case ReachFact::Kind::kFinding: {
+      // Held since its last opening; an opening whose event was pruned: before the anchor.
+      const auto it = opened_in.find(fact.key[0]);
+      return storage::HeldSince{true, it != opened_in.end() ? it->second : std::nullopt};
+    }
+    case ReachFact::Kind::kGrant:
+      break;
   }
   return history.GrantHeldSince(fact.key[0], fact.key[1], fact.key[2], fact.key[3], as_of);
 }
@@ -72,6 +87,17 @@ Result<std::unique_ptr<AttestationSource>> AttestationSource::Load(storage::Snap
   storage::FindingFilter filter;
   filter.states = {FindingState::kOpen, FindingState::kSuppressed};
   DIVAUDIT_ASSIGN_OR_RETURN(src->findings_, store.QueryFindings(filter));
+  for (const auto& rec : src->findings_) {
+    if (!rec.first_seen_sweep || *rec.first_seen_sweep <= last->info.id) {
+      src->as_of_findings_.push_back(rec.finding);
+    }
+  }
+  // The sweep of each finding's latest opening (opened or reopened) up to the as-of sweep.
+  DIVAUDIT_ASSIGN_OR_RETURN(auto events, store.FindingEvents(INT64_MIN, INT64_MAX));
+  for (const auto& e : events) {
+    if (e.sweep_id > last->info.id) continue;
+    if (e.event == "opened" || e.event == "reopened") src->opened_in_[e.fingerprint] = e.sweep_id;
+  }
   DIVAUDIT_ASSIGN_OR_RETURN(auto sweeps, store.ListSweeps(std::nullopt, std::nullopt));
   for (const auto& s : sweeps) {
     if (s.info.status == audit::SweepStatus::kComplete) {
@@ -116,20 +142,25 @@ Result<AttestationData> AttestationSource::Build(const std::string& tenant,
   const auto paths = DefaultReachPaths();
   for (const auto& p : paths) d.collected_paths.emplace_back(p->path());
   d.uncollected_paths = UncollectedReachPaths();
-  const ReachInput in{*snapshot_, *index_, *tenant_map_, tenant};
+  const ReachInput in{*snapshot_, *index_, *tenant_map_, tenant, &as_of_findings_};
   std::vector<ReachRow> rows = BuildReachRows(in, paths);
 
   // first_seen from the temporal rows of the tenant's divisions, "*" and the groups involved.
   std::vector<std::string> division_ids{std::string(audit::kAllDivisionsId)};
   for (const auto& div : d.divisions) division_ids.push_back(div.id);
-  std::set<std::string> groups;
+  std::set<std::string> groups, queues;
   for (const auto& r : rows) {
-    if (!r.via.direct) groups.insert(r.via.group_id);
+    if (!r.via.direct && !r.via.group_id.empty()) groups.insert(r.via.group_id);
+    if (r.queue) queues.insert(r.queue->id);
   }
   DIVAUDIT_ASSIGN_OR_RETURN(
       storage::ReachHistory history,
       storage::ReachHistory::Load(history_db_, division_ids,
                                   std::vector<std::string>(groups.begin(), groups.end())));
+  if (!queues.empty()) {
+    DIVAUDIT_RETURN_IF_ERROR(
+        history.LoadQueues(history_db_, std::vector<std::string>(queues.begin(), queues.end())));
+  }
 
   std::map<std::string_view, const storage::FindingRecord*> by_fingerprint;
   for (const auto& rec : findings_) by_fingerprint[rec.finding.fingerprint] = &rec;
@@ -139,7 +170,7 @@ Result<AttestationData> AttestationSource::Build(const std::string& tenant,
     AttestedRow out;
     storage::HeldSince held{true, std::nullopt};
     for (const ReachFact& fact : row.facts) {
-      held = storage::BothHeldSince(held, HeldSinceOf(history, fact, as_of));
+      held = storage::BothHeldSince(held, HeldSinceOf(history, opened_in_, fact, as_of));
     }
     // A row of the as-of snapshot is held in it; nothing found means its history was pruned.
     if (held.held && held.since_sweep) {
@@ -155,13 +186,14 @@ Result<AttestationData> AttestationSource::Build(const std::string& tenant,
       if (it == by_fingerprint.end()) continue;
       const audit::Finding& f = it->second->finding;
       out.finding = RowFinding{f.rule, f.fingerprint, f.state, f.exception};
+      out.changed_by = f.changed_by;
       break;
     }
     out.row = std::move(row);
     d.reach.push_back(std::move(out));
   }
 
-  for (const Rule rule : kAllRules) d.findings_summary.push_back(RuleSummary{rule, 0, 0});
+  for (const Rule rule : audit::kAllRules) d.findings_summary.push_back(RuleSummary{rule, 0, 0});
   for (const auto& rec : findings_) {
     const audit::Finding& f = rec.finding;
     if (!Touches(f, tenant)) continue;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,8 @@ struct AttestedRow {
   std::optional<int64_t> first_seen_sweep;
   std::optional<int64_t> first_seen_at;
   std::optional<RowFinding> finding;
+  // Who made the change that opened the row's finding (stored with it), when known.
+  std::optional<audit::ChangedBy> changed_by;
 };
 
 // Open and suppressed findings of one rule that touch the tenant.
@@ -115,8 +118,10 @@ class AttestationSource {
   std::unique_ptr<audit::EffectiveGrants> index_;
   std::unique_ptr<audit::TenantMap> tenant_map_;
   std::vector<std::string> tenants_;
-  std::vector<storage::FindingRecord> findings_;       // open + suppressed
-  std::vector<std::pair<int64_t, int64_t>> complete_;  // (id, started_at) of complete sweeps
+  std::vector<storage::FindingRecord> findings_;             // open + suppressed
+  std::vector<audit::Finding> as_of_findings_;               // those first seen by the as-of sweep
+  std::map<std::string, std::optional<int64_t>> opened_in_;  // fingerprint → last opening sweep
+  std::vector<std::pair<int64_t, int64_t>> complete_;        // (id, started_at) of complete sweeps
 };
 
 }  // namespace divaudit::attest

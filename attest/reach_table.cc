@@ -1,6 +1,8 @@
 #include "attest/reach_table.h"
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 #include <tuple>
 
 namespace divaudit::attest {
@@ -92,13 +94,106 @@ class EffectiveGrantPath : public ReachPathProvider {
   bool all_divisions_;
 };
 
+template <typename T>
+const T* FindById(const std::vector<T>& sorted, std::string_view id) {
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), id,
+                             [](const T& x, std::string_view v) { return x.id < v; });
+  return it != sorted.end() && it->id == id ? &*it : nullptr;
+}
+
+// Home division and tenant of `user` (nothing when it has no home division).
+void SetHome(const ReachInput& in, const audit::User& user, ReachRow& row) {
+  if (user.home_division_id.empty()) return;
+  const audit::Division* d = FindById(in.snapshot.divisions, user.home_division_id);
+  row.home_division = audit::NamedRef{user.home_division_id, d != nullptr ? d->name : ""};
+  row.home_tenant = in.tenants.HomeTenantOf(user);
+}
+
+class OrgWidePermissionProvider : public ReachPathProvider {
+ public:
+  std::string_view path() const override { return "org_wide_permission"; }
+
+  void AddRows(const ReachInput& in, std::vector<ReachRow>& rows) const override {
+    if (in.findings == nullptr) return;
+    for (const Finding& f : *in.findings) {
+      if (f.rule != Rule::kOrgWidePermission || !f.subject) continue;
+      ReachRow row;
+      row.path = std::string(path());
+      row.subject = *f.subject;
+      if (f.subject->type == audit::SubjectType::kUser) {
+        const audit::User* user = FindById(in.snapshot.users, f.subject->id);
+        if (user == nullptr) continue;
+        SetHome(in, *user, row);
+      }
+      row.role = f.role;
+      row.via = f.via.value_or(audit::Via{});
+      row.permissions = f.permissions;
+      row.divisions = f.divisions;
+      row.facts.push_back({ReachFact::Kind::kFinding, {f.fingerprint}});
+      row.finding_fingerprints = {f.fingerprint};
+      rows.push_back(std::move(row));
+    }
+  }
+};
+
+class QueueProvider : public ReachPathProvider {
+ public:
+  std::string_view path() const override { return "queue"; }
+
+  void AddRows(const ReachInput& in, std::vector<ReachRow>& rows) const override {
+    // The stored cross_tenant_queue findings by (user, queue, direct).
+    std::map<std::tuple<std::string_view, std::string_view, bool>, std::string_view> findings;
+    if (in.findings != nullptr) {
+      for (const Finding& f : *in.findings) {
+        if (f.rule != Rule::kCrossTenantQueue || !f.subject || !f.queue) continue;
+        findings.emplace(std::make_tuple(std::string_view(f.subject->id),
+                                         std::string_view(f.queue->id), !f.via || f.via->direct),
+                         f.fingerprint);
+      }
+    }
+    const auto& members = in.snapshot.queue_members;
+    for (const audit::Queue& q : in.snapshot.queues) {
+      const auto tenant = in.tenants.TenantOf(q.division_id);
+      if (!tenant || *tenant != in.tenant) continue;
+      const audit::Division* division = FindById(in.snapshot.divisions, q.division_id);
+      auto it = std::lower_bound(
+          members.begin(), members.end(), q.id,
+          [](const audit::QueueMember& m, std::string_view id) { return m.queue_id < id; });
+      for (; it != members.end() && it->queue_id == q.id; ++it) {
+        const audit::User* user = FindById(in.snapshot.users, it->user_id);
+        if (user == nullptr) continue;
+        ReachRow row;
+        row.path = std::string(path());
+        row.subject = audit::SubjectRef{audit::SubjectType::kUser, user->id, user->name};
+        SetHome(in, *user, row);
+        row.via = audit::Via{!it->via_group, "", ""};
+        audit::QueueRef ref;
+        ref.id = q.id;
+        ref.name = q.name;
+        ref.division = audit::NamedRef{q.division_id, division != nullptr ? division->name : ""};
+        ref.tenant = *tenant;
+        if (it->via_group) ref.member_groups = q.member_groups;
+        row.queue = std::move(ref);
+        row.facts.push_back({ReachFact::Kind::kQueue, {q.id, q.division_id}});
+        row.facts.push_back(
+            {ReachFact::Kind::kQueueMember, {q.id, user->id, it->via_group ? "group" : "direct"}});
+        const auto found = findings.find(
+            std::make_tuple(std::string_view(user->id), std::string_view(q.id), !it->via_group));
+        if (found != findings.end()) row.finding_fingerprints = {std::string(found->second)};
+        rows.push_back(std::move(row));
+      }
+    }
+  }
+};
+
 auto SortKey(const ReachRow& r) {
   static const std::string kEmpty;
   return std::make_tuple(
       audit::SubjectTypeName(r.subject.type), std::cref(r.subject.name), std::cref(r.subject.id),
       std::cref(r.role ? r.role->name : kEmpty), std::cref(r.role ? r.role->id : kEmpty),
       std::cref(r.division ? r.division->name : kEmpty),
-      std::cref(r.division ? r.division->id : kEmpty), !r.via.direct, std::cref(r.via.group_id));
+      std::cref(r.division ? r.division->id : kEmpty), !r.via.direct, std::cref(r.via.group_id),
+      std::cref(r.queue ? r.queue->name : kEmpty), std::cref(r.queue ? r.queue->id : kEmpty));
 }
 
 }  // namespace
@@ -110,14 +205,21 @@ std::unique_ptr<ReachPathProvider> AllDivisionsPath() {
   return std::make_unique<EffectiveGrantPath>(true);
 }
 
+std::unique_ptr<ReachPathProvider> OrgWidePermissionPath() {
+  return std::make_unique<OrgWidePermissionProvider>();
+}
+std::unique_ptr<ReachPathProvider> QueuePath() { return std::make_unique<QueueProvider>(); }
+
 std::vector<std::unique_ptr<ReachPathProvider>> DefaultReachPaths() {
   std::vector<std::unique_ptr<ReachPathProvider>> paths;
   paths.push_back(GrantPath());
   paths.push_back(AllDivisionsPath());
+  paths.push_back(OrgWidePermissionPath());
+  paths.push_back(QueuePath());
   return paths;
 }
 
-std::vector<std::string> UncollectedReachPaths() { return {"org_wide_permission", "queue"}; }
+std::vector<std::string> UncollectedReachPaths() { return {}; }
 
 std::vector<ReachRow> BuildReachRows(const ReachInput& in,
                                      const std::vector<std::unique_ptr<ReachPathProvider>>& paths) {

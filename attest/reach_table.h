@@ -21,10 +21,14 @@ namespace divaudit::attest {
 // A temporal fact a row depends on, for its `first_seen` (storage/reach_history.h): the row has
 // held since every one of its facts has held.
 struct ReachFact {
-  enum class Kind { kGrant, kMembership };
+  enum class Kind { kGrant, kMembership, kQueue, kQueueMember, kFinding };
   Kind kind = Kind::kGrant;
   // kGrant: subject type name ("user", "group", ...), subject id, role id, division id.
   // kMembership: group id, user id.
+  // kQueue: queue id, division id (the queue in that division).
+  // kQueueMember: queue id, user id, "direct" or "group" (as listed, joined or not).
+  // kFinding: fingerprint — held since the finding was last opened (org_wide_permission, whose
+  // path depends on role policies, catalog and settings as the rule judged them).
   std::vector<std::string> key;
 };
 
@@ -40,6 +44,10 @@ struct ReachRow {
   // Findings that cover this path, most specific first (the first one stored open or
   // suppressed is the row's finding).
   std::vector<std::string> finding_fingerprints;
+  // v2 paths (empty / nullopt on the others):
+  std::optional<audit::QueueRef> queue = {};  // `queue`: the tenant's queue (division, groups)
+  std::vector<std::string> permissions = {};  // `org_wide_permission`: the org-wide permissions
+  std::vector<std::string> divisions = {};    // `org_wide_permission`: division ids of the path
 };
 
 // What providers read. All references outlive the call.
@@ -48,6 +56,9 @@ struct ReachInput {
   const audit::EffectiveGrants& index;
   const audit::TenantMap& tenants;
   std::string tenant;
+  // The open and suppressed findings as stored (org_wide_permission rows come from the rule's
+  // findings: the rule expands role policies against the catalog and the configured list).
+  const std::vector<audit::Finding>* findings = nullptr;
 };
 
 // One kind of path to a tenant. Implementations are stateless and thread-safe.
@@ -65,6 +76,14 @@ std::unique_ptr<ReachPathProvider> GrantPath();
 // `all_divisions`: a role on "*" (which covers every division, the tenant's included), direct
 // or through a group as above.
 std::unique_ptr<ReachPathProvider> AllDivisionsPath();
+// `org_wide_permission`: every subject of an open or suppressed org_wide_permission finding
+// (a role whose permissions act org-wide reaches every tenant), with its permissions and
+// divisions; users not in the snapshot are left out.
+std::unique_ptr<ReachPathProvider> OrgWidePermissionPath();
+// `queue`: every listed member (joined or not; direct or via a group) of a routing queue in a
+// division of the tenant; the finding is the cross_tenant_queue finding of that member, queue
+// and via. Members that are not users of the snapshot are left out.
+std::unique_ptr<ReachPathProvider> QueuePath();
 
 // The paths this build collects, in table order.
 std::vector<std::unique_ptr<ReachPathProvider>> DefaultReachPaths();
@@ -72,7 +91,8 @@ std::vector<std::unique_ptr<ReachPathProvider>> DefaultReachPaths();
 std::vector<std::string> UncollectedReachPaths();
 
 // Runs every provider and sorts the rows: provider order, then subject (type, name, id), role
-// (name, id), division (name, id), via (direct first, then group id). Deleted users never reach.
+// (name, id), division (name, id), via (direct first, then group id), queue (name, id).
+// Deleted users never reach.
 std::vector<ReachRow> BuildReachRows(const ReachInput& in,
                                      const std::vector<std::unique_ptr<ReachPathProvider>>& paths);
 

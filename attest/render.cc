@@ -58,6 +58,52 @@ void ExceptionJson(JsonWriter& w, const std::optional<audit::ExceptionRef>& e) {
   w.EndObject();
 }
 
+void QueueJson(JsonWriter& w, const std::optional<audit::QueueRef>& q) {
+  w.Key("queue");
+  if (!q) {
+    w.Null();
+    return;
+  }
+  w.BeginObject();
+  Text(w, "id", q->id);
+  Text(w, "name", q->name);
+  Named(w, "division", q->division);
+  w.Key("tenant");
+  if (q->tenant) {
+    w.Raw(JsonText(*q->tenant));
+  } else {
+    w.Null();
+  }
+  w.Key("member_groups").BeginArray();
+  for (const auto& g : q->member_groups) {
+    w.BeginObject();
+    Text(w, "id", g.id);
+    Text(w, "name", g.name);
+    Text(w, "type", g.type);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+void ChangedByJson(JsonWriter& w, const std::optional<audit::ChangedBy>& c) {
+  w.Key("changed_by");
+  if (!c) {
+    w.Null();
+    return;
+  }
+  w.BeginObject();
+  Text(w, "actor_type", c->actor_type);
+  Text(w, "actor_id", c->actor_id);
+  Text(w, "actor_name", c->actor_name);
+  Text(w, "at", c->at);
+  Text(w, "service", c->service);
+  Text(w, "action", c->action);
+  Text(w, "entity_type", c->entity_type);
+  Text(w, "entity_id", c->entity_id);
+  w.EndObject();
+}
+
 void RowJson(JsonWriter& w, const AttestedRow& a) {
   const ReachRow& r = a.row;
   w.BeginObject();
@@ -85,6 +131,9 @@ void RowJson(JsonWriter& w, const AttestedRow& a) {
     Text(w, "group_name", r.via.group_name);
   }
   w.EndObject();
+  QueueJson(w, r.queue);
+  TextArray(w, "permissions", r.permissions);
+  TextArray(w, "divisions", r.divisions);
   w.Key("first_seen");
   if (a.first_seen_sweep && a.first_seen_at) {
     w.BeginObject();
@@ -94,7 +143,7 @@ void RowJson(JsonWriter& w, const AttestedRow& a) {
   } else {
     w.Null();
   }
-  w.Key("changed_by").Null();
+  ChangedByJson(w, a.changed_by);
   w.Key("finding");
   if (a.finding) {
     w.BeginObject();
@@ -296,6 +345,13 @@ std::string DivisionCell(const std::optional<audit::NamedRef>& d) {
   return NameOrId(d->name, d->id);
 }
 
+// An org_wide_permission path: every division, through these permissions.
+std::string OrgWideCell(const std::vector<std::string>& permissions) {
+  std::string out = "<b>every division</b> (org-wide):";
+  for (const auto& p : permissions) out += "<br><span class=\"mono\">" + H(p) + "</span>";
+  return out;
+}
+
 void Meta(std::string& out, std::string_view term, const std::string& html) {
   out += "<dt>";
   out += term;
@@ -343,8 +399,16 @@ void ReachTableHtml(std::string& out, const AttestationData& d, bool foreign) {
     out += "<td>" + NameAndId(r.subject.name, r.subject.id) + "<br><span class=\"id\">" +
            std::string(audit::SubjectTypeName(r.subject.type)) + "</span></td>";
     out += "<td>" + (r.home_tenant ? H(*r.home_tenant) : std::string("<i>none</i>")) + "</td>";
-    out += "<td>" + (r.role ? NameOrId(r.role->name, r.role->id) : std::string("-")) + "</td>";
-    out += "<td>" + DivisionCell(r.division) + "</td>";
+    if (r.queue) {  // a queue path: the queue stands where a role would, in its division
+      out += "<td>queue " + NameOrId(r.queue->name, r.queue->id) + "</td>";
+      out += "<td>" + DivisionCell(r.queue->division) + "</td>";
+    } else {
+      out += "<td>" + (r.role ? NameOrId(r.role->name, r.role->id) : std::string("-")) + "</td>";
+      out += "<td>" +
+             (r.division || r.permissions.empty() ? DivisionCell(r.division)
+                                                  : OrgWideCell(r.permissions)) +
+             "</td>";
+    }
     out += "<td>" +
            (r.via.direct ? std::string("direct")
                          : "group " + NameOrId(r.via.group_name, r.via.group_id)) +
@@ -356,7 +420,13 @@ void ReachTableHtml(std::string& out, const AttestationData& d, bool foreign) {
                       Iso(*a.first_seen_at).substr(11) + "</span>"
                 : std::string("before the oldest retained sweep")) +
            "</td>";
-    out += "<td class=\"empty\">&mdash;</td>";
+    if (a.changed_by) {
+      out += "<td>" + NameOrId(a.changed_by->actor_name, a.changed_by->actor_id) +
+             "<br><span class=\"id\">" + H(a.changed_by->actor_type) + ", " + H(a.changed_by->at) +
+             "</span></td>";
+    } else {
+      out += "<td class=\"empty\">&mdash;</td>";
+    }
     if (a.finding) {
       out += "<td>" + std::string(audit::FindingStateName(a.finding->state)) + "<br>" +
              Breakable(audit::RuleName(a.finding->rule)) + "</td>";
@@ -499,15 +569,18 @@ std::string RenderAttestationHtml(const AttestationData& d) {
   for (size_t i = 0; i < d.collected_paths.size(); ++i) {
     out += (i ? ", <code>" : "<code>") + d.collected_paths[i] + "</code>";
   }
-  out += ". Not collected by this version: ";
-  for (size_t i = 0; i < d.uncollected_paths.size(); ++i) {
-    out += (i ? ", <code>" : "<code>") + d.uncollected_paths[i] + "</code>";
+  if (!d.uncollected_paths.empty()) {
+    out += ". Not collected by this version: ";
+    for (size_t i = 0; i < d.uncollected_paths.size(); ++i) {
+      out += (i ? ", <code>" : "<code>") + d.uncollected_paths[i] + "</code>";
+    }
+    out += " paths";
   }
   out +=
-      " paths, and who made each change (<i>changed by</i>, shown as &mdash;). Ids of roles, "
-      "divisions and groups are in the JSON. <i>First seen</i>: the first complete sweep since "
-      "which the "
-      "subject has had the path without a break.</p>\n";
+      ". <i>Changed by</i>: who made the change that opened the row's finding, from the audit "
+      "trail (&mdash; when unknown or no finding). Ids of roles, divisions, groups and queues "
+      "are in the JSON. <i>First seen</i>: the first complete sweep since which the subject has "
+      "had the path without a break.</p>\n";
   if (d.reach.empty()) {
     out += "<p class=\"empty\">No subject can reach this tenant through the paths collected.</p>\n";
   } else {

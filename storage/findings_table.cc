@@ -24,7 +24,9 @@ constexpr const char* kFindingCols =
     "division_id, division_name, via_type, via_group_id, via_group_name, tenant, tenants, "
     "home_division_id, home_division_name, home_tenant, first_seen_sweep, first_seen_at, "
     "last_seen_sweep, last_seen_at, resolved_by_sweep, resolved_at, reopened_count, state, "
-    "exception_reason, exception_owner, exception_expires";
+    "exception_reason, exception_owner, exception_expires, permissions, divisions, queue_id, "
+    "queue, "
+    "changed_by";
 
 std::string Iso(int64_t unix_seconds) { return FormatIso8601(FromUnixSeconds(unix_seconds)); }
 
@@ -68,6 +70,31 @@ Status ReadFindingNames(const Stmt& st, const std::string& path, Finding& f) {
   return Status::Ok();
 }
 
+// The v2 columns of a findings row (29..33 of kFindingCols). A queue or changed_by that does
+// not parse is kDataLoss naming the row, never dropped.
+Status ReadV2Fields(const Stmt& st, const std::string& path, Finding& f) {
+  const std::string row = "fingerprint " + f.fingerprint;
+  f.permissions = ParseStringArray(st.Text(29));
+  f.divisions = ParseStringArray(st.Text(30));
+  if (!st.IsNull(32)) {
+    auto q = ParseQueue(st.Text(32));
+    if (!q) return DataLossError(path + ": table findings, " + row + ": unreadable queue");
+    if (!st.IsNull(31)) q->id = st.Text(31);
+    f.queue = std::move(*q);
+  }
+  if (!st.IsNull(33)) {
+    auto c = ParseChangedBy(st.Text(33));
+    if (!c) return DataLossError(path + ": table findings, " + row + ": unreadable changed_by");
+    f.changed_by = std::move(*c);
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> ChangedByText(const Finding& f) {
+  if (!f.changed_by) return std::nullopt;
+  return ChangedByJson(*f.changed_by);
+}
+
 // One row of SELECT kFindingCols.
 Result<FindingRecord> ReadFindingRow(const Stmt& st, const std::string& path) {
   FindingRecord r;
@@ -95,15 +122,16 @@ Result<FindingRecord> ReadFindingRow(const Stmt& st, const std::string& path) {
   if (!st.IsNull(23)) r.resolved_at = Iso(st.Int(23));
   r.reopened_count = st.Int(24);
   if (!st.IsNull(26)) f.exception = audit::ExceptionRef{st.Text(26), st.Text(27), st.Text(28)};
+  DIVAUDIT_RETURN_IF_ERROR(ReadV2Fields(st, path, f));
   return r;
 }
 
 // The columns a later sweep may refresh (names, tenants, exception), in UPDATE order.
-using Display = std::array<std::optional<std::string>, 13>;
+using Display = std::array<std::optional<std::string>, 16>;
 constexpr const char* kDisplayCols =
     "severity, subject_name, role_name, division_name, via_group_name, tenant, tenants, "
     "home_division_id, home_division_name, home_tenant, exception_reason, exception_owner, "
-    "exception_expires";
+    "exception_expires, permissions, divisions, queue";
 
 Display DisplayOf(const Finding& f) {
   Display d;
@@ -124,6 +152,9 @@ Display DisplayOf(const Finding& f) {
     d[11] = f.exception->owner;
     d[12] = f.exception->expires;
   }
+  d[13] = StringArrayJson(f.permissions);
+  d[14] = StringArrayJson(f.divisions);
+  if (f.queue) d[15] = QueueJson(*f.queue);
   return d;
 }
 
@@ -150,11 +181,18 @@ Result<Stored> LoadStored(Db& db) {
   return s;
 }
 
-Status AddEvent(Db& db, int64_t sweep, const std::string& fp, LifecycleEvent event) {
-  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st,
-                            db.Prepare("INSERT INTO findings_events(sweep_id, fingerprint, event) "
-                                       "VALUES(?1, ?2, ?3)"));
-  return st.Bind(1, sweep).Bind(2, fp).Bind(3, audit::LifecycleEventName(event)).Run();
+// `changed_by` (JSON) goes with the opened/reopened event: the event log is chained, so who
+// opened a finding is too.
+Status AddEvent(Db& db, int64_t sweep, const std::string& fp, LifecycleEvent event,
+                const std::optional<std::string>& changed_by = std::nullopt) {
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("INSERT INTO findings_events(sweep_id, fingerprint, event, changed_by) "
+                          "VALUES(?1, ?2, ?3, ?4)"));
+  return st.Bind(1, sweep)
+      .Bind(2, fp)
+      .Bind(3, audit::LifecycleEventName(event))
+      .Bind(4, changed_by)
+      .Run();
 }
 
 // Binds ?4..?13 of the INSERT: subject, role, division, via (NULL when absent).
@@ -192,9 +230,11 @@ Status InsertFinding(Db& db, const Finding& f, int64_t sweep, int64_t at) {
                           "division_name, via_type, via_group_id, via_group_name, tenant, tenants, "
                           "home_division_id, home_division_name, home_tenant, first_seen_sweep, "
                           "first_seen_at, last_seen_sweep, last_seen_at, reopened_count, state, "
-                          "exception_reason, exception_owner, exception_expires) VALUES(?1, ?2, "
+                          "exception_reason, exception_owner, exception_expires, permissions, "
+                          "divisions, queue_id, queue, changed_by) VALUES(?1, ?2, "
                           "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                          "?18, ?19, ?20, ?19, ?20, 0, ?21, ?22, ?23, ?24)"));
+                          "?18, ?19, ?20, ?19, ?20, 0, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+                          "?29)"));
   const Display display = DisplayOf(f);
   st.Bind(1, f.fingerprint).Bind(2, audit::RuleName(f.rule)).Bind(3, display[0]);
   BindIdentity(st, f);
@@ -202,26 +242,37 @@ Status InsertFinding(Db& db, const Finding& f, int64_t sweep, int64_t at) {
   st.Bind(18, display[9]).Bind(19, sweep).Bind(20, at);
   st.Bind(21, audit::FindingStateName(f.state));
   st.Bind(22, display[10]).Bind(23, display[11]).Bind(24, display[12]);
+  st.Bind(25, display[13]).Bind(26, display[14]);
+  if (f.queue) {
+    st.Bind(27, f.queue->id);
+  } else {
+    st.BindNull(27);
+  }
+  st.Bind(28, display[15]).Bind(29, ChangedByText(f));
   return st.Run();
 }
 
+// A reopened finding takes the changed_by of this opening (null when none was found).
 Status WriteState(Db& db, const LifecycleChange& c) {
-  const char* sql = c.kind == LifecycleChange::Kind::kReopened
-                        ? "UPDATE findings SET state = ?2, resolved_by_sweep = NULL, "
-                          "resolved_at = NULL, reopened_count = reopened_count + 1 "
-                          "WHERE fingerprint = ?1"
-                        : "UPDATE findings SET state = ?2 WHERE fingerprint = ?1";
+  const bool reopened = c.kind == LifecycleChange::Kind::kReopened;
+  const char* sql = reopened ? "UPDATE findings SET state = ?2, resolved_by_sweep = NULL, "
+                               "resolved_at = NULL, reopened_count = reopened_count + 1, "
+                               "changed_by = ?3 WHERE fingerprint = ?1"
+                             : "UPDATE findings SET state = ?2 WHERE fingerprint = ?1";
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
-  return st.Bind(1, c.fingerprint).Bind(2, audit::FindingStateName(c.after)).Run();
+  st.Bind(1, c.fingerprint).Bind(2, audit::FindingStateName(c.after));
+  if (reopened) st.Bind(3, ChangedByText(*c.seen));
+  return st.Run();
 }
 
 Status WriteDisplay(Db& db, const std::string& fp, const Display& display) {
   DIVAUDIT_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("UPDATE findings SET severity = ?2, subject_name = ?3, role_name = ?4, "
-                          "division_name = ?5, via_group_name = ?6, tenant = ?7, tenants = ?8, "
-                          "home_division_id = ?9, home_division_name = ?10, home_tenant = ?11, "
-                          "exception_reason = ?12, exception_owner = ?13, exception_expires = ?14 "
-                          "WHERE fingerprint = ?1"));
+      Stmt st,
+      db.Prepare("UPDATE findings SET severity = ?2, subject_name = ?3, role_name = ?4, "
+                 "division_name = ?5, via_group_name = ?6, tenant = ?7, tenants = ?8, "
+                 "home_division_id = ?9, home_division_name = ?10, home_tenant = ?11, "
+                 "exception_reason = ?12, exception_owner = ?13, exception_expires = ?14, "
+                 "permissions = ?15, divisions = ?16, queue = ?17 WHERE fingerprint = ?1"));
   st.Bind(1, fp);
   for (size_t i = 0; i < display.size(); ++i) st.Bind(static_cast<int>(i + 2), display[i]);
   return st.Run();
@@ -259,7 +310,9 @@ Status ApplySeen(CommitContext& c, const LifecycleChange& change) {
     DIVAUDIT_RETURN_IF_ERROR(WriteState(c.db, change));
   }
   for (LifecycleEvent e : change.events) {
-    DIVAUDIT_RETURN_IF_ERROR(AddEvent(c.db, c.sweep, f.fingerprint, e));
+    const bool opens = e == LifecycleEvent::kOpened || e == LifecycleEvent::kReopened;
+    DIVAUDIT_RETURN_IF_ERROR(
+        AddEvent(c.db, c.sweep, f.fingerprint, e, opens ? ChangedByText(f) : std::nullopt));
   }
   if (change.kind == LifecycleChange::Kind::kNew ||
       change.kind == LifecycleChange::Kind::kReopened) {
@@ -410,6 +463,22 @@ Status VerifyFindingStates(Db& db, VerifyResult& v) {
           v, "finding " + fp + ": state '" + state + "' contradicts its last event '" + event + "'",
           std::nullopt);
     }
+  }
+  // findings.changed_by is not chained itself: it must equal what the (chained) latest
+  // opened/reopened event recorded, while that event is still stored.
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt cb, db.Prepare("SELECT f.fingerprint, e.sweep_id FROM findings f JOIN findings_events e "
+                          "ON e.id = (SELECT max(id) FROM findings_events WHERE fingerprint = "
+                          "f.fingerprint AND event IN ('opened', 'reopened')) "
+                          "WHERE f.changed_by IS NOT e.changed_by ORDER BY e.id"));
+  while (true) {
+    DIVAUDIT_ASSIGN_OR_RETURN(bool row, cb.Step());
+    if (!row) break;
+    AddProblem(v,
+               "finding " + cb.Text(0) +
+                   ": changed_by differs from the one recorded when it was opened (table "
+                   "findings)",
+               std::nullopt);
   }
   return Status::Ok();
 }

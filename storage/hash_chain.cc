@@ -55,17 +55,20 @@ void SerializeTableColumn(std::string& out, sqlite3_stmt* st, int col, Kind kind
 
 // Feeds every row of `sql` (bound to `id`, or unbound when id is nullopt) into `h`. With
 // `table`, column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`).
+// With `skip_if_empty` (sections added by schema v5) no row means nothing is fed, not even the
+// label, so sweeps hashed before the section existed keep their bytes.
 Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
                 std::string_view label, const TableSpec* table = nullptr,
-                const IdDict* dict = nullptr) {
+                const IdDict* dict = nullptr, bool skip_if_empty = false) {
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
   if (id) st.Bind(1, *id);
-  h.UpdateField(label);
+  if (!skip_if_empty) h.UpdateField(label);
   std::string buf;
   int64_t rows = 0;
   while (true) {
     DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
+    if (rows == 0 && skip_if_empty) h.UpdateField(label);
     ++rows;
     buf += '[';
     for (int c = 0; c < st.ColumnCount(); ++c) {
@@ -81,9 +84,26 @@ Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha25
       buf.clear();
     }
   }
+  if (rows == 0 && skip_if_empty) return Status::Ok();
   h.Update(buf);
   h.UpdateField(std::to_string(rows));
   return Status::Ok();
+}
+
+// The v5 parts of the findings: the queue id of findings first seen in the sweep (identity,
+// also inside the fingerprint) and the changed_by of the sweep's opened/reopened events.
+// `id` selects the sweep; nullopt the rows rebased onto the prune anchor.
+Status HashFindingsV5(Db& db, std::optional<int64_t> id, Sha256& h) {
+  const std::string first = id ? "first_seen_sweep = ?1" : "first_seen_sweep IS NULL";
+  const std::string sweep = id ? "sweep_id = ?1" : "sweep_id IS NULL";
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
+                                    "SELECT fingerprint, queue_id FROM findings WHERE " + first +
+                                        " AND queue_id IS NOT NULL ORDER BY fingerprint",
+                                    id, h, "findings_queue", nullptr, nullptr, true));
+  return HashRows(db,
+                  "SELECT id, changed_by FROM findings_events WHERE " + sweep +
+                      " AND changed_by IS NOT NULL ORDER BY id",
+                  id, h, "events_changed_by", nullptr, nullptr, true);
 }
 
 constexpr const char* kSweepHashSql =
@@ -152,6 +172,14 @@ Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
   DIVAUDIT_RETURN_IF_ERROR(HashRows(db, kSweepHashSql, id, h, "sweep"));
   for (const TableSpec& t : Tables()) {
     const std::string cols = ColumnList(t);
+    if (t.hashed_when_used) {
+      DIVAUDIT_ASSIGN_OR_RETURN(int64_t used,
+                                db.QueryInt(std::string("SELECT EXISTS(SELECT 1 FROM ") + t.name +
+                                            " WHERE valid_from_sweep = " + std::to_string(id) +
+                                            ") OR EXISTS(SELECT 1 FROM " + t.name +
+                                            " WHERE valid_to_sweep = " + std::to_string(id) + ")"));
+      if (used == 0) continue;
+    }
     DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
                                       std::string("SELECT row_id, ") + cols + " FROM " + t.name +
                                           " WHERE valid_from_sweep = ?1 ORDER BY row_id",
@@ -169,6 +197,7 @@ Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
   DIVAUDIT_RETURN_IF_ERROR(HashRows(
       db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id = ?1 ORDER BY id", id,
       h, "events"));
+  DIVAUDIT_RETURN_IF_ERROR(HashFindingsV5(db, id, h));
   return h.FinishHex();
 }
 
@@ -176,6 +205,12 @@ Result<std::string> ComputeAnchorDigest(Db& db, const IdDict& dict) {
   Sha256 h;
   h.UpdateField("divaudit-anchor-v1");
   for (const TableSpec& t : Tables()) {
+    if (t.hashed_when_used) {
+      DIVAUDIT_ASSIGN_OR_RETURN(int64_t used,
+                                db.QueryInt(std::string("SELECT EXISTS(SELECT 1 FROM ") + t.name +
+                                            " WHERE valid_from_sweep IS NULL)"));
+      if (used == 0) continue;
+    }
     DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
                                       std::string("SELECT row_id, ") + ColumnList(t) + " FROM " +
                                           t.name +
@@ -190,6 +225,7 @@ Result<std::string> ComputeAnchorDigest(Db& db, const IdDict& dict) {
   DIVAUDIT_RETURN_IF_ERROR(HashRows(
       db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id IS NULL ORDER BY id",
       std::nullopt, h, "events"));
+  DIVAUDIT_RETURN_IF_ERROR(HashFindingsV5(db, std::nullopt, h));
   return h.FinishHex();
 }
 

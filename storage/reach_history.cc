@@ -144,4 +144,44 @@ HeldSince ReachHistory::MembershipHeldSince(std::string_view group_id, std::stri
   return ContinuousSince(it->second, as_of);
 }
 
+Status ReachHistory::LoadQueues(Db& db, const std::vector<std::string>& queue_ids) {
+  for (size_t begin = 0; begin < queue_ids.size(); begin += kChunk) {
+    const size_t n = std::min(kChunk, queue_ids.size() - begin);
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        Stmt st, db.Prepare("SELECT id, division_id, valid_from_sweep, valid_to_sweep FROM queues "
+                            "WHERE id IN (" +
+                            Placeholders(n) + ")"));
+    for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i + 1), queue_ids[begin + i]);
+    while (true) {
+      DIVAUDIT_ASSIGN_OR_RETURN(bool more, st.Step());
+      if (!more) break;
+      queues_[Key({st.Text(0), st.Text(1)})].push_back(IntervalOf(st, 2));
+    }
+  }
+  return ForEachChunk(
+      db,
+      "SELECT q.value, u.value, m.via_group, m.valid_from_sweep, m.valid_to_sweep "
+      "FROM queue_members AS m CROSS JOIN ids AS q CROSS JOIN ids AS u "
+      "WHERE q.id = m.queue_id AND u.id = m.user_id "
+      "AND m.queue_id IN (SELECT id FROM ids WHERE value IN (",
+      queue_ids, [this](const Stmt& st) {
+        queue_members_[Key({st.Text(0), st.Text(1), st.Int(2) == 1 ? "1" : "0"})].push_back(
+            IntervalOf(st, 3));
+      });
+}
+
+HeldSince ReachHistory::QueueHeldSince(std::string_view queue_id, std::string_view division_id,
+                                       int64_t as_of) const {
+  const auto it = queues_.find(Key({queue_id, division_id}));
+  if (it == queues_.end()) return HeldSince{};
+  return ContinuousSince(it->second, as_of);
+}
+
+HeldSince ReachHistory::QueueMemberHeldSince(std::string_view queue_id, std::string_view user_id,
+                                             bool via_group, int64_t as_of) const {
+  const auto it = queue_members_.find(Key({queue_id, user_id, via_group ? "1" : "0"}));
+  if (it == queue_members_.end()) return HeldSince{};
+  return ContinuousSince(it->second, as_of);
+}
+
 }  // namespace divaudit::storage

@@ -58,12 +58,24 @@ class ReachHistory {
   HeldSince MembershipHeldSince(std::string_view group_id, std::string_view user_id,
                                 int64_t as_of) const;
 
+  // Schema v5: loads the `queues` rows and `queue_members` rows of `queue_ids` (adds to what
+  // Load read). Errors: SQLite errors naming the file.
+  Status LoadQueues(Db& db, const std::vector<std::string>& queue_ids);
+  // The queue in division `division_id` (renames do not break it; a move does), as of `as_of`.
+  HeldSince QueueHeldSince(std::string_view queue_id, std::string_view division_id,
+                           int64_t as_of) const;
+  // The user listed as a member of the queue, `via_group` as listed (joined or not).
+  HeldSince QueueMemberHeldSince(std::string_view queue_id, std::string_view user_id,
+                                 bool via_group, int64_t as_of) const;
+
   size_t grant_rows() const { return grant_rows_; }
   size_t membership_rows() const { return membership_rows_; }
 
  private:
   std::map<std::string, std::vector<RowInterval>, std::less<>> grants_;
   std::map<std::string, std::vector<RowInterval>, std::less<>> memberships_;
+  std::map<std::string, std::vector<RowInterval>, std::less<>> queues_;
+  std::map<std::string, std::vector<RowInterval>, std::less<>> queue_members_;
   size_t grant_rows_ = 0;
   size_t membership_rows_ = 0;
 };

@@ -156,6 +156,43 @@ constexpr std::string_view kMigration4 =
     " org_id TEXT NOT NULL,"
     " recorded_at INTEGER NOT NULL);";
 
+// v5: the v2 snapshot data as temporal tables (storage/tables.h): the permission catalog,
+// role permission policies, role settings (at most one current row; none = not read), routing
+// queues, their member groups and members (queue and user ids in the `ids` dictionary: an org
+// can have 100,000 member rows). Findings gain the v2 fields (permissions, divisions, queue as
+// JSON, queue_id as identity, changed_by) and each opened/reopened event the changed_by it
+// was opened with (chained). Sweeps hashed before v5 keep their bytes: a v5 table enters a
+// sweep's hash only when the sweep wrote or closed rows in it.
+constexpr std::string_view kMigration5 =
+    "CREATE TABLE catalog_permissions (" DIVAUDIT_TEMPORAL
+    " domain TEXT NOT NULL, entity_type TEXT NOT NULL, action TEXT NOT NULL,"
+    " division_aware INTEGER NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("catalog_permissions")
+    "CREATE TABLE role_policies (" DIVAUDIT_TEMPORAL
+    " role_id TEXT NOT NULL, domain TEXT NOT NULL, entity_name TEXT NOT NULL,"
+    " action_set TEXT NOT NULL, narrowed INTEGER NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES(
+        "role_policies")
+    "CREATE TABLE role_settings (" DIVAUDIT_TEMPORAL
+    " grant_division_aware INTEGER NOT NULL,"
+    " backfill_enabled INTEGER NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("role_settings")
+    "CREATE TABLE queues (" DIVAUDIT_TEMPORAL
+    " id TEXT NOT NULL, name TEXT NOT NULL,"
+    " division_id TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("queues")
+    "CREATE TABLE queue_member_groups (" DIVAUDIT_TEMPORAL
+    " queue_id TEXT NOT NULL, group_id TEXT NOT NULL, name TEXT NOT NULL,"
+    " type TEXT NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("queue_member_groups")
+    "CREATE TABLE queue_members (" DIVAUDIT_TEMPORAL
+    " queue_id INTEGER NOT NULL, user_id INTEGER NOT NULL, via_group INTEGER NOT NULL,"
+    " joined INTEGER NOT NULL);" DIVAUDIT_TEMPORAL_INDEXES("queue_members")
+    "CREATE VIEW queue_members_text AS SELECT x.row_id, x.valid_from_sweep, x.valid_to_sweep,"
+    " q.value AS queue_id, u.value AS user_id, x.via_group, x.joined FROM queue_members x"
+        DIVAUDIT_JOIN_ID("q", "queue_id") DIVAUDIT_JOIN_ID("u", "user_id") ";"
+    "ALTER TABLE findings ADD COLUMN permissions TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE findings ADD COLUMN divisions TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE findings ADD COLUMN queue_id TEXT;"
+    "ALTER TABLE findings ADD COLUMN queue TEXT;"
+    "ALTER TABLE findings ADD COLUMN changed_by TEXT;"
+    "ALTER TABLE findings_events ADD COLUMN changed_by TEXT;";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
 #undef DIVAUDIT_ID_TABLE
@@ -174,6 +211,8 @@ std::string_view MigrationSql(int version) {
       return kMigration3;
     case 4:
       return kMigration4;
+    case 5:
+      return kMigration5;
     default:
       return {};
   }

@@ -20,6 +20,25 @@ const std::array<TableSpec, kTableCount>& Tables() {
       {"grants",
        {{"subject_type", kD}, {"subject_id", kD}, {"role_id", kD}, {"division_id", kD}},
        4},
+      // v5. A table with key_count 0 (role_settings) holds at most one current row.
+      {"catalog_permissions",
+       {{"domain", kT}, {"entity_type", kT}, {"action", kT}, {"division_aware", kI}},
+       3,
+       true},
+      {"role_policies",
+       {{"role_id", kT}, {"domain", kT}, {"entity_name", kT}, {"action_set", kT}, {"narrowed", kI}},
+       5,
+       true},
+      {"role_settings", {{"grant_division_aware", kI}, {"backfill_enabled", kI}}, 0, true},
+      {"queues", {{"id", kT}, {"name", kT}, {"division_id", kT}}, 1, true},
+      {"queue_member_groups",
+       {{"queue_id", kT}, {"group_id", kT}, {"name", kT}, {"type", kT}},
+       2,
+       true},
+      {"queue_members",
+       {{"queue_id", kD}, {"user_id", kD}, {"via_group", kI}, {"joined", kI}},
+       4,
+       true},
   }};
   return tables;
 }

@@ -25,11 +25,18 @@ struct TableSpec {
   const char* name;
   std::vector<Col> cols;
   size_t key_count;  // the first key_count columns identify the object
-  // Every column is a key column stored as a dictionary id (grants, memberships,
-  // client_roles): commits merge-join integer keys instead of hashing strings.
+  // Schema v5 tables (the v2 snapshot data) enter a sweep's hash only when the sweep wrote or
+  // closed rows in them, so every sweep hashed before them keeps its bytes.
+  bool hashed_when_used = false;
+  // Every column is a key column stored as a dictionary id or a small integer (grants,
+  // memberships, client_roles, queue_members): commits merge-join integer keys instead of
+  // hashing strings. At most four columns.
   bool all_ids() const {
-    return key_count == cols.size() &&
-           std::all_of(cols.begin(), cols.end(), [](const Col& c) { return c.kind == Kind::kId; });
+    return key_count == cols.size() && cols.size() <= 4 &&
+           std::any_of(cols.begin(), cols.end(),
+                       [](const Col& c) { return c.kind == Kind::kId; }) &&
+           std::all_of(cols.begin(), cols.end(),
+                       [](const Col& c) { return c.kind == Kind::kId || c.kind == Kind::kInt; });
   }
 };
 
@@ -43,6 +50,13 @@ enum TableIndex : size_t {
   kClientRoles,
   kExternal,
   kGrants,
+  // schema v5 (v2 snapshot data):
+  kCatalog,
+  kRolePolicies,
+  kRoleSettings,
+  kQueues,
+  kQueueGroups,
+  kQueueMembers,
   kTableCount
 };
 

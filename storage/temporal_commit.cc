@@ -1,6 +1,7 @@
 // Writing a sweep's snapshot into the temporal tables (CommitSnapshot in storage/temporal.h).
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "storage/hash_chain.h"
+#include "storage/json_columns.h"
 #include "storage/tables.h"
 #include "storage/temporal.h"
 
@@ -22,7 +24,8 @@ using TableViewRows = std::array<std::vector<ViewRow>, kTableCount>;
 
 std::string_view BV(bool b) { return b ? "1" : "0"; }
 
-TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s) {
+// `texts` owns the strings that are not in the snapshot (role policies' action sets as JSON).
+TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::string>& texts) {
   TableViewRows r;
   r[kDivisions].reserve(s.divisions.size());
   for (const auto& d : s.divisions) {
@@ -46,6 +49,28 @@ TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s) {
   }
   for (const auto& e : s.external_subjects) {
     r[kExternal].push_back({e.id, e.name, audit::SubjectTypeName(e.type), e.genesys_type});
+  }
+  // v2 (schema v5).
+  for (const auto& p : s.permissions) {
+    r[kCatalog].push_back({p.domain, p.entity_type, p.action, BV(p.division_aware)});
+  }
+  for (const auto& x : s.roles) {
+    for (const auto& p : x.policies) {
+      texts.push_back(StringArrayJson(p.action_set));
+      r[kRolePolicies].push_back({x.id, p.domain, p.entity_name, texts.back(), BV(p.narrowed)});
+    }
+  }
+  if (s.role_settings) {  // nullopt (not read): no row, so a rebuild gives nullopt again
+    r[kRoleSettings].push_back({BV(s.role_settings->authorization_grant_division_aware),
+                                BV(s.role_settings->backfill_enabled)});
+  }
+  for (const auto& q : s.queues) {
+    r[kQueues].push_back({q.id, q.name, q.division_id});
+    for (const auto& g : q.member_groups) r[kQueueGroups].push_back({q.id, g.id, g.name, g.type});
+  }
+  r[kQueueMembers].reserve(s.queue_members.size());
+  for (const auto& m : s.queue_members) {
+    r[kQueueMembers].push_back({m.queue_id, m.user_id, BV(m.via_group), BV(m.joined)});
   }
   // Grants (the bulk) are not copied: CommitSnapshot reads them from the snapshot.
   return r;
@@ -72,6 +97,19 @@ bool IsCanonical(const audit::OrgSnapshot& s) {
   }
   for (const auto& c : s.oauth_clients) {
     if (!strictly_increasing(c.role_divisions)) return false;
+  }
+  for (const auto& r : s.roles) {
+    if (!strictly_increasing(r.policies)) return false;
+    for (const auto& p : r.policies) {
+      if (!strictly_increasing(p.action_set)) return false;
+    }
+  }
+  if (!strictly_increasing(s.permissions) || !sorted_by_id(s.queues) ||
+      !strictly_increasing(s.queue_members)) {
+    return false;
+  }
+  for (const auto& q : s.queues) {
+    if (!std::is_sorted(q.member_groups.begin(), q.member_groups.end())) return false;
   }
   return true;
 }
@@ -125,8 +163,9 @@ Status LoadCurrentIds(Db& db, const TableSpec& t, std::vector<CurrentId>& curren
     for (size_t i = 0; i < n; ++i) {
       const int col = static_cast<int>(i + 1);
       const int64_t v = sqlite3_column_int64(raw, col);
-      ok = ok && v > 0 && v <= int64_t{UINT32_MAX} &&
-           sqlite3_column_type(raw, col) == SQLITE_INTEGER;
+      const bool in_range =
+          t.cols[i].kind == Kind::kInt ? (v == 0 || v == 1) : (v > 0 && v <= int64_t{UINT32_MAX});
+      ok = ok && in_range && sqlite3_column_type(raw, col) == SQLITE_INTEGER;
       c.key.Set(i, static_cast<uint32_t>(v));
     }
     if (ok) {
@@ -143,8 +182,9 @@ Status LoadCurrentIds(Db& db, const TableSpec& t, std::vector<CurrentId>& curren
 // The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, sorted
 // by key then snapshot order.
 template <typename Value>
-Result<std::vector<DesiredId>> DesiredIds(const std::string& path, size_t count, size_t n,
+Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSpec& t, size_t count,
                                           const Value& value, IdDict& dict) {
+  const size_t n = t.cols.size();
   std::vector<DesiredId> want;
   want.reserve(count);
   // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
@@ -155,6 +195,10 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, size_t count,
     DesiredId d{{}, static_cast<uint32_t>(r)};
     for (size_t i = 0; i < n; ++i) {
       const std::string_view v = value(r, i);
+      if (t.cols[i].kind == Kind::kInt) {  // a flag: stored as 0/1, not in the dictionary
+        d.key.Set(i, v == "1" ? 1u : 0u);
+        continue;
+      }
       if (last_id[i] == 0 || v != last_value[i]) {
         last_id[i] = dict.Intern(v);
         if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
@@ -222,7 +266,7 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
   std::vector<int64_t> to_close;
   DIVAUDIT_RETURN_IF_ERROR(LoadCurrentIds(db, t, current, to_close));
   DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
-                            DesiredIds(db.path(), count, n, value, dict));
+                            DesiredIds(db.path(), t, count, value, dict));
   std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
   if (unread_groups != nullptr) {
     for (const std::string& g : *unread_groups) {
@@ -374,7 +418,8 @@ Status CommitSnapshot(Db& db, const audit::OrgSnapshot& input, bool complete, in
     audit::Canonicalize(*canonical_copy);
   }
   const audit::OrgSnapshot& snapshot = canonical_copy ? *canonical_copy : input;
-  const TableViewRows desired = SnapshotToViewRows(snapshot);
+  std::deque<std::string> texts;
+  const TableViewRows desired = SnapshotToViewRows(snapshot, texts);
   std::unordered_set<std::string> unread_groups;  // their memberships are never closed
   for (const auto& g : snapshot.groups) {
     if (!g.members_read) unread_groups.insert(g.id);

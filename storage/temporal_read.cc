@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/json_columns.h"
 #include "storage/tables.h"
 #include "storage/temporal.h"
 
@@ -52,12 +53,53 @@ void AddClients(TableRows& r, audit::OrgSnapshot& s) {
   }
 }
 
+// Roles with their permission policies (schema v5; none for sweeps stored before it).
+void AddRoles(TableRows& r, audit::OrgSnapshot& s) {
+  std::unordered_map<std::string, std::vector<audit::PermissionPolicy>> policies;
+  for (auto& x : r[kRolePolicies]) {
+    policies[x[0]].push_back(
+        {std::move(x[1]), std::move(x[2]), ParseStringArray(x[3]), x[4] == "1"});
+  }
+  for (auto& x : r[kRoles]) {
+    audit::Role role{std::move(x[0]), std::move(x[1])};
+    auto it = policies.find(role.id);
+    if (it != policies.end()) role.policies = std::move(it->second);
+    s.roles.push_back(std::move(role));
+  }
+}
+
+// The v2 data of schema v5: catalog, role settings (nullopt when the sweep stored none),
+// queues with their member groups, queue members.
+void AddV2(TableRows& r, audit::OrgSnapshot& s) {
+  for (auto& x : r[kCatalog]) {
+    s.permissions.push_back({std::move(x[0]), std::move(x[1]), std::move(x[2]), x[3] == "1"});
+  }
+  if (!r[kRoleSettings].empty()) {
+    const Row& x = r[kRoleSettings].front();
+    s.role_settings = audit::RoleSettings{x[0] == "1", x[1] == "1"};
+  }
+  std::unordered_map<std::string, std::vector<audit::QueueMemberGroup>> groups;
+  for (auto& x : r[kQueueGroups]) {
+    groups[x[0]].push_back({std::move(x[1]), std::move(x[2]), std::move(x[3])});
+  }
+  for (auto& x : r[kQueues]) {
+    audit::Queue q{std::move(x[0]), std::move(x[1]), std::move(x[2])};
+    auto it = groups.find(q.id);
+    if (it != groups.end()) q.member_groups = std::move(it->second);
+    s.queues.push_back(std::move(q));
+  }
+  s.queue_members.reserve(r[kQueueMembers].size());
+  for (auto& x : r[kQueueMembers]) {
+    s.queue_members.push_back({std::move(x[0]), std::move(x[1]), x[2] == "1", x[3] == "1"});
+  }
+}
+
 audit::OrgSnapshot RowsToSnapshot(TableRows& r) {
   audit::OrgSnapshot s;
   for (auto& x : r[kDivisions]) {
     s.divisions.push_back({std::move(x[0]), std::move(x[1]), std::move(x[2]), x[3] == "1"});
   }
-  for (auto& x : r[kRoles]) s.roles.push_back({std::move(x[0]), std::move(x[1])});
+  AddRoles(r, s);
   for (auto& x : r[kUsers]) {
     s.users.push_back(
         {std::move(x[0]), std::move(x[1]), std::move(x[2]), std::move(x[3]), std::move(x[4])});
@@ -72,6 +114,7 @@ audit::OrgSnapshot RowsToSnapshot(TableRows& r) {
     s.grants.push_back(
         {audit::SubjectTypeFromName(x[0]), std::move(x[1]), std::move(x[2]), std::move(x[3])});
   }
+  AddV2(r, s);
   audit::Canonicalize(s);
   return s;
 }

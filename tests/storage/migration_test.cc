@@ -185,6 +185,22 @@ TEST(MigrationTest, EveryMigrationHasSql) {
 namespace divaudit::storage {
 namespace {
 
+// "a, b, c": the columns of `table` in `db` (in table order).
+std::string ColumnsOf(RawDb& db, const std::string& table) {
+  return db.Text("SELECT group_concat(name, ', ') FROM pragma_table_info('" + table + "')");
+}
+
+// Undoes migration 5 on a file this build wrote (what a v4 file looks like).
+constexpr const char* kDropV5 =
+    "DROP VIEW queue_members_text;"
+    "DROP TABLE catalog_permissions; DROP TABLE role_policies; DROP TABLE role_settings;"
+    "DROP TABLE queues; DROP TABLE queue_member_groups; DROP TABLE queue_members;"
+    "ALTER TABLE findings DROP COLUMN permissions; ALTER TABLE findings DROP COLUMN divisions;"
+    "ALTER TABLE findings DROP COLUMN queue_id; ALTER TABLE findings DROP COLUMN queue;"
+    "ALTER TABLE findings DROP COLUMN changed_by;"
+    "ALTER TABLE findings_events DROP COLUMN changed_by;"
+    "PRAGMA user_version = 4;";
+
 // A history written by this build, copied into a version-2 file (the id columns as text, as v2
 // stored them), then opened: the v2 -> v3 migration must keep every rebuild, the diff, the hash
 // chain (with a prune anchor) and the next sweep's hash exactly as they were.
@@ -235,8 +251,13 @@ TEST(MigrationTest, UpgradesAVersion2DatabaseKeepingRebuildsAndTheChain) {
         << sqlite3_errmsg(v2.raw());
     std::string copy = "ATTACH '" + fresh_path + "' AS src; BEGIN;";
     for (const char* t : {"sweeps", "divisions", "roles", "users", "org_groups", "oauth_clients",
-                          "external_subjects", "findings", "findings_events", "chain_anchor"}) {
+                          "external_subjects", "chain_anchor"}) {
       copy += std::string("INSERT INTO main.") + t + " SELECT * FROM src." + t + ";";
+    }
+    // findings and findings_events have v5 columns in the fresh file: copy the v2 ones.
+    for (const char* t : {"findings", "findings_events"}) {
+      copy += std::string("INSERT INTO main.") + t + " SELECT " + ColumnsOf(v2, t) + " FROM src." +
+              t + ";";
     }
     for (const char* t : {"grants", "memberships", "client_roles"}) {
       copy += std::string("INSERT INTO main.") + t + " SELECT * FROM src." + t + "_text;";
@@ -328,14 +349,15 @@ TEST(MigrationTest, UpgradesAVersion3DatabaseKeepingItsChainAndRecordingTheOrgAf
     head = r->content_hash;
   }
   {
-    RawDb raw(path);  // what a v3 file looks like: no audited_org
+    RawDb raw(path);  // what a v3 file looks like: no v5 tables and columns, no audited_org
+    ASSERT_EQ(raw.Exec(kDropV5), SQLITE_OK) << sqlite3_errmsg(raw.raw());
     ASSERT_EQ(raw.Exec("DROP TABLE audited_org; PRAGMA user_version = 3;"), SQLITE_OK);
   }
   auto s = SqliteSnapshotStore::Open(path, clock);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   {
     RawDb raw(path);
-    EXPECT_EQ(raw.Int("PRAGMA user_version"), 4);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM audited_org"), 0);
   }
   auto v = (*s)->Verify();
