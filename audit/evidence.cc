@@ -37,7 +37,7 @@ std::string FormatIsoMillis(SystemTime t) {
   const int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   const int64_t rest = ms - seconds * 1000;
   std::string whole = FormatIso8601(FromUnixSeconds(seconds));  // "...:SSZ"
-  const int r = static_cast<int>(rest);  // 0..999
+  const int r = static_cast<int>(rest);                         // 0..999
   whole.pop_back();
   whole += '.';
   whole += static_cast<char>('0' + r / 100);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,23 @@ struct Conversation {
   std::vector<std::string> division_ids;
   std::vector<std::string> queue_ids;  // queues of any segment of any participant
   std::vector<std::string> user_ids;   // participants' user ids
+};
+
+// Where evidence reading stands between sweeps (storage/evidence_store.h keeps it).
+struct EvidenceCursor {
+  // End of the last window read completely; nullopt: nothing read yet (the first window is the
+  // last `first_window`).
+  std::optional<SystemTime> read_until;
+  // Conversations read while not ended: read again by id each sweep until they end. Sorted.
+  std::vector<std::string> pending;
+};
+
+// One interval [start, end) read completely (every page), by conversationStart.
+struct EvidenceWindow {
+  SystemTime start{};
+  SystemTime end{};
+  int64_t conversations = 0;
+  int pages = 0;
 };
 
 // A conversation whose divisions map to two or more tenants: cross-tenant evidence.

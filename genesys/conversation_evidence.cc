@@ -168,7 +168,8 @@ Result<int64_t> ParseDetailsQueryPage(std::string_view body,
   if (doc.get(o) != simdjson::SUCCESS) return FieldError("$", "not an object");
   int64_t total = 0;
   dom::element hits;
-  if (o.at_key("totalHits").get(hits) != simdjson::SUCCESS) return FieldError("totalHits", "missing");
+  if (o.at_key("totalHits").get(hits) != simdjson::SUCCESS)
+    return FieldError("totalHits", "missing");
   if (hits.get(total) != simdjson::SUCCESS || total < 0) {
     return FieldError("totalHits", "not a non-negative integer");
   }
@@ -273,8 +274,8 @@ EvidenceReadResult ConversationEvidenceReader::Read(const EvidenceCursor& cursor
     }
     auto total = ParseDetailsQueryPage(first->body, conversations);
     if (!total.ok()) {
-      result.stopped = "POST " + std::string(kQueryPath) + " " + where +
-                       " page 1: " + total.status().message();
+      result.stopped =
+          "POST " + std::string(kQueryPath) + " " + where + " page 1: " + total.status().message();
       break;
     }
     if (*total > options_.max_results_per_query && b - a > milliseconds(1)) {
@@ -285,10 +286,9 @@ EvidenceReadResult ConversationEvidenceReader::Read(const EvidenceCursor& cursor
       todo.emplace_front(a, mid);
       continue;
     }
-    const int64_t pages_needed =
-        std::max<int64_t>(1, (std::min(*total, options_.max_results_per_query) +
-                              options_.page_size - 1) /
-                                 options_.page_size);
+    const int64_t pages_needed = std::max<int64_t>(
+        1, (std::min(*total, options_.max_results_per_query) + options_.page_size - 1) /
+               options_.page_size);
     if (result.query_pages + pages_needed - 1 > options_.max_pages) {
       result.stopped = "page cap " + std::to_string(options_.max_pages) + " reached at " + where;
       break;
@@ -335,8 +335,8 @@ EvidenceReadResult ConversationEvidenceReader::Read(const EvidenceCursor& cursor
         pending.insert(c.id);
       }
     }
-    result.windows.push_back({a, b, static_cast<int64_t>(unique.size()),
-                              static_cast<int>(pages_needed)});
+    result.windows.push_back(
+        {a, b, static_cast<int64_t>(unique.size()), static_cast<int>(pages_needed)});
     result.cursor.read_until = b;
     todo.pop_front();
   }

@@ -14,30 +14,17 @@
 
 namespace divaudit::genesys {
 
-// Where evidence reading stands between sweeps (storage/evidence_store.h keeps it).
-struct EvidenceCursor {
-  // End of the last window read completely; nullopt: nothing read yet (the first window is the
-  // last `first_window`).
-  std::optional<SystemTime> read_until;
-  // Conversations read while not ended: read again by id each sweep until they end. Sorted.
-  std::vector<std::string> pending;
-};
+// The cursor and windows are audit's model (audit/evidence.h): storage/ keeps them.
+using audit::EvidenceCursor;
+using audit::EvidenceWindow;
 
 struct EvidenceReadOptions {
-  std::chrono::milliseconds lag{15 * 60'000};            // [evidence] lag
-  std::chrono::milliseconds first_window{86'400'000};    // first sweep: the last 24 h
-  int max_pages = 200;                                   // query pages per sweep (the rest waits)
-  int page_size = 100;                                   // the API's cap
-  int64_t max_results_per_query = 10'000;                // split an interval with more
-  size_t max_page_bytes = size_t{64} << 20;              // analytics pages can be several MiB
-};
-
-// One interval [start, end) read completely (every page), by conversationStart.
-struct EvidenceWindow {
-  SystemTime start{};
-  SystemTime end{};
-  int64_t conversations = 0;
-  int pages = 0;
+  std::chrono::milliseconds lag{15 * 60'000};          // [evidence] lag
+  std::chrono::milliseconds first_window{86'400'000};  // first sweep: the last 24 h
+  int max_pages = 200;                                 // query pages per sweep (the rest waits)
+  int page_size = 100;                                 // the API's cap
+  int64_t max_results_per_query = 10'000;              // split an interval with more
+  size_t max_page_bytes = size_t{64} << 20;            // analytics pages can be several MiB
 };
 
 struct EvidenceReadResult {
@@ -88,8 +75,7 @@ std::string DetailsQueryBody(SystemTime start, SystemTime end, int page_number, 
 
 // Parses a details/query response: its conversations (appended) and totalHits. Errors name the
 // field ("conversations[3].conversationStart: …").
-Result<int64_t> ParseDetailsQueryPage(std::string_view body,
-                                      std::vector<audit::Conversation>& out);
+Result<int64_t> ParseDetailsQueryPage(std::string_view body, std::vector<audit::Conversation>& out);
 // Parses one conversation (the GET-by-id response).
 Result<audit::Conversation> ParseConversationDetails(std::string_view body);
 

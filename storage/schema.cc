@@ -156,6 +156,41 @@ constexpr std::string_view kMigration4 =
     " org_id TEXT NOT NULL,"
     " recorded_at INTEGER NOT NULL);";
 
+// v5 is store-v2's (v2 temporal tables); this placeholder keeps the numbering until it merges.
+constexpr std::string_view kMigration5Placeholder = "SELECT 1;";
+
+// v6: conversation evidence (storage/evidence_store.h). Evidence is history: a row per
+// conversation, recorded once by the sweep that first saw it (sweep_id), never resolved, pruned
+// with that sweep. The read cursor (end of the last window read completely) and the conversations
+// that had not ended are the state the next sweep starts from. Times in Unix milliseconds; id
+// lists are JSON arrays. Not part of the hash chain (docs/storage.md).
+constexpr std::string_view kMigration6 =
+    "CREATE TABLE evidence_conversations ("
+    " conversation_id TEXT PRIMARY KEY,"
+    " sweep_id INTEGER NOT NULL,"
+    " start_ms INTEGER NOT NULL,"
+    " end_ms INTEGER,"
+    " division_ids TEXT NOT NULL,"
+    " tenants TEXT NOT NULL,"
+    " queue_ids TEXT NOT NULL,"
+    " user_ids TEXT NOT NULL);"
+    "CREATE INDEX evidence_conversations_by_sweep ON evidence_conversations (sweep_id);"
+    "CREATE TABLE evidence_windows ("
+    " start_ms INTEGER PRIMARY KEY,"
+    " end_ms INTEGER NOT NULL,"
+    " sweep_id INTEGER NOT NULL,"
+    " conversations INTEGER NOT NULL,"
+    " pages INTEGER NOT NULL);"
+    "CREATE TABLE evidence_pending ("
+    " conversation_id TEXT PRIMARY KEY,"
+    " since_sweep INTEGER NOT NULL);"
+    "CREATE TABLE evidence_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " read_until_ms INTEGER,"
+    " sweep_id INTEGER NOT NULL,"
+    " available INTEGER NOT NULL,"
+    " stopped TEXT NOT NULL);";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
 #undef DIVAUDIT_ID_TABLE
@@ -174,6 +209,10 @@ std::string_view MigrationSql(int version) {
       return kMigration3;
     case 4:
       return kMigration4;
+    case 5:
+      return kMigration5Placeholder;
+    case 6:
+      return kMigration6;
     default:
       return {};
   }

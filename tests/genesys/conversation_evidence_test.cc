@@ -100,9 +100,8 @@ class FakeAnalytics final : public ApiClient {
     for (const auto& [id, c] : conversations) {
       if (c.start >= a && c.start < b) hits.push_back(&c);
     }
-    std::stable_sort(hits.begin(), hits.end(), [](const auto* x, const auto* y) {
-      return x->start < y->start;
-    });
+    std::stable_sort(hits.begin(), hits.end(),
+                     [](const auto* x, const auto* y) { return x->start < y->start; });
     if (static_cast<int64_t>(page) * page_size > 10'000) {
       ++bad_requests;
       return ApiResponse{400, R"({"status":400,"message":"paging past 10000 results"})"};

@@ -329,13 +329,16 @@ TEST(MigrationTest, UpgradesAVersion3DatabaseKeepingItsChainAndRecordingTheOrgAf
   }
   {
     RawDb raw(path);  // what a v3 file looks like: no audited_org
-    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; PRAGMA user_version = 3;"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; DROP TABLE evidence_conversations; "
+                       "DROP TABLE evidence_windows; DROP TABLE evidence_pending; "
+                       "DROP TABLE evidence_state; PRAGMA user_version = 3;"),
+              SQLITE_OK);
   }
   auto s = SqliteSnapshotStore::Open(path, clock);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   {
     RawDb raw(path);
-    EXPECT_EQ(raw.Int("PRAGMA user_version"), 4);
+    EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
     EXPECT_EQ(raw.Int("SELECT count(*) FROM audited_org"), 0);
   }
   auto v = (*s)->Verify();
