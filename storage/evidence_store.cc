@@ -38,7 +38,8 @@ Result<audit::EvidenceCursor> EvidenceStore::Cursor() {
     if (row && !st.IsNull(0)) cursor.read_until = FromMs(st.Int(0));
   }
   DIVAUDIT_ASSIGN_OR_RETURN(
-      Stmt st, db_.Prepare("SELECT conversation_id FROM evidence_pending ORDER BY conversation_id"));
+      Stmt st,
+      db_.Prepare("SELECT conversation_id FROM evidence_pending ORDER BY conversation_id"));
   while (true) {
     DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
@@ -53,8 +54,7 @@ Result<bool> EvidenceStore::Available() {
   return !row || st.Int(0) != 0;
 }
 
-Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(
-    const EvidenceSweep& sweep) {
+Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(const EvidenceSweep& sweep) {
   Transaction tx(db_);
   DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN IMMEDIATE"));
   std::vector<audit::ConversationEvidence> recorded;
@@ -86,9 +86,10 @@ Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(
     }
   }
   // Pending: keep the sweep that first saw a conversation open.
-  DIVAUDIT_RETURN_IF_ERROR(db_.Exec("CREATE TEMP TABLE IF NOT EXISTS evidence_pending_new "
-                                    "(conversation_id TEXT PRIMARY KEY); "
-                                    "DELETE FROM evidence_pending_new"));
+  DIVAUDIT_RETURN_IF_ERROR(
+      db_.Exec("CREATE TEMP TABLE IF NOT EXISTS evidence_pending_new "
+               "(conversation_id TEXT PRIMARY KEY); "
+               "DELETE FROM evidence_pending_new"));
   {
     DIVAUDIT_ASSIGN_OR_RETURN(
         Stmt st, db_.Prepare("INSERT OR IGNORE INTO evidence_pending_new VALUES (?1)"));
@@ -98,9 +99,9 @@ Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
     }
   }
-  DIVAUDIT_RETURN_IF_ERROR(db_.Exec(
-      "DELETE FROM evidence_pending WHERE conversation_id NOT IN "
-      "(SELECT conversation_id FROM evidence_pending_new)"));
+  DIVAUDIT_RETURN_IF_ERROR(
+      db_.Exec("DELETE FROM evidence_pending WHERE conversation_id NOT IN "
+               "(SELECT conversation_id FROM evidence_pending_new)"));
   {
     DIVAUDIT_ASSIGN_OR_RETURN(
         Stmt st, db_.Prepare("INSERT OR IGNORE INTO evidence_pending (conversation_id, "
@@ -112,9 +113,8 @@ Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(
     DIVAUDIT_ASSIGN_OR_RETURN(
         Stmt st, db_.Prepare("INSERT OR REPLACE INTO evidence_state (id, read_until_ms, sweep_id, "
                              "available, stopped) VALUES (1, ?1, ?2, ?3, ?4)"));
-    st.Bind(1, sweep.cursor.read_until
-                   ? std::optional<int64_t>(ToMs(*sweep.cursor.read_until))
-                   : std::nullopt);
+    st.Bind(1, sweep.cursor.read_until ? std::optional<int64_t>(ToMs(*sweep.cursor.read_until))
+                                       : std::nullopt);
     st.Bind(2, sweep.sweep_id).Bind(3, sweep.available).Bind(4, sweep.stopped);
     DIVAUDIT_RETURN_IF_ERROR(st.Run());
   }

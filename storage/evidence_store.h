@@ -16,9 +16,9 @@ namespace divaudit::storage {
 struct EvidenceSweep {
   int64_t sweep_id = 0;
   bool available = true;
-  std::string stopped;                               // "" when reading got to now - lag
-  std::vector<audit::EvidenceWindow> windows;      // read completely
-  audit::EvidenceCursor cursor;                    // where the next sweep starts
+  std::string stopped;                                // "" when reading got to now - lag
+  std::vector<audit::EvidenceWindow> windows;         // read completely
+  audit::EvidenceCursor cursor;                       // where the next sweep starts
   std::vector<audit::ConversationEvidence> evidence;  // cross-tenant conversations read
 };
 

@@ -88,7 +88,7 @@ TEST_F(EvidenceStoreTest, RecordsEachConversationOnceAndKeepsTheCursor) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].evidence.conversation.id, "c2");  // oldest start first
-  EXPECT_EQ((*all)[1].sweep_id, first.sweep_id);         // c1 stays with the sweep that found it
+  EXPECT_EQ((*all)[1].sweep_id, first.sweep_id);        // c1 stays with the sweep that found it
   const audit::ConversationEvidence& c1 = (*all)[1].evidence;
   EXPECT_EQ(c1.conversation.start, Evidence("c1", kT0 - 3600).conversation.start);  // ms kept
   EXPECT_EQ(c1.conversation.end, FromUnixSeconds(kT0 - 3600 + 300));
