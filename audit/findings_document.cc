@@ -97,6 +97,35 @@ SnapshotCounts CountsOf(const OrgSnapshot& s) {
       static_cast<int64_t>(s.oauth_clients.size()), static_cast<int64_t>(s.grants.size())};
 }
 
+namespace {
+void WriteStrings(JsonWriter& w, std::string_view key, const std::vector<std::string>& v) {
+  w.Key(key).BeginArray();
+  for (const std::string& s : v) w.String(s);
+  w.EndArray();
+}
+}  // namespace
+
+void WriteEvidence(JsonWriter& w, const std::vector<ConversationEvidence>& evidence) {
+  w.Key("evidence").BeginArray();
+  for (const ConversationEvidence& e : evidence) {
+    const Conversation& c = e.conversation;
+    w.BeginObject();
+    w.Field("conversation_id", c.id);
+    w.Field("start", FormatIsoMillis(c.start));
+    if (c.end) {
+      w.Field("end", FormatIsoMillis(*c.end));
+    } else {
+      w.Key("end").Null();
+    }
+    WriteStrings(w, "tenants", e.tenants);
+    WriteStrings(w, "division_ids", c.division_ids);
+    WriteStrings(w, "queue_ids", c.queue_ids);
+    WriteStrings(w, "user_ids", c.user_ids);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 std::string RenderFindingsDocument(const SweepInfo& sweep, const SnapshotCounts& counts,
                                    const std::vector<Finding>& findings,
                                    const DocumentOptions& options) {
@@ -153,6 +182,7 @@ std::string RenderFindingsDocument(const SweepInfo& sweep, const SnapshotCounts&
     }
     w.EndArray();
   }
+  if (options.evidence != nullptr) WriteEvidence(w, *options.evidence);
   w.EndObject();
   std::string out = w.Take();
   out.push_back('\n');

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "audit/engine.h"
+#include "audit/evidence.h"
 #include "audit/finding.h"
 #include "audit/org_snapshot.h"
 
@@ -36,6 +37,10 @@ struct DocumentOptions {
   // exception: rule, subject_id, role_id, division_id (null when not given), reason, owner,
   // expires, state ("active"/"expired"), matched, suppressed. Not owned; may be null.
   const std::vector<ExceptionStatus>* exceptions = nullptr;
+  // v2 (docs/evidence.md): when set, an additive top-level "evidence" array (after "exceptions")
+  // of the conversations first recorded in this sweep: {conversation_id, start, end, tenants,
+  // division_ids, queue_ids, user_ids}. Not owned; may be null.
+  const std::vector<ConversationEvidence>* evidence = nullptr;
 };
 
 // The findings document of docs/findings.md:
@@ -52,6 +57,9 @@ struct DocumentOptions {
 // object `w` has open, so other outputs (stored findings, reports) can add keys after them.
 // `default_first_seen` is used when Finding.first_seen is empty.
 void WriteFindingFields(JsonWriter& w, const Finding& f, std::string_view default_first_seen);
+
+// Writes the "evidence" key and its array (DocumentOptions::evidence) into the open object.
+void WriteEvidence(JsonWriter& w, const std::vector<ConversationEvidence>& evidence);
 
 std::string RenderFindingsDocument(const SweepInfo& sweep, const SnapshotCounts& counts,
                                    const std::vector<Finding>& findings,

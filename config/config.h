@@ -67,6 +67,13 @@ struct PolicyConfig {
   std::vector<std::string> shared_divisions;
 };
 
+// [evidence] (opt-in): conversations that touched two tenants, read from analytics.
+struct EvidenceConfig {
+  bool conversations = false;
+  // Conversations are read up to now - lag (analytics data of the last minutes is incomplete).
+  std::chrono::milliseconds lag{15 * 60'000};
+};
+
 // The whole validated configuration (config/README.md). Value type.
 struct Config {
   std::string source_path;  // the file it was loaded from
@@ -77,6 +84,7 @@ struct Config {
   PolicyConfig policy;
   std::vector<TenantConfig> tenants;
   std::vector<ExceptionConfig> exceptions;
+  EvidenceConfig evidence;  // v2 (issue 15), added at the end
   // Accepted but risky settings, one line each ("file:line:col: [metrics] listen: ..."): shown by
   // check-config and logged by the daemon at start and reload.
   std::vector<std::string> warnings;

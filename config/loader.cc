@@ -116,7 +116,8 @@ class ConfigParser {
     config.source_path = source_;
 
     DIVAUDIT_RETURN_IF_ERROR(CheckKeys(
-        root, "", {"genesys", "schedule", "storage", "metrics", "policy", "tenant", "exception"},
+        root, "",
+        {"genesys", "schedule", "storage", "metrics", "policy", "tenant", "exception", "evidence"},
         /*top_level=*/true));
     DIVAUDIT_RETURN_IF_ERROR(ParseGenesys(root, config.genesys));
     DIVAUDIT_RETURN_IF_ERROR(ParseSchedule(root, config.schedule));
@@ -125,6 +126,7 @@ class ConfigParser {
     DIVAUDIT_RETURN_IF_ERROR(ParsePolicy(root, config.policy));
     DIVAUDIT_RETURN_IF_ERROR(ParseTenants(root, config.tenants));
     DIVAUDIT_RETURN_IF_ERROR(ParseExceptions(root, config.exceptions));
+    DIVAUDIT_RETURN_IF_ERROR(ParseEvidence(root, config.evidence));
     return config;
   }
 
@@ -552,6 +554,23 @@ class ConfigParser {
     if (e) {
       DIVAUDIT_RETURN_IF_ERROR(ReadStringArray(e, Where(s, "shared_divisions"),
                                                /*allow_empty=*/true, out.shared_divisions));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseEvidence(const toml::table& root, EvidenceConfig& out) const {
+    constexpr std::string_view s = "[evidence]";
+    DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "evidence"));
+    if (t == nullptr) return Status::Ok();
+    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"conversations", "lag"}));
+    if (Entry e = Find(t, "conversations")) {
+      if (!e.node->is_boolean()) return WrongType(e, Where(s, "conversations"), "true or false");
+      out.conversations = e.node->as_boolean()->get();
+    }
+    toml::source_position lag_pos;
+    DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "lag", out.lag, &lag_pos));
+    if (out.lag > std::chrono::hours(24)) {
+      return Error(lag_pos, Where(s, "lag"), "must be at most 1d, got " + FormatDuration(out.lag));
     }
     return Status::Ok();
   }

@@ -241,6 +241,7 @@ int SweepCommand(const SweepCommandOptions& options) {
   if (options.json) {
     audit::DocumentOptions doc;
     doc.exceptions = &out->audit.exceptions;
+    if (out->evidence_available) doc.evidence = &out->evidence;
     const std::string json = audit::RenderFindingsDocument(
         out->info, audit::CountsOf(out->snapshot), out->findings, doc);
     std::fwrite(json.data(), 1, json.size(), stdout);

@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "config/loader.h"
+#include "genesys/conversation_evidence.h"
 #include "genesys/parsers.h"
 
 namespace divaudit::daemon {
@@ -115,10 +116,30 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   }
   if (out.info.status == audit::SweepStatus::kFailed) out.snapshot = {};
 
+  // Evidence (opt-in) is read before the commit so that its requests count in api_requests; it
+  // never changes the sweep's status. It is recorded right after the commit, in its own
+  // transaction: a crash in between leaves the cursor where it was (read again, stored once).
+  std::optional<storage::EvidenceSweep> evidence;
+  if (config_->evidence.conversations && out.info.status != audit::SweepStatus::kFailed) {
+    evidence = ReadEvidence(out);
+  }
+
   auto committed = store_.CommitSweep(out.info, out.snapshot, out.audit.findings);
   if (!committed.ok()) return committed.status();
   out.info.id = committed->sweep_id;
   out.commit = std::move(committed).value();
+
+  if (evidence) {
+    evidence->sweep_id = out.info.id;
+    out.evidence_available = evidence->available;
+    auto recorded = evidence_store_->Record(*evidence);
+    if (!recorded.ok()) {
+      Log()->warn("event=evidence_not_stored sweep_id={} err=\"{}\"", out.info.id,
+                  recorded.status().message());
+    } else {
+      out.evidence = std::move(recorded).value();
+    }
+  }
 
   // Retention: prune after a successful commit; a failure here loses nothing, so it only warns.
   const auto retention =
@@ -146,6 +167,54 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   }
   if (!audit_error.ok()) return audit_error;
   return out;
+}
+
+std::optional<storage::EvidenceSweep> SweepJob::ReadEvidence(SweepJobOutput& out) {
+  if (evidence_store_ == nullptr) {
+    auto opened = storage::EvidenceStore::Open(config_->storage.path);
+    if (!opened.ok()) {
+      Log()->warn("event=evidence_skipped err=\"{}\"", opened.status().message());
+      return std::nullopt;
+    }
+    evidence_store_ = std::move(opened).value();
+  }
+  auto tenants = audit::TenantMap::Build(policy_, out.snapshot.divisions);
+  auto cursor = evidence_store_->Cursor();
+  if (!tenants.ok() || !cursor.ok()) {
+    Log()->warn("event=evidence_skipped err=\"{}\"",
+                (!tenants.ok() ? tenants.status() : cursor.status()).message());
+    return std::nullopt;
+  }
+  genesys::EvidenceReadOptions options;
+  options.lag = config_->evidence.lag;
+  genesys::ConversationEvidenceReader reader(*client_, options);
+  const int64_t requests_before = client_->Stats().requests;
+  genesys::EvidenceReadResult read = reader.Read(*cursor, clock_.Now());
+  const int64_t requests = client_->Stats().requests - requests_before;
+  out.info.api_requests += requests;
+  out.api_stats = client_->Stats();
+  storage::EvidenceSweep sweep;
+  sweep.available = read.available;
+  sweep.stopped = read.stopped;
+  sweep.windows = std::move(read.windows);
+  sweep.cursor = std::move(read.cursor);
+  for (const audit::Conversation& c : read.ended) {
+    if (auto e = audit::ClassifyConversation(c, *tenants)) sweep.evidence.push_back(std::move(*e));
+  }
+  if (!read.available) {
+    Log()->warn(
+        "event=evidence_unavailable endpoint=/api/v2/analytics/conversations/details/query "
+        "err=\"{}\" (needs analytics:conversationDetail:view)",
+        read.stopped);
+  } else {
+    Log()->info(
+        "event=evidence windows={} pages={} rereads={} ended={} cross_tenant={} "
+        "pending={} requests={}{}",
+        sweep.windows.size(), read.query_pages, read.pending_reads, read.ended.size(),
+        sweep.evidence.size(), sweep.cursor.pending.size(), requests,
+        read.stopped.empty() ? "" : " stopped=\"" + read.stopped + "\"");
+  }
+  return sweep;
 }
 
 Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisible,

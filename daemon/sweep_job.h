@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "audit/engine.h"
+#include "audit/evidence.h"
 #include "audit/org_snapshot.h"
 #include "audit/policy.h"
 #include "common/cancellation.h"
@@ -18,6 +19,7 @@
 #include "genesys/platform_client.h"
 #include "genesys/sleeper.h"
 #include "genesys/sweeper.h"
+#include "storage/evidence_store.h"
 #include "storage/snapshot_store.h"
 
 namespace divaudit::daemon {
@@ -46,6 +48,11 @@ struct SweepJobOutput {
   // This sweep's findings (open/suppressed) with first_seen from the store, sorted.
   std::vector<audit::Finding> findings;
   genesys::ApiStats api_stats;  // cumulative over the job's lifetime (for counters)
+  // v2 ([evidence] conversations, docs/evidence.md), added at the end: the cross-tenant
+  // conversations first recorded by this sweep, and whether evidence could be read (nullopt:
+  // evidence is off or was not attempted).
+  std::vector<audit::ConversationEvidence> evidence;
+  std::optional<bool> evidence_available;
 };
 
 // One sweep end to end: read the org (genesys/), audit it (audit/), commit it (storage/).
@@ -76,6 +83,9 @@ class SweepJob {
   SweepJob(std::shared_ptr<const config::Config> config, storage::SnapshotStore& store,
            const Clock& clock, RandomSource& random, CancellationToken cancel);
 
+  // Reads this sweep's conversation evidence (nullopt: could not start; logged).
+  std::optional<storage::EvidenceSweep> ReadEvidence(SweepJobOutput& out);
+
   std::shared_ptr<const config::Config> config_;
   audit::Policy policy_;
   storage::SnapshotStore& store_;
@@ -85,6 +95,7 @@ class SweepJob {
   genesys::RealSleeper sleeper_;
   std::unique_ptr<genesys::CurlHttpClient> http_;
   std::unique_ptr<genesys::PlatformClient> client_;
+  std::unique_ptr<storage::EvidenceStore> evidence_store_;  // opened on first use
 };
 
 }  // namespace divaudit::daemon

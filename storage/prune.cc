@@ -96,6 +96,9 @@ Result<PruneResult> PruneSweeps(Db& db, std::chrono::seconds retention, int64_t 
   }
   DIVAUDIT_RETURN_IF_ERROR(PruneTemporalRows(db, p, r));
   DIVAUDIT_RETURN_IF_ERROR(PruneFindings(db, p, r));
+  // Conversation evidence is history: it goes with the sweep that recorded it.
+  DIVAUDIT_RETURN_IF_ERROR(db.Exec("DELETE FROM evidence_conversations WHERE sweep_id <= " + p +
+                                   "; DELETE FROM evidence_windows WHERE sweep_id <= " + p));
   DIVAUDIT_RETURN_IF_ERROR(db.Exec("DELETE FROM sweeps WHERE id <= " + p));
   r.sweeps_deleted = db.Changes();
   DIVAUDIT_RETURN_IF_ERROR(WriteAnchor(db, last_pruned, last_pruned_hash, pruned_at));

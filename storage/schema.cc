@@ -193,6 +193,38 @@ constexpr std::string_view kMigration5 =
     "ALTER TABLE findings ADD COLUMN changed_by TEXT;"
     "ALTER TABLE findings_events ADD COLUMN changed_by TEXT;";
 
+// v6: conversation evidence (storage/evidence_store.h). Evidence is history: a row per
+// conversation, recorded once by the sweep that first saw it (sweep_id), never resolved, pruned
+// with that sweep. The read cursor (end of the last window read completely) and the conversations
+// that had not ended are the state the next sweep starts from. Times in Unix milliseconds; id
+// lists are JSON arrays. Not part of the hash chain (docs/storage.md).
+constexpr std::string_view kMigration6 =
+    "CREATE TABLE evidence_conversations ("
+    " conversation_id TEXT PRIMARY KEY,"
+    " sweep_id INTEGER NOT NULL,"
+    " start_ms INTEGER NOT NULL,"
+    " end_ms INTEGER,"
+    " division_ids TEXT NOT NULL,"
+    " tenants TEXT NOT NULL,"
+    " queue_ids TEXT NOT NULL,"
+    " user_ids TEXT NOT NULL);"
+    "CREATE INDEX evidence_conversations_by_sweep ON evidence_conversations (sweep_id);"
+    "CREATE TABLE evidence_windows ("
+    " start_ms INTEGER PRIMARY KEY,"
+    " end_ms INTEGER NOT NULL,"
+    " sweep_id INTEGER NOT NULL,"
+    " conversations INTEGER NOT NULL,"
+    " pages INTEGER NOT NULL);"
+    "CREATE TABLE evidence_pending ("
+    " conversation_id TEXT PRIMARY KEY,"
+    " since_sweep INTEGER NOT NULL);"
+    "CREATE TABLE evidence_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " read_until_ms INTEGER,"
+    " sweep_id INTEGER NOT NULL,"
+    " available INTEGER NOT NULL,"
+    " stopped TEXT NOT NULL);";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
 #undef DIVAUDIT_ID_TABLE
@@ -213,6 +245,8 @@ std::string_view MigrationSql(int version) {
       return kMigration4;
     case 5:
       return kMigration5;
+    case 6:
+      return kMigration6;
     default:
       return {};
   }

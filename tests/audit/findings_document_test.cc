@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "audit/engine.h"
+#include "common/time_util.h"
 #include "tests/audit/org_builder.h"
 
 namespace divaudit::audit {
@@ -128,6 +129,39 @@ TEST(FindingsDocumentTest, CompactWithoutExtras) {
                 "\"via\":null,\"first_seen\":\"2026-11-23T08:00:00Z\",\"exception\":null}]}\n");
   EXPECT_THAT(doc, Not(HasSubstr("incomplete")));
   EXPECT_THAT(doc, Not(HasSubstr("tenants")));
+}
+
+// sweep --json "evidence": the conversations first recorded in this sweep, after the findings.
+TEST(FindingsDocumentTest, EvidenceArrayListsIdsAndTimesOnly) {
+  ConversationEvidence e;
+  e.conversation.id = "conv-1";
+  e.conversation.start = FromUnixSeconds(1'795'000'000) + std::chrono::milliseconds(120);
+  e.conversation.end = FromUnixSeconds(1'795'000'300);
+  e.conversation.division_ids = {"dA", "dB"};
+  e.conversation.queue_ids = {"q1"};
+  e.conversation.user_ids = {"u1", "u2"};
+  e.tenants = {"Acme", "Beta"};
+  ConversationEvidence open = e;
+  open.conversation.id = "conv-2";
+  open.conversation.end.reset();
+  open.conversation.queue_ids.clear();
+  DocumentOptions options;
+  options.pretty = false;
+  options.sweep_extras = false;
+  const std::vector<ConversationEvidence> evidence = {e, open};
+  options.evidence = &evidence;
+  const std::string doc = RenderFindingsDocument(GoldenSweep(), SnapshotCounts{}, {}, options);
+  EXPECT_THAT(
+      doc, HasSubstr("\"findings\":[],\"evidence\":[{\"conversation_id\":\"conv-1\","
+                     "\"start\":\"2026-11-18T11:06:40.120Z\",\"end\":\"2026-11-18T11:11:40.000Z\","
+                     "\"tenants\":[\"Acme\",\"Beta\"],\"division_ids\":[\"dA\",\"dB\"],"
+                     "\"queue_ids\":[\"q1\"],\"user_ids\":[\"u1\",\"u2\"]},"
+                     "{\"conversation_id\":\"conv-2\",\"start\":\"2026-11-18T11:06:40.120Z\","
+                     "\"end\":null,\"tenants\":[\"Acme\",\"Beta\"],\"division_ids\":"
+                     "[\"dA\",\"dB\"],\"queue_ids\":[],\"user_ids\":[\"u1\",\"u2\"]}]}\n"));
+  options.evidence = nullptr;
+  EXPECT_THAT(RenderFindingsDocument(GoldenSweep(), SnapshotCounts{}, {}, options),
+              Not(HasSubstr("evidence")));
 }
 
 TEST(FindingsDocumentTest, PartialSweepListsWhatIsIncomplete) {

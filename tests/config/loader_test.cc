@@ -605,5 +605,38 @@ TEST_F(ClientSecretTest, FallsBackToTheEnvironment) {
   EXPECT_EQ(*secret, "from-env");
 }
 
+// [evidence]: off with a 15m lag by default; both keys parse; bad values are one line.
+TEST(ParseConfigTest, EvidenceSection) {
+  auto defaults = ParseConfig(Join(kBaseLines), "divaudit.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_FALSE(defaults->evidence.conversations);
+  EXPECT_EQ(defaults->evidence.lag, milliseconds(15 * 60'000));
+
+  std::vector<std::string> lines = kBaseLines;
+  lines.insert(lines.begin() + 19, {"[evidence]", "conversations = true", "lag = \"5m\""});
+  auto on = ParseConfig(Join(lines), "divaudit.toml");
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->evidence.conversations);
+  EXPECT_EQ(on->evidence.lag, milliseconds(5 * 60'000));
+
+  lines[20] = "conversations = \"yes\"";
+  auto not_bool = ParseConfig(Join(lines), "divaudit.toml");
+  ASSERT_FALSE(not_bool.ok());
+  EXPECT_EQ(not_bool.status().message(),
+            "divaudit.toml:21:1: [evidence] conversations: must be true or false, got a string");
+  lines[20] = "conversatons = true";
+  auto typo = ParseConfig(Join(lines), "divaudit.toml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.status().message(),
+            "divaudit.toml:21:1: [evidence] conversatons: unknown key (did you mean "
+            "conversations?)");
+  lines[20] = "conversations = true";
+  lines[21] = "lag = \"2d\"";
+  auto too_long = ParseConfig(Join(lines), "divaudit.toml");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().message(),
+            "divaudit.toml:22:1: [evidence] lag: must be at most 1d, got 2d");
+}
+
 }  // namespace
 }  // namespace divaudit::config

@@ -123,6 +123,35 @@ TEST_F(PlatformClientTest, SendsBearerTokenAndReturnsResultsInOrder) {
   EXPECT_EQ(stats.retries, 0);
 }
 
+// A POST request (the analytics query) goes out as POST with its JSON body and content type.
+TEST_F(PlatformClientTest, SendsPostWithJsonBody) {
+  auto client = MakeClient();
+  ApiRequest query{"/api/v2/analytics/conversations/details/query",
+                   "/api/v2/analytics/conversations/details/query"};
+  query.method = "POST";
+  query.body = R"({"interval":"a/b"})";
+  auto results = client->GetAll({query, Divisions()});
+  ASSERT_TRUE(results[0].ok());
+  int posts = 0;
+  for (const auto& r : http_.requests()) {
+    if (r.request.url == kTokenUrl) continue;
+    bool json = false;
+    for (const auto& [k, v] : r.request.headers)
+      json |= k == "Content-Type" && v == "application/json";
+    if (r.request.url == std::string(kApi) + query.path_and_query) {
+      ++posts;
+      EXPECT_EQ(r.request.method, "POST");
+      EXPECT_EQ(r.request.body, query.body);
+      EXPECT_TRUE(json);
+    } else {
+      EXPECT_EQ(r.request.method, "GET");
+      EXPECT_TRUE(r.request.body.empty());
+      EXPECT_FALSE(json);
+    }
+  }
+  EXPECT_EQ(posts, 1);
+}
+
 TEST_F(PlatformClientTest, ReusesTokenAcrossCallsAndRefreshesBeforeExpiry) {
   auto client = MakeClient();
   ASSERT_TRUE(client->GetAll({Divisions()})[0].ok());

@@ -349,9 +349,12 @@ TEST(MigrationTest, UpgradesAVersion3DatabaseKeepingItsChainAndRecordingTheOrgAf
     head = r->content_hash;
   }
   {
-    RawDb raw(path);  // what a v3 file looks like: no v5 tables and columns, no audited_org
+    RawDb raw(path);  // what a v3 file looks like: no v5/v6 tables and columns, no audited_org
     ASSERT_EQ(raw.Exec(kDropV5), SQLITE_OK) << sqlite3_errmsg(raw.raw());
-    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; PRAGMA user_version = 3;"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; DROP TABLE evidence_conversations; "
+                       "DROP TABLE evidence_windows; DROP TABLE evidence_pending; "
+                       "DROP TABLE evidence_state; PRAGMA user_version = 3;"),
+              SQLITE_OK);
   }
   auto s = SqliteSnapshotStore::Open(path, clock);
   ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/evidence.h"
+#include "common/status.h"
+#include "storage/sqlite_db.h"
+
+namespace divaudit::storage {
+
+// What one sweep's evidence reading produced, to be recorded with that sweep.
+struct EvidenceSweep {
+  int64_t sweep_id = 0;
+  bool available = true;
+  std::string stopped;                                // "" when reading got to now - lag
+  std::vector<audit::EvidenceWindow> windows;         // read completely
+  audit::EvidenceCursor cursor;                       // where the next sweep starts
+  std::vector<audit::ConversationEvidence> evidence;  // cross-tenant conversations read
+};
+
+// A stored conversation of evidence and the sweep that first recorded it.
+struct EvidenceRecord {
+  audit::ConversationEvidence evidence;
+  int64_t sweep_id = 0;
+};
+
+// The conversation evidence tables of the divaudit database (schema migration 6;
+// docs/storage.md "Evidence"). Opens its own connection to a database that
+// SqliteSnapshotStore has created and migrated. Thread-compatible.
+class EvidenceStore {
+ public:
+  // kFailedPrecondition when the file's schema has no evidence tables (older divaudit).
+  static Result<std::unique_ptr<EvidenceStore>> Open(const std::string& path);
+
+  // Where the next sweep starts (an empty cursor when nothing was ever read).
+  Result<audit::EvidenceCursor> Cursor();
+
+  // Records one sweep's reading in one transaction: conversations not stored yet (by id — a
+  // conversation is recorded once, whatever the sweep that reads it again), the windows read,
+  // the new cursor and pending ids, availability. Returns the evidence first recorded now.
+  Result<std::vector<audit::ConversationEvidence>> Record(const EvidenceSweep& sweep);
+
+  // Stored evidence, oldest start first; `tenant` (when set) keeps the conversations that
+  // touched it; sweep ids (when set) bound the recording sweep (inclusive).
+  Result<std::vector<EvidenceRecord>> Query(const std::optional<std::string>& tenant,
+                                            std::optional<int64_t> from_sweep = std::nullopt,
+                                            std::optional<int64_t> to_sweep = std::nullopt);
+
+  // Availability as the last sweep recorded it (true before any).
+  Result<bool> Available();
+
+ private:
+  EvidenceStore() = default;
+  Db db_;
+};
+
+}  // namespace divaudit::storage
