@@ -190,8 +190,10 @@ std::string ColumnsOf(RawDb& db, const std::string& table) {
   return db.Text("SELECT group_concat(name, ', ') FROM pragma_table_info('" + table + "')");
 }
 
-// Undoes migration 5 on a file this build wrote (what a v4 file looks like).
+// Undoes migrations 5 and 6 on a file this build wrote (what a v4 file looks like).
 constexpr const char* kDropV5 =
+    "DROP TABLE IF EXISTS evidence_conversations; DROP TABLE IF EXISTS evidence_windows;"
+    "DROP TABLE IF EXISTS evidence_pending; DROP TABLE IF EXISTS evidence_state;"
     "DROP VIEW queue_members_text;"
     "DROP TABLE catalog_permissions; DROP TABLE role_policies; DROP TABLE role_settings;"
     "DROP TABLE queues; DROP TABLE queue_member_groups; DROP TABLE queue_members;"
@@ -351,10 +353,7 @@ TEST(MigrationTest, UpgradesAVersion3DatabaseKeepingItsChainAndRecordingTheOrgAf
   {
     RawDb raw(path);  // what a v3 file looks like: no v5/v6 tables and columns, no audited_org
     ASSERT_EQ(raw.Exec(kDropV5), SQLITE_OK) << sqlite3_errmsg(raw.raw());
-    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; DROP TABLE evidence_conversations; "
-                       "DROP TABLE evidence_windows; DROP TABLE evidence_pending; "
-                       "DROP TABLE evidence_state; PRAGMA user_version = 3;"),
-              SQLITE_OK);
+    ASSERT_EQ(raw.Exec("DROP TABLE audited_org; PRAGMA user_version = 3;"), SQLITE_OK);
   }
   auto s = SqliteSnapshotStore::Open(path, clock);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
