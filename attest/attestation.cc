@@ -16,13 +16,16 @@ namespace {
 using audit::FindingState;
 using audit::Rule;
 
-constexpr Rule kAllRules[] = {Rule::kAllDivisions, Rule::kCrossTenant, Rule::kMultiTenantSubject,
-                              Rule::kUnmappedDivision, Rule::kOrphanedGrant};
+using audit::kAllRules;
 
-// A finding touches a tenant when it is about the tenant's divisions (all_divisions reaches
-// every tenant), its people (home tenant), or lists the tenant.
+// A finding touches a tenant when it is about the tenant's divisions (all_divisions,
+// org_wide_permission and grant_guardrail_off reach every tenant), its people (home tenant), or
+// lists the tenant.
 bool Touches(const audit::Finding& f, const std::string& tenant) {
-  if (f.rule == Rule::kAllDivisions) return true;
+  if (f.rule == Rule::kAllDivisions || f.rule == Rule::kOrgWidePermission ||
+      f.rule == Rule::kGrantGuardrailOff) {
+    return true;
+  }
   if (f.tenant && *f.tenant == tenant) return true;
   if (f.home_tenant && *f.home_tenant == tenant) return true;
   return std::find(f.tenants.begin(), f.tenants.end(), tenant) != f.tenants.end();
