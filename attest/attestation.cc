@@ -17,6 +17,8 @@ namespace {
 using audit::FindingState;
 using audit::Rule;
 
+using audit::kAllRules;
+
 // A finding touches a tenant when it is about the tenant's divisions (all_divisions,
 // org_wide_permission and grant_guardrail_off reach every tenant), its people (home tenant), or
 // lists the tenant.

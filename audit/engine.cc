@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -9,6 +10,7 @@
 #include <utility>
 
 #include "audit/effective_grants.h"
+#include "audit/permissions.h"
 
 namespace divaudit::audit {
 
@@ -31,19 +33,30 @@ struct Withheld {
   int64_t users_unlisted = 0;       // users missing from an incomplete users listing
   int64_t users_home_unlisted = 0;  // users homed in a division missing from an incomplete one
   int64_t orphan_candidates = 0;    // grants on division ids an incomplete listing lacks
+  int64_t org_wide_candidates = 0;  // of those, grants of roles with org-wide permissions
+};
+
+// The org-wide part of one path (a subject's own grants, or a group's grants reached through
+// the group): a role with selected org-wide permissions held on listed divisions and never on
+// "*" through that path.
+struct OrgWideEntry {
+  uint32_t role = 0;
+  std::vector<uint32_t> divisions;  // listed division codes
 };
 
 class Engine {
  public:
+  // `org_wide` null: org_wide_permission is not judged (its inputs were incomplete).
   Engine(const OrgSnapshot& snapshot, const TenantMap& tenants,
-         const ListingCompleteness& completeness)
-      : idx_(snapshot), tenants_(tenants), completeness_(completeness) {}
+         const ListingCompleteness& completeness, const OrgWidePermissions* org_wide)
+      : idx_(snapshot), tenants_(tenants), completeness_(completeness), org_wide_(org_wide) {}
 
   const Withheld& withheld() const { return withheld_; }
 
   AuditResult Run() {
     AuditResult result;
     PrepareDivisions();
+    PrepareRoles();
     const uint32_t n = idx_.subject_count();
     tenant_stamp_.assign(tenants_.tenant_names().size(), UINT32_MAX);
     for (uint32_t s = 0; s < n; ++s) {
@@ -70,6 +83,67 @@ class Engine {
       Kind kind = tenants_.KindOf(id);
       if (kind == Kind::kUnknown) kind = Kind::kUnmapped;  // map built from another listing
       facts_[d] = DivisionFacts{kind, kind == Kind::kMapped ? tenants_.TenantIndexOf(id) : -1};
+    }
+  }
+
+  // role_perms_[code]: the role's selected org-wide permissions (null: none or not judged).
+  void PrepareRoles() {
+    role_perms_.assign(idx_.role_code_count(), nullptr);
+    path_cache_.assign(idx_.subject_count(), -1);
+    if (org_wide_ == nullptr) return;
+    for (uint32_t r = 0; r < idx_.role_code_count(); ++r) {
+      const auto& perms = org_wide_->Of(idx_.RoleId(r));
+      if (!perms.empty()) role_perms_[r] = &perms;
+    }
+  }
+
+  // The org-wide entries of subject `source`'s own grants (computed once per subject, so a
+  // group's path costs its members nothing more than a lookup).
+  const std::vector<OrgWideEntry>& OrgWidePath(uint32_t source) {
+    int32_t& slot = path_cache_[source];
+    if (slot >= 0) return path_entries_[static_cast<size_t>(slot)];
+    std::vector<OrgWideEntry> entries;
+    const auto grants = idx_.DirectGrants(source);  // sorted by (role, division)
+    for (size_t i = 0; i < grants.size();) {
+      const uint32_t role = grants[i].role;
+      size_t end = i;
+      while (end < grants.size() && grants[end].role == role) ++end;
+      if (role_perms_[role] != nullptr) {
+        OrgWideEntry entry{role, {}};
+        bool on_all = false;
+        for (size_t k = i; k < end; ++k) {
+          const uint32_t d = grants[k].division;
+          if (d == EffectiveGrants::kAllDivisionsCode) on_all = true;
+          if (idx_.IsKnownDivision(d)) entry.divisions.push_back(d);
+        }
+        // On "*": all_divisions only. Only unknown divisions: orphaned_grant only.
+        if (!on_all && !entry.divisions.empty()) entries.push_back(std::move(entry));
+      }
+      i = end;
+    }
+    slot = static_cast<int32_t>(path_entries_.size());
+    path_entries_.push_back(std::move(entries));
+    return path_entries_.back();
+  }
+
+  void EmitOrgWide(const std::vector<OrgWideEntry>& entries, uint32_t via) {
+    for (const OrgWideEntry& e : entries) {
+      Finding& f = findings_.emplace_back();
+      f.rule = Rule::kOrgWidePermission;
+      f.severity = RuleSeverity(f.rule);
+      FillSubject(f);
+      f.role = NamedRef{std::string(idx_.RoleId(e.role)), std::string(idx_.RoleName(e.role))};
+      if (via == kDirect) {
+        f.via = Via{};
+      } else {
+        const EffectiveGrants::Subject& g = idx_.subject(via);
+        f.via = Via{false, std::string(g.id), std::string(g.name)};
+      }
+      f.permissions = *role_perms_[e.role];
+      f.divisions.reserve(e.divisions.size());
+      for (const uint32_t d : e.divisions) f.divisions.emplace_back(idx_.DivisionId(d));
+      std::sort(f.divisions.begin(), f.divisions.end());
+      f.fingerprint = FingerprintOf(f);
     }
   }
 
@@ -113,6 +187,10 @@ class Engine {
       for (const auto& g : group_grants) Evaluate(g.role, g.division, group);
       stats.effective_grants += static_cast<int64_t>(group_grants.size());
     }
+    if (org_wide_ != nullptr) {
+      EmitOrgWide(OrgWidePath(s), kDirect);
+      for (const uint32_t group : groups) EmitOrgWide(OrgWidePath(group), group);
+    }
     if (cur_withheld_) {
       ++(cur_unknown_ == Unknown::kUsers ? withheld_.users_unlisted
                                          : withheld_.users_home_unlisted);
@@ -137,6 +215,7 @@ class Engine {
         Emit(Rule::kOrphanedGrant, role, division, via);
       } else {
         ++withheld_.orphan_candidates;
+        if (role_perms_[role] != nullptr) ++withheld_.org_wide_candidates;
       }
       return;
     }
@@ -220,6 +299,11 @@ class Engine {
   EffectiveGrants idx_;
   const TenantMap& tenants_;
   const ListingCompleteness& completeness_;
+  const OrgWidePermissions* org_wide_;
+  std::vector<const std::vector<std::string>*> role_perms_;
+  // path_cache_[subject]: index into path_entries_, -1 until computed.
+  std::vector<int32_t> path_cache_;
+  std::vector<std::vector<OrgWideEntry>> path_entries_;
   Withheld withheld_;
   std::vector<DivisionFacts> facts_;
   // unmapped_division candidates: targeted by an audited grant or home of an audited user.
@@ -293,6 +377,14 @@ std::vector<std::string> NotJudgedLines(const ListingCompleteness& c, const With
     add(Rule::kOrphanedGrant, "divisions", CountOf(w.orphan_candidates, "grant", "grants"));
   }
   grant_inputs(Rule::kOrphanedGrant, false, true);
+  if (!c.role_settings) add(Rule::kGrantGuardrailOff, "role settings");
+  if (!c.permissions) add(Rule::kOrgWidePermission, "permissions");
+  if (!c.role_settings) add(Rule::kOrgWidePermission, "role settings");
+  if (c.permissions && c.role_settings) {
+    // Judged from what the grant listings returned; an unlisted division may hide a path.
+    if (w.org_wide_candidates > 0) add(Rule::kOrgWidePermission, "divisions");
+    grant_inputs(Rule::kOrgWidePermission, true, true);
+  }
   return lines;
 }
 
@@ -368,9 +460,21 @@ std::vector<ExceptionStatus> ApplyExceptions(std::vector<Finding>& findings,
 }
 
 AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
-                     SystemTime now, const ListingCompleteness& completeness) {
-  Engine engine(snapshot, tenants, completeness);
+                     SystemTime now, const ListingCompleteness& completeness, const OrgRef& org) {
+  std::optional<OrgWidePermissions> org_wide;
+  if (completeness.permissions && completeness.role_settings) {
+    org_wide.emplace(snapshot, policy.org_wide_permissions);
+  }
+  Engine engine(snapshot, tenants, completeness, org_wide ? &*org_wide : nullptr);
   AuditResult result = engine.Run();
+  if (completeness.role_settings && snapshot.role_settings &&
+      !snapshot.role_settings->authorization_grant_division_aware) {
+    Finding& f = result.findings.emplace_back();
+    f.rule = Rule::kGrantGuardrailOff;
+    f.severity = RuleSeverity(f.rule);
+    f.subject = SubjectRef{SubjectType::kOrg, org.id, org.name};
+    f.fingerprint = FingerprintOf(f);
+  }
   result.not_judged = NotJudgedLines(completeness, engine.withheld());
   result.exceptions = ApplyExceptions(result.findings, policy.exceptions, now);
   SortFindings(result.findings);
@@ -379,7 +483,7 @@ AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, cons
 
 AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
                      SystemTime now) {
-  return RunAudit(snapshot, tenants, policy, now, ListingCompleteness{});
+  return RunAudit(snapshot, tenants, policy, now, ListingCompleteness{}, OrgRef{});
 }
 
 std::vector<Finding> Audit(const OrgSnapshot& snapshot, const TenantMap& tenants,

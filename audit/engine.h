@@ -21,6 +21,13 @@ struct ExceptionStatus {
   int64_t suppressed = 0;  // findings it turned `suppressed` (0 when expired)
 };
 
+// The organisation a sweep read (SweepInfo::org_id / org_name): the subject of org-level
+// findings (grant_guardrail_off).
+struct OrgRef {
+  std::string id;
+  std::string name;
+};
+
 struct AuditStats {
   int64_t subjects_audited = 0;  // subjects with at least one effective grant, plus users
   int64_t effective_grants = 0;  // (subject, role, division, via) tuples evaluated
@@ -40,10 +47,11 @@ struct AuditResult {
   std::vector<std::string> not_judged;
 };
 
-// Runs the five rules of docs/rules.md over `snapshot` and applies `policy.exceptions` as of
+// Runs the rules of docs/rules.md over `snapshot` and applies `policy.exceptions` as of
 // `now`. `tenants` must have been built from the same snapshot's divisions (a listed division
-// the map does not know is treated as unmapped). Only `policy.exceptions` is read from
-// `policy` (the tenant and shared parts live in `tenants`).
+// the map does not know is treated as unmapped). Only `policy.exceptions` and
+// `policy.org_wide_permissions` are read from `policy` (the tenant and shared parts live in
+// `tenants`). `org` names the org (subject of grant_guardrail_off).
 //
 // Rules (see audit/README.md for every decision):
 //  - all_divisions (critical): every effective grant on "*", one per (subject, role, via);
@@ -56,6 +64,14 @@ struct AuditResult {
 //    user without a home tenant, whose effective grants reach mapped divisions of >= 2 tenants.
 //  - unmapped_division (medium): with tenants configured, a listed division neither mapped nor
 //    shared that is the home of an audited user or the target of an audited grant.
+//  - grant_guardrail_off (critical, v2): snapshot.role_settings read and
+//    authorization_grant_division_aware false; one finding, subject type org, id org.id.
+//  - org_wide_permission (high, v2): a subject holds, through one path (direct or a group), a
+//    role whose policies expanded against the catalog include org-wide permissions selected by
+//    policy.org_wide_permissions (audit/permissions.h), on listed divisions and not on "*";
+//    one per (subject, role, via), `divisions` the sorted listed division ids of the path,
+//    `permissions` the sorted selected permissions, top-level division null. With or without a
+//    tenant map.
 // Grants on "*" or unknown divisions never yield anything else; grants on shared or unmapped
 // divisions never yield cross_tenant or multi_tenant_subject. Deleted users are not audited.
 //
@@ -69,13 +85,16 @@ struct AuditResult {
 //  - cross_tenant and multi_tenant_subject for a user need the user's home: a user missing from
 //    an incomplete users listing, or homed in a division missing from an incomplete divisions
 //    listing, is not judged by either rule (never "a user without a home tenant").
+//  - org_wide_permission needs the catalog (completeness.permissions) and the role settings;
+//    grant_guardrail_off the role settings: otherwise neither is judged at all.
 // What was not judged is listed in AuditResult::not_judged.
 //
 // Every finding is open or (when an active exception matches) suppressed, has its names filled
 // from the snapshot (empty when the listing lacks the object) and its fingerprint set.
 // first_seen is left empty (storage owns it). Pure; thread-safe for distinct inputs.
 AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,
-                     SystemTime now, const ListingCompleteness& completeness);
+                     SystemTime now, const ListingCompleteness& completeness,
+                     const OrgRef& org = {});
 // The same for a snapshot whose every listing is complete (a fixture, a stored complete sweep).
 // A sweep's snapshot goes through the overload above with the sweep's completeness.
 AuditResult RunAudit(const OrgSnapshot& snapshot, const TenantMap& tenants, const Policy& policy,

@@ -37,7 +37,7 @@ std::optional<FindingState> FindingStateFromName(std::string_view name);
 
 // Version of the rule set; stored with every sweep and printed in reports. Bump when rule
 // semantics change.
-inline constexpr int kRuleSetVersion = 1;
+inline constexpr int kRuleSetVersion = 2;
 
 struct NamedRef {
   std::string id;

@@ -1,5 +1,6 @@
 #include "audit/findings_document.h"
 
+#include "audit/permissions.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
 
@@ -24,6 +25,57 @@ void WriteOptionalString(JsonWriter& w, std::string_view key,
   } else {
     w.Null();
   }
+}
+
+void WriteStringArrayOrNull(JsonWriter& w, std::string_view key, bool applies,
+                            const std::vector<std::string>& values) {
+  w.Key(key);
+  if (!applies) {
+    w.Null();
+    return;
+  }
+  w.BeginArray();
+  for (const std::string& v : values) w.String(v);
+  w.EndArray();
+}
+
+void WriteQueue(JsonWriter& w, const std::optional<QueueRef>& q) {
+  w.Key("queue");
+  if (!q) {
+    w.Null();
+    return;
+  }
+  w.BeginObject().Field("id", q->id).Field("name", q->name);
+  w.Key("division")
+      .BeginObject()
+      .Field("id", q->division.id)
+      .Field("name", q->division.name)
+      .EndObject();
+  WriteOptionalString(w, "tenant", q->tenant);
+  w.Key("member_groups").BeginArray();
+  for (const QueueMemberGroup& g : q->member_groups) {
+    w.BeginObject().Field("id", g.id).Field("name", g.name).Field("type", g.type).EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+void WriteChangedBy(JsonWriter& w, const std::optional<ChangedBy>& c) {
+  w.Key("changed_by");
+  if (!c) {
+    w.Null();
+    return;
+  }
+  w.BeginObject()
+      .Field("actor_type", c->actor_type)
+      .Field("actor_id", c->actor_id)
+      .Field("actor_name", c->actor_name)
+      .Field("at", c->at)
+      .Field("service", c->service)
+      .Field("action", c->action)
+      .Field("entity_type", c->entity_type)
+      .Field("entity_id", c->entity_id)
+      .EndObject();
 }
 
 }  // namespace
@@ -78,6 +130,11 @@ void WriteFindingFields(JsonWriter& w, const Finding& f, std::string_view defaul
   } else {
     w.Null();
   }
+  const bool org_wide = f.rule == Rule::kOrgWidePermission;
+  WriteStringArrayOrNull(w, "permissions", org_wide, f.permissions);
+  WriteStringArrayOrNull(w, "divisions", org_wide, f.divisions);
+  WriteQueue(w, f.queue);
+  WriteChangedBy(w, f.changed_by);
 }
 
 namespace {
@@ -91,10 +148,16 @@ void WriteFinding(JsonWriter& w, const Finding& f, std::string_view default_firs
 }  // namespace
 
 SnapshotCounts CountsOf(const OrgSnapshot& s) {
-  return SnapshotCounts{
+  SnapshotCounts c{
       static_cast<int64_t>(s.divisions.size()),     static_cast<int64_t>(s.users.size()),
       static_cast<int64_t>(s.groups.size()),        static_cast<int64_t>(s.roles.size()),
       static_cast<int64_t>(s.oauth_clients.size()), static_cast<int64_t>(s.grants.size())};
+  c.queues = static_cast<int64_t>(s.queues.size());
+  c.queue_members = static_cast<int64_t>(s.queue_members.size());
+  c.permissions = static_cast<int64_t>(s.permissions.size());
+  c.narrowed_policies = CountNarrowedPolicies(s);
+  c.settings = s.role_settings;
+  return c;
 }
 
 namespace {
@@ -145,7 +208,21 @@ std::string RenderFindingsDocument(const SweepInfo& sweep, const SnapshotCounts&
   w.Field("roles", counts.roles);
   w.Field("oauth_clients", counts.oauth_clients);
   w.Field("grants", counts.grants);
+  w.Field("queues", counts.queues);
+  w.Field("queue_members", counts.queue_members);
+  w.Field("permissions", counts.permissions);
+  w.Field("narrowed_policies", counts.narrowed_policies);
   w.EndObject();
+  w.Key("settings");
+  if (counts.settings) {
+    w.BeginObject()
+        .Field("authorization_grant_division_aware",
+               counts.settings->authorization_grant_division_aware)
+        .Field("backfill_enabled", counts.settings->backfill_enabled)
+        .EndObject();
+  } else {
+    w.Null();
+  }
   if (options.sweep_extras) {
     w.Field("rule_set_version", kRuleSetVersion);
     w.Key("coverage_ratio").Double(sweep.coverage_ratio);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct SnapshotCounts {
   int64_t roles = 0;
   int64_t oauth_clients = 0;
   int64_t grants = 0;  // snapshot.grants rows (direct grants as listed)
+  // v2:
+  int64_t queues = 0;
+  int64_t queue_members = 0;      // member rows read
+  int64_t permissions = 0;        // catalog permissions (domain:entity:action)
+  int64_t narrowed_policies = 0;  // role policies with resource conditions / named resources
+  std::optional<RoleSettings> settings = {};  // nullopt: not read
   friend bool operator==(const SnapshotCounts&, const SnapshotCounts&) = default;
 };
 
@@ -47,11 +54,18 @@ struct DocumentOptions {
 //   {"sweep": {id, started_at, finished_at, status, api_requests, counts{...}, [extras]},
 //    "findings": [ ... ]}
 // Every finding has the keys fingerprint, rule, severity, state, subject, home_division,
-// home_tenant, role, division, tenant, via, first_seen, exception — in that order, `null` where
-// they do not apply — plus `tenants` (after `tenant`) on multi_tenant_subject findings only (an
-// array, sorted). via is {"type": "direct", "id": null, "name": null} or {"type": "group", id,
-// name}. first_seen is Finding.first_seen, or the sweep's started_at when empty. Findings are
-// written in the given order (callers pass them sorted by FindingLess). Times are ISO 8601 UTC
+// home_tenant, role, division, tenant, via, first_seen, exception, then the v2 keys
+// permissions, divisions, queue, changed_by — in that order, `null` where they do not apply —
+// plus `tenants` (after `tenant`) on multi_tenant_subject findings only (an array, sorted).
+// permissions / divisions are arrays on org_wide_permission findings; queue is {id, name,
+// division{id,name}, tenant, member_groups[{id,name,type}]} on cross_tenant_queue findings;
+// changed_by {actor_type, actor_id, actor_name, at, service, action, entity_type, entity_id}
+// when set. The sweep's counts add queues, queue_members, permissions, narrowed_policies, and
+// the sweep object adds settings {authorization_grant_division_aware, backfill_enabled} (null
+// when the sweep did not read them). via is {"type": "direct", "id": null, "name": null} or
+// {"type": "group", id, name}. first_seen is Finding.first_seen, or the sweep's started_at when
+// empty. Findings are written in the given order (callers pass them sorted by FindingLess). Times
+// are ISO 8601 UTC
 // ("2026-11-23T08:00:00Z"). Pure; thread-safe.
 // Writes the keys of one finding of the document (fingerprint … exception, as above) into the
 // object `w` has open, so other outputs (stored findings, reports) can add keys after them.

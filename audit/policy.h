@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "audit/finding.h"
+#include "audit/permissions.h"
 #include "common/clock.h"
 
 namespace divaudit::audit {
@@ -32,6 +33,9 @@ struct Policy {
   std::vector<TenantSpec> tenants;            // empty: every division is its own tenant
   std::vector<std::string> shared_divisions;  // names, globs or ids
   std::vector<ExceptionSpec> exceptions;
+  // v2: "domain:entity:action" patterns ("*" parts) selecting the org-wide permissions that
+  // break isolation (org_wide_permission). Validated by config/.
+  std::vector<std::string> org_wide_permissions = DefaultOrgWidePermissions();
 };
 
 }  // namespace divaudit::audit

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "audit/finding.h"
+#include "audit/permissions.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -65,6 +66,9 @@ struct ExceptionConfig {
 
 struct PolicyConfig {
   std::vector<std::string> shared_divisions;
+  // v2: "domain:entity:action" globs ("*" parts) selecting the org-wide permissions that break
+  // isolation (rule org_wide_permission); validated. Default: docs/rules.md.
+  std::vector<std::string> org_wide_permissions = audit::DefaultOrgWidePermissions();
 };
 
 // [evidence] (opt-in): conversations that touched two tenants, read from analytics.

@@ -14,6 +14,7 @@
 #include <set>
 #include <vector>
 
+#include "audit/permissions.h"
 #include "common/display_text.h"
 #include "common/file_util.h"
 #include "common/strings.h"
@@ -32,8 +33,15 @@
 namespace divaudit::config {
 namespace {
 
-constexpr std::string_view kRuleNames[] = {"all_divisions", "cross_tenant", "multi_tenant_subject",
-                                           "unmapped_division", "orphaned_grant"};
+constexpr std::string_view kRuleNames[] = {
+    "all_divisions",  "cross_tenant",        "multi_tenant_subject", "unmapped_division",
+    "orphaned_grant", "grant_guardrail_off", "org_wide_permission",  "cross_tenant_queue"};
+
+// Rules whose findings name a division (an exception may narrow them with division_id).
+bool RuleHasDivision(audit::Rule rule) {
+  return rule == audit::Rule::kAllDivisions || rule == audit::Rule::kCrossTenant ||
+         rule == audit::Rule::kUnmappedDivision || rule == audit::Rule::kOrphanedGrant;
+}
 
 // The closest known name within a small edit distance, or "".
 std::string_view Closest(std::string_view name, const std::vector<std::string_view>& known) {
@@ -549,11 +557,26 @@ class ConfigParser {
     constexpr std::string_view s = "[policy]";
     DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "policy"));
     if (t == nullptr) return Status::Ok();
-    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"shared_divisions"}));
+    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"shared_divisions", "org_wide_permissions"}));
     Entry e = Find(t, "shared_divisions");
     if (e) {
       DIVAUDIT_RETURN_IF_ERROR(ReadStringArray(e, Where(s, "shared_divisions"),
                                                /*allow_empty=*/true, out.shared_divisions));
+    }
+    if (Entry owp = Find(t, "org_wide_permissions")) {
+      const std::string where = Where(s, "org_wide_permissions");
+      DIVAUDIT_RETURN_IF_ERROR(
+          ReadStringArray(owp, where, /*allow_empty=*/true, out.org_wide_permissions));
+      const toml::array& array = *owp.node->as_array();
+      for (size_t i = 0; i < out.org_wide_permissions.size(); ++i) {
+        const std::string& entry = out.org_wide_permissions[i];
+        if (audit::ParsePermissionGlob(entry)) continue;
+        const toml::source_position pos =
+            array[i].source().begin.line != 0 ? array[i].source().begin : owp.pos();
+        return Error(pos, where + "[" + std::to_string(i) + "]",
+                     "malformed entry " + Quote(entry) +
+                         ": expected domain:entity:action, each part a name or *");
+      }
     }
     return Status::Ok();
   }
@@ -637,9 +660,10 @@ class ConfigParser {
         std::string_view suggestion = Closest(rule, rules);
         std::string message = "unknown rule " + Quote(rule);
         if (!suggestion.empty()) message += " (did you mean " + std::string(suggestion) + "?)";
-        message +=
-            "; one of all_divisions, cross_tenant, multi_tenant_subject, "
-            "unmapped_division, orphaned_grant";
+        message += "; one of";
+        for (size_t r = 0; r < std::size(kRuleNames); ++r) {
+          message += (r == 0 ? " " : ", ") + std::string(kRuleNames[r]);
+        }
         return Error(Find(t, "rule").pos(), Where(s, "rule"), message);
       }
       bool subject_given = false;
@@ -651,6 +675,10 @@ class ConfigParser {
       if (given) ex.role_id = value;
       DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "division_id", value, &given));
       if (given) ex.division_id = value;
+      if (ex.division_id && !RuleHasDivision(ex.rule)) {
+        return Error(Find(t, "division_id").pos(), Where(s, "division_id"),
+                     "rule " + rule + " has no division to narrow (remove division_id)");
+      }
       if (ex.rule == audit::Rule::kUnmappedDivision) {
         if (!ex.division_id) {
           return Error(table_pos, Where(s, "division_id"),
@@ -658,7 +686,9 @@ class ConfigParser {
         }
       } else if (!subject_given) {
         return Error(table_pos, Where(s, "subject_id"),
-                     "required for rule " + rule + " (the user, group or client id)");
+                     ex.rule == audit::Rule::kGrantGuardrailOff
+                         ? "required for rule grant_guardrail_off (the org id)"
+                         : "required for rule " + rule + " (the user, group or client id)");
       }
       DIVAUDIT_RETURN_IF_ERROR(
           Required(t, table_pos, s, "reason", ex.reason, "why this is accepted"));

@@ -220,6 +220,7 @@ SweepReport Service::RunSweep() {
     m.exceptions_expired = expired;
   }
   m.duration_seconds = duration_seconds;
+  m.org_settings = out->snapshot.role_settings;
   metrics_->RecordSweep(m);
   const std::string summary = DescribeSweep(*out);
   if (out->info.status == audit::SweepStatus::kFailed) {

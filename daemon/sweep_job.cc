@@ -22,6 +22,7 @@ audit::Policy PolicyFromConfig(const config::Config& config) {
   audit::Policy policy;
   for (const auto& t : config.tenants) policy.tenants.push_back({t.name, t.divisions});
   policy.shared_divisions = config.policy.shared_divisions;
+  policy.org_wide_permissions = config.policy.org_wide_permissions;
   for (const auto& e : config.exceptions) {
     audit::ExceptionSpec spec;
     spec.rule = e.rule;
@@ -103,8 +104,8 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   if (out.info.status != audit::SweepStatus::kFailed) {
     auto tenants = audit::TenantMap::Build(policy_, out.snapshot.divisions);
     if (tenants.ok()) {
-      out.audit =
-          audit::RunAudit(out.snapshot, *tenants, policy_, clock_.Now(), swept.completeness);
+      out.audit = audit::RunAudit(out.snapshot, *tenants, policy_, clock_.Now(), swept.completeness,
+                                  audit::OrgRef{out.info.org_id, out.info.org_name});
       for (const auto& line : out.audit.not_judged) out.info.incomplete.push_back(line);
     } else {
       // The org no longer fits the tenant map: nothing can be judged. Record a failed sweep.

@@ -41,9 +41,7 @@ class AuditMetrics::LockedRegistry : public prometheus::Collectable {
 
 namespace {
 
-constexpr audit::Rule kAllRules[] = {audit::Rule::kAllDivisions, audit::Rule::kCrossTenant,
-                                     audit::Rule::kMultiTenantSubject,
-                                     audit::Rule::kUnmappedDivision, audit::Rule::kOrphanedGrant};
+using audit::kAllRules;
 constexpr audit::SweepStatus kAllStatuses[] = {
     audit::SweepStatus::kComplete, audit::SweepStatus::kPartial, audit::SweepStatus::kFailed};
 
@@ -219,6 +217,11 @@ AuditMetrics::AuditMetrics(std::string version, AuditMetricsOptions options)
                     .Help("Always 1; the organisation this daemon audits (from "
                           "GET /api/v2/organizations/me) and the configured region")
                     .Register(registry_)),
+      org_setting_(BuildGauge()
+                       .Name("divaudit_org_setting")
+                       .Help("Org role settings as the last sweep that read them saw them (1 on, "
+                             "0 off): authorization_grant_division_aware, backfill_enabled")
+                       .Register(registry_)),
       region_(SanitizeLabelValue(options.region)) {
   if (!options.proc_root.empty()) {
     locked_->process = std::make_unique<ProcessCollector>(options.proc_root);
@@ -382,6 +385,12 @@ void AuditMetrics::RecordSweep(const SweepOutcomeForMetrics& outcome) {
   }
   if (outcome.exceptions_expired.has_value()) {
     exceptions_.Add({{"state", "expired"}}).Set(static_cast<double>(*outcome.exceptions_expired));
+  }
+  if (outcome.org_settings.has_value()) {
+    org_setting_.Add({{"setting", "authorization_grant_division_aware"}})
+        .Set(outcome.org_settings->authorization_grant_division_aware ? 1 : 0);
+    org_setting_.Add({{"setting", "backfill_enabled"}})
+        .Set(outcome.org_settings->backfill_enabled ? 1 : 0);
   }
   if (!complete) return;  // partial and failed sweeps never move the violation gauges
 

@@ -64,6 +64,9 @@ struct SweepOutcomeForMetrics {
   // the previous values.
   std::optional<int64_t> exceptions_active;
   std::optional<int64_t> exceptions_expired;
+  // v2: the org's role settings when this sweep read them (any status): divaudit_org_setting.
+  // nullopt (not read) leaves the gauge as it was.
+  std::optional<audit::RoleSettings> org_settings = {};
 };
 
 // The tenant label of a finding on divaudit_findings: its tenant (the tenant of the division it
@@ -99,7 +102,8 @@ class AuditMetrics {
   // A sweep began: divaudit_sweep_in_progress = 1.
   void SweepStarted();
   // A sweep ended (any status): in-progress 0, sweeps_total{status}, duration, timestamps,
-  // coverage (complete/partial only), API counters, exceptions; for complete sweeps also
+  // coverage (complete/partial only), API counters, exceptions, divaudit_org_setting{setting}
+  // (when the sweep read the role settings); for complete sweeps also
   // findings, cross-tenant users and org objects, removing series that no longer occur.
   void RecordSweep(const SweepOutcomeForMetrics& outcome);
   // divaudit_org_info{org_id, org_name, region} = 1 (labels sanitised); replaces the previous
@@ -161,6 +165,7 @@ class AuditMetrics {
   prometheus::Family<prometheus::Counter>& ticks_skipped_;
   prometheus::Family<prometheus::Gauge>& sweep_interval_;
   prometheus::Family<prometheus::Gauge>& org_info_;
+  prometheus::Family<prometheus::Gauge>& org_setting_;  // v2
 
   std::string region_;
   prometheus::Gauge* org_info_series_ = nullptr;

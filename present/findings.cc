@@ -37,6 +37,31 @@ std::string TenantText(const Finding& f) {
   return out;
 }
 
+std::string Joined(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(sep)) + item;
+  return out;
+}
+// DIVISION of the table: the divisions of an org_wide_permission path, a queue's division.
+std::string DivisionText(const Finding& f) {
+  if (f.division) return RefText(f.division);
+  if (!f.divisions.empty()) return Joined(f.divisions, ",");
+  if (f.queue)
+    return f.queue->division.name.empty() ? f.queue->division.id : f.queue->division.name;
+  return "";
+}
+// DETAIL of the table: what a v2 finding adds (the org-wide permissions, the queue).
+std::string DetailText(const Finding& f) {
+  if (!f.permissions.empty()) return Joined(f.permissions, ",");
+  if (f.queue) return "queue:" + (f.queue->name.empty() ? f.queue->id : f.queue->name);
+  return "";
+}
+std::string ChangedByText(const Finding& f) {
+  if (!f.changed_by) return "";
+  const auto& c = *f.changed_by;
+  return c.actor_type + ":" + (c.actor_name.empty() ? c.actor_id : c.actor_name) + " " + c.at;
+}
+
 // Control characters would break the layout (and could move the terminal cursor); bidirectional
 // overrides would reorder the columns after them.
 std::string TableCell(std::string_view text, size_t max_width) {
@@ -88,7 +113,10 @@ std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings) {
       "fingerprint,rule,severity,state,subject_type,subject_id,subject_name,home_division_id,"
       "home_division_name,home_tenant,role_id,role_name,division_id,division_name,tenant,"
       "tenants,via_type,via_id,via_name,first_seen,last_seen,resolved_at,reopened_count,"
-      "exception_reason,exception_owner,exception_expires\r\n";
+      "exception_reason,exception_owner,exception_expires,permissions,divisions,queue_id,"
+      "queue_name,queue_division_id,queue_division_name,queue_tenant,changed_by_actor_type,"
+      "changed_by_actor_id,changed_by_actor_name,changed_by_at,changed_by_service,"
+      "changed_by_action\r\n";
   for (const FindingRecord& r : findings) {
     const Finding& f = r.finding;
     std::vector<std::string> cols = {
@@ -117,7 +145,20 @@ std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings) {
         std::to_string(r.reopened_count),
         f.exception ? f.exception->reason : "",
         f.exception ? f.exception->owner : "",
-        f.exception ? f.exception->expires : ""};
+        f.exception ? f.exception->expires : "",
+        Joined(f.permissions, ";"),
+        Joined(f.divisions, ";"),
+        f.queue ? f.queue->id : "",
+        f.queue ? f.queue->name : "",
+        f.queue ? f.queue->division.id : "",
+        f.queue ? f.queue->division.name : "",
+        f.queue ? f.queue->tenant.value_or("") : "",
+        f.changed_by ? f.changed_by->actor_type : "",
+        f.changed_by ? f.changed_by->actor_id : "",
+        f.changed_by ? f.changed_by->actor_name : "",
+        f.changed_by ? f.changed_by->at : "",
+        f.changed_by ? f.changed_by->service : "",
+        f.changed_by ? f.changed_by->action : ""};
     for (const auto& t : f.tenants) cols[15] += (cols[15].empty() ? "" : ";") + t;
     for (size_t i = 0; i < cols.size(); ++i) {
       if (i > 0) out += ',';
@@ -130,14 +171,16 @@ std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings) {
 
 std::string RenderFindingsTable(const std::vector<FindingRecord>& findings) {
   constexpr size_t kMaxWidth = 40;
-  std::vector<std::vector<std::string>> rows = {
-      {"STATE", "RULE", "SEVERITY", "SUBJECT", "ROLE", "DIVISION", "VIA", "TENANT", "FIRST SEEN"}};
+  std::vector<std::vector<std::string>> rows = {{"STATE", "RULE", "SEVERITY", "SUBJECT", "ROLE",
+                                                 "DIVISION", "VIA", "TENANT", "FIRST SEEN",
+                                                 "DETAIL", "CHANGED BY"}};
   for (const FindingRecord& r : findings) {
     const Finding& f = r.finding;
     rows.push_back({std::string(audit::FindingStateName(f.state)),
                     std::string(audit::RuleName(f.rule)),
                     std::string(audit::SeverityName(f.severity)), SubjectText(f), RefText(f.role),
-                    RefText(f.division), ViaText(f), TenantText(f), f.first_seen});
+                    DivisionText(f), ViaText(f), TenantText(f), f.first_seen, DetailText(f),
+                    ChangedByText(f)});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (auto& row : rows) {

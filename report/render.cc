@@ -178,6 +178,31 @@ Table ReachTable(const std::vector<FindingRow>& rows, const std::set<std::string
   return t;
 }
 
+// Org-wide permissions that reach the tenant: holder, role, permissions, path.
+Table OrgWidePermissionTable(const std::vector<FindingRow>& rows,
+                             const std::set<std::string>& new_fps) {
+  Table t{{"Holder", "Home tenant", "Role", "Permissions", "Path", "State", "First seen"},
+          std::vector<bool>(7, false),
+          {},
+          {}};
+  for (const auto& r : rows) {
+    const Finding& f = r.finding;
+    const Named subject = SubjectNamed(f), role = RoleNamed(f);
+    if (f.rule == Rule::kGrantGuardrailOff) {
+      t.rows.push_back({subject.name, "-", "any role holding authorization:grant:add",
+                        "grant any role on any division (division-aware role management is off)",
+                        "organisation setting", StateWithNew(f, new_fps), f.first_seen});
+      t.ids.push_back({subject.id, "", "", "", "", "", ""});
+      continue;
+    }
+    std::string path = ViaText(f) + " on " + Join(f.divisions, ", ");
+    t.rows.push_back({subject.name, f.home_tenant.value_or("-"), role.name,
+                      Join(f.permissions, ", "), path, StateWithNew(f, new_fps), f.first_seen});
+    t.ids.push_back({subject.id, "", role.id, "", "", "", ""});
+  }
+  return t;
+}
+
 Table NewTable(const std::vector<FindingRow>& rows) {
   Table t{{"State", "Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen"},
           std::vector<bool>(8, false),
@@ -547,7 +572,7 @@ void AppendVerdict(std::string& out, const ReportData& d) {
 
 // Plain-language meaning of each rule and state, for readers who do not know the rule ids.
 void AppendLegend(std::string& out) {
-  static constexpr std::array<std::array<std::string_view, 3>, 8> kLegend{{
+  static constexpr std::array<std::array<std::string_view, 3>, 10> kLegend{{
       {"all_divisions", "critical",
        "Someone holds a role on All Divisions, so it applies to every tenant's data."},
       {"cross_tenant", "high",
@@ -559,6 +584,12 @@ void AppendLegend(std::string& out) {
        "A division in use is not assigned to any tenant, so nobody can say whose data it holds."},
       {"orphaned_grant", "low",
        "A role grant names a division that does not exist (left over after a deletion)."},
+      {"grant_guardrail_off", "critical",
+       "Division-aware role management is off: anyone allowed to grant roles can grant any role "
+       "on any division, every tenant's included."},
+      {"org_wide_permission", "high",
+       "A role carries permissions that Genesys Cloud does not limit by division, so it acts on "
+       "every tenant whatever division it was granted on."},
       {"open", "state", "The problem exists at the last complete sweep and needs action."},
       {"suppressed", "state",
        "The problem exists but is accepted by a documented exception (owner, reason, expiry)."},
@@ -651,7 +682,9 @@ const std::vector<std::string> kFindingCsvHeaders = {"fingerprint",
                                                      "age_days",
                                                      "exception_owner",
                                                      "exception_reason",
-                                                     "exception_expires"};
+                                                     "exception_expires",
+                                                     "permissions",
+                                                     "divisions"};
 
 std::vector<std::string> FindingCsvRow(const FindingRow& r) {
   const Finding& f = r.finding;
@@ -678,7 +711,9 @@ std::vector<std::string> FindingCsvRow(const FindingRow& r) {
           std::to_string(r.age_days),
           f.exception ? f.exception->owner : "",
           f.exception ? f.exception->reason : "",
-          f.exception ? f.exception->expires : ""};
+          f.exception ? f.exception->expires : "",
+          Join(f.permissions, ";"),
+          Join(f.divisions, ";")};
 }
 
 std::string FindingsCsv(const std::vector<FindingRow>& rows) {
@@ -755,7 +790,8 @@ std::string RenderHtml(const ReportData& d) {
   // the open table, resolved ones in the resolved table; "new" is a mark in those tables, and
   // the new table lists only new findings none of them shows.
   const std::set<std::string> new_fps = Fingerprints(d.new_findings);
-  const std::set<std::string> reach_fps = Fingerprints(d.reach);
+  std::set<std::string> reach_fps = Fingerprints(d.reach);
+  for (const auto& r : d.org_wide_permissions) reach_fps.insert(r.finding.fingerprint);
   const std::vector<FindingRow> other_open = Without(d.open_findings, reach_fps);
   std::set<std::string> shown = reach_fps;
   for (const auto& r : d.open_findings) shown.insert(r.finding.fingerprint);
@@ -772,6 +808,14 @@ std::string RenderHtml(const ReportData& d) {
       "subjects spanning several tenants (multi_tenant_subject), open or suppressed.</p>\n";
   AppendTableHtml(out, ReachTable(d.reach, new_fps),
                   "Nobody outside the tenant can reach its divisions.", kReachWidths);
+  out += "<h3>Org-wide permissions that reach this tenant</h3>\n";
+  out +=
+      "<p class=\"note\">Roles whose permissions Genesys Cloud does not scope by division act on "
+      "every tenant, whatever division they are granted on; with division-aware role management "
+      "off, any holder of authorization:grant:add can grant any role anywhere. Open or "
+      "suppressed.</p>\n";
+  AppendTableHtml(out, OrgWidePermissionTable(d.org_wide_permissions, new_fps),
+                  "No org-wide permission reaches this tenant.");
   out += "</section>\n";
 
   Heading(out, "daily", "Daily open findings",
@@ -860,6 +904,7 @@ std::map<std::string, std::string> RenderCsv(const ReportData& d) {
   files["open_findings.csv"] = FindingsCsv(d.open_findings);
   files["new_findings.csv"] = FindingsCsv(d.new_findings);
   files["org_wide_findings.csv"] = FindingsCsv(d.org_wide_findings);
+  files["org_wide_permissions.csv"] = FindingsCsv(d.org_wide_permissions);
   {
     std::vector<std::string> headers = kFindingCsvHeaders;
     headers.push_back("resolved_at");
@@ -998,6 +1043,7 @@ std::string RenderJson(const ReportData& d) {
   FindingsJson(w, "open_findings", d.open_findings);
   FindingsJson(w, "resolved_findings", d.resolved_findings);
   FindingsJson(w, "new_findings", d.new_findings);
+  FindingsJson(w, "org_wide_permissions", d.org_wide_permissions);
   w.Key("exceptions").BeginArray();
   for (const auto& e : d.exceptions) {
     w.BeginObject()

@@ -43,15 +43,21 @@ int64_t ParseUnixOr(const std::string& iso, int64_t fallback) {
 
 using audit::LifecycleState;
 
+// org_wide_permission and grant_guardrail_off act on every tenant, like all_divisions.
+bool ReachesEveryTenant(const Finding& f) {
+  return f.rule == Rule::kAllDivisions || f.rule == Rule::kOrgWidePermission ||
+         f.rule == Rule::kGrantGuardrailOff;
+}
+
 bool Touches(const Finding& f, const std::string& tenant) {
-  if (f.rule == Rule::kAllDivisions) return true;
+  if (ReachesEveryTenant(f)) return true;
   if (f.tenant && *f.tenant == tenant) return true;
   if (f.home_tenant && *f.home_tenant == tenant) return true;
   return std::find(f.tenants.begin(), f.tenants.end(), tenant) != f.tenants.end();
 }
 
 bool OfNoTenant(const Finding& f) {
-  return f.rule != Rule::kAllDivisions && !f.tenant && !f.home_tenant && f.tenants.empty();
+  return !ReachesEveryTenant(f) && !f.tenant && !f.home_tenant && f.tenants.empty();
 }
 
 bool Reaches(const Finding& f, const std::string& tenant) {
@@ -378,10 +384,7 @@ FindingRow RowAsOf(const FindingRecord& rec, LifecycleState state, const ReportR
 std::vector<Finding> FillFindingTables(ReportData& d, const Replay& r, const ReportRequest& request,
                                        const storage::SweepRecord& as_of) {
   const int64_t from = d.period_from, to = d.period_to;
-  for (int i = 0; i <= static_cast<int>(Rule::kOrphanedGrant); ++i) {
-    const Rule rule = static_cast<Rule>(i);
-    d.by_rule.push_back({rule, audit::RuleSeverity(rule)});
-  }
+  for (const Rule rule : audit::kAllRules) d.by_rule.push_back({rule, audit::RuleSeverity(rule)});
   const int64_t new_after = to - d.new_window_seconds;
   std::vector<Finding> in_force;
   for (size_t i = 0; i < r.records.size(); ++i) {
@@ -399,6 +402,10 @@ std::vector<Finding> FillFindingTables(ReportData& d, const Replay& r, const Rep
       (r.state[i] == LifecycleState::kOpen ? count.open : count.suppressed)++;
       in_force.push_back(row.finding);
       if (Reaches(rec.finding, d.tenant)) d.reach.push_back(row);
+      if (rec.finding.rule == Rule::kOrgWidePermission ||
+          rec.finding.rule == Rule::kGrantGuardrailOff) {
+        d.org_wide_permissions.push_back(row);
+      }
     } else if (resolved_at >= from && resolved_at <= to && resolved_at > 0) {
       ++count.resolved_in_period;
       row.resolved_at_unix = resolved_at;
@@ -430,6 +437,7 @@ void SortTables(ReportData& d) {
                      return a.first_seen_unix < b.first_seen_unix;
                    });
   std::stable_sort(d.org_wide_findings.begin(), d.org_wide_findings.end(), by_state_severity);
+  std::stable_sort(d.org_wide_permissions.begin(), d.org_wide_permissions.end(), by_state_severity);
 }
 
 using ExceptionKey = std::tuple<std::string, std::string, std::string>;

@@ -85,7 +85,7 @@ struct ReportData {
   int64_t days_with_complete_sweep = 0;
   int64_t new_window_seconds = 0;  // "new" = first seen in (period_to - window, period_to]
 
-  // Summary: one row per rule (all five, in rule order).
+  // Summary: one row per rule (every rule of audit::kAllRules, in rule order).
   std::vector<RuleCount> by_rule;
   // Subjects that reach the tenant's divisions (open or suppressed): all_divisions,
   // cross_tenant with tenant == this tenant, multi_tenant_subject listing this tenant.
@@ -98,6 +98,9 @@ struct ReportData {
   std::vector<FindingRow> new_findings;       // first seen within the new window
   std::vector<FindingRow> org_wide_findings;  // open/suppressed findings of no tenant
   std::vector<DayRow> daily;
+  // v2: open/suppressed org_wide_permission and grant_guardrail_off findings. Org-wide
+  // permissions act on every tenant, so each of them reaches this one (listed once, here).
+  std::vector<FindingRow> org_wide_permissions = {};
 };
 
 }  // namespace divaudit::report

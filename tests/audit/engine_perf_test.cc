@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <set>
 
 #include "audit/engine.h"
 #include "tests/audit/org_builder.h"
@@ -146,6 +147,92 @@ TEST(EnginePerfTest, FiftyThousandUsersHalfAMillionGrants) {
   EXPECT_GT(by_rule[Rule::kAllDivisions], 100);
   EXPECT_GT(by_rule[Rule::kOrphanedGrant], 100);
   EXPECT_GT(by_rule[Rule::kMultiTenantSubject], 10);
+}
+
+// v2 inputs at the size of issue 14: a 3,000-permission catalog over 80 domains (a fifth of it
+// not division-aware), policies with wildcards and conditions on the roles, the grant guardrail
+// off. Real domain names are among the 80 so that the default org_wide_permissions select some.
+void AddPermissions(OrgSnapshot& s, int roles_with_policies) {
+  Lcg rng;
+  const std::vector<std::string> real = {"directory", "authorization", "recording",
+                                         "analytics", "integrations",  "oauth"};
+  std::vector<std::string> domains = real;
+  while (domains.size() < 80) domains.push_back("domain" + std::to_string(domains.size()));
+  const std::vector<std::string> actions = {"view", "add", "edit", "delete", "admin"};
+  const std::vector<std::string> entities = {
+      "organization", "group", "role", "grant", "client", "recording", "conversationDetail"};
+  for (const std::string& d : domains) {
+    for (int e = 0; e < 8; ++e) {
+      const std::string entity = e < static_cast<int>(entities.size())
+                                     ? entities[static_cast<size_t>(e)]
+                                     : "entity" + std::to_string(e);
+      for (int a = 0; a < 5 && s.permissions.size() < 3000; ++a) {
+        s.permissions.push_back({d, entity, actions[static_cast<size_t>(a)], rng.Below(5) != 0});
+      }
+    }
+  }
+  while (s.permissions.size() < 3000) {
+    s.permissions.push_back(
+        {"extra", "entity" + std::to_string(s.permissions.size()), "view", rng.Below(5) != 0});
+  }
+  // Roles 0..roles_with_policies-1 get 30 policies over the synthetic domains (wildcards in
+  // every part, one in ten narrowed); three admin roles (the last ones) also get the real
+  // domains, one of them "*:*:*". Groups do not hold the admin roles (they are granted to a few
+  // people directly, as in a real BPO).
+  const int n = static_cast<int>(s.roles.size());
+  for (int r = 0; r < roles_with_policies && r < n; ++r) {
+    const bool admin = r >= roles_with_policies - 3;
+    auto& policies = s.roles[static_cast<size_t>(n - 1 - r)].policies;
+    if (r == roles_with_policies - 1) policies.push_back({"*", "*", {"*"}, false});
+    for (int k = 0; k < 30; ++k) {
+      const int first = admin ? 0 : static_cast<int>(real.size());
+      const std::string& d =
+          domains[static_cast<size_t>(first + rng.Below(static_cast<int>(domains.size()) - first))];
+      const std::string entity =
+          rng.Below(4) == 0 ? "*" : entities[static_cast<size_t>(rng.Below(7))];
+      std::vector<std::string> set = rng.Below(3) == 0
+                                         ? std::vector<std::string>{"*"}
+                                         : std::vector<std::string>{"add", "edit", "view"};
+      policies.push_back({d, entity, std::move(set), rng.Below(10) == 0});
+    }
+  }
+  std::set<std::string> admin_roles;
+  for (int r = roles_with_policies - 3; r < roles_with_policies; ++r) {
+    admin_roles.insert(s.roles[static_cast<size_t>(n - 1 - r)].id);
+  }
+  std::erase_if(s.grants, [&](const Grant& g) {
+    return g.subject_type == SubjectType::kGroup && admin_roles.count(g.role_id.str()) > 0;
+  });
+  s.role_settings = RoleSettings{false, true};
+  Canonicalize(s);
+}
+
+TEST(EnginePerfTest, FiftyThousandUsersWithAThreeThousandPermissionCatalog) {
+  OrgSnapshot s = LargeOrg();
+  AddPermissions(s, 40);
+  Policy p;
+  for (int t = 0; t < kTenants; ++t) {
+    p.tenants.push_back({"Tenant " + std::to_string(t), {"Tenant " + std::to_string(t) + " / *"}});
+  }
+  p.shared_divisions = {"Home"};
+  const SystemTime now = testing::At("2026-11-23T08:00:00Z");
+  const std::clock_t cpu0 = std::clock();
+  auto map = TenantMap::Build(p, s.divisions);
+  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  const AuditResult r = RunAudit(s, map.value(), p, now, {}, OrgRef{"org-1", "Org"});
+  const std::clock_t cpu1 = std::clock();
+  std::map<Rule, int64_t> by_rule;
+  for (const Finding& f : r.findings) ++by_rule[f.rule];
+  std::printf(
+      "[ perf     ] v2 audit of %zu users, %zu grants, %zu catalog permissions, 40 roles with "
+      "policies: %.0f ms CPU; %zu findings (org_wide_permission %lld, grant_guardrail_off %lld)\n",
+      s.users.size(), s.grants.size(), s.permissions.size(),
+      1000.0 * static_cast<double>(cpu1 - cpu0) / CLOCKS_PER_SEC, r.findings.size(),
+      static_cast<long long>(by_rule[Rule::kOrgWidePermission]),
+      static_cast<long long>(by_rule[Rule::kGrantGuardrailOff]));
+  EXPECT_EQ(s.permissions.size(), 3000U);
+  EXPECT_GT(by_rule[Rule::kOrgWidePermission], 5'000);
+  EXPECT_EQ(by_rule[Rule::kGrantGuardrailOff], 1);
 }
 
 }  // namespace

@@ -121,12 +121,15 @@ TEST(FindingsDocumentTest, CompactWithoutExtras) {
             "{\"sweep\":{\"id\":12,\"started_at\":\"2026-11-23T08:00:00Z\","
             "\"finished_at\":\"2026-11-23T08:01:10Z\",\"status\":\"partial\","
             "\"api_requests\":734,\"counts\":{\"divisions\":0,\"users\":0,\"groups\":0,"
-            "\"roles\":0,\"oauth_clients\":0,\"grants\":0}},\"findings\":[{\"fingerprint\":\"" +
+            "\"roles\":0,\"oauth_clients\":0,\"grants\":0,\"queues\":0,\"queue_members\":0,"
+            "\"permissions\":0,\"narrowed_policies\":0},\"settings\":null},"
+            "\"findings\":[{\"fingerprint\":\"" +
                 f.fingerprint +
                 "\",\"rule\":\"unmapped_division\",\"severity\":\"medium\",\"state\":\"open\","
                 "\"subject\":null,\"home_division\":null,\"home_tenant\":null,\"role\":null,"
                 "\"division\":{\"id\":\"dX\",\"name\":\"Orphanage\"},\"tenant\":null,"
-                "\"via\":null,\"first_seen\":\"2026-11-23T08:00:00Z\",\"exception\":null}]}\n");
+                "\"via\":null,\"first_seen\":\"2026-11-23T08:00:00Z\",\"exception\":null,"
+                "\"permissions\":null,\"divisions\":null,\"queue\":null,\"changed_by\":null}]}\n");
   EXPECT_THAT(doc, Not(HasSubstr("incomplete")));
   EXPECT_THAT(doc, Not(HasSubstr("tenants")));
 }
@@ -162,6 +165,69 @@ TEST(FindingsDocumentTest, EvidenceArrayListsIdsAndTimesOnly) {
   options.evidence = nullptr;
   EXPECT_THAT(RenderFindingsDocument(GoldenSweep(), SnapshotCounts{}, {}, options),
               Not(HasSubstr("evidence")));
+}
+
+const char* const kV2GoldenPath =
+    DIVAUDIT_SOURCE_DIR "/tests/audit/testdata/findings_document_v2.json";
+
+// The v2 fields (docs/findings.md): sweep counts and settings, permissions/divisions of
+// org_wide_permission, the org subject of grant_guardrail_off, queue and changed_by.
+TEST(FindingsDocumentTest, V2FieldsMatchGolden) {
+  OrgSnapshot s = OrgBuilder()
+                      .Division("dA", "Acme Retail")
+                      .Division("dG", "Globex Health")
+                      .Permission("directory", "group", "add", false)
+                      .Permission("authorization", "grant", "add", true)
+                      .Role("r1", "Group Admin")
+                      .Policy("r1", "directory", "*", {"*"})
+                      .Policy("r1", "routing", "queue", {"view"}, /*narrowed=*/true)
+                      .User("uA", "dA")
+                      .UserGrant("uA", "r1", "dA")
+                      .UserGrant("uA", "r1", "dG")
+                      .Settings(false, true)
+                      .Build();
+  s.queues = {{"q1", "Globex Support", "dG", {{"g9", "Globex Agents", "GROUP"}}}};
+  s.queue_members = {{"q1", "uA", true, false}};
+  Policy policy;
+  policy.tenants = {{"Acme Retail", {"Acme Retail"}}, {"Globex Health", {"Globex*"}}};
+  auto map = TenantMap::Build(policy, s.divisions);
+  ASSERT_TRUE(map.ok());
+  AuditResult r = RunAudit(s, *map, policy, testing::At("2026-11-23T08:00:00Z"), {},
+                           OrgRef{"org-1", "Example BPO"});
+  // A queue finding as the queue rule builds it, with who opened it.
+  Finding q;
+  q.rule = Rule::kCrossTenantQueue;
+  q.severity = Severity::kHigh;
+  q.subject = SubjectRef{SubjectType::kUser, "uA", "User uA"};
+  q.home_division = NamedRef{"dA", "Acme Retail"};
+  q.home_tenant = "Acme Retail";
+  q.tenant = "Globex Health";
+  q.via = Via{false, "", ""};
+  q.queue = QueueRef{"q1",
+                     "Globex Support",
+                     NamedRef{"dG", "Globex Health"},
+                     "Globex Health",
+                     {{"g9", "Globex Agents", "GROUP"}}};
+  q.changed_by = ChangedBy{"user",          "admin-1", "Ada Admin", "2026-11-23T07:55:00Z",
+                           "ContactCenter", "Update",  "Queue",     "q1"};
+  q.fingerprint = FingerprintOf(q);
+  r.findings.push_back(q);
+  SortFindings(r.findings);
+  ASSERT_EQ(r.findings.size(), 4U);  // cross_tenant, guardrail, org_wide, queue
+  const std::string doc = RenderFindingsDocument(GoldenSweep(), CountsOf(s), r.findings);
+  if (std::getenv("DIVAUDIT_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(kV2GoldenPath, std::ios::binary) << doc;
+  }
+  std::ifstream in(kV2GoldenPath, std::ios::binary);
+  std::stringstream golden;
+  golden << in.rdbuf();
+  EXPECT_EQ(doc, golden.str()) << "run with DIVAUDIT_UPDATE_GOLDEN=1 to regenerate "
+                               << kV2GoldenPath;
+  EXPECT_THAT(doc, HasSubstr("\"narrowed_policies\": 1"));
+  EXPECT_THAT(doc, HasSubstr("\"authorization_grant_division_aware\": false"));
+  EXPECT_THAT(doc, HasSubstr("\"type\": \"org\""));
+  EXPECT_THAT(doc, HasSubstr("\"directory:group:add\""));
+  EXPECT_THAT(doc, HasSubstr("\"actor_name\": \"Ada Admin\""));
 }
 
 TEST(FindingsDocumentTest, PartialSweepListsWhatIsIncomplete) {

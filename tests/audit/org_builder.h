@@ -3,6 +3,7 @@
 // Test helpers for tests/audit: a fluent OrgSnapshot builder and a compact, human-readable
 // summary of findings to compare against tables.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,27 @@ class OrgBuilder {
   }
   OrgBuilder& GroupGrant(std::string g, std::string role, std::string div) {
     return Grant(SubjectType::kGroup, std::move(g), std::move(role), std::move(div));
+  }
+  // v2: a catalog permission, a policy of an already added role, the role settings.
+  OrgBuilder& Permission(std::string domain, std::string entity, std::string action,
+                         bool division_aware) {
+    s_.permissions.push_back(
+        {std::move(domain), std::move(entity), std::move(action), division_aware});
+    return *this;
+  }
+  OrgBuilder& Policy(const std::string& role, std::string domain, std::string entity,
+                     std::vector<std::string> actions, bool narrowed = false) {
+    for (auto& r : s_.roles) {
+      if (r.id != role) continue;
+      std::sort(actions.begin(), actions.end());
+      r.policies.push_back({std::move(domain), std::move(entity), std::move(actions), narrowed});
+      std::sort(r.policies.begin(), r.policies.end());
+    }
+    return *this;
+  }
+  OrgBuilder& Settings(bool grant_division_aware, bool backfill = false) {
+    s_.role_settings = RoleSettings{grant_division_aware, backfill};
+    return *this;
   }
   OrgSnapshot Build() const {
     OrgSnapshot s = s_;

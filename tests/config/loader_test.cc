@@ -165,6 +165,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{19, "shared_divisions = \"Home\"", "[policy] shared_divisions",
                  "must be an array of strings"},
         BadValue{19, "shared_divisions = [1]", "[policy] shared_divisions[0]", "must be a string"},
+        BadValue{19, "org_wide_permissions = [\"directory:group\"]",
+                 "[policy] org_wide_permissions[0]", "malformed entry 'directory:group'"},
+        BadValue{19, "org_wide_permissions = [\"a:b:c\", \"a:b:c:d\"]",
+                 "[policy] org_wide_permissions[1]", "malformed entry 'a:b:c:d'"},
+        BadValue{19, "org_wide_permissions = [\"a::c\"]", "[policy] org_wide_permissions[0]",
+                 "expected domain:entity:action"},
+        BadValue{19, "org_wide_permissions = [\"rec*:*:*\"]", "[policy] org_wide_permissions[0]",
+                 "each part a name or *"},
+        BadValue{19, "org_wide_permissions = \"*:*:*\"", "[policy] org_wide_permissions",
+                 "must be an array of strings"},
         BadValue{21, "name = \"\"", "[[tenant]] #1 name", "must not be empty"},
         BadValue{24, "name = \"A\"", "[[tenant]] #2 name", "duplicate tenant name 'A'"},
         BadValue{22, "divisions = []", "[[tenant]] #1 divisions", "must not be empty"},
@@ -373,6 +383,67 @@ TEST(ParseConfigTest, ExceptionVariants) {
   EXPECT_EQ(bad.status().message(),
             "divaudit.toml:3:1: [[exception]] #1 division_id: required for rule "
             "unmapped_division (the division to accept)");
+}
+
+TEST(ParseConfigTest, OrgWidePermissionsDefaultAndCustom) {
+  auto defaults = ParseConfig("[genesys]\nclient_id = \"c\"\n", "divaudit.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->policy.org_wide_permissions, audit::DefaultOrgWidePermissions());
+  EXPECT_EQ(defaults->policy.org_wide_permissions.size(), 11u);
+  EXPECT_EQ(defaults->policy.org_wide_permissions.front(), "directory:organization:admin");
+
+  auto custom = ParseConfig(
+      "[genesys]\nclient_id = \"c\"\n[policy]\norg_wide_permissions = [\n  \"*:*:*\",\n"
+      "  \"analytics:conversationDetail:view\",\n]\n",
+      "divaudit.toml");
+  ASSERT_TRUE(custom.ok()) << custom.status().ToString();
+  EXPECT_EQ(custom->policy.org_wide_permissions,
+            (std::vector<std::string>{"*:*:*", "analytics:conversationDetail:view"}));
+
+  // A malformed entry on its own line: the error names that line and the entry.
+  auto bad = ParseConfig(
+      "[genesys]\nclient_id = \"c\"\n[policy]\norg_wide_permissions = [\n  \"*:*:*\",\n"
+      "  \"recording:*\",\n]\n",
+      "divaudit.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind("divaudit.toml:6:", 0), 0u) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("'recording:*'"), std::string::npos);
+}
+
+TEST(ParseConfigTest, V2RuleExceptions) {
+  const std::string guardrail =
+      "[genesys]\nclient_id = \"c\"\n[[exception]]\nrule = \"grant_guardrail_off\"\n"
+      "subject_id = \"org-1\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-31\n"
+      "[[exception]]\nrule = \"org_wide_permission\"\nsubject_id = \"u1\"\nrole_id = \"r1\"\n"
+      "reason = \"r\"\nowner = \"o\"\nexpires = 2027-01-31\n";
+  auto config = ParseConfig(guardrail, "divaudit.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->exceptions.size(), 2u);
+  EXPECT_EQ(config->exceptions[0].rule, audit::Rule::kGrantGuardrailOff);
+  EXPECT_EQ(config->exceptions[0].subject_id, "org-1");
+  EXPECT_EQ(config->exceptions[1].rule, audit::Rule::kOrgWidePermission);
+  EXPECT_EQ(config->exceptions[1].role_id, "r1");
+
+  auto missing = ParseConfig(
+      "[genesys]\nclient_id = \"c\"\n[[exception]]\nrule = \"grant_guardrail_off\"\n"
+      "reason = \"r\"\nowner = \"o\"\nexpires = 2027-01-31\n",
+      "divaudit.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "divaudit.toml:3:1: [[exception]] #1 subject_id: required for rule "
+            "grant_guardrail_off (the org id)");
+
+  // division_id on a rule whose findings have no division: an error at the division_id line.
+  for (const char* rule : {"org_wide_permission", "multi_tenant_subject", "grant_guardrail_off",
+                           "cross_tenant_queue"}) {
+    std::vector<std::string> lines = kBaseLines;
+    lines[26] = std::string("rule = \"") + rule + "\"";
+    auto bad = ParseConfig(Join(lines), "divaudit.toml");
+    ASSERT_FALSE(bad.ok()) << rule;
+    EXPECT_EQ(bad.status().message(), std::string("divaudit.toml:30:1: [[exception]] #1 "
+                                                  "division_id: rule ") +
+                                          rule + " has no division to narrow (remove division_id)");
+  }
 }
 
 TEST(ParseConfigTest, LoopbackRuleForPlainHttp) {

@@ -81,6 +81,7 @@ SweepOutcomeForMetrics FullOutcome() {
   o.api_throttled_by_route = {{"/api/v2/users", 2}};
   o.exceptions_active = 3;
   o.exceptions_expired = 1;
+  o.org_settings = audit::RoleSettings{true, false};
   return o;
 }
 
@@ -113,6 +114,7 @@ TEST(AuditMetricsTest, ExpositionHasEveryMetricOfTheDesignWithItsType) {
       {"divaudit_exceptions", "gauge"},
       {"divaudit_build_info", "gauge"},
       {"divaudit_sweep_ticks_skipped_total", "counter"},
+      {"divaudit_org_setting", "gauge"},
   };
   for (const auto& [name, type] : kTypes) {
     EXPECT_NE(text.find("# TYPE " + std::string(name) + " " + type + "\n"), std::string::npos)
@@ -182,6 +184,40 @@ TEST(AuditMetricsTest, FreshMetricsExposeHealthSeriesAtZero) {
   EXPECT_EQ(Sample(text, "divaudit_sweep_in_progress"), 0);
   EXPECT_EQ(Sample(text, "divaudit_sweep_duration_seconds_count"), 0);
   EXPECT_EQ(text.find("divaudit_findings{"), std::string::npos);
+}
+
+// v2: divaudit_org_setting only from a sweep that read the role settings; a sweep that did not
+// leaves the last values; new rules have their counter series from the start.
+TEST(AuditMetricsTest, OrgSettingFollowsSweepsThatReadTheSettings) {
+  AuditMetrics metrics("0.1.0");
+  const std::string guard = "divaudit_org_setting{setting=\"authorization_grant_division_aware\"}";
+  const std::string backfill = "divaudit_org_setting{setting=\"backfill_enabled\"}";
+  EXPECT_EQ(Sample(metrics.ExpositionText(), guard), std::nullopt);
+  for (const char* rule : {"grant_guardrail_off", "org_wide_permission", "cross_tenant_queue"}) {
+    EXPECT_EQ(Sample(metrics.ExpositionText(),
+                     std::string("divaudit_findings_new_total{rule=\"") + rule + "\"}"),
+              0)
+        << rule;
+  }
+  SweepOutcomeForMetrics off = Outcome(SweepStatus::kPartial, 10, 12);
+  off.org_settings = audit::RoleSettings{false, true};
+  metrics.RecordSweep(off);
+  EXPECT_EQ(Sample(metrics.ExpositionText(), guard), 0);
+  EXPECT_EQ(Sample(metrics.ExpositionText(), backfill), 1);
+  metrics.RecordSweep(Outcome(SweepStatus::kFailed, 20, 22));  // settings not read
+  EXPECT_EQ(Sample(metrics.ExpositionText(), guard), 0);
+  SweepOutcomeForMetrics on = Outcome(SweepStatus::kComplete, 30, 32);
+  on.org_settings = audit::RoleSettings{true, false};
+  on.findings = {MakeFinding(Rule::kOrgWidePermission, FindingState::kOpen, SubjectType::kUser,
+                             "u1", "Acme", std::nullopt)};
+  metrics.RecordSweep(on);
+  const std::string text = metrics.ExpositionText();
+  EXPECT_EQ(Sample(text, guard), 1);
+  EXPECT_EQ(Sample(text, backfill), 0);
+  EXPECT_EQ(Sample(text,
+                   "divaudit_findings{rule=\"org_wide_permission\",severity=\"high\","
+                   "state=\"open\",tenant=\"Acme\"}"),
+            1);
 }
 
 TEST(AuditMetricsTest, SweepInProgressFollowsStartAndRecord) {

@@ -28,7 +28,7 @@ KNOWN = {
     "divaudit_org_objects", "divaudit_exceptions", "divaudit_build_info",
     "divaudit_sweep_interval_seconds", "divaudit_org_info", "process_resident_memory_bytes",
     "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
-    "process_start_time_seconds", "process_virtual_memory_bytes",
+    "process_start_time_seconds", "process_virtual_memory_bytes", "divaudit_org_setting",
 }
 TENANT_METRICS = {"divaudit_findings", "divaudit_cross_tenant_users"}
 METRIC_RE = re.compile(r"\b(?:divaudit|process)_[a-z_]+")

@@ -69,6 +69,64 @@ TEST(RenderTest, TableAlignsColumnsAndNeutralisesControlCharacters) {
   EXPECT_NE(table.find("1 finding\n"), std::string::npos);
 }
 
+// v2 findings: org-wide permissions, a queue, who changed it — in the table, the CSV and JSON.
+TEST(RenderTest, V2FieldsInTableCsvAndJson) {
+  audit::Finding ow;
+  ow.rule = audit::Rule::kOrgWidePermission;
+  ow.severity = audit::Severity::kHigh;
+  ow.subject = audit::SubjectRef{audit::SubjectType::kUser, "u1", "Sam"};
+  ow.role = audit::NamedRef{"r1", "Group Admin"};
+  ow.via = audit::Via{};
+  ow.permissions = {"directory:group:add", "directory:group:edit"};
+  ow.divisions = {"d1", "d2"};
+  ow.changed_by =
+      audit::ChangedBy{"user",   "a1",   "Ada Admin", "2026-11-23T07:55:00Z", "PeoplePermissions",
+                       "Update", "Role", "r1"};
+  ow.fingerprint = audit::FingerprintOf(ow);
+  audit::Finding q;
+  q.rule = audit::Rule::kCrossTenantQueue;
+  q.severity = audit::Severity::kHigh;
+  q.subject = audit::SubjectRef{audit::SubjectType::kUser, "u2", "Kim"};
+  q.tenant = "Globex";
+  q.via = audit::Via{false, "", ""};
+  q.queue = audit::QueueRef{
+      "q1", "Globex Support", {"dG", "Globex"}, "Globex", {{"g1", "Leads", "GROUP"}}};
+  q.fingerprint = audit::FingerprintOf(q);
+  audit::Finding guard;
+  guard.rule = audit::Rule::kGrantGuardrailOff;
+  guard.severity = audit::Severity::kCritical;
+  guard.subject = audit::SubjectRef{audit::SubjectType::kOrg, "org-1", "Example BPO"};
+  guard.fingerprint = audit::FingerprintOf(guard);
+
+  const std::string table = RenderFindingsTable({Record(ow), Record(q), Record(guard)});
+  EXPECT_NE(table.find("DETAIL"), std::string::npos);
+  EXPECT_NE(table.find("directory:group:add,directory:group:edit"), std::string::npos);
+  EXPECT_NE(table.find("d1,d2"), std::string::npos);
+  EXPECT_NE(table.find("queue:Globex Support"), std::string::npos);
+  EXPECT_NE(table.find("user:Ada Admin 2026-11-23T07:55:00Z"), std::string::npos);
+  EXPECT_NE(table.find("org:Example BPO"), std::string::npos);
+
+  const std::string csv = RenderFindingsCsv({Record(ow), Record(q)});
+  EXPECT_NE(csv.find(",permissions,divisions,queue_id,"), std::string::npos);
+  EXPECT_NE(csv.find("directory:group:add;directory:group:edit,d1;d2,"), std::string::npos);
+  EXPECT_NE(csv.find("q1,Globex Support,dG,Globex,Globex,"), std::string::npos);
+  EXPECT_NE(csv.find("user,a1,Ada Admin,2026-11-23T07:55:00Z,PeoplePermissions,Update"),
+            std::string::npos);
+
+  const std::string json = RenderFindingsJson({Record(ow), Record(q), Record(guard)});
+  EXPECT_NE(json.find("\"permissions\":[\"directory:group:add\",\"directory:group:edit\"],"
+                      "\"divisions\":[\"d1\",\"d2\"],\"queue\":null,\"changed_by\":{"
+                      "\"actor_type\":\"user\""),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"queue\":{\"id\":\"q1\",\"name\":\"Globex Support\",\"division\":{"
+                      "\"id\":\"dG\",\"name\":\"Globex\"},\"tenant\":\"Globex\","
+                      "\"member_groups\":[{\"id\":\"g1\",\"name\":\"Leads\",\"type\":\"GROUP\"}]}"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"subject\":{\"type\":\"org\",\"id\":\"org-1\""), std::string::npos);
+}
+
 TEST(RenderTest, DiffTextAndJson) {
   SnapshotDiff d;
   d.from_sweep = 3;

@@ -388,6 +388,47 @@ TEST(RenderHtmlTest, LongTablesAreChunkedWithRepeatedHeaders) {
   EXPECT_EQ(theads, 3u);
 }
 
+// v2: org-wide permissions reach every tenant; they get their own section, once.
+TEST(RenderHtmlTest, OrgWidePermissionsSectionListsHolderRolePermissionsAndPath) {
+  ReportData d;
+  d.tenant = "Acme";
+  FindingRow ow;
+  ow.finding.rule = audit::Rule::kOrgWidePermission;
+  ow.finding.severity = audit::Severity::kHigh;
+  ow.finding.fingerprint = "fp-ow";
+  ow.finding.subject = audit::SubjectRef{audit::SubjectType::kUser, "u1", "Sam Supervisor"};
+  ow.finding.home_tenant = "Globex";
+  ow.finding.role = audit::NamedRef{"r1", "Group Admin"};
+  ow.finding.via = audit::Via{false, "g1", "Globex Leads"};
+  ow.finding.permissions = {"directory:group:add", "directory:group:edit"};
+  ow.finding.divisions = {"d-globex"};
+  FindingRow guard;
+  guard.finding.rule = audit::Rule::kGrantGuardrailOff;
+  guard.finding.severity = audit::Severity::kCritical;
+  guard.finding.fingerprint = "fp-guard";
+  guard.finding.subject = audit::SubjectRef{audit::SubjectType::kOrg, "org-1", "Example BPO"};
+  d.org_wide_permissions = {guard, ow};
+  d.open_findings = {guard, ow};
+  const std::string html = RenderHtml(d);
+  EXPECT_EQ(CheckHtml(html), "");
+  const size_t section = html.find("Org-wide permissions that reach this tenant");
+  ASSERT_NE(section, std::string::npos);
+  const size_t open = html.find("id=\"open\"");
+  EXPECT_LT(section, open);
+  const std::string part = html.substr(section, open - section);
+  EXPECT_NE(part.find("Sam Supervisor"), std::string::npos);
+  EXPECT_NE(part.find("directory:group:add, directory:group:edit"), std::string::npos);
+  EXPECT_NE(part.find("group Globex Leads on d-globex"), std::string::npos);
+  EXPECT_NE(part.find("Example BPO"), std::string::npos);
+  EXPECT_NE(part.find("division-aware role management is off"), std::string::npos);
+  // Listed once: not repeated in the open table.
+  EXPECT_EQ(html.find("Sam Supervisor", open), std::string::npos);
+  const std::string json = RenderJson(d);
+  EXPECT_NE(json.find("\"org_wide_permissions\": ["), std::string::npos);
+  EXPECT_NE(RenderCsv(d).at("org_wide_permissions.csv").find("directory:group:add;"),
+            std::string::npos);
+}
+
 // Random bytes in every string field never break the markup or the CSV structure.
 TEST(RenderFuzzTest, RandomNamesKeepHtmlAndCsvWellFormed) {
   std::mt19937 rng(1234);
@@ -544,7 +585,7 @@ TEST_F(ReportTest, WriteReportSummaryAndCsvDirectory) {
   r.out_path = dir_.File("out/acme");
   auto s = WriteReport(*store_, r);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->files.size(), 9u);
+  EXPECT_EQ(s->files.size(), 10u);  // org_wide_permissions.csv (v2) included
   EXPECT_EQ(s->open, 7);
   EXPECT_EQ(s->suppressed, 1);
   EXPECT_EQ(s->resolved_in_period, 1);
