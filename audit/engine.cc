@@ -34,6 +34,8 @@ struct Withheld {
   int64_t users_home_unlisted = 0;  // users homed in a division missing from an incomplete one
   int64_t orphan_candidates = 0;    // grants on division ids an incomplete listing lacks
   int64_t org_wide_candidates = 0;  // of those, grants of roles with org-wide permissions
+  int64_t queue_members_unknown_home = 0;  // cross_tenant_queue: member rows of unknown home
+  int64_t queues_division_unlisted = 0;    // queues in a division an incomplete listing lacks
 };
 
 // The org-wide part of one path (a subject's own grants, or a group's grants reached through
@@ -67,6 +69,7 @@ class Engine {
       }
       AuditSubject(s, result.stats);
     }
+    EmitCrossTenantQueues(result.stats);
     EmitUnmappedDivisions();
     result.findings = std::move(findings_);
     return result;
@@ -284,6 +287,75 @@ class Engine {
     f.fingerprint = FingerprintOf(f);
   }
 
+  // cross_tenant_queue (docs/rules.md): one finding per member row of a queue in a division
+  // mapped to a tenant other than the member's home tenant. Every listed queue's division is
+  // "used" (feeds unmapped_division); shared-division queues yield nothing; a queue whose division
+  // the listing lacks yields nothing (counted). Queues never feed multi_tenant_subject.
+  void EmitCrossTenantQueues(AuditStats& stats) {
+    const OrgSnapshot& snap = idx_.snapshot();
+    auto member = snap.queue_members.begin();
+    for (const Queue& q : snap.queues) {
+      while (member != snap.queue_members.end() && member->queue_id < q.id) ++member;
+      auto first = member;
+      while (member != snap.queue_members.end() && member->queue_id == q.id) ++member;
+      const auto code = idx_.FindDivision(q.division_id);
+      if (!code || !idx_.IsKnownDivision(*code)) {
+        if (completeness_.divisions) {
+          ++stats.queues_division_unlisted;
+        } else {
+          ++withheld_.queues_division_unlisted;
+        }
+        continue;
+      }
+      const DivisionFacts& f = facts_[*code];
+      if (f.kind == Kind::kUnmapped) targeted_[*code] = true;
+      if (f.tenant < 0) continue;  // shared or unmapped
+      for (auto m = first; m != member; ++m) {
+        // Rows differing only in `joined` are one listing row's identity: judge it once.
+        if (m != first && m->user_id == (m - 1)->user_id && m->via_group == (m - 1)->via_group) {
+          continue;
+        }
+        JudgeQueueMember(q, *code, *m);
+      }
+    }
+  }
+
+  void JudgeQueueMember(const Queue& q, uint32_t division, const QueueMember& m) {
+    const auto s = idx_.FindSubject(SubjectType::kUser, m.user_id);
+    const EffectiveGrants::Subject* subj = s ? &idx_.subject(*s) : nullptr;
+    if (subj == nullptr || subj->user == nullptr) {
+      // Not a listed user: unknown when the users listing was incomplete, else not audited.
+      if (!completeness_.users()) ++withheld_.queue_members_unknown_home;
+      return;
+    }
+    if (!subj->audited) return;  // deleted
+    const std::string& home = subj->user->home_division_id;
+    if (home.empty()) return;  // no home tenant
+    const auto home_code = idx_.FindDivision(home);
+    if (!home_code || !idx_.IsKnownDivision(*home_code)) {
+      if (!completeness_.divisions) ++withheld_.queue_members_unknown_home;
+      return;
+    }
+    const int32_t home_tenant = facts_[*home_code].tenant;
+    const int32_t queue_tenant = facts_[division].tenant;
+    if (home_tenant < 0 || home_tenant == queue_tenant) return;
+    Finding& f = findings_.emplace_back();
+    f.rule = Rule::kCrossTenantQueue;
+    f.severity = RuleSeverity(f.rule);
+    f.subject = SubjectRef{SubjectType::kUser, std::string(subj->id), std::string(subj->name)};
+    f.home_division = NamedRef{home, std::string(idx_.DivisionName(*home_code))};
+    f.home_tenant = tenants_.tenant_names()[static_cast<size_t>(home_tenant)];
+    f.tenant = tenants_.tenant_names()[static_cast<size_t>(queue_tenant)];
+    f.via = Via{!m.via_group, "", ""};  // memberBy: no group id
+    QueueRef& ref = f.queue.emplace();
+    ref.id = q.id;
+    ref.name = q.name;
+    ref.division = NamedRef{q.division_id, std::string(idx_.DivisionName(division))};
+    ref.tenant = f.tenant;
+    if (m.via_group) ref.member_groups = q.member_groups;
+    f.fingerprint = FingerprintOf(f);
+  }
+
   void EmitUnmappedDivisions() {
     if (!tenants_.tenants_configured()) return;
     for (uint32_t d = 1; d < facts_.size(); ++d) {
@@ -385,6 +457,21 @@ std::vector<std::string> NotJudgedLines(const ListingCompleteness& c, const With
     if (w.org_wide_candidates > 0) add(Rule::kOrgWidePermission, "divisions");
     grant_inputs(Rule::kOrgWidePermission, true, true);
   }
+  // cross_tenant_queue reads queues and their members, users (homes) and divisions (tenants).
+  if (!c.queues) add(Rule::kCrossTenantQueue, "queues");
+  if (!c.queue_members()) {
+    add(Rule::kCrossTenantQueue,
+        "members of " +
+            CountOf(static_cast<int64_t>(c.queues_without_members.size()), "queue", "queues"));
+  }
+  if (w.queue_members_unknown_home > 0) {
+    add(Rule::kCrossTenantQueue, c.users() ? "divisions" : "users",
+        CountOf(w.queue_members_unknown_home, "member", "members"));
+  }
+  if (w.queues_division_unlisted > 0) {
+    add(Rule::kCrossTenantQueue, "divisions",
+        CountOf(w.queues_division_unlisted, "queue", "queues"));
+  }
   return lines;
 }
 
@@ -395,6 +482,7 @@ auto SortKeyView(const Finding& f) {
                          std::string_view(f.role ? f.role->id : kEmpty),
                          std::string_view(f.division ? f.division->id : kEmpty),
                          std::string_view(f.via && !f.via->direct ? f.via->group_id : kEmpty),
+                         std::string_view(f.queue ? f.queue->id : kEmpty),
                          std::string_view(f.fingerprint));
 }
 
@@ -447,6 +535,7 @@ std::vector<ExceptionStatus> ApplyExceptions(std::vector<Finding>& findings,
       const ExceptionSpec& spec = specs[i];
       if (spec.role_id && (!f.role || f.role->id != *spec.role_id)) continue;
       if (spec.division_id && (!f.division || f.division->id != *spec.division_id)) continue;
+      if (spec.queue_id && (!f.queue || f.queue->id != *spec.queue_id)) continue;
       ExceptionStatus& st = statuses[i];
       ++st.matched;
       if (st.active && f.state != FindingState::kSuppressed) {

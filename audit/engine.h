@@ -32,6 +32,9 @@ struct AuditStats {
   int64_t subjects_audited = 0;  // subjects with at least one effective grant, plus users
   int64_t effective_grants = 0;  // (subject, role, division, via) tuples evaluated
   int64_t deleted_users_skipped = 0;
+  // v2: listed queues whose division a complete division listing lacks (cross_tenant_queue
+  // judges nothing from them).
+  int64_t queues_division_unlisted = 0;
 };
 
 struct AuditResult {

@@ -109,6 +109,8 @@ std::string FingerprintOf(const Finding& f) {
   const std::string_view division_id = f.division ? std::string_view(f.division->id) : "";
   std::string_view via;
   if (f.via) via = f.via->direct ? std::string_view("direct") : std::string_view(f.via->group_id);
+  // cross_tenant_queue: via is the listing's memberBy, "direct" or "group" (no group id).
+  if (f.rule == Rule::kCrossTenantQueue && f.via && !f.via->direct) via = "group";
   const std::string_view queue_id = f.queue ? std::string_view(f.queue->id) : "";
   return Fingerprint(f.rule, subject_type, subject_id, role_id, division_id, via, queue_id);
 }

@@ -26,6 +26,8 @@ struct ExceptionSpec {
   std::string owner;
   std::string expires;      // "YYYY-MM-DD" as written
   SystemTime expires_at{};  // end of that day (UTC): the exception stops suppressing after it
+  // v2: cross_tenant_queue only — the exception matches only findings on this queue.
+  std::optional<std::string> queue_id = {};
 };
 
 // What the audit needs from the configuration. Pure data.

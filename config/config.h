@@ -62,6 +62,7 @@ struct ExceptionConfig {
   std::string owner;
   std::string expires;      // YYYY-MM-DD as written (shown in findings and reports)
   SystemTime expires_at{};  // the last second of that day, 23:59:59 UTC: suppresses until then
+  std::optional<std::string> queue_id = {};  // v2, cross_tenant_queue only: narrows to one queue
 };
 
 struct PolicyConfig {

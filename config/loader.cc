@@ -648,8 +648,9 @@ class ConfigParser {
       const toml::table* t = (*blocks)[i].as_table();
       const std::string s = "[[exception]] #" + std::to_string(i + 1);
       const toml::source_position table_pos = t->source().begin;
-      DIVAUDIT_RETURN_IF_ERROR(CheckKeys(
-          *t, s, {"rule", "subject_id", "role_id", "division_id", "reason", "owner", "expires"}));
+      DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s,
+                                         {"rule", "subject_id", "role_id", "division_id", "reason",
+                                          "owner", "expires", "queue_id"}));
       ExceptionConfig ex;
       std::string rule;
       DIVAUDIT_RETURN_IF_ERROR(Required(t, table_pos, s, "rule", rule, "the rule id"));
@@ -678,6 +679,14 @@ class ConfigParser {
       if (ex.division_id && !RuleHasDivision(ex.rule)) {
         return Error(Find(t, "division_id").pos(), Where(s, "division_id"),
                      "rule " + rule + " has no division to narrow (remove division_id)");
+      }
+      DIVAUDIT_RETURN_IF_ERROR(ReadNonEmptyString(t, s, "queue_id", value, &given));
+      if (given) {
+        if (ex.rule != audit::Rule::kCrossTenantQueue) {
+          return Error(Find(t, "queue_id").pos(), Where(s, "queue_id"),
+                       "only for rule cross_tenant_queue (the queue to accept)");
+        }
+        ex.queue_id = value;
       }
       if (ex.rule == audit::Rule::kUnmappedDivision) {
         if (!ex.division_id) {

@@ -30,6 +30,7 @@ audit::Policy PolicyFromConfig(const config::Config& config) {
     spec.subject_id = e.subject_id.empty() && e.division_id ? *e.division_id : e.subject_id;
     spec.role_id = e.role_id;
     spec.division_id = e.division_id;
+    spec.queue_id = e.queue_id;
     spec.reason = e.reason;
     spec.owner = e.owner;
     spec.expires = e.expires;

@@ -639,4 +639,89 @@ Result<PageInfo> JsonPageParser::DivisionsPermitted(const std::string& body, con
   return ParseListing(parser_, Padded(body), ctx, Paging::kRequired, division_ids, ParseIdOnly);
 }
 
+Result<PageInfo> JsonPageParser::Queues(const std::string& body, const PageContext& ctx,
+                                        std::vector<audit::Queue>& out) {
+  return ParseListing(
+      parser_, Padded(body), ctx, Paging::kRequired, out,
+      [](od::value& v, const Errors& err, const Path& p, audit::Queue& q) -> Status {
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", q.id);
+          if (key == "name") return ReadString(fv, err, p, "name", q.name);
+          if (key == "division") {
+            const Path dp = p.Child("division");
+            bool present = false;
+            TRY_(ForEachField(
+                fv, err, dp,
+                [&](od::raw_json_string dkey, od::value& dfv) -> Status {
+                  if (dkey == "id") return ReadString(dfv, err, dp, "id", q.division_id);
+                  return Status::Ok();
+                },
+                &present));
+            if (present && q.division_id.empty()) return err.Missing(dp.Child("id"));
+            return Status::Ok();
+          }
+          if (key == "memberGroups") {
+            bool present = false;
+            return ForEachElement(
+                fv, err, p, "memberGroups",
+                [&](od::value& gv, int64_t j) -> Status {
+                  const Path gp = p.Child("memberGroups", j);
+                  audit::QueueMemberGroup& g = q.member_groups.emplace_back();
+                  TRY_(ForEachField(gv, err, gp,
+                                    [&](od::raw_json_string gkey, od::value& gfv) -> Status {
+                                      if (gkey == "id") return ReadString(gfv, err, gp, "id", g.id);
+                                      if (gkey == "name")
+                                        return ReadString(gfv, err, gp, "name", g.name);
+                                      if (gkey == "type")
+                                        return ReadString(gfv, err, gp, "type", g.type);
+                                      return Status::Ok();
+                                    }));
+                  if (g.id.empty()) return err.Missing(gp.Child("id"));
+                  return Status::Ok();
+                },
+                &present);
+          }
+          return Status::Ok();
+        }));
+        if (q.id.empty()) return err.Missing(p.Child("id"));
+        std::sort(q.member_groups.begin(), q.member_groups.end());
+        return Status::Ok();
+      });
+}
+
+Result<PageInfo> JsonPageParser::QueueMembers(const std::string& body, const PageContext& ctx,
+                                              std::string_view queue_id,
+                                              std::vector<audit::QueueMember>& out) {
+  return ParseListing(
+      parser_, Padded(body), ctx, Paging::kRequired, out,
+      [queue_id](od::value& v, const Errors& err, const Path& p, audit::QueueMember& m) -> Status {
+        m.queue_id.assign(queue_id.data(), queue_id.size());
+        std::string row_id;
+        std::string member_by;
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "id") return ReadString(fv, err, p, "id", row_id);
+          if (key == "joined") return ReadBool(fv, err, p, "joined", m.joined);
+          if (key == "memberBy") return ReadString(fv, err, p, "memberBy", member_by);
+          if (key == "user") {
+            const Path up = p.Child("user");
+            bool present = false;
+            TRY_(ForEachField(
+                fv, err, up,
+                [&](od::raw_json_string ukey, od::value& ufv) -> Status {
+                  if (ukey == "id") return ReadString(ufv, err, up, "id", m.user_id);
+                  return Status::Ok();
+                },
+                &present));
+            if (present && m.user_id.empty()) return err.Missing(up.Child("id"));
+            return Status::Ok();
+          }
+          return Status::Ok();
+        }));
+        if (m.user_id.empty()) m.user_id = std::move(row_id);
+        if (m.user_id.empty()) return err.Missing(p.Child("user").Child("id"));
+        m.via_group = member_by == "group";
+        return Status::Ok();
+      });
+}
+
 }  // namespace divaudit::genesys

@@ -97,6 +97,15 @@ class JsonPageParser {
   // DivsPermittedEntityListing: division ids; `allDivsPermitted` in the returned PageInfo.
   Result<PageInfo> DivisionsPermitted(const std::string& body, const PageContext& ctx,
                                       std::vector<std::string>& division_ids);
+  // QueueEntityListing (GET /api/v2/routing/queues): id required; division optional, but when
+  // present its id is required; memberGroups entries need an id (name and type kept as sent).
+  Result<PageInfo> Queues(const std::string& body, const PageContext& ctx,
+                          std::vector<audit::Queue>& out);
+  // QueueMemberEntityListing (GET /api/v2/routing/queues/{id}/members) of queue `queue_id`: the
+  // member's user id is user.id (falling back to the row's id when user is absent); memberBy
+  // "group" sets via_group; joined defaults to false.
+  Result<PageInfo> QueueMembers(const std::string& body, const PageContext& ctx,
+                                std::string_view queue_id, std::vector<audit::QueueMember>& out);
 
  private:
   // A view of `body` with simdjson's padding (in place when the capacity allows).

@@ -30,6 +30,8 @@ constexpr std::string_view kGroupMembersRoute = "/api/v2/groups/{groupId}/member
 constexpr std::string_view kOAuthClientsPath = "/api/v2/oauth/clients";
 constexpr std::string_view kPermittedPath = "/api/v2/authorization/divisionspermitted/paged/me";
 constexpr std::string_view kOrganizationPath = "/api/v2/organizations/me";
+constexpr std::string_view kQueuesPath = "/api/v2/routing/queues";
+constexpr std::string_view kQueueMembersRoute = "/api/v2/routing/queues/{queueId}/members";
 
 int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 
@@ -77,6 +79,10 @@ class Listing {
   // cursor): such pages are sent before plain pages.
   bool urgent() const { return urgent_; }
   void set_urgent() { urgent_ = true; }
+  // Whether this listing's pages go to the queue-member lane (genesys/README.md, "Scheduling"):
+  // that lane and the grant chain take turns, so neither stalls the other.
+  bool queue_lane() const { return queue_lane_; }
+  void set_queue_lane() { queue_lane_ = true; }
   // Largest response body accepted for each of its requests (0: the client's default).
   void set_max_response_bytes(size_t n) { max_response_bytes_ = n; }
 
@@ -150,6 +156,7 @@ class Listing {
   int64_t outstanding_ = 0;
   int64_t pages_done_ = 0;
   bool urgent_ = false;
+  bool queue_lane_ = false;
   size_t max_response_bytes_ = 0;
   bool failed_ = false;
   std::string failure_;
@@ -422,6 +429,12 @@ struct GroupMembers {
   std::vector<std::string> members;
   Listing* listing = nullptr;
 };
+// Members of one routing queue (every listed queue's members are read).
+struct QueueMembersRead {
+  std::string queue_id;
+  std::vector<audit::QueueMember> members;
+  Listing* listing = nullptr;
+};
 
 // One sweep in progress, as the request source the ApiClient streams from (genesys/README.md,
 // "Scheduling"). Next() hands out the next queued request (urgent queue first); OnResult()
@@ -452,14 +465,16 @@ class SweepRun final : public ApiRequestSource {
   };
 
   // The call plan (genesys/README.md, "The call plan").
-  void StartIndependentListings();  // page 1 of steps 1, 2, 4, 5, 6, 8, 9, 10
+  void StartIndependentListings();  // page 1 of steps 1, 2, 4, 5, 6, 8, 9, 10, 11, 13
   PagedListing* AddPaged(std::string name, std::string phase, std::string endpoint,
                          std::string_view route, std::string extra_query,
-                         PagedListing::ParseFn parse, std::function<void()> reset);
+                         PagedListing::ParseFn parse, std::function<void()> reset,
+                         int64_t page_size = 0);  // 0: options' page_size
   PagedListing* AddUsers(std::string_view state, std::vector<audit::User>& sink);
   void DiscoverSubjectGrants();   // step 3, for each role read so far
   void DiscoverGroupMembers();    // step 7, for each group a grant read so far names
   void DiscoverInactiveCursor();  // step 5 past the page listing's limit
+  void DiscoverQueueMembers();    // step 12, for each queue read so far
 
   // Queues.
   void Enqueue(Listing& listing);
@@ -478,6 +493,9 @@ class SweepRun final : public ApiRequestSource {
   void MeasureCoverage(const audit::OrgSnapshot& snap, audit::SweepInfo& info,
                        audit::ListingCompleteness& done) const;
   void DecideStatus(const audit::OrgSnapshot& snap, audit::SweepInfo& info) const;
+  void AssembleQueues(audit::OrgSnapshot& snap);
+  void RecordQueueCompleteness(const audit::OrgSnapshot& snap, audit::SweepInfo& info,
+                               audit::ListingCompleteness& done) const;
 
   const Clock& clock_;
   const SweeperOptions& options_;
@@ -514,6 +532,17 @@ class SweepRun final : public ApiRequestSource {
   Listing* organization_listing_ = nullptr;
   OrganizationInfo organization_;
 
+  // Routing queues (steps 11, 12, 13).
+  std::vector<audit::Queue> queues_;
+  std::vector<std::string> queue_permitted_;
+  std::deque<QueueMembersRead> queue_members_;  // deque: stable references for the lambdas
+  std::unordered_set<std::string> queues_listed_;
+  size_t queues_scanned_ = 0;
+  PagedListing* queues_listing_ = nullptr;
+  PagedListing* queue_coverage_listing_ = nullptr;
+  std::deque<Queued> queue_lane_;  // queue-member pages
+  bool queue_turn_ = false;        // the next pick takes the queue lane when both have work
+
   // Requests that may reveal more work (every page 1, roles, subject grants, the cursor) go
   // before the remaining pages of long listings.
   std::deque<Queued> urgent_;
@@ -530,10 +559,12 @@ class SweepRun final : public ApiRequestSource {
 
 PagedListing* SweepRun::AddPaged(std::string name, std::string phase, std::string endpoint,
                                  std::string_view route, std::string extra_query,
-                                 PagedListing::ParseFn parse, std::function<void()> reset) {
+                                 PagedListing::ParseFn parse, std::function<void()> reset,
+                                 int64_t page_size) {
   auto l = std::make_unique<PagedListing>(std::move(name), std::move(phase), std::move(endpoint),
                                           std::string(route), std::move(extra_query),
-                                          options_.page_size, std::move(parse), std::move(reset));
+                                          page_size > 0 ? page_size : options_.page_size,
+                                          std::move(parse), std::move(reset));
   l->set_max_response_bytes(options_.max_page_bytes);
   PagedListing* raw = l.get();
   listings_.push_back(std::move(l));
@@ -593,7 +624,41 @@ void SweepRun::StartIndependentListings() {
   listings_.push_back(std::make_unique<OrganizationListing>(organization_));
   organization_listing_ = listings_.back().get();
   organization_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
+  queues_listing_ = AddPaged(
+      "routing queues", "queues", std::string(kQueuesPath), kQueuesPath, "",
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Queues(b, c, queues_);
+      },
+      [this] { queues_.clear(); });
+  queues_listing_->set_urgent();  // its pages reveal member listings
+  queue_coverage_listing_ = AddPaged(
+      "coverage (" + options_.queue_coverage_permission + ")", "coverage",
+      std::string(kPermittedPath), kPermittedPath,
+      "&permission=" + options_.queue_coverage_permission,
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.DivisionsPermitted(b, c, queue_permitted_);
+      },
+      [this] { queue_permitted_.clear(); });
+  queue_coverage_listing_->set_stop_when_all_permitted();
   EnqueueNewListings();
+}
+
+void SweepRun::DiscoverQueueMembers() {
+  if (queues_.size() < queues_scanned_) queues_scanned_ = 0;  // the queues listing was re-read
+  for (; queues_scanned_ < queues_.size(); ++queues_scanned_) {
+    const std::string& queue_id = queues_[queues_scanned_].id;
+    if (!queues_listed_.insert(queue_id).second) continue;
+    QueueMembersRead& qm = queue_members_.emplace_back();
+    qm.queue_id = queue_id;
+    const std::string endpoint = std::string(kQueuesPath) + "/" + UrlEncode(queue_id) + "/members";
+    qm.listing = AddPaged(
+        "members of queue " + queue_id, "queue members", endpoint, kQueueMembersRoute, "",
+        [&qm](JsonPageParser& p, const std::string& b, const PageContext& c) {
+          return p.QueueMembers(b, c, qm.queue_id, qm.members);
+        },
+        [&qm] { qm.members.clear(); }, options_.queue_member_page_size);
+    qm.listing->set_queue_lane();
+  }
 }
 
 void SweepRun::DiscoverSubjectGrants() {
@@ -657,7 +722,9 @@ void SweepRun::Enqueue(Listing& listing) {
   taken_.clear();
   listing.TakePending(taken_);
   for (auto& [page, request] : taken_) {
-    (page <= 1 || listing.urgent() ? urgent_ : plain_)
+    (listing.queue_lane()            ? queue_lane_
+     : page <= 1 || listing.urgent() ? urgent_
+                                     : plain_)
         .push_back({&listing, page, std::move(request)});
   }
 }
@@ -674,7 +741,17 @@ std::optional<ApiRequestSource::Tagged> SweepRun::Next() {
     flags_.cancelled = true;
     return std::nullopt;
   }
-  std::deque<Queued>& queue = urgent_.empty() ? plain_ : urgent_;
+  // The grant chain (urgent) and the queue-member lane take turns; plain pages come last.
+  std::deque<Queued>* lane = &plain_;
+  if (!urgent_.empty() && !queue_lane_.empty()) {
+    lane = queue_turn_ ? &queue_lane_ : &urgent_;
+    queue_turn_ = !queue_turn_;
+  } else if (!urgent_.empty()) {
+    lane = &urgent_;
+  } else if (!queue_lane_.empty()) {
+    lane = &queue_lane_;
+  }
+  std::deque<Queued>& queue = *lane;
   if (queue.empty()) return std::nullopt;
   Queued q = std::move(queue.front());
   queue.pop_front();
@@ -694,6 +771,7 @@ void SweepRun::OnResult(uint64_t tag, Result<ApiResponse> result) {
   DiscoverSubjectGrants();
   DiscoverGroupMembers();
   DiscoverInactiveCursor();
+  DiscoverQueueMembers();
   EnqueueNewListings();
   if (progress_) NoteProgress(*listing);
 }
@@ -730,6 +808,7 @@ void SweepRun::Finish(SweepResult& result) {
   RecordCompleteness(result.completeness);
   RecordIncomplete(result.info);
   MeasureCoverage(result.snapshot, result.info, result.completeness);
+  RecordQueueCompleteness(result.snapshot, result.info, result.completeness);
   DecideStatus(result.snapshot, result.info);
 }
 
@@ -749,7 +828,41 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
   snap.oauth_clients = std::move(clients_);
   DedupeById(snap.oauth_clients);
   AssembleGrants(snap, info);
+  AssembleQueues(snap);
   audit::Canonicalize(snap);
+}
+
+void SweepRun::AssembleQueues(audit::OrgSnapshot& snap) {
+  snap.queues = std::move(queues_);
+  DedupeById(snap.queues);
+  size_t rows = 0;
+  for (const QueueMembersRead& qm : queue_members_) rows += qm.members.size();
+  snap.queue_members.reserve(rows);
+  for (QueueMembersRead& qm : queue_members_) {
+    for (auto& m : qm.members) snap.queue_members.push_back(std::move(m));
+    std::vector<audit::QueueMember>().swap(qm.members);
+  }
+}
+
+// Queues are complete when the listing was read and every division is visible to this client
+// for routing:queue:view (a queue in an invisible division would be missing silently).
+void SweepRun::RecordQueueCompleteness(const audit::OrgSnapshot& snap, audit::SweepInfo& info,
+                                       audit::ListingCompleteness& done) const {
+  bool visible_everywhere = queue_coverage_listing_->complete();
+  if (visible_everywhere && !queue_coverage_listing_->all_permitted()) {
+    std::unordered_set<std::string> visible(queue_permitted_.begin(), queue_permitted_.end());
+    for (const auto& d : snap.divisions) {
+      if (d.id == audit::kAllDivisionsId || visible.contains(d.id)) continue;
+      visible_everywhere = false;
+      info.incomplete.push_back("coverage (" + options_.queue_coverage_permission + "): division " +
+                                d.id + " (" + d.name + ") not visible to this client");
+    }
+  }
+  done.queues = queues_listing_->complete() && visible_everywhere;
+  for (const QueueMembersRead& qm : queue_members_) {
+    if (!qm.listing->complete()) done.queues_without_members.push_back(qm.queue_id);
+  }
+  std::sort(done.queues_without_members.begin(), done.queues_without_members.end());
 }
 
 void SweepRun::AssembleGroups(audit::OrgSnapshot& snap) {
@@ -923,7 +1036,12 @@ int64_t MinimumRequests(const OrgShape& s, const SweeperOptions& o) {
   for (int64_t members : s.members_per_granted_group) n += pages(members);
   n += 1;  // OAuth clients (unpaged)
   n += s.all_divisions_permitted ? 1 : pages(s.permitted_divisions);
-  n += 1;  // organizations/me (unpaged)
+  n += 1;                // organizations/me (unpaged)
+  n += pages(s.queues);  // routing queues
+  for (int64_t members : s.members_per_queue) {
+    n += std::max<int64_t>(1, CeilDiv(members, o.queue_member_page_size));
+  }
+  n += s.all_divisions_queue_permitted ? 1 : pages(s.queue_permitted_divisions);
   return n;
 }
 

@@ -35,6 +35,11 @@ struct SweeperOptions {
   // The progress callback is called after a response once this much (steady Clock) time has
   // passed since its previous call, and once at the end; zero: after every response.
   std::chrono::milliseconds progress_interval{250};
+  // v2 routing queues: page size of GET /api/v2/routing/queues/{id}/members (the API's cap is
+  // 100; docs/genesys-api.md) and the permission whose division visibility decides whether the
+  // queue listing saw every queue.
+  int64_t queue_member_page_size = 100;
+  std::string queue_coverage_permission = "routing:queue:view";
 };
 
 // Progress (see SweeperOptions::progress_interval): the phases of the responses since the
@@ -89,6 +94,11 @@ struct OrgShape {
   bool all_divisions_permitted = true;             // coverage listing's allDivsPermitted
   int64_t permitted_divisions = 0;                 // listed when not all permitted
   int64_t token_requests = 1;                      // OAuth token requests (1 per fresh token)
+  // v2 routing queues:
+  int64_t queues = 0;                           // listed queues
+  std::vector<int64_t> members_per_queue = {};  // one entry per queue: member rows
+  bool all_divisions_queue_permitted = true;    // coverage listing for routing:queue:view
+  int64_t queue_permitted_divisions = 0;        // listed when not all permitted
 };
 
 // The minimum number of HTTP requests a sweep of an org of this shape makes when nothing

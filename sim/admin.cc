@@ -160,6 +160,10 @@ Status DeleteDivision(OrgFixture& fixture, std::string_view division_id) {
   for (auto& u : org.users) {
     if (u.home_division_id == division_id) u.home_division_id = home;
   }
+  for (auto& q : org.queues) {  // v2: its routing queues move to Home too
+    if (q.division_id == division_id) q.division_id = home;
+  }
+
   return Status::Ok();
 }
 
@@ -203,6 +207,29 @@ Status PutClient(OrgFixture& fixture, std::string_view client_id, std::string_vi
     org.grants.push_back({audit::SubjectType::kOAuthClient, client.id, rd.role_id, rd.division_id});
   }
   audit::Canonicalize(org);
+  return Status::Ok();
+}
+
+Status AddQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id,
+                      bool via_group, bool joined) {
+  auto& org = fixture.org;
+  if (FindById(org.queues, queue_id) == nullptr) return NotFound("queue", queue_id);
+  if (FindById(org.users, user_id) == nullptr) return NotFound("user", user_id);
+  std::erase_if(org.queue_members, [&](const audit::QueueMember& m) {
+    return m.queue_id == queue_id && m.user_id == user_id;
+  });
+  org.queue_members.push_back({std::string(queue_id), std::string(user_id), via_group, joined});
+  std::sort(org.queue_members.begin(), org.queue_members.end());
+  return Status::Ok();
+}
+
+Status RemoveQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id) {
+  auto& org = fixture.org;
+  if (FindById(org.queues, queue_id) == nullptr) return NotFound("queue", queue_id);
+  const size_t removed = std::erase_if(org.queue_members, [&](const audit::QueueMember& m) {
+    return m.queue_id == queue_id && m.user_id == user_id;
+  });
+  if (removed == 0) return NotFound("queue member", user_id);
   return Status::Ok();
 }
 

@@ -39,6 +39,12 @@ Status DeleteDivision(OrgFixture& fixture, std::string_view division_id);
 // PC_OAUTH_CLIENT grants equal its roleDivisions.
 Status PutClient(OrgFixture& fixture, std::string_view client_id, std::string_view json);
 
+// POST /sim/queues/{id}/members {"userId", "memberBy": "user"|"group" (default user),
+// "joined": bool (default true)} adds or replaces that user's row; DELETE
+// /sim/queues/{id}/members/{userId} removes it. The queue and the user must exist.
+Status AddQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id,
+                      bool via_group, bool joined);
+Status RemoveQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id);
 // Reads a string field of a JSON object body; kInvalidArgument naming the field if missing.
 Result<std::string> JsonStringField(std::string_view json, std::string_view field);
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -136,6 +137,7 @@ class OrgBuilder {
     MakeClients();
     MakeTrustees();
     MakePolicy();
+    MakeQueues();
     for (size_t i = 0; i < org().groups.size(); ++i) {
       std::vector<std::string>& m = members_[i];
       std::sort(m.begin(), m.end());
@@ -613,6 +615,87 @@ class OrgBuilder {
               "secops@bpo.example.com", "2099-12-31");
     exception(UserId(admin_users_[1]), std::nullopt, "data-centre migration (ended)",
               "it-ops@bpo.example.com", "2020-01-01");
+  }
+
+  // ---- routing queues (v2) ----
+  // One queue per tenant division, 10..~200 members of its own tenant (directly, or through the
+  // queue's GROUP / TEAM / SKILLGROUP member groups: memberBy group), some unjoined; queues in
+  // the shared and one unmapped division; and planted foreign members of the first tenants'
+  // queues: direct, via a group, unjoined and inactive. Its own random stream, drawn after
+  // everything else, so the rest of the org is what it was before queues existed.
+  void MakeQueues() {
+    Rng q(spec_.seed ^ 0x9ae0e5c0ffee0001ULL);
+    std::unordered_map<std::string, size_t> tenant_of_division;
+    for (size_t t = 0; t < tenant_count(); ++t) {
+      for (const auto& d : tenant_divisions_[t]) tenant_of_division[d] = t;
+    }
+    std::vector<std::vector<size_t>> active_of(tenant_count()), inactive_of(tenant_count());
+    for (size_t u = 0; u < org().users.size(); ++u) {
+      auto it = tenant_of_division.find(org().users[u].home_division_id);
+      if (it == tenant_of_division.end()) continue;
+      const std::string& state = org().users[u].state;
+      if (state == "active") active_of[it->second].push_back(u);
+      if (state == "inactive") inactive_of[it->second].push_back(u);
+    }
+    static constexpr std::array kGroupTypes = {"GROUP", "TEAM", "SKILLGROUP"};
+    auto add_queue = [&](const std::string& division, std::string name) -> audit::Queue& {
+      audit::Queue& queue = org().queues.emplace_back();
+      queue.id = NewId();
+      queue.name = std::move(name);
+      queue.division_id = division;
+      return queue;
+    };
+    std::set<std::pair<std::string, size_t>> listed;  // one row per (queue, user), as the API
+    auto add_member = [&](const audit::Queue& queue, size_t user, bool via_group, bool joined) {
+      if (!listed.emplace(queue.id, user).second) return;
+      org().queue_members.push_back({queue.id, UserId(user), via_group, joined});
+    };
+    size_t planted = 0;
+    for (size_t t = 0; t < tenant_count(); ++t) {
+      const auto& own = active_of[t];
+      for (size_t j = 0; j < tenant_divisions_[t].size(); ++j) {
+        audit::Queue& queue = add_queue(tenant_divisions_[t][j],
+                                        tenant_names_[t] + " Queue " + std::to_string(j + 1));
+        const size_t groups = q.Below(4);  // 0..3: GROUP, TEAM, SKILLGROUP in turn
+        for (size_t g = 0; g < groups; ++g) {
+          queue.member_groups.push_back(
+              {NewId(), queue.name + " " + kGroupTypes[g], std::string(kGroupTypes[g])});
+        }
+        std::sort(queue.member_groups.begin(), queue.member_groups.end());
+        if (own.empty()) continue;
+        const size_t want = std::min(own.size(), 10 + q.Below(std::min<size_t>(own.size(), 190)));
+        for (size_t k = 0; k < want; ++k) {
+          const size_t u = own[q.Below(own.size())];
+          add_member(queue, u, groups > 0 && q.PerMille(300), !q.PerMille(200));
+        }
+        // Planted foreign members in the first queues of the first tenants.
+        if (planted < static_cast<size_t>(scale_) && j == 0) {
+          const size_t other = (t + 1) % tenant_count();
+          const auto& foreign = active_of[other];
+          if (!foreign.empty()) {
+            add_member(queue, foreign[q.Below(foreign.size())], false, true);   // direct
+            add_member(queue, foreign[q.Below(foreign.size())], true, true);    // via a group
+            add_member(queue, foreign[q.Below(foreign.size())], false, false);  // unjoined
+          }
+          if (!inactive_of[other].empty()) {
+            add_member(queue, inactive_of[other][q.Below(inactive_of[other].size())], false,
+                       false);  // inactive
+          }
+          ++planted;
+        }
+      }
+    }
+    // Shared and unmapped queues with members of several tenants: no cross_tenant_queue (the
+    // unmapped one is a used unmapped division).
+    audit::Queue& shared = add_queue(home_division_, "Overflow (shared)");
+    audit::Queue& unmapped = add_queue(unmapped_divisions_[0], "Pilot Queue");
+    const audit::Queue shared_copy = shared;
+    const audit::Queue unmapped_copy = unmapped;
+    for (size_t t = 0; t < tenant_count(); ++t) {
+      if (active_of[t].empty()) continue;
+      add_member(shared_copy, active_of[t][q.Below(active_of[t].size())], false, true);
+      add_member(unmapped_copy, active_of[t][q.Below(active_of[t].size())], false, true);
+    }
   }
 
   struct MultiTenantGroup {

@@ -452,6 +452,113 @@ HttpResult GroupMembers(const ApiRequest& req) {
                       [&](JsonWriter& w, const audit::User* u) { WriteUser(w, index, *u, false); });
 }
 
+// The largest pageSize GET /api/v2/routing/queues/{id}/members accepts (the API answers 400
+// above it; docs/simulator.md).
+constexpr int64_t kMaxQueueMemberPageSize = 100;
+
+const audit::Queue* FindQueue(const OrgIndex& index, std::string_view id) {
+  const auto& qs = index.org().queues;
+  auto it = std::lower_bound(qs.begin(), qs.end(), id,
+                             [](const audit::Queue& q, std::string_view v) { return q.id < v; });
+  return it != qs.end() && it->id == id ? &*it : nullptr;
+}
+
+// Queue (the SDK's model, the fields a sweep and the SDK read).
+void WriteQueue(JsonWriter& w, const OrgIndex& index, const audit::Queue& q) {
+  const auto& ms = index.org().queue_members;
+  auto lo = std::lower_bound(
+      ms.begin(), ms.end(), q.id,
+      [](const audit::QueueMember& m, std::string_view v) { return m.queue_id < v; });
+  int64_t members = 0;
+  int64_t joined = 0;
+  int64_t users = 0;
+  for (auto it = lo; it != ms.end() && it->queue_id == q.id; ++it) {
+    ++members;
+    joined += it->joined ? 1 : 0;
+    users += it->via_group ? 0 : 1;
+  }
+  w.BeginObject();
+  w.Field("id", q.id);
+  w.Field("name", q.name);
+  w.Key("division");
+  WriteDivisionRef(w, index, q.division_id);
+  w.Field("description", "");
+  w.Field("dateCreated", kGrantMadeAt);
+  w.Key("memberCount").Int(members);
+  w.Key("userMemberCount").Int(users);
+  w.Key("joinedMemberCount").Int(joined);
+  w.Key("memberGroups").BeginArray();
+  for (const auto& g : q.member_groups) {
+    w.BeginObject();
+    w.Field("id", g.id);
+    w.Field("name", g.name);
+    w.Field("type", g.type);
+    w.Field("selfUri", SelfUri(g.type == "TEAM"         ? "/api/v2/teams/"
+                               : g.type == "SKILLGROUP" ? "/api/v2/routing/skillgroups/"
+                                                        : "/api/v2/groups/",
+                               g.id));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Field("selfUri", SelfUri("/api/v2/routing/queues/", q.id));
+  w.EndObject();
+}
+
+HttpResult RoutingQueues(const ApiRequest& req) {
+  const OrgIndex& index = *req.index;
+  std::vector<const audit::Queue*> visible;
+  for (const auto& q : index.org().queues) {
+    if (req.forbid_division.empty() || q.division_id != req.forbid_division) visible.push_back(&q);
+  }
+  return PagedListing(req, visible,
+                      [&](JsonWriter& w, const audit::Queue* q) { WriteQueue(w, index, *q); });
+}
+
+HttpResult RoutingQueueMembers(const ApiRequest& req) {
+  const OrgIndex& index = *req.index;
+  const audit::Queue* q = FindQueue(index, req.captures[0]);
+  if (q == nullptr || (!req.forbid_division.empty() && q->division_id == req.forbid_division)) {
+    return NotFound(req, "queue", req.captures[0]);
+  }
+  if (auto size = req.target.Get("pageSize")) {
+    auto v = ParseInt(*size);
+    if (v.ok() && *v > kMaxQueueMemberPageSize) {
+      return BadRequest(req, "Value [" + std::string(*size) +
+                                 "] is not valid for field type [pageSize]. Allowable values "
+                                 "are: 1-100");
+    }
+  }
+  const auto& ms = index.org().queue_members;
+  auto lo = std::lower_bound(
+      ms.begin(), ms.end(), q->id,
+      [](const audit::QueueMember& m, std::string_view v) { return m.queue_id < v; });
+  std::vector<const audit::QueueMember*> rows;
+  for (auto it = lo; it != ms.end() && it->queue_id == q->id; ++it) {
+    const audit::User* u = index.FindUser(it->user_id);
+    if (u != nullptr && u->state == "deleted") continue;
+    rows.push_back(&*it);
+  }
+  return PagedListing(req, rows, [&](JsonWriter& w, const audit::QueueMember* m) {
+    const audit::User* u = index.FindUser(m->user_id);
+    const std::string_view name = u != nullptr ? std::string_view(u->name) : std::string_view();
+    w.BeginObject();
+    w.Field("id", m->user_id);
+    w.Field("name", name);
+    w.Key("user").BeginObject();
+    w.Field("id", m->user_id);
+    w.Field("name", name);
+    if (u != nullptr) w.Field("state", u->state);
+    w.Field("selfUri", SelfUri("/api/v2/users/", m->user_id));
+    w.EndObject();
+    w.Key("ringNumber").Int(1);
+    w.Field("joined", m->joined);
+    w.Field("memberBy", m->via_group ? "group" : "user");
+    w.Key("routingStatus").BeginObject().Field("status", "OFF_QUEUE").EndObject();
+    w.Field("selfUri", SelfUri("/api/v2/users/", m->user_id));
+    w.EndObject();
+  });
+}
+
 template <typename Fn>
 HttpResult Single(Fn write) {
   JsonWriter w;
@@ -481,6 +588,8 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v2/oauth/clients", kOAuthClients},
       {"GET", "/api/v2/oauth/clients/{clientId}", kOAuthClient},
       {"GET", "/api/v2/organizations/me", kOrganizationMe},
+      {"GET", "/api/v2/routing/queues", kRoutingQueues},
+      {"GET", "/api/v2/routing/queues/{queueId}/members", kRoutingQueueMembers},
   };
 }
 
@@ -591,6 +700,10 @@ HttpResult HandleApi(int route_id, const ApiRequest& req) {
         w.Field("selfUri", "/api/v2/organizations/" + index.org_id());
         w.EndObject();
       });
+    case kRoutingQueues:
+      return RoutingQueues(req);
+    case kRoutingQueueMembers:
+      return RoutingQueueMembers(req);
     default:
       return ErrorResult(404, "not.found", "The requested resource was not found.", req.context_id);
   }

@@ -273,7 +273,8 @@ bool IsCanonical(const audit::OrgSnapshot& s) {
   const auto less = [](const auto& a, const auto& b) { return a < b; };
   if (!SortedById(s.divisions) || !SortedById(s.roles) || !SortedById(s.users) ||
       !SortedById(s.groups) || !SortedById(s.oauth_clients) || !SortedById(s.external_subjects) ||
-      !StrictlyIncreasing(s.grants, less)) {
+      !StrictlyIncreasing(s.grants, less) || !SortedById(s.queues) ||
+      !StrictlyIncreasing(s.queue_members, less)) {
     return false;
   }
   for (const audit::Group& g : s.groups) {
@@ -296,10 +297,11 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
                                 simdjson::error_message(err));
   }
   object top;
-  DIVAUDIT_RETURN_IF_ERROR(AsObject(root, "(root)",
-                                    {"organization", "divisions", "roles", "users", "groups",
-                                     "oauthClients", "externalSubjects", "grants", "policy"},
-                                    top));
+  DIVAUDIT_RETURN_IF_ERROR(
+      AsObject(root, "(root)",
+               {"organization", "divisions", "roles", "users", "groups", "oauthClients",
+                "externalSubjects", "grants", "policy", "queues", "queueMembers"},
+               top));
   OrgFixture fixture;
   audit::OrgSnapshot& org = fixture.org;
   const std::string root_path;
@@ -486,6 +488,62 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
       !st9.ok())
     return st9;
 
+  // v2 routing queues and their member rows.
+  IdSet queue_ids;
+  if (Status stq =
+          ForEach(top, root_path, "queues",
+                  [&](element e, const std::string& p) {
+                    object o;
+                    DIVAUDIT_RETURN_IF_ERROR(
+                        AsObject(e, p, {"id", "name", "divisionId", "memberGroups"}, o));
+                    audit::Queue q;
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, q.id));
+                    DIVAUDIT_RETURN_IF_ERROR(queue_ids.Add(q.id, p));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, q.name));
+                    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "divisionId", true, q.division_id));
+                    if (Status stg = ForEach(
+                            o, p, "memberGroups",
+                            [&](element g, const std::string& gp) {
+                              object go;
+                              DIVAUDIT_RETURN_IF_ERROR(AsObject(g, gp, {"id", "name", "type"}, go));
+                              audit::QueueMemberGroup mg;
+                              DIVAUDIT_RETURN_IF_ERROR(GetString(go, gp, "id", true, mg.id));
+                              DIVAUDIT_RETURN_IF_ERROR(GetString(go, gp, "name", false, mg.name));
+                              DIVAUDIT_RETURN_IF_ERROR(GetString(go, gp, "type", true, mg.type));
+                              q.member_groups.push_back(std::move(mg));
+                              return Status::Ok();
+                            });
+                        !stg.ok())
+                      return stg;
+                    std::sort(q.member_groups.begin(), q.member_groups.end());
+                    org.queues.push_back(std::move(q));
+                    return Status::Ok();
+                  });
+      !stq.ok())
+    return stq;
+  if (Status stm = ForEach(
+          top, root_path, "queueMembers",
+          [&](element e, const std::string& p) {
+            object o;
+            DIVAUDIT_RETURN_IF_ERROR(
+                AsObject(e, p, {"queueId", "userId", "memberBy", "joined"}, o));
+            audit::QueueMember m;
+            std::string member_by = "user";
+            m.joined = true;
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "queueId", true, m.queue_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "userId", true, m.user_id));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "memberBy", false, member_by));
+            DIVAUDIT_RETURN_IF_ERROR(GetBool(o, p, "joined", m.joined));
+            if (member_by != "user" && member_by != "group") {
+              return FieldError(p + ".memberBy", "expected user or group, got '" + member_by + "'");
+            }
+            m.via_group = member_by == "group";
+            org.queue_members.push_back(std::move(m));
+            return Status::Ok();
+          });
+      !stm.ok())
+    return stm;
+
   element policy;
   bool has_policy = false;
   DIVAUDIT_RETURN_IF_ERROR(Lookup(top, "policy", policy, has_policy));
@@ -619,6 +677,33 @@ std::string OrgToJson(const OrgFixture& fixture) {
     Str(o, "divisionId", g.division_id);
     o += '}';
   });
+
+  if (!org.queues.empty() || !org.queue_members.empty()) {
+    out += ",\n";
+    AppendArray(out, "queues", org.queues, [](std::string& o, const audit::Queue& q) {
+      Str(o += '{', "id", q.id, false);
+      Str(o, "name", q.name);
+      Str(o, "divisionId", q.division_id);
+      o += ",\"memberGroups\":[";
+      for (size_t i = 0; i < q.member_groups.size(); ++i) {
+        if (i > 0) o += ',';
+        Str(o += '{', "id", q.member_groups[i].id, false);
+        Str(o, "name", q.member_groups[i].name);
+        Str(o, "type", q.member_groups[i].type);
+        o += '}';
+      }
+      o += "]}";
+    });
+    out += ",\n";
+    AppendArray(out, "queueMembers", org.queue_members,
+                [](std::string& o, const audit::QueueMember& m) {
+                  Str(o += '{', "queueId", m.queue_id, false);
+                  Str(o, "userId", m.user_id);
+                  Str(o, "memberBy", m.via_group ? "group" : "user");
+                  Bool(o, "joined", m.joined);
+                  o += '}';
+                });
+  }
 
   const audit::Policy& policy = fixture.policy;
   if (!policy.tenants.empty() || !policy.shared_divisions.empty() || !policy.exceptions.empty()) {

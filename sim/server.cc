@@ -85,6 +85,8 @@ enum AdminRouteId : int {
   kAdminDeleteDivision,
   kAdminPutClient,
   kAdminFaults,
+  kAdminAddQueueMember,     // v2
+  kAdminRemoveQueueMember,  // v2
 };
 
 std::vector<Route> AdminRoutes() {
@@ -97,6 +99,8 @@ std::vector<Route> AdminRoutes() {
       {"DELETE", "/sim/grants", kAdminRemoveGrant},
       {"POST", "/sim/groups/{groupId}/members", kAdminAddMember},
       {"DELETE", "/sim/groups/{groupId}/members/{userId}", kAdminRemoveMember},
+      {"POST", "/sim/queues/{queueId}/members", kAdminAddQueueMember},
+      {"DELETE", "/sim/queues/{queueId}/members/{userId}", kAdminRemoveQueueMember},
       {"DELETE", "/sim/divisions/{divisionId}", kAdminDeleteDivision},
       {"PUT", "/sim/oauth/clients/{clientId}", kAdminPutClient},
       {"POST", "/sim/faults", kAdminFaults},
@@ -747,6 +751,17 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
     }
     case kAdminRemoveMember:
       return from_status(Mutate([&](OrgFixture& f) { return RemoveMember(f, c[0], c[1]); }));
+    case kAdminAddQueueMember: {
+      auto user = JsonStringField(body, "userId");
+      if (!user.ok()) return from_status(user.status());
+      auto by = JsonStringField(body, "memberBy");
+      const bool via_group = by.ok() && *by == "group";
+      const bool joined = body.find("\"joined\":false") == std::string_view::npos;
+      return from_status(
+          Mutate([&](OrgFixture& f) { return AddQueueMember(f, c[0], *user, via_group, joined); }));
+    }
+    case kAdminRemoveQueueMember:
+      return from_status(Mutate([&](OrgFixture& f) { return RemoveQueueMember(f, c[0], c[1]); }));
     case kAdminDeleteDivision:
       return from_status(Mutate([&](OrgFixture& f) { return DeleteDivision(f, c[0]); }));
     case kAdminPutClient:

@@ -60,8 +60,11 @@ struct Found {
   std::optional<std::string> via;  // "" = direct, else the group id; nullopt: via null
   std::vector<std::string> tenants;
   bool suppressed = false;
+  std::string queue_id = {};  // cross_tenant_queue (its via is "" = direct or "group": memberBy)
 
-  auto Key() const { return std::tie(rule, subject_id, role_id, division_id, via, subject_type); }
+  auto Key() const {
+    return std::tie(rule, subject_id, role_id, division_id, via, queue_id, subject_type);
+  }
 };
 
 class TruthComputer {
@@ -121,6 +124,8 @@ class TruthComputer {
       f.tenants.assign(tenants.begin(), tenants.end());
       Add(std::move(f));
     }
+
+    QueueMembership();
 
     if (!policy_.tenants.empty()) {
       std::set<std::string> unmapped = targeted_;
@@ -218,6 +223,27 @@ class TruthComputer {
     reached_[{type, subject}].insert(where.tenant);
   }
 
+  // cross_tenant_queue: every member row of a queue in a tenant's division whose user (not
+  // deleted) is homed in another tenant; a queue's division counts as used (unmapped_division).
+  void QueueMembership() {
+    std::unordered_map<std::string, std::vector<const audit::QueueMember*>> rows;
+    for (const audit::QueueMember& m : org_.queue_members) rows[m.queue_id].push_back(&m);
+    for (const audit::Queue& q : org_.queues) {
+      const Where where = Locate(q.division_id);
+      if (where.place == Place::kUnmapped) targeted_.insert(q.division_id);
+      if (where.place != Place::kTenant) continue;
+      for (const audit::QueueMember* m : rows[q.id]) {
+        const audit::User* u = FindUser(m->user_id);
+        if (u == nullptr || u->state == "deleted") continue;
+        const std::optional<std::string> home = HomeTenant(u);
+        if (!home || *home == where.tenant) continue;
+        Found f{"cross_tenant_queue", "user", u->id, {}, {}, m->via_group ? "group" : "", {}};
+        f.queue_id = q.id;
+        Add(std::move(f));
+      }
+    }
+  }
+
   void Add(Found f) { found_.push_back(std::move(f)); }
 
   bool Suppressed(const Found& f) const {
@@ -228,6 +254,7 @@ class TruthComputer {
       if (audit::RuleName(x.rule) != f.rule || x.subject_id != subject) continue;
       if (x.role_id && (!f.role_id || *f.role_id != *x.role_id)) continue;
       if (x.division_id && (!f.division_id || *f.division_id != *x.division_id)) continue;
+      if (x.queue_id && f.queue_id != *x.queue_id) continue;
       Result<SystemTime> day = ParseIso8601(x.expires);
       if (x.expires.size() != 10 || !day.ok()) continue;
       if (now_ < *day + std::chrono::hours(24)) return true;  // through the end of that day
@@ -258,6 +285,8 @@ class TruthComputer {
         w.Null();
       } else if (f.via->empty()) {
         w.BeginObject().Field("type", "direct").Key("id").Null().EndObject();
+      } else if (f.rule == "cross_tenant_queue") {
+        w.BeginObject().Field("type", "group").Key("id").Null().EndObject();  // memberBy: no id
       } else {
         w.BeginObject().Field("type", "group").Field("id", *f.via).EndObject();
       }
@@ -266,6 +295,7 @@ class TruthComputer {
         for (const std::string& t : f.tenants) w.String(t);
         w.EndArray();
       }
+      if (!f.queue_id.empty()) w.Key("queue").BeginObject().Field("id", f.queue_id).EndObject();
       w.Field("state", f.suppressed ? "suppressed" : "open").EndObject();
       out += w.str();
     }

@@ -92,6 +92,22 @@ struct Org {
       R"({"roleId":"r2","divisionId":"d2"}]}]})";
   std::optional<std::vector<std::string>> permitted;  // nullopt: allDivsPermitted
   std::string organization = R"({"id":"org-1","name":"Acme BPO","version":3,"state":"active"})";
+  // Routing queues: id → (division, member rows as (user id, memberBy, joined)).
+  struct QueueMemberRow {
+    std::string user;
+    std::string member_by;
+    bool joined;
+  };
+  struct QueueSpec {
+    std::string id;
+    std::string division;
+    std::vector<QueueMemberRow> members;
+  };
+  std::vector<QueueSpec> queues = {
+      {"q1", "d2", {{"u1", "user", true}, {"u3", "group", false}}},
+  };
+  int64_t queue_member_ps = 100;
+  std::optional<std::vector<std::string>> queue_permitted;  // nullopt: allDivsPermitted
 
   std::vector<std::string> UsersJson(const std::vector<std::pair<std::string, std::string>>& us,
                                      const std::string& state) const {
@@ -164,6 +180,28 @@ struct Org {
     InstallPaged(f, "/api/v2/authorization/divisionspermitted/paged/me",
                  "&permission=authorization:grant:view", pd, ps,
                  permitted ? R"(,"allDivsPermitted":false)" : R"(,"allDivsPermitted":true)");
+    std::vector<std::string> q;
+    for (const auto& qs : queues) {
+      q.push_back(R"({"id":")" + qs.id + R"(","name":"Queue )" + qs.id + R"(","division":{"id":")" +
+                  qs.division +
+                  R"(","name":"D"},"memberCount":3,"memberGroups":[{"id":"g1","name":"Group g1",)"
+                  R"("type":"GROUP","memberCount":2},{"id":"t0","name":"Team","type":"TEAM"}]})");
+      std::vector<std::string> m;
+      for (const auto& row : qs.members) {
+        m.push_back(R"({"id":")" + row.user + R"(","name":"N","user":{"id":")" + row.user +
+                    R"(","name":"N"},"ringNumber":1,"joined":)" + (row.joined ? "true" : "false") +
+                    R"(,"memberBy":")" + row.member_by + R"(","routingStatus":{}})");
+      }
+      InstallPaged(f, "/api/v2/routing/queues/" + qs.id + "/members", "", m, queue_member_ps);
+    }
+    InstallPaged(f, "/api/v2/routing/queues", "", q, ps);
+    std::vector<std::string> qpd;
+    for (const auto& id : queue_permitted.value_or(std::vector<std::string>{})) {
+      qpd.push_back(R"({"id":")" + id + R"(","name":"x"})");
+    }
+    InstallPaged(f, "/api/v2/authorization/divisionspermitted/paged/me",
+                 "&permission=routing:queue:view", qpd, ps,
+                 queue_permitted ? R"(,"allDivsPermitted":false)" : R"(,"allDivsPermitted":true)");
   }
 
   OrgShape Shape() const {
@@ -180,6 +218,10 @@ struct Org {
     for (const auto& [gid, ms] : members) s.members_per_granted_group.push_back(ms.size());
     s.all_divisions_permitted = !permitted.has_value();
     s.permitted_divisions = permitted ? static_cast<int64_t>(permitted->size()) : 0;
+    s.queues = static_cast<int64_t>(queues.size());
+    for (const auto& qs : queues) s.members_per_queue.push_back(qs.members.size());
+    s.all_divisions_queue_permitted = !queue_permitted.has_value();
+    s.queue_permitted_divisions = queue_permitted ? queue_permitted->size() : 0;
     return s;
   }
 
@@ -188,6 +230,7 @@ struct Org {
     o.page_size = ps;
     o.inactive_page_listing_limit = inactive_limit;
     o.progress_interval = std::chrono::milliseconds(0);  // progress after every response
+    o.queue_member_page_size = queue_member_ps;
     return o;
   }
 };
@@ -231,11 +274,13 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
   EXPECT_TRUE(api_.unmapped().empty());
   EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
-  EXPECT_EQ(r.info.api_requests, 12);  // token + divisions + roles + 2 subject grants + 2 users
+  EXPECT_EQ(r.info.api_requests, 15);  // token + divisions + roles + 2 subject grants + 2 users
                                        // + groups + members + clients + coverage + organization
+                                       // + queues + queue coverage + members of q1
   EXPECT_EQ(r.info.coverage_ratio, 1.0);
   EXPECT_TRUE(r.info.incomplete.empty());
-  // Round 1: every independent first page; round 2: subject grants; round 3: group members.
+  // Round 1: every independent first page; round 2: subject grants and queue members; round 3:
+  // group members.
   ASSERT_EQ(api_.batches().size(), 3u);
   std::vector<std::string> first = api_.batches()[0];
   std::sort(first.begin(), first.end());
@@ -243,14 +288,17 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
                        "/api/v2/authorization/divisions?pageSize=500&pageNumber=1",
                        "/api/v2/authorization/divisionspermitted/paged/me?pageSize=500&pageNumber=1"
                        "&permission=authorization:grant:view",
+                       "/api/v2/authorization/divisionspermitted/paged/me?pageSize=500&pageNumber=1"
+                       "&permission=routing:queue:view",
                        "/api/v2/authorization/roles?pageSize=500&pageNumber=1&userCount=false",
                        "/api/v2/groups?pageSize=500&pageNumber=1",
                        "/api/v2/oauth/clients",
                        "/api/v2/organizations/me",
+                       "/api/v2/routing/queues?pageSize=500&pageNumber=1",
                        "/api/v2/users?pageSize=500&pageNumber=1&state=active",
                        "/api/v2/users?pageSize=500&pageNumber=1&state=inactive",
                    }));
-  EXPECT_EQ(api_.batches()[1].size(), 2u);
+  EXPECT_EQ(api_.batches()[1].size(), 3u);
   EXPECT_EQ(api_.batches()[2],
             (std::vector<std::string>{"/api/v2/groups/g1/members?pageSize=500&pageNumber=1"}));
   for (const auto& c : api_.calls()) {
@@ -285,14 +333,17 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   EXPECT_EQ(r.info.unknown_subject_types, (std::map<std::string, int64_t>{{"PC_ROBOT", 1}}));
   EXPECT_EQ(r.info.started_at_unix, 1767225600);  // FakeClock's 2026-01-01
   // Progress after every response (progress_interval 0), done == total at the end.
-  ASSERT_EQ(progress_.size(), 11u);
+  ASSERT_EQ(progress_.size(), 14u);
   for (size_t i = 0; i < progress_.size(); ++i) {
     EXPECT_EQ(progress_[i].done, static_cast<int64_t>(i) + 1);
     EXPECT_LE(progress_[i].done, progress_[i].total);
   }
-  EXPECT_EQ(progress_[8].phase, "subject grants");
-  EXPECT_EQ(progress_[9].phase, "subject grants");
-  EXPECT_EQ(progress_[10].phase, "group members");
+  std::vector<std::string> second;
+  for (size_t i = 10; i < 13; ++i) second.push_back(progress_[i].phase);
+  std::sort(second.begin(), second.end());
+  EXPECT_EQ(second,
+            (std::vector<std::string>{"queue members", "subject grants", "subject grants"}));
+  EXPECT_EQ(progress_[13].phase, "group members");
   EXPECT_EQ(r.info.org_id, "org-1");
   EXPECT_EQ(r.info.org_name, "Acme BPO");
   EXPECT_EQ(progress_.back().done, progress_.back().total);
@@ -764,11 +815,12 @@ TEST_F(SweeperTest, SlotsStayFullAndRevealingPagesGoFirst) {
   }
   ASSERT_TRUE(first_grants && users_page2);
   EXPECT_LT(*first_grants, *users_page2);
-  // Busy slots: 23 requests of 10 ms and the 30 ms roles page over two slots take at least
-  // 130 ms; the dependency chain (roles → subject grants → members) leaves a short tail.
-  ASSERT_EQ(calls.size(), 25u - 1u);
-  // (140 ms before organizations/me added one more 10 ms request.)
-  EXPECT_LE(clock_.SteadyNow() - t0, std::chrono::milliseconds(150));
+  // Busy slots: 26 requests of 10 ms and the 30 ms roles page over two slots take at least
+  // 145 ms; the dependency chain (roles → subject grants → members) leaves a short tail.
+  ASSERT_EQ(calls.size(), 28u - 1u);
+  // (140 ms before organizations/me added one more 10 ms request, 150 ms before the queues
+  // listing, its coverage page and q1's members added three.)
+  EXPECT_LE(clock_.SteadyNow() - t0, std::chrono::milliseconds(165));
   for (size_t i = 0; i < calls.size(); ++i) {
     if (calls[i].path_and_query.find("/roles?") != std::string::npos) {
       EXPECT_EQ(timings[i].done_at - timings[i].sent_at, std::chrono::milliseconds(30));
@@ -786,11 +838,156 @@ TEST(MinimumRequestsTest, FollowsTheFormula) {
   s.groups = 60;                               // 1
   s.members_per_granted_group = {3, 0, 1000};  // 1 + 1 + 2
   s.all_divisions_permitted = true;            // 1, + 1 clients + 1 token + 1 organization
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1 + 1);
+  // No queues: the queues page 1 and the routing:queue:view coverage page still cost 2.
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1 + 1 + 2);
   s.inactive_users = 10001;  // probe page + 21 cursor pages
   s.all_divisions_permitted = false;
   s.permitted_divisions = 0;
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1);
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 2);
+  s.queues = 1001;                          // 3 pages of 500
+  s.members_per_queue = {0, 100, 101, 30};  // members at 100 a page: 1 + 1 + 2 + 1
+  s.all_divisions_queue_permitted = false;
+  s.queue_permitted_divisions = 501;  // 2
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 3 + 5 + 2);
+}
+
+// Routing queues (issue 15): every listed queue's members are read at 100 a page, whatever the
+// queue's division; the rows keep user.id, memberBy and joined; memberGroups are kept sorted.
+TEST_F(SweeperTest, EveryQueueAndEveryQueuesMembersAreRead) {
+  Org org;
+  org.ps = 2;
+  org.queues = {
+      {"q1", "d2", {{"u1", "user", true}, {"u3", "group", false}}},
+      {"q2", "d1", {}},  // empty: still read
+      {"q3", "d3", {}},
+  };
+  for (int i = 0; i < 250; ++i) {
+    org.queues[2].members.push_back(
+        {"m" + std::to_string(1000 + i), i % 2 ? "group" : "user", i % 3 == 0});
+  }
+  org.Install(api_);
+  api_.count_token_request = true;
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_TRUE(api_.unmapped().empty());
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  EXPECT_EQ(api_.CallCount("/api/v2/routing/queues/q3/members?pageSize=100&pageNumber=3"), 1);
+  EXPECT_EQ(api_.CallCount("/api/v2/routing/queues/q2/members?pageSize=100&pageNumber=1"), 1);
+  for (const auto& c : api_.calls()) {
+    if (c.path_and_query.find("/members") != std::string::npos &&
+        c.path_and_query.find("/routing/queues/") != std::string::npos) {
+      EXPECT_EQ(c.route, "/api/v2/routing/queues/{queueId}/members");
+    }
+  }
+  const audit::OrgSnapshot& s = r.snapshot;
+  ASSERT_EQ(s.queues.size(), 3u);
+  EXPECT_EQ(s.queues[0].id, "q1");
+  EXPECT_EQ(s.queues[0].name, "Queue q1");
+  EXPECT_EQ(s.queues[0].division_id, "d2");
+  EXPECT_EQ(s.queues[0].member_groups, (std::vector<audit::QueueMemberGroup>{
+                                           {"g1", "Group g1", "GROUP"}, {"t0", "Team", "TEAM"}}));
+  ASSERT_EQ(s.queue_members.size(), 252u);
+  EXPECT_EQ(s.queue_members[0], (audit::QueueMember{"q1", "u1", false, true}));
+  EXPECT_EQ(s.queue_members[1], (audit::QueueMember{"q1", "u3", true, false}));
+  EXPECT_EQ(s.queue_members[2], (audit::QueueMember{"q3", "m1000", false, true}));
+  EXPECT_EQ(s.queue_members[3], (audit::QueueMember{"q3", "m1001", true, false}));
+  EXPECT_TRUE(r.completeness.queues);
+  EXPECT_TRUE(r.completeness.queue_members());
+}
+
+TEST_F(SweeperTest, QueueWhoseMembersCouldNotBeReadIsPartialNamingTheQueue) {
+  Org org;
+  org.queues.push_back({"q2", "d1", {{"u2", "user", true}}});
+  org.Install(api_);
+  api_.Set("/api/v2/routing/queues/q2/members?pageSize=100&pageNumber=1", 403,
+           R"({"message":"no","code":"missing.permissions","status":403})");
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r, "members of queue q2")) << Incomplete(r);
+  EXPECT_EQ(r.completeness.queues_without_members, std::vector<std::string>{"q2"});
+  EXPECT_TRUE(r.completeness.queues);
+  // Everything else complete; q1's members are kept.
+  EXPECT_TRUE(r.completeness.subject_grants() && r.completeness.coverage);
+  EXPECT_EQ(r.snapshot.queue_members.size(), 2u);
+}
+
+TEST_F(SweeperTest, UnreadableQueueListingOrQueueCoverageMarksQueuesIncomplete) {
+  {
+    FakeApiClient api;
+    Org org;
+    org.Install(api);
+    api.Set("/api/v2/routing/queues?pageSize=500&pageNumber=1", 403,
+            R"({"message":"no","code":"missing.permissions","status":403})");
+    Sweeper sweeper(api, clock_, org.Options());
+    SweepResult r = sweeper.Run(cancel_);
+    EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+    EXPECT_FALSE(r.completeness.queues);
+    EXPECT_TRUE(HasIncomplete(r, "routing queues: GET /api/v2/routing/queues page 1: HTTP 403"))
+        << Incomplete(r);
+  }
+  {
+    FakeApiClient api;
+    Org org;
+    org.queue_permitted = std::vector<std::string>{"d1", "d2"};
+    org.Install(api);
+    api.count_token_request = true;
+    Sweeper sweeper(api, clock_, org.Options());
+    SweepResult r = sweeper.Run(cancel_);
+    EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+    EXPECT_FALSE(r.completeness.queues);
+    EXPECT_TRUE(r.completeness.coverage);  // authorization:grant:view sees everything
+    EXPECT_EQ(r.info.coverage_ratio, 1.0);
+    EXPECT_TRUE(HasIncomplete(r, "coverage (routing:queue:view): division d3 (Div d3) not visible"))
+        << Incomplete(r);
+    EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  }
+}
+
+// The queue-member lane and the grant chain take turns: 40 queues' member pages do not hold back
+// the subject grants, and 12 roles' subject grants do not hold back the queue members.
+TEST_F(SweeperTest, QueueMemberPagesNeverStallTheGrantChainAndViceVersa) {
+  Org org;
+  org.roles.clear();
+  org.subjects.clear();
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = "r" + std::to_string(10 + i);
+    org.roles.push_back(id);
+    org.subjects[id] = {{"g1", "PC_GROUP", {"d2"}}};
+  }
+  org.queues.clear();
+  for (int i = 0; i < 40; ++i) {
+    org.queues.push_back({"q" + std::to_string(10 + i), "d1", {{"u1", "user", true}}});
+  }
+  org.Install(api_);
+  api_.count_token_request = true;
+  api_.SetMaxInFlight(2);
+  // The queues page arrives first: its 40 member listings are queued before any subject grant.
+  api_.SetLatency(&clock_, [](const ApiRequest& r) {
+    return r.path_and_query.find("/roles?") != std::string::npos ? std::chrono::milliseconds(30)
+                                                                 : std::chrono::milliseconds(10);
+  });
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  std::vector<size_t> grants;
+  std::vector<size_t> queue_members;
+  std::optional<size_t> group_members;
+  const auto& calls = api_.calls();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const std::string& path = calls[i].path_and_query;
+    if (path.find("/subjectgrants") != std::string::npos) grants.push_back(i);
+    if (path.find("/routing/queues/") != std::string::npos) queue_members.push_back(i);
+    if (path.find("/groups/g1/members") != std::string::npos) group_members = i;
+  }
+  ASSERT_EQ(grants.size(), 12u);
+  ASSERT_EQ(queue_members.size(), 40u);
+  ASSERT_TRUE(group_members);
+  // Grants do not wait for the 40 queue listings: all 12 go out among the first ~24 after the
+  // first queue member, and the group members right after them.
+  EXPECT_LT(grants.back(), queue_members[12]) << "grant chain stalled behind queue members";
+  EXPECT_LT(*group_members, queue_members[14]);
+  // And the queue members do not wait for the whole grant chain.
+  EXPECT_LT(queue_members.front(), grants[1]);
 }
 
 }  // namespace

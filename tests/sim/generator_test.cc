@@ -86,7 +86,7 @@ TEST(GeneratorTest, StableAcrossBuilds) {
   RecordProperty("fnv1a", std::to_string(h));
   // If this fails after an intended generator change, update the digest (and say so in the
   // commit); if it fails without one, the output depends on the platform or library.
-  EXPECT_EQ(h, 5594863914374124033ull);
+  EXPECT_EQ(h, 5309294859249099319ull);  // queues and queueMembers added (issue 15)
 }
 
 struct Truth {
@@ -222,7 +222,7 @@ void CheckPlanted(const OrgFixture& f, const GenerateSpec& spec) {
        }) {
     EXPECT_TRUE(t.keys.count(key)) << "missing planted " << key;
   }
-  EXPECT_EQ(t.by_rule.size(), 5u);
+  EXPECT_EQ(t.by_rule.size(), 6u);  // the five v1 rules and cross_tenant_queue
 }
 
 TEST(GeneratorTest, InvariantsAndPlantedViolationsAcrossSeedsAndSizes) {
@@ -324,6 +324,62 @@ TEST(ConfigWriterTest, RendersTheFixturePolicyAsValidToml) {
   EXPECT_EQ(first["expires"].value_or(std::string()), "2099-12-31");
   EXPECT_FALSE(exceptions->get(1)->as_table()->contains("role_id"));
   EXPECT_EQ(t["policy"]["shared_divisions"].as_array()->size(), 2u);
+}
+
+}  // namespace
+}  // namespace divaudit::sim
+
+namespace divaudit::sim {
+namespace {
+
+// Routing queues (issue 15): one per tenant division with tens to hundreds of its own tenant's
+// members, member groups of the three types, planted foreign members (direct, via a group,
+// unjoined, inactive), a shared and an unmapped queue; the truth flags exactly the foreign rows.
+TEST(GeneratorTest, QueuesWithPlantedForeignMembers) {
+  for (const char* text : {"divisions=12,users=400,groups=12,roles=9,clients=5,seed=2",
+                           "divisions=40,users=2000,groups=40,roles=25,clients=12,seed=3"}) {
+    SCOPED_TRACE(text);
+    const OrgFixture f = GenerateOrg(Spec(text));
+    const audit::OrgSnapshot& org = f.org;
+    ASSERT_GE(org.queues.size(), 6u);
+    std::set<std::string> types;
+    for (const auto& q : org.queues) {
+      for (const auto& g : q.member_groups) types.insert(g.type);
+    }
+    EXPECT_EQ(types, (std::set<std::string>{"GROUP", "SKILLGROUP", "TEAM"}));
+    std::map<std::string, size_t> rows;
+    std::set<std::pair<std::string, std::string>> pairs;
+    for (const auto& m : org.queue_members) {
+      ++rows[m.queue_id];
+      EXPECT_TRUE(pairs.emplace(m.queue_id, m.user_id).second) << "two rows for one user";
+    }
+    size_t largest = 0;
+    for (const auto& [q, n] : rows) largest = std::max(largest, n);
+    EXPECT_GE(largest, 40u);  // realistic sizes: tens to hundreds
+    const std::string truth = ComputeTruthJson(f, ParseIso8601("2026-11-23T08:00:00Z").value());
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(truth);
+    std::set<std::string> vias;
+    size_t queue_findings = 0;
+    std::unordered_map<std::string, const audit::User*> users;
+    for (const auto& u : org.users) users[u.id] = &u;
+    bool inactive = false;
+    for (simdjson::dom::element x : doc["findings"].get_array()) {
+      if (std::string_view(x["rule"]) != "cross_tenant_queue") continue;
+      ++queue_findings;
+      vias.insert(std::string(std::string_view(x["via"]["type"])));
+      EXPECT_TRUE(x["via"]["id"].is_null());
+      EXPECT_TRUE(x["role"].is_null());
+      EXPECT_TRUE(x["division"].is_null());
+      EXPECT_FALSE(std::string_view(x["queue"]["id"]).empty());
+      const auto* u = users[std::string(std::string_view(x["subject"]["id"]))];
+      ASSERT_NE(u, nullptr);
+      inactive = inactive || u->state == "inactive";
+    }
+    EXPECT_GE(queue_findings, 4u);
+    EXPECT_EQ(vias, (std::set<std::string>{"direct", "group"}));
+    EXPECT_TRUE(inactive);
+  }
 }
 
 }  // namespace

@@ -195,5 +195,33 @@ INSTANTIATE_TEST_SUITE_P(
                                                   "expires": "2020-01-01"}]}})",
                   "policy.exceptions[0].rule"}));
 
+// v2: queues and queue members round-trip through the fixture JSON; a bad memberBy is named.
+TEST(OrgJsonTest, QueuesRoundTrip) {
+  const std::string json = R"({"divisions":[{"id":"d1","name":"A"}],
+    "users":[{"id":"u1","name":"U","divisionId":"d1"}],
+    "queues":[{"id":"q2","name":"Q2","divisionId":"d1","memberGroups":[]},
+              {"id":"q1","name":"Q1","divisionId":"d1",
+               "memberGroups":[{"id":"t1","name":"T","type":"TEAM"},{"id":"g1","name":"G","type":"GROUP"}]}],
+    "queueMembers":[{"queueId":"q1","userId":"u1","memberBy":"group","joined":false},
+                    {"queueId":"q2","userId":"u1"}]})";
+  auto parsed = ParseOrgJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const audit::OrgSnapshot& org = parsed->org;
+  ASSERT_EQ(org.queues.size(), 2u);
+  EXPECT_EQ(org.queues[0].id, "q1");
+  EXPECT_EQ(org.queues[0].member_groups[0].id, "g1");
+  ASSERT_EQ(org.queue_members.size(), 2u);
+  EXPECT_EQ(org.queue_members[0], (audit::QueueMember{"q1", "u1", true, false}));
+  EXPECT_EQ(org.queue_members[1], (audit::QueueMember{"q2", "u1", false, true}));
+  auto again = ParseOrgJson(OrgToJson(*parsed));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->org, org);
+  auto bad = ParseOrgJson(
+      R"({"queues":[{"id":"q1","name":"Q","divisionId":"d"}],"queueMembers":[{"queueId":"q1","userId":"u","memberBy":"team"}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("queueMembers[0].memberBy"), std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace divaudit::sim

@@ -53,6 +53,12 @@ OrgFixture SmallOrg() {
       {SubjectType::kOAuthClient, "c-1", "r-1", "*"},
       {SubjectType::kTrusteeUser, "t-1", "r-2", "d-a"},
   };
+  o.queues = {{"q-a", "Acme Sales", "d-a", {{"g-1", "Globex admins", "GROUP"}}},
+              {"q-b", "Globex Care", "d-b", {}}};
+  o.queue_members = {{"q-a", "u-1", false, true},
+                     {"q-a", "u-2", true, false},
+                     {"q-a", "u-del", false, true},
+                     {"q-a", "u-i1", false, false}};
   return f;
 }
 
@@ -518,6 +524,53 @@ TEST_F(SimServerTest, StopIsIdempotent) {
   SimOptions wildcard;
   wildcard.listen_host = "0.0.0.0";
   EXPECT_FALSE(SimServer::Start(wildcard, SmallOrg()).ok());
+}
+
+// Routing queues: Queue with division and memberGroups; members with user.id, memberBy and
+// joined (deleted users omitted); pageSize above 100 is a 400 as on the platform; a queue in the
+// forbidden division is hidden.
+TEST_F(SimServerTest, RoutingQueuesAndMembers) {
+  StartServer();
+  const std::string t = Token();
+  auto queues = Json(Get("/api/v2/routing/queues?pageSize=500", t).body);
+  EXPECT_EQ(Ids(queues), (std::set<std::string>{"q-a", "q-b"}));
+  auto qa = queues["entities"].at(0);
+  EXPECT_EQ(std::string_view(qa["division"]["id"]), "d-a");
+  EXPECT_EQ(std::string_view(qa["division"]["name"]), "Acme");
+  EXPECT_EQ(std::string_view(qa["memberGroups"].at(0)["type"]), "GROUP");
+  EXPECT_EQ(int64_t(qa["memberCount"]), 4);
+  auto members = Json(Get("/api/v2/routing/queues/q-a/members?pageSize=100", t).body);
+  EXPECT_EQ(int64_t(members["total"]), 3);
+  EXPECT_EQ(Ids(members), (std::set<std::string>{"u-1", "u-2", "u-i1"}));
+  auto m2 = members["entities"].at(1);
+  EXPECT_EQ(std::string_view(m2["user"]["id"]), "u-2");
+  EXPECT_EQ(std::string_view(m2["memberBy"]), "group");
+  EXPECT_FALSE(bool(m2["joined"]));
+  EXPECT_EQ(std::string_view(members["entities"].at(0)["memberBy"]), "user");
+  EXPECT_EQ(Get("/api/v2/routing/queues/q-a/members?pageSize=101", t).status, 400);
+  EXPECT_EQ(Get("/api/v2/routing/queues/q-none/members", t).status, 404);
+  EXPECT_EQ(int64_t(Json(Get("/api/v2/routing/queues/q-b/members", t).body)["total"]), 0);
+  // Admin API: add (via a group, unjoined) and remove a member; unknown ids are 404.
+  EXPECT_EQ(Admin(http::verb::post, "/sim/queues/q-b/members",
+                  R"({"userId":"u-1","memberBy":"group","joined":false})")
+                .status,
+            200);
+  auto added = Json(Get("/api/v2/routing/queues/q-b/members", t).body);
+  EXPECT_EQ(Ids(added), std::set<std::string>{"u-1"});
+  EXPECT_EQ(std::string_view(added["entities"].at(0)["memberBy"]), "group");
+  EXPECT_FALSE(bool(added["entities"].at(0)["joined"]));
+  EXPECT_EQ(Admin(http::verb::delete_, "/sim/queues/q-b/members/u-1").status, 200);
+  EXPECT_EQ(int64_t(Json(Get("/api/v2/routing/queues/q-b/members", t).body)["total"]), 0);
+  EXPECT_EQ(Admin(http::verb::delete_, "/sim/queues/q-b/members/u-1").status, 404);
+  EXPECT_EQ(Admin(http::verb::post, "/sim/queues/q-x/members", R"({"userId":"u-1"})").status, 404);
+}
+
+TEST_F(SimServerTest, RoutingQueuesOfAForbiddenDivisionAreHidden) {
+  StartServer();
+  const std::string t = Token();
+  EXPECT_EQ(Admin(http::verb::post, "/sim/faults", R"({"forbid_division":"d-b"})").status, 200);
+  EXPECT_EQ(Ids(Json(Get("/api/v2/routing/queues", t).body)), std::set<std::string>{"q-a"});
+  EXPECT_EQ(Get("/api/v2/routing/queues/q-b/members", t).status, 404);
 }
 
 }  // namespace
