@@ -89,6 +89,10 @@ struct OrgShape {
   bool all_divisions_permitted = true;             // coverage listing's allDivsPermitted
   int64_t permitted_divisions = 0;                 // listed when not all permitted
   int64_t token_requests = 1;                      // OAuth token requests (1 per fresh token)
+  // v2: catalog entities (DomainPermissionCollection, one per domain) of
+  // GET /api/v2/authorization/permissions. The roles' permissionPolicies come with the roles
+  // listing and GET /api/v2/authorization/roles/settings is one request: neither adds a term.
+  int64_t permission_domains = 0;
 };
 
 // The minimum number of HTTP requests a sweep of an org of this shape makes when nothing

@@ -32,6 +32,8 @@ enum ApiRouteId : int {
   kOAuthClients,
   kOAuthClient,
   kOrganizationMe,
+  kPermissions,   // v2
+  kRoleSettings,  // v2
 };
 
 // Every GET /api/v2/… route, literal segments before captures.
