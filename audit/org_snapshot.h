@@ -239,6 +239,9 @@ struct SweepInfo {
   double coverage_ratio = 1.0;  // divisions visible to our client / all divisions
   // Subjects whose type the sweep did not recognise, by raw type (reported, never dropped).
   std::map<std::string, int64_t> unknown_subject_types;
+  // v2 (perm-sweep): role permission policies whose domain, or domain:entityName, the (complete)
+  // catalog does not list ("*" parts match anything). Counted and logged once, not an error.
+  int64_t policies_outside_catalog = 0;
 };
 
 }  // namespace divaudit::audit

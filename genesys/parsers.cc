@@ -37,6 +37,7 @@ class Path {
  public:
   Path() = default;
   Path Child(std::string_view name, int64_t index = -1) const {
+    if (name.empty() && index < 0) return *this;  // an array element read as itself
     Path p = *this;
     if (p.n_ < p.segs_.size()) p.segs_[p.n_++] = {name, index};
     return p;
@@ -356,6 +357,66 @@ Result<PageInfo> ParseListing(od::parser& parser, simdjson::padded_string_view j
   return Finish(std::move(st), env.info);
 }
 
+// Reads an array of strings (null = none) into `out`.
+Status ReadStrings(od::value& v, const Errors& err, const Path& p, std::string_view name,
+                   std::vector<std::string>& out) {
+  bool present = false;
+  return ForEachElement(
+      v, err, p, name,
+      [&](od::value& ev, int64_t i) -> Status {
+        return ReadString(ev, err, p.Child(name, i), "", out.emplace_back());
+      },
+      &present);
+}
+
+// One DomainPermissionPolicy of a role. domain and entityName are required; a policy with a
+// (non-null) resourceConditionNode or any namedResources is narrowed.
+Status ParsePolicy(od::value& v, const Errors& err, const Path& p, audit::PermissionPolicy& out) {
+  std::vector<std::string> named;
+  TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+    if (key == "domain") return ReadString(fv, err, p, "domain", out.domain);
+    if (key == "entityName") return ReadString(fv, err, p, "entityName", out.entity_name);
+    if (key == "actionSet") return ReadStrings(fv, err, p, "actionSet", out.action_set);
+    if (key == "namedResources") return ReadStrings(fv, err, p, "namedResources", named);
+    if (key == "resourceConditionNode") {
+      if (IsNull(fv)) return Status::Ok();
+      out.narrowed = true;
+      return ForEachField(fv, err, p.Child("resourceConditionNode"),
+                          [](od::raw_json_string, od::value&) { return Status::Ok(); });
+    }
+    return Status::Ok();
+  }));
+  if (out.domain.empty()) return err.Missing(p.Child("domain"));
+  if (out.entity_name.empty()) return err.Missing(p.Child("entityName"));
+  if (!named.empty()) out.narrowed = true;
+  std::sort(out.action_set.begin(), out.action_set.end());
+  out.action_set.erase(std::unique(out.action_set.begin(), out.action_set.end()),
+                       out.action_set.end());
+  return Status::Ok();
+}
+
+// One DomainPermission of the catalog, listed under `entity_type` of a permissionMap. action and
+// divisionAware are required (divisionAware is never assumed); entityType defaults to the key.
+Status ParseDomainPermission(od::value& v, const Errors& err, const Path& p,
+                             const std::string& entity_type, audit::CatalogPermission& out) {
+  bool has_division_aware = false;
+  TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+    if (key == "domain") return ReadString(fv, err, p, "domain", out.domain);
+    if (key == "entityType") return ReadString(fv, err, p, "entityType", out.entity_type);
+    if (key == "action") return ReadString(fv, err, p, "action", out.action);
+    if (key == "divisionAware") {
+      if (IsNull(fv)) return Status::Ok();
+      has_division_aware = true;
+      return ReadBool(fv, err, p, "divisionAware", out.division_aware);
+    }
+    return Status::Ok();
+  }));
+  if (out.entity_type.empty()) out.entity_type = entity_type;
+  if (out.action.empty()) return err.Missing(p.Child("action"));
+  if (!has_division_aware) return err.Missing(p.Child("divisionAware"));
+  return Status::Ok();
+}
+
 }  // namespace
 
 simdjson::padded_string_view JsonPageParser::Padded(const std::string& body) {
@@ -402,11 +463,102 @@ Result<PageInfo> JsonPageParser::Roles(const std::string& body, const PageContex
         TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
           if (key == "id") return ReadString(fv, err, p, "id", r.id);
           if (key == "name") return ReadString(fv, err, p, "name", r.name);
+          if (key == "permissionPolicies") {
+            bool present = false;
+            return ForEachElement(
+                fv, err, p, "permissionPolicies",
+                [&](od::value& pv, int64_t j) -> Status {
+                  return ParsePolicy(pv, err, p.Child("permissionPolicies", j),
+                                     r.policies.emplace_back());
+                },
+                &present);
+          }
           return Status::Ok();
         }));
         if (r.id.empty()) return err.Missing(p.Child("id"));
+        std::sort(r.policies.begin(), r.policies.end());
+        r.policies.erase(std::unique(r.policies.begin(), r.policies.end()), r.policies.end());
         return Status::Ok();
       });
+}
+
+Result<PageInfo> JsonPageParser::Permissions(const std::string& body, const PageContext& ctx,
+                                             std::vector<audit::CatalogPermission>& out) {
+  Errors err(ctx);
+  Envelope env;
+  Rollback rollback(out);
+  int64_t collections = 0;
+  std::string collection_domain;
+  std::string entity_type;
+  Status st = ParseEnvelope(
+      parser_, Padded(body), err, Paging::kRequired, env, [](size_t) {},
+      [&](od::value& v, int64_t, const Path& p) -> Status {
+        ++collections;
+        collection_domain.clear();
+        const size_t first = out.size();
+        TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
+          if (key == "domain") return ReadString(fv, err, p, "domain", collection_domain);
+          if (key != "permissionMap") return Status::Ok();
+          const Path mp = p.Child("permissionMap");
+          od::object map;
+          error_code e = fv.get_object().get(map);
+          if (e == simdjson::INCORRECT_TYPE && IsNull(fv)) return Status::Ok();
+          if (e != simdjson::SUCCESS) return ReadError(fv, e, err, mp, "object");
+          for (auto field_result : map) {
+            od::field field;
+            if (auto fe = std::move(field_result).get(field)) return err.Json(mp, fe);
+            std::string_view k;
+            if (auto ke = field.unescaped_key().get(k)) return err.Json(mp, ke);
+            entity_type.assign(k.data(), k.size());
+            TRY_(ForEachElement(field.value(), err, mp, entity_type,
+                                [&](od::value& dv, int64_t j) -> Status {
+                                  return ParseDomainPermission(dv, err, mp.Child(entity_type, j),
+                                                               entity_type, out.emplace_back());
+                                }));
+          }
+          return Status::Ok();
+        }));
+        // DomainPermission.domain is optional in the model: the collection's domain stands in.
+        for (size_t i = first; i < out.size(); ++i) {
+          if (out[i].domain.empty()) out[i].domain = collection_domain;
+          if (out[i].domain.empty()) return err.Missing(p.Child("domain"));
+        }
+        return Status::Ok();
+      });
+  if (st.ok()) rollback.Dismiss();
+  env.info.entities = collections;
+  return Finish(std::move(st), env.info);
+}
+
+Result<audit::RoleSettings> JsonPageParser::RoleSettings(const std::string& body,
+                                                         const PageContext& ctx) {
+  const Errors err(ctx);
+  const Path root;
+  audit::RoleSettings settings;
+  bool has_guardrail = false;
+  od::document doc;
+  if (auto e = parser_.iterate(Padded(body)).get(doc)) return err.Json(root, e);
+  od::value v;
+  if (auto e = doc.get_value().get(v)) return err.Json(root, e);
+  TRY_(ForEachField(v, err, root, [&](od::raw_json_string key, od::value& fv) -> Status {
+    if (key == "authorizationGrantDivisionAware") {
+      if (IsNull(fv)) return Status::Ok();
+      has_guardrail = true;
+      return ReadBool(fv, err, root, "authorizationGrantDivisionAware",
+                      settings.authorization_grant_division_aware);
+    }
+    if (key == "backfillEnabled") {
+      return ReadBool(fv, err, root, "backfillEnabled", settings.backfill_enabled);
+    }
+    return Status::Ok();
+  }));
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS && trailing != nullptr) {
+    return err.Json(root, simdjson::TRAILING_CONTENT);
+  }
+  // Never assume the guardrail: an answer without it is not an answer.
+  if (!has_guardrail) return err.Missing(root.Child("authorizationGrantDivisionAware"));
+  return settings;
 }
 
 Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const PageContext& ctx,

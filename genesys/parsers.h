@@ -69,9 +69,22 @@ class JsonPageParser {
   // AuthzDivisionEntityListing: id and name required (name may be absent only for "*").
   Result<PageInfo> Divisions(const std::string& body, const PageContext& ctx,
                              std::vector<audit::Division>& out);
-  // OrganizationRoleEntityListing: id required.
+  // OrganizationRoleEntityListing: id required. Each role's permissionPolicies
+  // (DomainPermissionPolicy) become Role::policies (sorted, duplicates removed): domain and
+  // entityName required; narrowed when resourceConditionNode is non-null or namedResources is
+  // non-empty; legacy `permissions` strings are ignored.
   Result<PageInfo> Roles(const std::string& body, const PageContext& ctx,
                          std::vector<audit::Role>& out);
+  // PermissionCollectionEntityListing (GET /api/v2/authorization/permissions): one
+  // DomainPermissionCollection per entity (PageInfo::entities counts collections); every
+  // DomainPermission of its permissionMap is appended to `out`. action and divisionAware are
+  // required (divisionAware is never assumed); domain falls back to the collection's, entityType
+  // to the permissionMap key.
+  Result<PageInfo> Permissions(const std::string& body, const PageContext& ctx,
+                               std::vector<audit::CatalogPermission>& out);
+  // RoleSettings (GET /api/v2/authorization/roles/settings, not a listing):
+  // authorizationGrantDivisionAware required (never assumed); backfillEnabled false when absent.
+  Result<audit::RoleSettings> RoleSettings(const std::string& body, const PageContext& ctx);
   // SubjectDivisionGrantsEntityListing of role `role_id`: id and type required per subject,
   // id per division (a division "*" has no name).
   Result<PageInfo> SubjectGrants(const std::string& body, const PageContext& ctx,

@@ -32,6 +32,8 @@ constexpr std::string_view kPermittedPath = "/api/v2/authorization/divisionsperm
 constexpr std::string_view kOrganizationPath = "/api/v2/organizations/me";
 constexpr std::string_view kQueuesPath = "/api/v2/routing/queues";
 constexpr std::string_view kQueueMembersRoute = "/api/v2/routing/queues/{queueId}/members";
+constexpr std::string_view kPermissionsPath = "/api/v2/authorization/permissions";
+constexpr std::string_view kRoleSettingsPath = "/api/v2/authorization/roles/settings";
 
 int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 
@@ -407,6 +409,32 @@ class OrganizationListing final : public Listing {
   OrganizationInfo& out_;
 };
 
+// GET /api/v2/authorization/roles/settings: one unpaged response (RoleSettings).
+class RoleSettingsListing final : public Listing {
+ public:
+  explicit RoleSettingsListing(std::optional<audit::RoleSettings>& out)
+      : Listing("role settings", "role settings", std::string(kRoleSettingsPath),
+                std::string(kRoleSettingsPath)),
+        out_(out) {
+    pending_.push_back(0);
+  }
+
+ protected:
+  std::string PathFor(int64_t) const override { return endpoint_; }
+  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+              JsonPageParser& parser) override {
+    Result<audit::RoleSettings> parsed = parser.RoleSettings(body, ctx);
+    if (!parsed.ok()) {
+      RetryParse(page, parsed.status());
+      return;
+    }
+    out_ = parsed.value();
+  }
+
+ private:
+  std::optional<audit::RoleSettings>& out_;
+};
+
 int64_t UnixSeconds(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -465,7 +493,8 @@ class SweepRun final : public ApiRequestSource {
   };
 
   // The call plan (genesys/README.md, "The call plan").
-  void StartIndependentListings();  // page 1 of steps 1, 2, 4, 5, 6, 8, 9, 10, 11, 13
+  void StartIndependentListings();  // page 1 of steps 1, 2, 4, 5, 6, 8, 9, 10, 11, 13, 14, 15
+  void StartPermissionListings();   // steps 14 and 15 (v2)
   PagedListing* AddPaged(std::string name, std::string phase, std::string endpoint,
                          std::string_view route, std::string extra_query,
                          PagedListing::ParseFn parse, std::function<void()> reset,
@@ -488,6 +517,7 @@ class SweepRun final : public ApiRequestSource {
   void AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info);
   void AssembleGroups(audit::OrgSnapshot& snap);
   void AssembleGrants(audit::OrgSnapshot& snap, audit::SweepInfo& info);
+  void AssemblePermissions(audit::OrgSnapshot& snap, audit::SweepInfo& info);
   void RecordCompleteness(audit::ListingCompleteness& done) const;
   void RecordIncomplete(audit::SweepInfo& info) const;
   void MeasureCoverage(const audit::OrgSnapshot& snap, audit::SweepInfo& info,
@@ -531,6 +561,11 @@ class SweepRun final : public ApiRequestSource {
   Listing* cursor_listing_ = nullptr;
   Listing* organization_listing_ = nullptr;
   OrganizationInfo organization_;
+  // v2: the permission catalog and the role settings.
+  std::vector<audit::CatalogPermission> permissions_;
+  std::optional<audit::RoleSettings> role_settings_;
+  PagedListing* permissions_listing_ = nullptr;
+  Listing* role_settings_listing_ = nullptr;
 
   // Routing queues (steps 11, 12, 13).
   std::vector<audit::Queue> queues_;
@@ -640,7 +675,20 @@ void SweepRun::StartIndependentListings() {
       },
       [this] { queue_permitted_.clear(); });
   queue_coverage_listing_->set_stop_when_all_permitted();
+  StartPermissionListings();
   EnqueueNewListings();
+}
+
+void SweepRun::StartPermissionListings() {
+  permissions_listing_ = AddPaged(
+      "permission catalog", "permissions", std::string(kPermissionsPath), kPermissionsPath, "",
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.Permissions(b, c, permissions_);
+      },
+      [this] { permissions_.clear(); });
+  listings_.push_back(std::make_unique<RoleSettingsListing>(role_settings_));
+  role_settings_listing_ = listings_.back().get();
+  role_settings_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
 }
 
 void SweepRun::DiscoverQueueMembers() {
@@ -829,7 +877,38 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
   DedupeById(snap.oauth_clients);
   AssembleGrants(snap, info);
   AssembleQueues(snap);
+  AssemblePermissions(snap, info);
   audit::Canonicalize(snap);
+}
+
+void SweepRun::AssemblePermissions(audit::OrgSnapshot& snap, audit::SweepInfo& info) {
+  snap.permissions = std::move(permissions_);
+  // Only a settings answer that parsed counts: never a default (docs/rules.md).
+  snap.role_settings = role_settings_listing_->complete() ? role_settings_ : std::nullopt;
+  if (!permissions_listing_->complete()) return;  // unknown names are judged on a full catalog
+  std::set<std::pair<std::string_view, std::string_view>> entities;
+  std::set<std::string_view> domains;
+  for (const auto& p : snap.permissions) {
+    domains.insert(p.domain);
+    entities.emplace(p.domain, p.entity_type);
+  }
+  std::string example;
+  for (const auto& r : snap.roles) {
+    for (const auto& p : r.policies) {
+      const bool any_domain = p.domain == "*";
+      const bool any_entity = p.entity_name == "*";
+      const bool known = any_domain   ? true
+                         : any_entity ? domains.contains(p.domain)
+                                      : entities.contains({p.domain, p.entity_name});
+      if (known) continue;
+      ++info.policies_outside_catalog;
+      if (example.empty()) example = "role " + r.id + ": " + p.domain + ":" + p.entity_name;
+    }
+  }
+  if (info.policies_outside_catalog > 0) {
+    GetLogger("sweep")->warn("event=policies_outside_catalog items={} example=\"{}\"",
+                             info.policies_outside_catalog, example);
+  }
 }
 
 void SweepRun::AssembleQueues(audit::OrgSnapshot& snap) {
@@ -919,6 +998,8 @@ void SweepRun::RecordCompleteness(audit::ListingCompleteness& done) const {
                          (cursor_listing_ != nullptr && cursor_listing_->complete()));
   done.groups = groups_listing_->complete();
   done.oauth_clients = clients_listing_->complete();
+  done.permissions = permissions_listing_->complete();
+  done.role_settings = role_settings_listing_->complete();
   for (const RoleGrants& rg : role_grants_) {
     if (!rg.listing->complete()) done.roles_without_grants.push_back(rg.role_id);
   }
@@ -1042,6 +1123,8 @@ int64_t MinimumRequests(const OrgShape& s, const SweeperOptions& o) {
     n += std::max<int64_t>(1, CeilDiv(members, o.queue_member_page_size));
   }
   n += s.all_divisions_queue_permitted ? 1 : pages(s.queue_permitted_divisions);
+  n += pages(s.permission_domains);  // the catalog: one DomainPermissionCollection per domain
+  n += 1;                            // roles/settings (unpaged)
   return n;
 }
 

@@ -99,6 +99,10 @@ struct OrgShape {
   std::vector<int64_t> members_per_queue = {};  // one entry per queue: member rows
   bool all_divisions_queue_permitted = true;    // coverage listing for routing:queue:view
   int64_t queue_permitted_divisions = 0;        // listed when not all permitted
+  // v2: catalog entities (DomainPermissionCollection, one per domain) of
+  // GET /api/v2/authorization/permissions. The roles' permissionPolicies come with the roles
+  // listing and GET /api/v2/authorization/roles/settings is one request: neither adds a term.
+  int64_t permission_domains = 0;
 };
 
 // The minimum number of HTTP requests a sweep of an org of this shape makes when nothing

@@ -58,7 +58,9 @@ constexpr const char* kKnownApiRoutes[] = {"/api/v2/authorization/divisions",
                                            "/api/v2/oauth/clients",
                                            "/api/v2/organizations/me",
                                            "/api/v2/users",
-                                           "/api/v2/users/query"};
+                                           "/api/v2/users/query",
+                                           "/api/v2/authorization/permissions",
+                                           "/api/v2/authorization/roles/settings"};
 
 // Suited to sweeps from a tenth of a second (a small org, or the simulator) to two hours (a very
 // large org paced at a low request budget).

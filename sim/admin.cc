@@ -167,6 +167,47 @@ Status DeleteDivision(OrgFixture& fixture, std::string_view division_id) {
   return Status::Ok();
 }
 
+Status PutRoleSettings(OrgFixture& fixture, std::string_view json) {
+  // The fixture parser checks the shape (known keys, booleans); absent keys keep their value.
+  auto parsed = ParseOrgJson("{\"roleSettings\":" + std::string(json) + "}");
+  if (!parsed.ok()) return parsed.status().WithPrefix("body");
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json.data(), json.size()).get(obj) != simdjson::SUCCESS) {
+    return InvalidArgumentError("body must be a JSON object");
+  }
+  audit::RoleSettings settings = fixture.org.role_settings.value_or(audit::RoleSettings{});
+  bool value = false;
+  if (obj["authorizationGrantDivisionAware"].get_bool().get(value) == simdjson::SUCCESS) {
+    settings.authorization_grant_division_aware = value;
+  }
+  if (obj["backfillEnabled"].get_bool().get(value) == simdjson::SUCCESS) {
+    settings.backfill_enabled = value;
+  }
+  fixture.org.role_settings = settings;
+  return Status::Ok();
+}
+
+Status PutRolePolicies(OrgFixture& fixture, std::string_view role_id, std::string_view json) {
+  audit::Role* role = FindById(fixture.org.roles, role_id);
+  if (role == nullptr) return NotFoundError("role not found: " + std::string(role_id));
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json.data(), json.size()).get(obj) != simdjson::SUCCESS) {
+    return InvalidArgumentError("body must be a JSON object");
+  }
+  simdjson::dom::element policies;
+  if (obj["permissionPolicies"].get(policies) != simdjson::SUCCESS) {
+    return InvalidArgumentError("body: permissionPolicies: missing");
+  }
+  // Reuse the fixture parser so the body has exactly the fixture's role shape.
+  auto parsed = ParseOrgJson("{\"roles\":[{\"id\":\"r\",\"name\":\"r\",\"permissionPolicies\":" +
+                             simdjson::minify(policies) + "}]}");
+  if (!parsed.ok()) return parsed.status().WithPrefix("body");
+  role->policies = std::move(parsed->org.roles[0].policies);
+  return Status::Ok();
+}
+
 Status PutClient(OrgFixture& fixture, std::string_view client_id, std::string_view json) {
   // Reuse the fixture parser so the body has exactly the fixture's "oauthClients" shape.
   std::string wrapped;

@@ -45,6 +45,13 @@ Status PutClient(OrgFixture& fixture, std::string_view client_id, std::string_vi
 Status AddQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id,
                       bool via_group, bool joined);
 Status RemoveQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id);
+// v2. PUT /sim/roles/settings: `json` is the fixture's "roleSettings" object
+// {"authorizationGrantDivisionAware","backfillEnabled"} (absent keys keep their value).
+Status PutRoleSettings(OrgFixture& fixture, std::string_view json);
+// v2. PUT /sim/roles/{id}/policies: `json` is {"permissionPolicies":[…]} in the fixture's shape
+// ({"domain","entityName","actionSet","narrowed"}); replaces the role's policies.
+Status PutRolePolicies(OrgFixture& fixture, std::string_view role_id, std::string_view json);
+
 // Reads a string field of a JSON object body; kInvalidArgument naming the field if missing.
 Result<std::string> JsonStringField(std::string_view json, std::string_view field);
 

@@ -118,6 +118,162 @@ std::string Lower(std::string_view s) {
   }
   return out;
 }
+// v2: the permission catalog. Named domains with their real entity types; every entity gets the
+// base actions plus 1–3 extra ones. `aware` is the domain's divisionAware flag.
+struct CatalogSeed {
+  const char* domain;
+  bool aware;
+  std::array<const char*, 8> entities;
+};
+constexpr std::array kCatalogSeeds = {
+    CatalogSeed{"analytics",
+                false,
+                {"conversationAggregate", "conversationDetail", "userDetail", "userAggregate",
+                 "queueObservation", "dataExport", "reportingSettings", "flowAggregate"}},
+    CatalogSeed{"architect",
+                true,
+                {"flow", "dataTable", "prompt", "schedule", "scheduleGroup", "emergencyGroup",
+                 "ivr", "systemPrompt"}},
+    CatalogSeed{"authorization",
+                false,
+                {"role", "division", "grant", "orgTrusteeUser", "orgTrusteeGroup", "policy",
+                 "settings", nullptr}},
+    CatalogSeed{"conversation",
+                true,
+                {"call", "chat", "email", "message", "callback", "communication", "participant",
+                 "transcript"}},
+    CatalogSeed{
+        "directory",
+        false,
+        {"user", "group", "organization", "userProfile", "location", "team", "skill", nullptr}},
+    CatalogSeed{"integrations",
+                false,
+                {"integration", "action", "credential", "customAction", "appInstance", nullptr,
+                 nullptr, nullptr}},
+    CatalogSeed{"oauth",
+                false,
+                {"client", "authorization", "token", nullptr, nullptr, nullptr, nullptr, nullptr}},
+    CatalogSeed{"outbound",
+                true,
+                {"campaign", "contactList", "dncList", "ruleset", "callableTime", "responseSet",
+                 "sequence", "attemptLimits"}},
+    CatalogSeed{"presence",
+                false,
+                {"userPresence", "presenceDefinition", "status", nullptr, nullptr, nullptr, nullptr,
+                 nullptr}},
+    CatalogSeed{"quality",
+                true,
+                {"evaluation", "evaluationForm", "calibration", "survey", "surveyForm",
+                 "mediaPolicy", nullptr, nullptr}},
+    CatalogSeed{"recording",
+                false,
+                {"recording", "recordingSegment", "retentionPolicy", "screenRecording",
+                 "annotation", "orphan", nullptr, nullptr}},
+    CatalogSeed{"routing",
+                true,
+                {"queue", "wrapupCode", "skill", "language", "utilization", "emailDomain",
+                 "smsAddress", "predictor"}},
+    CatalogSeed{"workforceManagement",
+                true,
+                {"schedule", "forecast", "timeOffRequest", "managementUnit", "businessUnit",
+                 "shiftTrade", "adherence", "workPlan"}},
+};
+constexpr std::array kBaseActions = {"view", "add", "edit", "delete"};
+constexpr std::array kExtraActions = {"upload",  "download", "execute", "publish", "assign",
+                                      "approve", "export",   "search",  "manage",  "join"};
+constexpr std::array kGenericDomains = {"alerting",
+                                        "api",
+                                        "audits",
+                                        "billing",
+                                        "bots",
+                                        "callback",
+                                        "coaching",
+                                        "contentmanagement",
+                                        "dataActions",
+                                        "datatables",
+                                        "email",
+                                        "employeeperformance",
+                                        "externalContacts",
+                                        "fax",
+                                        "gamification",
+                                        "gdpr",
+                                        "greetings",
+                                        "guides",
+                                        "infrastructureascode",
+                                        "journey",
+                                        "knowledge",
+                                        "languageUnderstanding",
+                                        "learning",
+                                        "limits",
+                                        "locations",
+                                        "messaging",
+                                        "mobiledevices",
+                                        "notifications",
+                                        "orgauthorization",
+                                        "pciDss",
+                                        "processAutomation",
+                                        "registration",
+                                        "response",
+                                        "scripter",
+                                        "search",
+                                        "speechAndTextAnalytics",
+                                        "station",
+                                        "telephony",
+                                        "textbots",
+                                        "uploads",
+                                        "usage",
+                                        "userRecordings",
+                                        "voicemail",
+                                        "webchat",
+                                        "webdeployments",
+                                        "widgets",
+                                        "agentAssistant",
+                                        "assistants",
+                                        "businessRules",
+                                        "cobrowse",
+                                        "copilot",
+                                        "customerIntent",
+                                        "dataPrivacy",
+                                        "emails",
+                                        "engagement",
+                                        "evaluations",
+                                        "flowMetrics",
+                                        "identityProviders",
+                                        "intents",
+                                        "ipranges",
+                                        "journeyManagement",
+                                        "marketplace",
+                                        "socialMedia",
+                                        "taskManagement",
+                                        "teams",
+                                        "topics",
+                                        "transcription",
+                                        "utilization",
+                                        "workitems"};
+constexpr std::array kGenericEntities = {"config", "setting", "job",    "template", "schedule",
+                                         "report", "export",  "import", "rule",     "policy",
+                                         "asset",  "event",   "metric", "instance"};
+struct PinnedPermission {
+  const char* domain;
+  const char* entity;
+  const char* action;
+  bool aware;
+};
+constexpr std::array kPinnedPermissions = {
+    PinnedPermission{"authorization", "grant", "add", true},
+    PinnedPermission{"authorization", "grant", "delete", true},
+    PinnedPermission{"authorization", "grant", "view", true},
+    PinnedPermission{"directory", "organization", "admin", false},
+    PinnedPermission{"directory", "user", "view", true},
+    PinnedPermission{"directory", "group", "add", false},
+    PinnedPermission{"directory", "group", "edit", false},
+    PinnedPermission{"oauth", "client", "add", false},
+    PinnedPermission{"oauth", "client", "edit", false},
+    PinnedPermission{"analytics", "conversationDetail", "view", false},
+    PinnedPermission{"analytics", "conversationAggregate", "view", true},
+    PinnedPermission{"recording", "recording", "view", true},
+    PinnedPermission{"routing", "queue", "join", true},
+};
 
 class OrgBuilder {
  public:
@@ -136,6 +292,9 @@ class OrgBuilder {
     MakeUsers();
     MakeClients();
     MakeTrustees();
+    MakeCatalog();
+    MakeRolePolicies();
+    PlantOrgWide();
     MakePolicy();
     MakeQueues();
     for (size_t i = 0; i < org().groups.size(); ++i) {
@@ -577,6 +736,151 @@ class OrgBuilder {
     Grant(SubjectType::kTrusteeUser, auditor, supervisor_roles_.front(), RandomDivisionOf(0));
   }
 
+  // ---- v2: permission catalog, role policies, role settings, org-wide plants ----
+  // The catalog is the platform's, not the org's: the same for every spec (its own fixed-seed
+  // stream, so the v1 draws above are unchanged).
+  void MakeCatalog() {
+    Rng r(0xca7a1067ULL);
+    std::vector<audit::CatalogPermission>& out = org().permissions;
+    auto add = [&](std::string_view domain, std::string_view entity, std::string_view action,
+                   bool aware) {
+      out.push_back({std::string(domain), std::string(entity), std::string(action), aware});
+    };
+    for (const CatalogSeed& seed : kCatalogSeeds) {
+      for (const char* entity : seed.entities) {
+        if (entity == nullptr) break;
+        for (const char* action : kBaseActions) add(seed.domain, entity, action, seed.aware);
+        const size_t extra = 1 + r.Below(3);
+        for (size_t i = 0; i < extra; ++i) {
+          add(seed.domain, entity, kExtraActions[r.Below(kExtraActions.size())], seed.aware);
+        }
+      }
+    }
+    // Generic domains: entity types and division-awareness drawn from the fixed stream.
+    for (const char* domain : kGenericDomains) {
+      const size_t entities = 3 + r.Below(6);
+      std::vector<size_t> order(kGenericEntities.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      for (size_t e = 0; e < entities; ++e) {
+        std::swap(order[e], order[e + r.Below(order.size() - e)]);
+        const bool aware = r.PerMille(400);
+        for (const char* action : kBaseActions) {
+          add(domain, kGenericEntities[order[e]], action, aware);
+        }
+        const size_t extra = r.Below(3);
+        for (size_t i = 0; i < extra; ++i) {
+          add(domain, kGenericEntities[order[e]], kExtraActions[r.Below(kExtraActions.size())],
+              aware);
+        }
+      }
+    }
+    // The permissions docs/rules.md names, with the flags the rules depend on. The grant
+    // permissions are division-aware in the catalog: only the role setting makes them org-wide.
+    for (const auto& [domain, entity, action, aware] : kPinnedPermissions) {
+      std::erase_if(out, [&](const audit::CatalogPermission& c) {
+        return c.domain == domain && c.entity_type == entity && c.action == action;
+      });
+      add(domain, entity, action, aware);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const audit::CatalogPermission& a, const audit::CatalogPermission& b) {
+                            return a.domain == b.domain && a.entity_type == b.entity_type &&
+                                   a.action == b.action;
+                          }),
+              out.end());
+    // Division-aware role management is off in two orgs of three (seed % 3 != 0).
+    org().role_settings = audit::RoleSettings{spec_.seed % 3 == 0, spec_.seed % 2 == 0};
+  }
+
+  static audit::PermissionPolicy Policy(std::string domain, std::string entity,
+                                        std::vector<std::string> actions, bool narrowed = false) {
+    std::sort(actions.begin(), actions.end());
+    return {std::move(domain), std::move(entity), std::move(actions), narrowed};
+  }
+
+  // Agents, supervisors and integrations reach only permissions no default org-wide pattern
+  // selects (or division-aware ones): the planted holders below are the only findings.
+  void MakeRolePolicies() {
+    std::unordered_set<std::string> admins(admin_roles_.begin(), admin_roles_.end());
+    std::unordered_set<std::string> agents(agent_roles_.begin(), agent_roles_.end());
+    std::unordered_set<std::string> supervisors(supervisor_roles_.begin(), supervisor_roles_.end());
+    for (audit::Role& role : org().roles) {
+      std::vector<audit::PermissionPolicy>& p = role.policies;
+      if (admins.contains(role.id)) {
+        p.push_back(Policy("*", "*", {"*"}));
+      } else if (agents.contains(role.id)) {
+        p.push_back(Policy("conversation", "*", {"*"}));
+        p.push_back(Policy("routing", "queue", {"view", "join"}));
+        p.push_back(Policy("directory", "user", {"view"}));
+        p.push_back(Policy("presence", "*", {"view", "edit"}));
+      } else if (supervisors.contains(role.id)) {
+        p.push_back(Policy("quality", "evaluation", {"*"}));
+        p.push_back(Policy("analytics", "conversationAggregate", {"view"}));
+        // Named by the default pattern recording:*:*, but division-aware: never counts.
+        p.push_back(Policy("recording", "recording", {"view"}));
+        // Org-wide and selected, but narrowed by a condition: gives nothing.
+        p.push_back(Policy("analytics", "conversationDetail", {"view"}, true));
+        p.push_back(Policy("routing", "queue", {"*"}));
+      } else {
+        p.push_back(Policy("routing", "*", {"*"}));
+        p.push_back(Policy("outbound", "*", {"*"}));
+        p.push_back(Policy("architect", "*", {"view"}));
+        p.push_back(Policy("workforceManagement", "*", {"*"}));
+      }
+    }
+    // One policy on a domain the catalog does not list (counted by the sweep, not an error).
+    org().roles.front().policies.push_back(Policy("legacyWorkspace", "*", {"view"}));
+  }
+
+  // The precedence cases of docs/rules.md, all with the admin role (policy *:*:*).
+  void PlantOrgWide() {
+    const std::string& role = admin_roles_[0];
+    // Direct, on two divisions of the holder's own tenant (one finding, two divisions).
+    for (size_t i = org().users.size(); i-- > 0;) {
+      const audit::User& u = org().users[i];
+      size_t tenant = tenant_count();
+      for (size_t t = 0; t < tenant_count(); ++t) {
+        const auto& ds = tenant_divisions_[t];
+        if (std::find(ds.begin(), ds.end(), u.home_division_id) != ds.end()) tenant = t;
+      }
+      if (u.state != "active" || tenant == tenant_count()) continue;
+      const std::string id = u.id;
+      for (const std::string& d : tenant_divisions_[tenant]) {
+        Grant(SubjectType::kUser, id, role, d);
+        if (d != u.home_division_id) break;
+      }
+      Grant(SubjectType::kUser, id, role, u.home_division_id);
+      org_wide_user_ = id;
+      break;
+    }
+    // A group and each of its members (via the group), on the shared Home division.
+    org_wide_group_ = team_groups_.back();
+    Grant(SubjectType::kGroup, org().groups[org_wide_group_].id, role, home_division_);
+    // An OAuth client on its own tenant's division.
+    const size_t client = org().oauth_clients.size() - 1;
+    const std::string division = org().oauth_clients[client].role_divisions.front().division_id;
+    ClientGrant(client, role, division);
+    std::sort(org().oauth_clients[client].role_divisions.begin(),
+              org().oauth_clients[client].role_divisions.end());
+    // A trustee user on the shared Home division.
+    for (const audit::ExternalSubject& x : org().external_subjects) {
+      if (x.name == "Partner Auditor") Grant(SubjectType::kTrusteeUser, x.id, role, home_division_);
+    }
+    // On "*" as well: only all_divisions (the group and an org admin also hold it on Home).
+    Grant(SubjectType::kGroup, org().groups[global_admin_group_].id, role, home_division_);
+    Grant(SubjectType::kUser, UserId(admin_users_.back()), role, home_division_);
+    // On a deleted division only (an agent with an orphaned grant): only orphaned_grant.
+    for (size_t i = 0; i < org().grants.size(); ++i) {
+      const audit::Grant& g = org().grants[i];
+      if (g.subject_type == SubjectType::kUser && g.division_id == deleted_divisions_.front()) {
+        const std::string holder = g.subject_id.str();
+        Grant(SubjectType::kUser, holder, role, deleted_divisions_.back());
+        break;
+      }
+    }
+  }
+
   // ---- policy ----
   void MakePolicy() {
     audit::Policy& policy = fixture_.policy;
@@ -724,6 +1028,8 @@ class OrgBuilder {
   std::vector<MultiTenantGroup> multi_tenant_groups_;
   std::vector<size_t> announcement_groups_, social_groups_;
   size_t disabled_team_group_ = 0, global_admin_group_ = 0;
+  size_t org_wide_group_ = 0;
+  std::string org_wide_user_;
   std::vector<size_t> admin_users_;
 };
 

@@ -61,6 +61,68 @@ void WriteGrantDivision(JsonWriter& w, const OrgIndex& index, std::string_view i
   w.EndObject();
 }
 
+// DomainOrganizationRole.permissions (legacy strings, which divaudit must not use) and
+// permissionPolicies (DomainPermissionPolicy). A narrowed policy carries a resourceConditionNode.
+void WritePermissionPolicies(JsonWriter& w, const audit::Role& r) {
+  w.Key("permissions").BeginArray();
+  for (const auto& p : r.policies) {
+    for (const auto& a : p.action_set) w.String(p.domain + ":" + p.entity_name + ":" + a);
+  }
+  w.EndArray();
+  w.Key("permissionPolicies").BeginArray();
+  for (const auto& p : r.policies) {
+    w.BeginObject();
+    w.Field("domain", p.domain);
+    w.Field("entityName", p.entity_name);
+    w.Field("policyName", p.domain + "-" + p.entity_name);
+    w.Field("policyDescription", "");
+    w.Key("actionSet").BeginArray();
+    for (const auto& a : p.action_set) w.String(a);
+    w.EndArray();
+    w.Key("namedResources").BeginArray().EndArray();
+    w.Field("allowConditions", p.narrowed);
+    if (p.narrowed) {
+      w.Key("resourceConditionNode").BeginObject();
+      w.Field("variableName", "Queue.id");
+      w.Field("operator", "EQ");
+      w.Key("operands").BeginArray().BeginObject();
+      w.Field("type", "SCALAR");
+      w.Field("value", "condition-" + r.id);
+      w.EndObject().EndArray();
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+// DomainPermissionCollection (one domain of the catalog).
+void WriteCatalogDomain(JsonWriter& w, const CatalogDomain& d) {
+  w.BeginObject();
+  w.Field("id", d.domain);
+  w.Field("name", d.domain);
+  w.Field("domain", d.domain);
+  w.Key("permissionMap").BeginObject();
+  for (size_t i = 0; i < d.permissions.size(); ++i) {
+    const audit::CatalogPermission& p = *d.permissions[i];
+    if (i == 0 || d.permissions[i - 1]->entity_type != p.entity_type) {
+      if (i > 0) w.EndArray();
+      w.Key(p.entity_type).BeginArray();
+    }
+    w.BeginObject();
+    w.Field("domain", p.domain);
+    w.Field("entityType", p.entity_type);
+    w.Field("action", p.action);
+    w.Field("label", p.entity_type + " " + p.action);
+    w.Field("allowsConditions", false);
+    w.Field("divisionAware", p.division_aware);
+    w.EndObject();
+  }
+  if (!d.permissions.empty()) w.EndArray();
+  w.EndObject();
+  w.EndObject();
+}
+
 // DomainOrganizationRole.
 void WriteRole(JsonWriter& w, const OrgIndex& index, const audit::Role& r, bool user_count) {
   w.BeginObject();
@@ -69,6 +131,7 @@ void WriteRole(JsonWriter& w, const OrgIndex& index, const audit::Role& r, bool 
   w.Field("description", "");
   w.Field("default", false);
   w.Field("base", false);
+  WritePermissionPolicies(w, r);
   if (user_count) w.Key("userCount").Int(index.RoleUserCount(r.id));
   w.Field("selfUri", SelfUri("/api/v2/authorization/roles/", r.id));
   w.EndObject();
@@ -576,6 +639,8 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v2/authorization/divisions/{divisionId}/grants", kDivisionGrants},
       {"GET", "/api/v2/authorization/divisionspermitted/paged/me", kDivisionsPermitted},
       {"GET", "/api/v2/authorization/roles", kRoles},
+      {"GET", "/api/v2/authorization/roles/settings", kRoleSettings},
+      {"GET", "/api/v2/authorization/permissions", kPermissions},
       {"GET", "/api/v2/authorization/roles/{roleId}", kRole},
       {"GET", "/api/v2/authorization/roles/{roleId}/subjectgrants", kRoleSubjectGrants},
       {"GET", "/api/v2/authorization/subjects/{subjectId}", kSubject},
@@ -704,6 +769,22 @@ HttpResult HandleApi(int route_id, const ApiRequest& req) {
       return RoutingQueues(req);
     case kRoutingQueueMembers:
       return RoutingQueueMembers(req);
+    case kPermissions: {
+      std::vector<const CatalogDomain*> domains;
+      for (const auto& d : index.CatalogDomains()) domains.push_back(&d);
+      return PagedListing(req, domains,
+                          [](JsonWriter& w, const CatalogDomain* d) { WriteCatalogDomain(w, *d); });
+    }
+    case kRoleSettings:
+      return Single([&](JsonWriter& w) {
+        const audit::RoleSettings s = index.RoleSettings();
+        w.BeginObject();
+        w.Field("id", index.org_id());
+        w.Field("backfillEnabled", s.backfill_enabled);
+        w.Field("authorizationGrantDivisionAware", s.authorization_grant_division_aware);
+        w.Field("selfUri", "/api/v2/authorization/roles/settings");
+        w.EndObject();
+      });
     default:
       return ErrorResult(404, "not.found", "The requested resource was not found.", req.context_id);
   }

@@ -34,6 +34,8 @@ enum ApiRouteId : int {
   kOrganizationMe,
   kRoutingQueues,        // v2
   kRoutingQueueMembers,  // v2
+  kPermissions,   // v2
+  kRoleSettings,  // v2
 };
 
 // Every GET /api/v2/… route, literal segments before captures.

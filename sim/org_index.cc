@@ -47,6 +47,16 @@ static bool IsCanonical(const audit::OrgSnapshot& o) {
       return false;
     }
   }
+  for (const auto& r : o.roles) {
+    if (std::adjacent_find(r.policies.begin(), r.policies.end(), std::greater_equal<>()) !=
+        r.policies.end()) {
+      return false;
+    }
+  }
+  if (std::adjacent_find(o.permissions.begin(), o.permissions.end(), std::greater_equal<>()) !=
+      o.permissions.end()) {
+    return false;
+  }
   return std::adjacent_find(o.grants.begin(), o.grants.end(), std::greater_equal<>()) ==
          o.grants.end();
 }
@@ -58,6 +68,14 @@ OrgIndex::OrgIndex(OrgFixture fixture) : fixture_(std::move(fixture)) {
   org_name_ = fixture_.org_id.empty() && fixture_.org_name.empty()
                   ? std::string(kDefaultOrganizationName)
                   : fixture_.org_name;
+  // The catalog as GET /api/v2/authorization/permissions pages it: one collection per domain
+  // (permissions are sorted by domain, so each domain is one run).
+  for (const auto& p : org.permissions) {
+    if (catalog_.empty() || catalog_.back().domain != p.domain) {
+      catalog_.push_back(CatalogDomain{p.domain, {}});
+    }
+    catalog_.back().permissions.push_back(&p);
+  }
   for (const auto& d : org.divisions) {
     divisions_.emplace(d.id, &d);
     if (d.home_division && home_ == nullptr) home_ = &d;

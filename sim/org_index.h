@@ -19,6 +19,13 @@ struct SubjectGrantsEntry {
   std::vector<std::string_view> division_ids;
 };
 
+// One DomainPermissionCollection of GET /api/v2/authorization/permissions: a domain and its
+// catalog permissions (sorted by entity type, action).
+struct CatalogDomain {
+  std::string_view domain;
+  std::vector<const audit::CatalogPermission*> permissions;
+};
+
 // Read-only lookup structures over one org, built once per mutation so that every page the
 // server answers costs O(page). Immutable after construction: safe to share between threads.
 // Not copyable or movable (the indexes point into the owned fixture).
@@ -62,6 +69,12 @@ class OrgIndex {
   // The pre-rendered Division reference {"id","name","selfUri"} of a known division or "*"
   // (which has no name); nullptr for other ids.
   const std::string* DivisionRefJson(std::string_view id) const;
+  // v2: the catalog by domain (sorted by domain), and the role settings the server answers
+  // (the fixture's, else the default RoleSettings{}: guardrail on, backfill off).
+  const std::vector<CatalogDomain>& CatalogDomains() const { return catalog_; }
+  audit::RoleSettings RoleSettings() const {
+    return fixture_.org.role_settings.value_or(audit::RoleSettings{});
+  }
 
  private:
   template <typename T>
@@ -84,6 +97,7 @@ class OrgIndex {
   IdMap<std::vector<const audit::Group*>> user_groups_;
   IdMap<int64_t> role_user_counts_;
   IdMap<std::string> division_ref_json_;
+  std::vector<CatalogDomain> catalog_;
 };
 
 }  // namespace divaudit::sim

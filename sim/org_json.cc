@@ -203,6 +203,67 @@ Status ParsePolicy(element e, const std::string& path, audit::Policy& policy) {
   });
 }
 
+// roles[].permissionPolicies: [{"domain","entityName","actionSet":[…],"narrowed"}].
+Status ParseRolePolicies(object role, const std::string& path,
+                         std::vector<audit::PermissionPolicy>& out) {
+  return ForEach(role, path, "permissionPolicies", [&](element e, const std::string& p) {
+    object o;
+    DIVAUDIT_RETURN_IF_ERROR(AsObject(e, p, {"domain", "entityName", "actionSet", "narrowed"}, o));
+    audit::PermissionPolicy policy;
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "domain", true, policy.domain));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "entityName", true, policy.entity_name));
+    DIVAUDIT_RETURN_IF_ERROR(GetStringArray(o, p, "actionSet", policy.action_set));
+    DIVAUDIT_RETURN_IF_ERROR(GetBool(o, p, "narrowed", policy.narrowed));
+    if (policy.domain.empty() || policy.entity_name.empty() || policy.action_set.empty()) {
+      return FieldError(p, "domain, entityName and actionSet must not be empty");
+    }
+    out.push_back(std::move(policy));
+    return Status::Ok();
+  });
+}
+
+// "permissions": [{"domain","entityType","action","divisionAware"}] (divisionAware required).
+Status ParseCatalog(object top, std::vector<audit::CatalogPermission>& out) {
+  return ForEach(top, "", "permissions", [&](element e, const std::string& p) {
+    object o;
+    DIVAUDIT_RETURN_IF_ERROR(
+        AsObject(e, p, {"domain", "entityType", "action", "divisionAware"}, o));
+    audit::CatalogPermission c;
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "domain", true, c.domain));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "entityType", true, c.entity_type));
+    DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "action", true, c.action));
+    element aware;
+    bool found = false;
+    DIVAUDIT_RETURN_IF_ERROR(Lookup(o, "divisionAware", aware, found));
+    if (!found) return FieldError(Member(p, "divisionAware"), "required");
+    DIVAUDIT_RETURN_IF_ERROR(GetBool(o, p, "divisionAware", c.division_aware));
+    if (c.domain.empty() || c.entity_type.empty() || c.action.empty()) {
+      return FieldError(p, "domain, entityType and action must not be empty");
+    }
+    out.push_back(std::move(c));
+    return Status::Ok();
+  });
+}
+
+// "roleSettings": {"authorizationGrantDivisionAware","backfillEnabled"}; absent: nullopt (the
+// server then answers the Genesys default, see sim/README.md).
+Status ParseRoleSettings(object top, std::optional<audit::RoleSettings>& out) {
+  element e;
+  bool found = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(top, "roleSettings", e, found));
+  if (!found) return Status::Ok();
+  object o;
+  DIVAUDIT_RETURN_IF_ERROR(
+      AsObject(e, "roleSettings", {"authorizationGrantDivisionAware", "backfillEnabled"}, o));
+  audit::RoleSettings settings;
+  DIVAUDIT_RETURN_IF_ERROR(GetBool(o, "roleSettings", "authorizationGrantDivisionAware",
+                                   settings.authorization_grant_division_aware));
+  DIVAUDIT_RETURN_IF_ERROR(
+      GetBool(o, "roleSettings", "backfillEnabled", settings.backfill_enabled));
+  out = settings;
+  return Status::Ok();
+}
+
 // Direct emitters for the large arrays: one JsonWriter per element would cost an allocation per
 // grant, and a 50,000-user org has half a million of them.
 void Str(std::string& out, std::string_view key, std::string_view value, bool comma = true) {
@@ -283,6 +344,13 @@ bool IsCanonical(const audit::OrgSnapshot& s) {
   for (const audit::OAuthClient& c : s.oauth_clients) {
     if (!StrictlyIncreasing(c.role_divisions, less)) return false;
   }
+  for (const audit::Role& r : s.roles) {
+    if (!StrictlyIncreasing(r.policies, less)) return false;
+    for (const audit::PermissionPolicy& p : r.policies) {
+      if (!StrictlyIncreasing(p.action_set, less)) return false;
+    }
+  }
+  if (!StrictlyIncreasing(s.permissions, less)) return false;
   return true;
 }
 
@@ -300,7 +368,8 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
   DIVAUDIT_RETURN_IF_ERROR(
       AsObject(root, "(root)",
                {"organization", "divisions", "roles", "users", "groups", "oauthClients",
-                "externalSubjects", "grants", "policy", "queues", "queueMembers"},
+                "externalSubjects", "grants", "policy", "queues", "queueMembers", "permissions",
+                "roleSettings"},
                top));
   OrgFixture fixture;
   audit::OrgSnapshot& org = fixture.org;
@@ -337,17 +406,19 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
     return st2;
 
   IdSet role_ids;
-  if (Status st3 = ForEach(top, root_path, "roles",
-                           [&](element e, const std::string& p) {
-                             object o;
-                             DIVAUDIT_RETURN_IF_ERROR(AsObject(e, p, {"id", "name"}, o));
-                             audit::Role r;
-                             DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, r.id));
-                             DIVAUDIT_RETURN_IF_ERROR(role_ids.Add(r.id, p));
-                             DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, r.name));
-                             org.roles.push_back(std::move(r));
-                             return Status::Ok();
-                           });
+  if (Status st3 = ForEach(
+          top, root_path, "roles",
+          [&](element e, const std::string& p) {
+            object o;
+            DIVAUDIT_RETURN_IF_ERROR(AsObject(e, p, {"id", "name", "permissionPolicies"}, o));
+            audit::Role r;
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "id", true, r.id));
+            DIVAUDIT_RETURN_IF_ERROR(role_ids.Add(r.id, p));
+            DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "name", true, r.name));
+            DIVAUDIT_RETURN_IF_ERROR(ParseRolePolicies(o, p, r.policies));
+            org.roles.push_back(std::move(r));
+            return Status::Ok();
+          });
       !st3.ok())
     return st3;
 
@@ -543,6 +614,8 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
           });
       !stm.ok())
     return stm;
+  DIVAUDIT_RETURN_IF_ERROR(ParseCatalog(top, org.permissions));
+  DIVAUDIT_RETURN_IF_ERROR(ParseRoleSettings(top, org.role_settings));
 
   element policy;
   bool has_policy = false;
@@ -624,6 +697,19 @@ std::string OrgToJson(const OrgFixture& fixture) {
   AppendArray(out, "roles", org.roles, [](std::string& o, const audit::Role& r) {
     Str(o += '{', "id", r.id, false);
     Str(o, "name", r.name);
+    if (!r.policies.empty()) {
+      o += ",\"permissionPolicies\":[";
+      for (size_t i = 0; i < r.policies.size(); ++i) {
+        const audit::PermissionPolicy& p = r.policies[i];
+        if (i > 0) o += ',';
+        Str(o += '{', "domain", p.domain, false);
+        Str(o, "entityName", p.entity_name);
+        StrList(o, "actionSet", p.action_set);
+        if (p.narrowed) Bool(o, "narrowed", true);
+        o += '}';
+      }
+      o += ']';
+    }
     o += '}';
   });
   out += ",\n";
@@ -703,6 +789,24 @@ std::string OrgToJson(const OrgFixture& fixture) {
                   Bool(o, "joined", m.joined);
                   o += '}';
                 });
+  }
+  if (!org.permissions.empty()) {
+    out += ",\n";
+    AppendArray(out, "permissions", org.permissions,
+                [](std::string& o, const audit::CatalogPermission& c) {
+                  Str(o += '{', "domain", c.domain, false);
+                  Str(o, "entityType", c.entity_type);
+                  Str(o, "action", c.action);
+                  Bool(o, "divisionAware", c.division_aware);
+                  o += '}';
+                });
+  }
+  if (org.role_settings) {
+    out += ",\n\"roleSettings\":{\"authorizationGrantDivisionAware\":";
+    out += org.role_settings->authorization_grant_division_aware ? "true" : "false";
+    out += ",\"backfillEnabled\":";
+    out += org.role_settings->backfill_enabled ? "true" : "false";
+    out += '}';
   }
 
   const audit::Policy& policy = fixture.policy;

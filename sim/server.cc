@@ -87,6 +87,8 @@ enum AdminRouteId : int {
   kAdminFaults,
   kAdminAddQueueMember,     // v2
   kAdminRemoveQueueMember,  // v2
+  kAdminPutRoleSettings,  // v2
+  kAdminPutRolePolicies,  // v2
 };
 
 std::vector<Route> AdminRoutes() {
@@ -104,6 +106,8 @@ std::vector<Route> AdminRoutes() {
       {"DELETE", "/sim/divisions/{divisionId}", kAdminDeleteDivision},
       {"PUT", "/sim/oauth/clients/{clientId}", kAdminPutClient},
       {"POST", "/sim/faults", kAdminFaults},
+      {"PUT", "/sim/roles/settings", kAdminPutRoleSettings},
+      {"PUT", "/sim/roles/{roleId}/policies", kAdminPutRolePolicies},
   };
 }
 
@@ -766,6 +770,10 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
       return from_status(Mutate([&](OrgFixture& f) { return DeleteDivision(f, c[0]); }));
     case kAdminPutClient:
       return from_status(Mutate([&](OrgFixture& f) { return PutClient(f, c[0], body); }));
+    case kAdminPutRoleSettings:
+      return from_status(Mutate([&](OrgFixture& f) { return PutRoleSettings(f, body); }));
+    case kAdminPutRolePolicies:
+      return from_status(Mutate([&](OrgFixture& f) { return PutRolePolicies(f, c[0], body); }));
     case kAdminFaults: {
       auto faults = ParseFaultJson(body.empty() ? "{}" : body);
       if (!faults.ok()) return from_status(faults.status());

@@ -61,6 +61,9 @@ struct Found {
   std::vector<std::string> tenants;
   bool suppressed = false;
   std::string queue_id = {};  // cross_tenant_queue (its via is "" = direct or "group": memberBy)
+  // org_wide_permission: the listed divisions of the path and the selected permissions.
+  std::vector<std::string> divisions = {};
+  std::vector<std::string> permissions = {};
 
   auto Key() const {
     return std::tie(rule, subject_id, role_id, division_id, via, queue_id, subject_type);
@@ -69,8 +72,13 @@ struct Found {
 
 class TruthComputer {
  public:
-  TruthComputer(const OrgFixture& fixture, SystemTime now)
-      : org_(fixture.org), policy_(fixture.policy), now_(now) {}
+  TruthComputer(const OrgFixture& fixture, SystemTime now,
+                const std::vector<std::string>& org_wide_patterns)
+      : org_(fixture.org),
+        policy_(fixture.policy),
+        now_(now),
+        org_id_(fixture.org_id.empty() ? DefaultOrganizationId(fixture.org) : fixture.org_id),
+        patterns_(org_wide_patterns) {}
 
   std::string Run() {
     ClassifyDivisions();
@@ -136,6 +144,8 @@ class TruthComputer {
       }
       for (const std::string& d : unmapped) Add({"unmapped_division", "", "", {}, d, {}, {}});
     }
+
+    OrgWide();
 
     std::sort(found_.begin(), found_.end(),
               [](const Found& a, const Found& b) { return a.Key() < b.Key(); });
@@ -246,6 +256,120 @@ class TruthComputer {
 
   void Add(Found f) { found_.push_back(std::move(f)); }
 
+  // ---- v2: grant_guardrail_off and org_wide_permission (docs/rules.md) ----
+
+  // One part of a "domain:entity:action" pattern or policy: "*" matches anything.
+  static bool PartMatches(std::string_view part, std::string_view value) {
+    return part == "*" || part == value;
+  }
+
+  // The settings the simulator answers (sim/README.md: absent → guardrail on, backfill off).
+  audit::RoleSettings Settings() const {
+    return org_.role_settings.value_or(audit::RoleSettings{});
+  }
+
+  // Org-wide: divisionAware false in the catalog, except authorization:grant:add/delete, where
+  // only the setting decides (org-wide exactly when the guardrail is off).
+  bool OrgWidePermission(const audit::CatalogPermission& c) const {
+    if (c.domain == "authorization" && c.entity_type == "grant" &&
+        (c.action == "add" || c.action == "delete")) {
+      return !Settings().authorization_grant_division_aware;
+    }
+    return !c.division_aware;
+  }
+
+  bool Selected(const audit::CatalogPermission& c) const {
+    for (const std::string& pattern : patterns_) {
+      const size_t a = pattern.find(':');
+      const size_t b = a == std::string::npos ? a : pattern.find(':', a + 1);
+      if (b == std::string::npos) continue;
+      const std::string_view pv(pattern);
+      if (PartMatches(pv.substr(0, a), c.domain) &&
+          PartMatches(pv.substr(a + 1, b - a - 1), c.entity_type) &&
+          PartMatches(pv.substr(b + 1), c.action)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Sorted "domain:entity:action" of the role's selected org-wide permissions: every catalog
+  // permission some non-narrowed policy of the role reaches.
+  std::vector<std::string> RolePermissions(const audit::Role& role) const {
+    std::set<std::string> out;
+    for (const audit::CatalogPermission& c : org_.permissions) {
+      if (!OrgWidePermission(c) || !Selected(c)) continue;
+      for (const audit::PermissionPolicy& p : role.policies) {
+        if (p.narrowed) continue;  // narrower than a division: gives nothing
+        if (!PartMatches(p.domain, c.domain) || !PartMatches(p.entity_name, c.entity_type)) {
+          continue;
+        }
+        if (std::any_of(p.action_set.begin(), p.action_set.end(),
+                        [&](const std::string& a) { return PartMatches(a, c.action); })) {
+          out.insert(c.domain + ":" + c.entity_type + ":" + c.action);
+          break;
+        }
+      }
+    }
+    return {out.begin(), out.end()};
+  }
+
+  void OrgWide() {
+    if (!Settings().authorization_grant_division_aware) {
+      Found f{"grant_guardrail_off", "org", org_id_, {}, {}, {}, {}};
+      Add(std::move(f));
+    }
+    std::map<std::string, std::vector<std::string>> role_permissions;
+    for (const audit::Role& r : org_.roles) {
+      std::vector<std::string> perms = RolePermissions(r);
+      if (!perms.empty()) role_permissions[r.id] = std::move(perms);
+    }
+    if (role_permissions.empty()) return;
+    // A path: (subject type, subject id, role id, via ("" = direct)) → the listed divisions it
+    // holds the role on, and whether it also holds it on "*".
+    struct Reach {
+      std::set<std::string> divisions;
+      bool all = false;
+    };
+    std::map<std::tuple<SubjectType, std::string, std::string, std::string>, Reach> paths;
+    auto note = [&](SubjectType type, const std::string& subject, const audit::Grant& g,
+                    const std::string& via) {
+      const std::string division = g.division_id.str();
+      if (division == audit::kAllDivisionsId) {
+        paths[{type, subject, g.role_id.str(), via}].all = true;
+      } else if (divisions_.contains(division)) {
+        paths[{type, subject, g.role_id.str(), via}].divisions.insert(division);
+      }  // an unknown division gives only orphaned_grant
+    };
+    std::unordered_map<std::string, const audit::Group*> groups;
+    for (const audit::Group& group : org_.groups) groups[group.id] = &group;
+    for (const audit::Grant& g : org_.grants) {
+      if (g.subject_type == SubjectType::kUnknown) continue;
+      if (!role_permissions.contains(g.role_id.str())) continue;
+      if (g.subject_type == SubjectType::kUser) {
+        const audit::User* u = FindUser(g.subject_id.str());
+        if (u != nullptr && u->state == "deleted") continue;
+      }
+      note(g.subject_type, g.subject_id.str(), g, "");
+      if (g.subject_type != SubjectType::kGroup) continue;
+      auto it = groups.find(g.subject_id.str());
+      if (it == groups.end()) continue;
+      for (const std::string& member : it->second->member_ids) {
+        const audit::User* u = FindUser(member);
+        if (u == nullptr || u->state == "deleted") continue;
+        note(SubjectType::kUser, member, g, it->second->id);
+      }
+    }
+    for (const auto& [key, reach] : paths) {
+      if (reach.all || reach.divisions.empty()) continue;  // "*" gives only all_divisions
+      const auto& [type, subject, role, via] = key;
+      Found f{"org_wide_permission", Type(type), subject, role, {}, via, {}};
+      f.divisions.assign(reach.divisions.begin(), reach.divisions.end());
+      f.permissions = role_permissions[role];
+      Add(std::move(f));
+    }
+  }
+
   bool Suppressed(const Found& f) const {
     for (const audit::ExceptionSpec& x : policy_.exceptions) {
       // unmapped_division has no subject: its exceptions name the division as subject_id.
@@ -290,6 +414,14 @@ class TruthComputer {
       } else {
         w.BeginObject().Field("type", "group").Field("id", *f.via).EndObject();
       }
+      if (f.rule == "org_wide_permission") {
+        w.Key("divisions").BeginArray();
+        for (const std::string& d : f.divisions) w.String(d);
+        w.EndArray();
+        w.Key("permissions").BeginArray();
+        for (const std::string& p : f.permissions) w.String(p);
+        w.EndArray();
+      }
       if (f.rule == "multi_tenant_subject") {
         w.Key("tenants").BeginArray();
         for (const std::string& t : f.tenants) w.String(t);
@@ -306,6 +438,8 @@ class TruthComputer {
   const audit::OrgSnapshot& org_;
   const audit::Policy& policy_;
   const SystemTime now_;
+  const std::string org_id_;
+  const std::vector<std::string>& patterns_;
   std::unordered_map<std::string, Where> divisions_;
   std::unordered_map<std::string, const audit::User*> users_;
   std::set<std::string> targeted_;  // unmapped divisions that are the target of a grant
@@ -315,8 +449,28 @@ class TruthComputer {
 
 }  // namespace
 
+const std::vector<std::string>& DefaultOrgWidePermissions() {
+  static const std::vector<std::string> kDefault = {"directory:organization:admin",
+                                                    "authorization:*:add",
+                                                    "authorization:*:edit",
+                                                    "authorization:*:delete",
+                                                    "oauth:client:add",
+                                                    "oauth:client:edit",
+                                                    "directory:group:add",
+                                                    "directory:group:edit",
+                                                    "recording:*:*",
+                                                    "analytics:conversationDetail:view",
+                                                    "integrations:*:*"};
+  return kDefault;
+}
+
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now) {
-  return TruthComputer(fixture, now).Run();
+  return ComputeTruthJson(fixture, now, DefaultOrgWidePermissions());
+}
+
+std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now,
+                             const std::vector<std::string>& org_wide_permissions) {
+  return TruthComputer(fixture, now, org_wide_permissions).Run();
 }
 
 }  // namespace divaudit::sim

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "sim/org_json.h"
@@ -21,5 +22,17 @@ namespace divaudit::sim {
 // {"id":"*"}; multi_tenant_subject adds "tenants" (sorted names). Interpretation choices are
 // listed in sim/README.md. Pure; thread-safe.
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now);
+
+// v2: grant_guardrail_off (subject {"type":"org","id":<org id>}, role/division/via null) and
+// org_wide_permission (one per subject, role and via; division null, plus "divisions" — sorted
+// ids of the listed divisions the path holds the role on — and "permissions" — sorted
+// "domain:entity:action" of the role's org-wide permissions that `org_wide_permissions` selects)
+// are computed with `org_wide_permissions` (globs "domain:entity:action", a part may be "*");
+// the overload above uses DefaultOrgWidePermissions().
+std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now,
+                             const std::vector<std::string>& org_wide_permissions);
+
+// The default [policy] org_wide_permissions list (docs/rules.md).
+const std::vector<std::string>& DefaultOrgWidePermissions();
 
 }  // namespace divaudit::sim

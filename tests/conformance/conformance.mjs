@@ -463,7 +463,18 @@ function loadFixture(file) {
   const divisions = (fx.divisions ?? []).map((d) => ({
     id: d.id, name: d.name, description: d.description ?? '', homeDivision: !!d.homeDivision,
   }));
-  const roles = (fx.roles ?? []).map((r) => ({ id: r.id, name: r.name }));
+  const roles = (fx.roles ?? []).map((r) => ({
+    id: r.id, name: r.name,
+    policies: (r.permissionPolicies ?? []).map((p) => ({
+      domain: p.domain, entityName: p.entityName, actionSet: [...p.actionSet].sort(),
+      narrowed: !!p.narrowed,
+    })),
+  }));
+  const permissions = (fx.permissions ?? []).map((c) => ({ ...c }));
+  const roleSettings = {
+    authorizationGrantDivisionAware: fx.roleSettings?.authorizationGrantDivisionAware ?? true,
+    backfillEnabled: fx.roleSettings?.backfillEnabled ?? false,
+  };
   const users = (fx.users ?? []).map((u) => ({
     id: u.id, name: u.name, email: u.email ?? '', divisionId: u.divisionId ?? '',
     state: u.state ?? 'active',
@@ -495,7 +506,7 @@ function loadFixture(file) {
   }
   const organization = { id: fx.organization?.id ?? '', name: fx.organization?.name ?? '' };
   return { divisions, roles, users, groups, clients, externals, grants: [...grants.values()],
-           organization };
+           organization, permissions, roleSettings };
 }
 
 const org = loadFixture(fixturePath);
@@ -532,6 +543,14 @@ const MUTATIONS = [
    'getOrganizationsMe.name'],
   ['division renamed', (fx) => { findByName(fx.divisions, 'Globex Health').name = 'Globex'; },
    '"Globex"'],
+  ['catalog divisionAware flipped', (fx) => {
+    fx.permissions.find((c) => c.action === 'admin').divisionAware = true;
+  }, 'getAuthorizationPermissions'],
+  ['role setting flipped', (fx) => { fx.roleSettings.authorizationGrantDivisionAware = true; },
+   'getAuthorizationRolesSettings.authorizationGrantDivisionAware'],
+  ['role policy un-narrowed', (fx) => {
+    findByName(fx.roles, 'Supervisor').permissionPolicies[0].narrowed = false;
+  }, 'permissionPolicies'],
 ];
 
 function findByName(list, name) {
@@ -728,9 +747,11 @@ async function checkRoles() {
     (p) => call('AuthorizationApi', 'getAuthorizationRoles', { ...p, userCount: false }),
     { pageSize: 2, total: org.roles.length, apiPath: '/api/v2/authorization/roles',
       keep: { userCount: 'false' } });
-  compareList('getAuthorizationRoles(userCount=false)', all, org.roles, byId, (l, g, r) =>
+  compareList('getAuthorizationRoles(userCount=false)', all, org.roles, byId, (l, g, r) => {
     compareObject(l, g, { id: r.id, name: r.name, userCount: undefined,
-                          selfUri: `/api/v2/authorization/roles/${r.id}` }));
+                          selfUri: `/api/v2/authorization/roles/${r.id}` });
+    comparePolicies(`${l}.permissionPolicies`, g.permissionPolicies, r.policies);
+  });
 
   const counted = await call('AuthorizationApi', 'getAuthorizationRoles', { pageSize: 25 });
   ++pagesRead;
@@ -765,6 +786,45 @@ async function checkRoles() {
   await expectError('getAuthorizationRole(unknown)',
     call('AuthorizationApi', 'getAuthorizationRole', 'ffffffff-0000-4000-8000-000000000000'),
     404, 'not.found');
+}
+
+// DomainPermissionPolicy as divaudit reads it: narrowed = a resourceConditionNode or any
+// namedResources.
+function comparePolicies(label, got, want) {
+  const key = (p) => `${p.domain}:${p.entityName}:${[...(p.actionSet ?? [])].sort().join('+')}`;
+  const asRead = (got ?? []).map((p) => ({
+    domain: p.domain, entityName: p.entityName, actionSet: [...(p.actionSet ?? [])].sort(),
+    narrowed: p.resourceConditionNode != null || (p.namedResources ?? []).length > 0,
+  }));
+  compareList(label, asRead, want, key, compareObject);
+}
+
+// v2: the permission catalog (one DomainPermissionCollection per domain, every page) and the
+// role settings.
+async function checkPermissions() {
+  const domains = [...new Set(org.permissions.map((c) => c.domain))].sort();
+  const all = await pageAll('getAuthorizationPermissions',
+    (p) => call('AuthorizationApi', 'getAuthorizationPermissions', p),
+    { pageSize: 2, total: domains.length, apiPath: '/api/v2/authorization/permissions' });
+  eq('getAuthorizationPermissions domains', all.map((c) => c.domain), domains);
+  const flat = [];
+  for (const collection of all) {
+    for (const [entityType, list] of Object.entries(collection.permissionMap ?? {})) {
+      for (const p of list) {
+        eq(`getAuthorizationPermissions ${collection.domain} key`, p.entityType, entityType);
+        flat.push({ domain: p.domain, entityType: p.entityType, action: p.action,
+                    divisionAware: p.divisionAware });
+      }
+    }
+  }
+  const key = (c) => `${c.domain}:${c.entityType}:${c.action}`;
+  compareList('getAuthorizationPermissions', flat, org.permissions, key, compareObject);
+  const settings = await call('AuthorizationApi', 'getAuthorizationRolesSettings');
+  eq('getAuthorizationRolesSettings.authorizationGrantDivisionAware',
+     settings.authorizationGrantDivisionAware, org.roleSettings.authorizationGrantDivisionAware);
+  eq('getAuthorizationRolesSettings.backfillEnabled', settings.backfillEnabled,
+     org.roleSettings.backfillEnabled);
+  objectsCompared += 1;
 }
 
 // The grants GET /authorization/subjects/{id} returns: direct grants, and for a user those of
@@ -972,6 +1032,7 @@ async function main() {
   const groups = [['login', checkLogin], ['divisions', checkDivisions], ['roles', checkRoles],
                   ['subjects', checkSubjects], ['users', checkUsers], ['groups', checkGroups],
                   ['oauth clients', checkClients], ['organization', checkOrganization],
+                  ['permissions', checkPermissions],
                   ['auth errors', checkAuthErrors],
                   ['inactive limit', () => checkInactiveLimit(limited)]];
   for (const [name, run] of groups) {

@@ -95,13 +95,109 @@ TEST(JsonPageParserTest, ParsesRoles) {
   JsonPageParser p;
   std::vector<audit::Role> out;
   auto r = p.Roles(Listing(R"({"id":"r1","name":"Admin","permissionPolicies":[{"domain":"x",)"
-                           R"("actionSet":["*"]}],"userCount":4},{"id":"r2","name":"Agent"})",
+                           R"("entityName":"*","actionSet":["*"]}],"userCount":4},)"
+                           R"({"id":"r2","name":"Agent","permissions":["legacy:ignored:all"]})",
                            2, 1),
                    {"/api/v2/authorization/roles", 1}, out);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0], (audit::Role{"r1", "Admin"}));
+  EXPECT_EQ(out[0], (audit::Role{"r1", "Admin", {{"x", "*", {"*"}, false}}}));
   EXPECT_EQ(out[1], (audit::Role{"r2", "Agent"}));
+}
+
+TEST(JsonPageParserTest, ParsesRolePermissionPoliciesSortedWithNarrowedOnes) {
+  JsonPageParser p;
+  std::vector<audit::Role> out;
+  auto r = p.Roles(
+      Listing(R"({"id":"r1","name":"Sup","permissionPolicies":[)"
+              R"({"domain":"routing","entityName":"queue","policyName":"q","actionSet":["view",)"
+              R"("edit","view"],"namedResources":[],"allowConditions":true,)"
+              R"("resourceConditionNode":{"variableName":"queue.id","operator":"EQ",)"
+              R"("operands":[{"type":"SCALAR","value":"q1"}]}},)"
+              R"({"domain":"directory","entityName":"user","actionSet":["add"],)"
+              R"("namedResources":["u1"],"resourceConditionNode":null},)"
+              R"({"domain":"*","entityName":"*","actionSet":["*"],"namedResources":null},)"
+              R"({"domain":"authorization","entityName":"grant","actionSet":["add","delete"]}]})",
+              1, 1),
+      {"/api/v2/authorization/roles", 1}, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].policies, (std::vector<audit::PermissionPolicy>{
+                                 {"*", "*", {"*"}, false},
+                                 {"authorization", "grant", {"add", "delete"}, false},
+                                 {"directory", "user", {"add"}, true},
+                                 {"routing", "queue", {"edit", "view"}, true},
+                             }));
+}
+
+TEST(JsonPageParserTest, PolicyWithoutDomainOrEntityNameIsAnErrorNamingIt) {
+  JsonPageParser p;
+  std::vector<audit::Role> out;
+  auto r = p.Roles(Listing(R"({"id":"r1","permissionPolicies":[{"domain":"x","entityName":"y"},)"
+                           R"({"entityName":"y","actionSet":["view"]}]})",
+                           1, 1),
+                   {"/api/v2/authorization/roles", 1}, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "GET /api/v2/authorization/roles page 1: entities[0].permissionPolicies[1].domain: "
+            "missing");
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(JsonPageParserTest, ParsesThePermissionCatalog) {
+  JsonPageParser p;
+  std::vector<audit::CatalogPermission> out;
+  auto r = p.Permissions(
+      Listing(R"({"id":"authorization","name":"authorization","domain":"authorization",)"
+              R"("permissionMap":{"grant":[{"domain":"authorization","entityType":"grant",)"
+              R"("action":"add","label":"Add","allowsConditions":false,"divisionAware":false},)"
+              R"({"action":"view","divisionAware":true}],"role":[]}},)"
+              R"({"permissionMap":{"user":[{"domain":"directory","entityType":"user",)"
+              R"("action":"edit","divisionAware":true}]},"domain":"directory"})",
+              2, 1),
+      {"/api/v2/authorization/permissions", 1}, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->entities, 2);  // collections, not permissions
+  EXPECT_EQ(r->total, 2);
+  EXPECT_EQ(out, (std::vector<audit::CatalogPermission>{
+                     {"authorization", "grant", "add", false},
+                     {"authorization", "grant", "view", true},
+                     {"directory", "user", "edit", true},
+                 }));
+}
+
+TEST(JsonPageParserTest, CatalogPermissionWithoutDivisionAwareIsAnErrorNeverADefault) {
+  JsonPageParser p;
+  std::vector<audit::CatalogPermission> out = {{"a", "b", "c", true}};
+  auto r =
+      p.Permissions(Listing(R"({"domain":"oauth","permissionMap":{"client":[{"action":"add",)"
+                            R"("divisionAware":false},{"action":"edit","divisionAware":null}]}})",
+                            1, 1),
+                    {"/api/v2/authorization/permissions", 2}, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "GET /api/v2/authorization/permissions page 2: "
+            "entities[0].permissionMap.client[1].divisionAware: missing");
+  EXPECT_EQ(out.size(), 1u);  // rolled back
+}
+
+TEST(JsonPageParserTest, ParsesRoleSettingsAndNeverAssumesTheGuardrail) {
+  JsonPageParser p;
+  const PageContext ctx{"/api/v2/authorization/roles/settings", 0};
+  auto off = p.RoleSettings(
+      R"({"id":"x","backfillEnabled":true,"authorizationGrantDivisionAware":false,"selfUri":"/s"})",
+      ctx);
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(*off, (audit::RoleSettings{false, true}));
+  auto on = p.RoleSettings(R"({"authorizationGrantDivisionAware":true})", ctx);
+  ASSERT_TRUE(on.ok());
+  EXPECT_EQ(*on, (audit::RoleSettings{true, false}));
+  auto missing = p.RoleSettings(R"({"backfillEnabled":true})", ctx);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "GET /api/v2/authorization/roles/settings: authorizationGrantDivisionAware: missing");
+  EXPECT_FALSE(p.RoleSettings(R"({"authorizationGrantDivisionAware":"no"})", ctx).ok());
+  EXPECT_FALSE(p.RoleSettings(R"({"authorizationGrantDivisionAware":true)", ctx).ok());
 }
 
 TEST(JsonPageParserTest, ParsesSubjectGrantsOfEveryType) {

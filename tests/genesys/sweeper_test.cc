@@ -108,6 +108,34 @@ struct Org {
   };
   int64_t queue_member_ps = 100;
   std::optional<std::vector<std::string>> queue_permitted;  // nullopt: allDivsPermitted
+  // v2: the catalog, one DomainPermissionCollection per domain (entity type → actions, the
+  // bool is divisionAware), and the role settings.
+  std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, bool>>>> catalog =
+      {{"authorization", {{"grant", {{"add", false}, {"view", true}}}}},
+       {"directory", {{"user", {{"view", true}}}, {"organization", {{"admin", false}}}}}};
+  std::string role_settings =
+      R"({"id":"s","authorizationGrantDivisionAware":true,"backfillEnabled":false})";
+  std::map<std::string, std::string> policies;  // role id → permissionPolicies elements
+
+  std::vector<std::string> CatalogJson() const {
+    std::vector<std::string> out;
+    for (const auto& [domain, map] : catalog) {
+      std::string m;
+      for (const auto& [entity, actions] : map) {
+        std::string a;
+        for (const auto& [action, aware] : actions) {
+          a += (a.empty() ? "" : ",") + std::string(R"({"domain":")") + domain +
+               R"(","entityType":")" + entity + R"(","action":")" + action +
+               R"(","label":"x","allowsConditions":false,"divisionAware":)" +
+               (aware ? "true" : "false") + "}";
+        }
+        m += (m.empty() ? "" : ",") + std::string("\"") + entity + "\":[" + a + "]";
+      }
+      out.push_back(R"({"id":")" + domain + R"(","name":")" + domain + R"(","domain":")" + domain +
+                    R"(","permissionMap":{)" + m + "}}");
+    }
+    return out;
+  }
 
   std::vector<std::string> UsersJson(const std::vector<std::pair<std::string, std::string>>& us,
                                      const std::string& state) const {
@@ -124,7 +152,12 @@ struct Org {
     }
     InstallPaged(f, "/api/v2/authorization/divisions", "", d, ps);
     std::vector<std::string> r;
-    for (const auto& id : roles) r.push_back(R"({"id":")" + id + R"(","name":"Role )" + id + "\"}");
+    for (const auto& id : roles) {
+      auto pol = policies.find(id);
+      r.push_back(R"({"id":")" + id + R"(","name":"Role )" + id + "\"" +
+                  (pol == policies.end() ? "" : R"(,"permissionPolicies":[)" + pol->second + "]") +
+                  "}");
+    }
     InstallPaged(f, "/api/v2/authorization/roles", "&userCount=false", r, ps);
     for (const auto& id : roles) {
       std::vector<std::string> s;
@@ -173,6 +206,8 @@ struct Org {
     }
     f.SetOk("/api/v2/oauth/clients", clients);
     f.SetOk("/api/v2/organizations/me", organization);
+    InstallPaged(f, "/api/v2/authorization/permissions", "", CatalogJson(), ps);
+    f.SetOk("/api/v2/authorization/roles/settings", role_settings);
     std::vector<std::string> pd;
     for (const auto& id : permitted.value_or(std::vector<std::string>{})) {
       pd.push_back(R"({"id":")" + id + R"(","name":"x"})");
@@ -222,6 +257,7 @@ struct Org {
     for (const auto& qs : queues) s.members_per_queue.push_back(qs.members.size());
     s.all_divisions_queue_permitted = !queue_permitted.has_value();
     s.queue_permitted_divisions = queue_permitted ? queue_permitted->size() : 0;
+    s.permission_domains = static_cast<int64_t>(catalog.size());
     return s;
   }
 
@@ -274,9 +310,10 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
   EXPECT_TRUE(api_.unmapped().empty());
   EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
-  EXPECT_EQ(r.info.api_requests, 15);  // token + divisions + roles + 2 subject grants + 2 users
+  EXPECT_EQ(r.info.api_requests, 17);  // token + divisions + roles + 2 subject grants + 2 users
                                        // + groups + members + clients + coverage + organization
                                        // + queues + queue coverage + members of q1
+                                       // + permission catalog + role settings
   EXPECT_EQ(r.info.coverage_ratio, 1.0);
   EXPECT_TRUE(r.info.incomplete.empty());
   // Round 1: every independent first page; round 2: subject grants and queue members; round 3:
@@ -290,6 +327,8 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
                        "&permission=authorization:grant:view",
                        "/api/v2/authorization/divisionspermitted/paged/me?pageSize=500&pageNumber=1"
                        "&permission=routing:queue:view",
+                       "/api/v2/authorization/permissions?pageSize=500&pageNumber=1",
+                       "/api/v2/authorization/roles/settings",
                        "/api/v2/authorization/roles?pageSize=500&pageNumber=1&userCount=false",
                        "/api/v2/groups?pageSize=500&pageNumber=1",
                        "/api/v2/oauth/clients",
@@ -333,7 +372,7 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   EXPECT_EQ(r.info.unknown_subject_types, (std::map<std::string, int64_t>{{"PC_ROBOT", 1}}));
   EXPECT_EQ(r.info.started_at_unix, 1767225600);  // FakeClock's 2026-01-01
   // Progress after every response (progress_interval 0), done == total at the end.
-  ASSERT_EQ(progress_.size(), 14u);
+  ASSERT_EQ(progress_.size(), 16u);
   for (size_t i = 0; i < progress_.size(); ++i) {
     EXPECT_EQ(progress_[i].done, static_cast<int64_t>(i) + 1);
     EXPECT_LE(progress_[i].done, progress_[i].total);
@@ -347,6 +386,17 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   EXPECT_EQ(r.info.org_id, "org-1");
   EXPECT_EQ(r.info.org_name, "Acme BPO");
   EXPECT_EQ(progress_.back().done, progress_.back().total);
+  // v2: the catalog and the settings.
+  EXPECT_EQ(s.permissions,
+            (std::vector<audit::CatalogPermission>{{"authorization", "grant", "add", false},
+                                                   {"authorization", "grant", "view", true},
+                                                   {"directory", "organization", "admin", false},
+                                                   {"directory", "user", "view", true}}));
+  ASSERT_TRUE(s.role_settings.has_value());
+  EXPECT_EQ(*s.role_settings, (audit::RoleSettings{true, false}));
+  EXPECT_TRUE(r.completeness.permissions);
+  EXPECT_TRUE(r.completeness.role_settings);
+  EXPECT_EQ(r.info.policies_outside_catalog, 0);
 }
 
 TEST_F(SweeperTest, UnknownSubjectTypeInTwoRolesIsKeptAndCountedOnce) {
@@ -569,8 +619,9 @@ TEST_F(SweeperTest, EveryRequestCarriesTheCapOfItsEndpointKindAndAnOversizedPage
   Sweeper sweeper(api_, clock_, options);
   SweepResult r = sweeper.Run(cancel_);
   for (const auto& c : api_.calls()) {
-    const bool unpaged =
-        c.route == "/api/v2/oauth/clients" || c.route == "/api/v2/organizations/me";
+    const bool unpaged = c.route == "/api/v2/oauth/clients" ||
+                         c.route == "/api/v2/organizations/me" ||
+                         c.route == "/api/v2/authorization/roles/settings";
     EXPECT_EQ(c.max_response_bytes, unpaged ? 5000u : 1000u) << c.path_and_query;
   }
   EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
@@ -819,13 +870,100 @@ TEST_F(SweeperTest, SlotsStayFullAndRevealingPagesGoFirst) {
   // 145 ms; the dependency chain (roles → subject grants → members) leaves a short tail.
   ASSERT_EQ(calls.size(), 28u - 1u);
   // (140 ms before organizations/me added one more 10 ms request, 150 ms before the queues
-  // listing, its coverage page and q1's members added three.)
+  // listing, its coverage page and q1's members added three, and the two catalog pages and the
+  // role settings three more.)
   EXPECT_LE(clock_.SteadyNow() - t0, std::chrono::milliseconds(165));
   for (size_t i = 0; i < calls.size(); ++i) {
     if (calls[i].path_and_query.find("/roles?") != std::string::npos) {
       EXPECT_EQ(timings[i].done_at - timings[i].sent_at, std::chrono::milliseconds(30));
     }
   }
+}
+
+TEST_F(SweeperTest, ForbiddenCatalogIsPartialNamedAndNotComplete) {
+  Org org;
+  org.Install(api_);
+  api_.Set(PagePath("/api/v2/authorization/permissions", 500, 1, ""), 403,
+           R"({"message":"no","code":"missing.permissions","status":403})");
+  SweepResult r = Sweep(org);
+  EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+  EXPECT_TRUE(HasIncomplete(r,
+                            "permission catalog: GET /api/v2/authorization/permissions page 1: "
+                            "HTTP 403 (missing.permissions)"))
+      << Incomplete(r);
+  EXPECT_FALSE(r.completeness.permissions);
+  EXPECT_TRUE(r.completeness.role_settings);
+  EXPECT_TRUE(r.snapshot.permissions.empty());
+  ASSERT_TRUE(r.snapshot.role_settings.has_value());
+}
+
+TEST_F(SweeperTest, ForbiddenOrBrokenRoleSettingsAreNeverDefaulted) {
+  {
+    Org org;
+    org.Install(api_);
+    api_.Set("/api/v2/authorization/roles/settings", 403,
+             R"({"message":"no","code":"missing.permissions","status":403})");
+    SweepResult r = Sweep(org);
+    EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+    EXPECT_TRUE(HasIncomplete(r,
+                              "role settings: GET /api/v2/authorization/roles/settings: HTTP "
+                              "403 (missing.permissions)"))
+        << Incomplete(r);
+    EXPECT_FALSE(r.completeness.role_settings);
+    EXPECT_TRUE(r.completeness.permissions);
+    EXPECT_FALSE(r.snapshot.role_settings.has_value());
+  }
+  {
+    FakeApiClient api;
+    Org org;
+    org.role_settings = R"({"backfillEnabled":true})";  // the guardrail missing: read twice
+    org.Install(api);
+    Sweeper sweeper(api, clock_, org.Options());
+    SweepResult r = sweeper.Run(cancel_);
+    EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial);
+    EXPECT_EQ(api.CallCount("/api/v2/authorization/roles/settings"), 2);
+    EXPECT_TRUE(HasIncomplete(r, "authorizationGrantDivisionAware: missing")) << Incomplete(r);
+    EXPECT_FALSE(r.snapshot.role_settings.has_value());
+  }
+}
+
+TEST_F(SweeperTest, SettingOffAndRolePoliciesAreRead) {
+  Org org;
+  org.role_settings = R"({"authorizationGrantDivisionAware":false,"backfillEnabled":true})";
+  org.policies["r1"] =
+      R"({"domain":"directory","entityName":"*","actionSet":["*"]},)"
+      R"({"domain":"routing","entityName":"queue","actionSet":["edit"],"namedResources":["q1"]})";
+  org.Install(api_);
+  api_.count_token_request = true;
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  ASSERT_TRUE(r.snapshot.role_settings.has_value());
+  EXPECT_EQ(*r.snapshot.role_settings, (audit::RoleSettings{false, true}));
+  ASSERT_EQ(r.snapshot.roles.size(), 2u);
+  EXPECT_EQ(r.snapshot.roles[0].policies,
+            (std::vector<audit::PermissionPolicy>{{"directory", "*", {"*"}, false},
+                                                  {"routing", "queue", {"edit"}, true}}));
+  EXPECT_TRUE(r.snapshot.roles[1].policies.empty());
+  // routing is not in this catalog: counted (and logged once), not an error.
+  EXPECT_EQ(r.info.policies_outside_catalog, 1);
+}
+
+TEST_F(SweeperTest, PoliciesOutsideTheCatalogAreCountedNotErrors) {
+  Org org;
+  org.ps = 1;  // the catalog in two pages
+  org.policies["r2"] = R"({"domain":"*","entityName":"*","actionSet":["*"]},)"
+                       R"({"domain":"authorization","entityName":"*","actionSet":["add"]},)"
+                       R"({"domain":"authorization","entityName":"grant","actionSet":["add"]},)"
+                       R"({"domain":"authorization","entityName":"nosuch","actionSet":["add"]},)"
+                       R"({"domain":"nosuch","entityName":"*","actionSet":["view"]})";
+  org.Install(api_);
+  api_.count_token_request = true;
+  SweepResult r = Sweep(org);
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  EXPECT_EQ(r.info.api_requests, MinimumRequests(org.Shape(), org.Options()));
+  EXPECT_EQ(r.snapshot.permissions.size(), 4u);
+  EXPECT_EQ(r.info.policies_outside_catalog, 2);
 }
 
 TEST(MinimumRequestsTest, FollowsTheFormula) {
@@ -838,17 +976,18 @@ TEST(MinimumRequestsTest, FollowsTheFormula) {
   s.groups = 60;                               // 1
   s.members_per_granted_group = {3, 0, 1000};  // 1 + 1 + 2
   s.all_divisions_permitted = true;            // 1, + 1 clients + 1 token + 1 organization
-  // No queues: the queues page 1 and the routing:queue:view coverage page still cost 2.
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1 + 1 + 2);
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 20 + 1 + 4 + 1 + 1 + 1 + 1 + 2 + 1 + 1);
   s.inactive_users = 10001;  // probe page + 21 cursor pages
   s.all_divisions_permitted = false;
   s.permitted_divisions = 0;
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 2);
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 2 + 1 + 1);
+  s.permission_domains = 501;  // catalog: 2 pages (+ 1 settings)
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 2 + 2 + 1);
   s.queues = 1001;                          // 3 pages of 500
   s.members_per_queue = {0, 100, 101, 30};  // members at 100 a page: 1 + 1 + 2 + 1
   s.all_divisions_queue_permitted = false;
   s.queue_permitted_divisions = 501;  // 2
-  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 3 + 5 + 2);
+  EXPECT_EQ(MinimumRequests(s), 1 + 2 + 7 + 10 + 22 + 1 + 4 + 1 + 1 + 1 + 1 + 3 + 5 + 2 + 2 + 1);
 }
 
 // Routing queues (issue 15): every listed queue's members are read at 100 a page, whatever the

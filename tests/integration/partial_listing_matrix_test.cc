@@ -236,7 +236,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"oauth clients", "/api/v2/oauth/clients=403", "partial", "oauth clients",
              "rule multi_tenant_subject: not judged (oauth clients)"},
         Case{"coverage", "/divisionspermitted/=403", "partial", "coverage",
-             "rule cross_tenant: not judged (coverage)"}),
+             "rule cross_tenant: not judged (coverage)"},
+        Case{"permission catalog", "/authorization/permissions=403", "partial",
+             "permission catalog: GET /api/v2/authorization/permissions page 1: HTTP 403", ""},
+        Case{"role settings", "/authorization/roles/settings=403", "partial",
+             "role settings: GET /api/v2/authorization/roles/settings: HTTP 403", ""}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
       std::string name;
       for (const char ch : param_info.param.name) {

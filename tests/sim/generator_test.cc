@@ -86,7 +86,7 @@ TEST(GeneratorTest, StableAcrossBuilds) {
   RecordProperty("fnv1a", std::to_string(h));
   // If this fails after an intended generator change, update the digest (and say so in the
   // commit); if it fails without one, the output depends on the platform or library.
-  EXPECT_EQ(h, 5309294859249099319ull);  // queues and queueMembers added (issue 15)
+  EXPECT_EQ(h, 8604684531646406262ull);  // v2: catalog, role policies, settings, org-wide plants
 }
 
 struct Truth {
@@ -190,15 +190,56 @@ void CheckPlantedCounts(const Truth& t, const GenerateSpec& spec) {
   EXPECT_EQ(t.by_rule.at("all_divisions"), admins + 1 + 2 + 1 + 1);
   EXPECT_EQ(t.by_rule.at("multi_tenant_subject"),
             k + 1 + 1 + multi_tenant_groups + multi_tenant_clients + 1);
-  EXPECT_EQ(t.by_rule.at("orphaned_grant"), k + 1);
+  EXPECT_EQ(t.by_rule.at("orphaned_grant"), k + 2);  // + the admin role on a deleted division
   EXPECT_EQ(t.by_rule.at("unmapped_division"), 2);
   EXPECT_EQ(t.cross_tenant_direct, 3 * k);
   EXPECT_GE(t.by_rule.at("cross_tenant") - t.cross_tenant_direct, 2 * k);  // via groups
 }
 
+// v2: the org-wide plants (sim/README.md): a user directly, a group on the shared Home division
+// and each of its members via the group, an OAuth client, a trustee user; nothing for the paths
+// that also hold the role on "*", the deleted division, the conditioned and division-aware
+// policies; the guardrail finding exactly when the setting is off (seed % 3 != 0).
+void CheckOrgWide(const OrgFixture& f, const Truth& t, const GenerateSpec& spec) {
+  std::string home;
+  for (const auto& d : f.org.divisions) {
+    if (d.home_division) home = d.id;
+  }
+  std::set<std::string> on_home, on_all;
+  for (const auto& g : f.org.grants) {
+    if (g.subject_type != audit::SubjectType::kGroup) continue;
+    if (g.division_id == home) on_home.insert(g.subject_id.str());
+    if (g.division_id == "*") on_all.insert(g.subject_id.str());
+  }
+  int members = 0;
+  for (const auto& g : f.org.groups) {
+    if (!on_home.contains(g.id) || on_all.contains(g.id)) continue;
+    for (const auto& m : g.member_ids) {
+      for (const auto& u : f.org.users) {
+        if (u.id == m && u.state != "deleted") ++members;
+      }
+    }
+  }
+  EXPECT_GE(members, 1);
+  EXPECT_EQ(t.by_rule.at("org_wide_permission"), 4 + members);
+  EXPECT_EQ(t.by_rule.count("grant_guardrail_off"), spec.seed % 3 != 0 ? 1u : 0u);
+  ASSERT_TRUE(f.org.role_settings.has_value());
+  EXPECT_EQ(f.org.role_settings->authorization_grant_division_aware, spec.seed % 3 == 0);
+  for (const char* key : {
+           "org_wide_permission|user|open|direct",
+           "org_wide_permission|user|open|group",
+           "org_wide_permission|group|open|direct",
+           "org_wide_permission|oauth_client|open|direct",
+           "org_wide_permission|trustee_user|open|direct",
+       }) {
+    EXPECT_TRUE(t.keys.count(key)) << "missing planted " << key;
+  }
+}
+
 void CheckPlanted(const OrgFixture& f, const GenerateSpec& spec) {
   Truth t = Summarize(ComputeTruthJson(f, ParseIso8601("2026-06-01").value()));
   CheckPlantedCounts(t, spec);
+  CheckOrgWide(f, t, spec);
   for (const char* rule : {"all_divisions", "cross_tenant", "multi_tenant_subject",
                            "unmapped_division", "orphaned_grant"}) {
     EXPECT_GE(t.by_rule[rule], 2) << rule;
@@ -222,7 +263,44 @@ void CheckPlanted(const OrgFixture& f, const GenerateSpec& spec) {
        }) {
     EXPECT_TRUE(t.keys.count(key)) << "missing planted " << key;
   }
-  EXPECT_EQ(t.by_rule.size(), 6u);  // the five v1 rules and cross_tenant_queue
+  EXPECT_EQ(t.by_rule.size(), spec.seed % 3 != 0 ? 8u : 7u);  // + cross_tenant_queue
+}
+
+TEST(GeneratorTest, CatalogIsRealisticAndPinsThePermissionsTheRulesName) {
+  const OrgFixture f = GenerateOrg(Spec("seed=1"));
+  const auto& catalog = f.org.permissions;
+  std::set<std::string> domains;
+  int unaware = 0;
+  std::map<std::string, bool> aware;
+  for (const auto& c : catalog) {
+    domains.insert(c.domain);
+    unaware += c.division_aware ? 0 : 1;
+    aware[c.domain + ":" + c.entity_type + ":" + c.action] = c.division_aware;
+  }
+  EXPECT_GE(catalog.size(), 2000u);
+  EXPECT_LE(catalog.size(), 5000u);
+  EXPECT_GE(domains.size(), 75u);
+  EXPECT_GT(unaware, static_cast<int>(catalog.size()) / 4);
+  EXPECT_LT(unaware, static_cast<int>(catalog.size()) * 3 / 4);
+  EXPECT_TRUE(aware.at("authorization:grant:add"));  // the setting decides, not the catalog
+  EXPECT_TRUE(aware.at("authorization:grant:delete"));
+  EXPECT_FALSE(aware.at("directory:organization:admin"));
+  EXPECT_FALSE(aware.at("oauth:client:add"));
+  EXPECT_FALSE(aware.at("analytics:conversationDetail:view"));
+  EXPECT_TRUE(aware.at("recording:recording:view"));
+  // The same catalog for every org (it is the platform's).
+  EXPECT_EQ(GenerateOrg(Spec("divisions=12,users=400,seed=5")).org.permissions, catalog);
+  // Wildcards and conditioned policies are planted.
+  bool wildcard = false, narrowed = false;
+  for (const auto& r : f.org.roles) {
+    for (const auto& p : r.policies) {
+      wildcard |=
+          p.domain == "*" && p.entity_name == "*" && p.action_set == std::vector<std::string>{"*"};
+      narrowed |= p.narrowed;
+    }
+  }
+  EXPECT_TRUE(wildcard);
+  EXPECT_TRUE(narrowed);
 }
 
 TEST(GeneratorTest, InvariantsAndPlantedViolationsAcrossSeedsAndSizes) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -375,6 +376,135 @@ TEST(TruthTest, SortedByRuleSubjectRoleDivisionVia) {
                           "cross_tenant user:b r2 b1 direct open",
                           "cross_tenant user:z r1 b1 direct open",
                       }));
+}
+
+// v2: org_wide_permission and grant_guardrail_off, every case of the precedence in
+// docs/rules.md on one org (lines as Lines() gives them, plus " divisions|permissions" for
+// org_wide_permission).
+std::vector<std::string> OrgWideLines(const std::string& json) {
+  std::vector<std::string> out = Lines(json);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  EXPECT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS);
+  size_t i = 0;
+  for (simdjson::dom::element f : doc["findings"].get_array()) {
+    if (Str(f, "rule") == "org_wide_permission") {
+      std::string extra = " ";
+      for (auto d : f["divisions"].get_array()) extra += std::string(d.get_string().value()) + ",";
+      extra += "|";
+      for (auto p : f["permissions"].get_array()) {
+        extra += std::string(p.get_string().value()) + ",";
+      }
+      out[i] += extra;
+    }
+    ++i;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+OrgFixture OrgWideFixture(bool guardrail) {
+  OrgFixture f = Base();
+  f.org_id = "org-1";
+  f.org.permissions = {{"analytics", "conversationDetail", "view", false},
+                       {"authorization", "grant", "add", true},
+                       {"authorization", "role", "edit", false},
+                       {"directory", "organization", "admin", false},
+                       {"directory", "user", "view", true},
+                       {"recording", "recording", "view", true},
+                       {"routing", "queue", "edit", false}};
+  f.org.role_settings = audit::RoleSettings{guardrail, false};
+  f.org.roles.push_back({"r3", "Admin", {{"*", "*", {"*"}, false}}});
+  f.org.roles.push_back({"r4", "Grant Admin", {{"authorization", "grant", {"add"}, false}}});
+  // Supervisor: an unlisted org-wide permission, a division-aware one the default list names,
+  // and a listed org-wide one behind a condition: nothing.
+  f.org.roles[1].policies = {{"analytics", "conversationDetail", {"view"}, true},
+                             {"recording", "*", {"view"}, false},
+                             {"routing", "queue", {"edit"}, false}};
+  User(f, "u", "a1");
+  User(f, "m1", "a1");
+  User(f, "m2", "a1", "deleted");
+  User(f, "s", "home");
+  User(f, "o", "a1");
+  User(f, "v", "a1");
+  User(f, "w", "a1");
+  Group(f, "g", {"m1", "m2"});
+  Grant(f, U, "u", "r3", "a1");  // direct, three listed divisions (shared included): one finding
+  Grant(f, U, "u", "r3", "a2");
+  Grant(f, U, "u", "r3", "home");
+  Grant(f, G, "g", "r3", "b1");  // the group, and m1 via the group (m2 is deleted)
+  f.org.oauth_clients.push_back({"c", "Client", "CLIENT-CREDENTIALS", "active", {{"r3", "u1"}}});
+  Grant(f, SubjectType::kOAuthClient, "c", "r3", "u1");  // on an unmapped division
+  f.org.external_subjects.push_back({"t", "Partner", SubjectType::kTrusteeUser, "PC_TRUSTEE_USER"});
+  Grant(f, SubjectType::kTrusteeUser, "t", "r3", "home");
+  Grant(f, U, "s", "r3", "*");  // on "*" through the same path: only all_divisions
+  Grant(f, U, "s", "r3", "a1");
+  Grant(f, U, "o", "r3", "gone");  // a deleted division: only orphaned_grant
+  Grant(f, U, "v", "r2", "a1");    // conditioned / division-aware / unlisted: nothing
+  Grant(f, U, "w", "r4", "a1");    // grant:add: org-wide only with the guardrail off
+  audit::Canonicalize(f.org);
+  return f;
+}
+
+TEST(TruthOrgWideTest, EveryPrecedenceCaseWithTheGuardrailOn) {
+  const std::string perms =
+      "analytics:conversationDetail:view,authorization:role:edit,directory:organization:admin,";
+  std::vector<std::string> want = {
+      "all_divisions user:s r3 * direct open",
+      "cross_tenant user:m1 r3 b1 group:g open",
+      "org_wide_permission group:g r3 - direct open b1,|" + perms,
+      "org_wide_permission oauth_client:c r3 - direct open u1,|" + perms,
+      "org_wide_permission trustee_user:t r3 - direct open home,|" + perms,
+      "org_wide_permission user:m1 r3 - group:g open b1,|" + perms,
+      "org_wide_permission user:u r3 - direct open a1,a2,home,|" + perms,
+      "orphaned_grant user:o r3 gone direct open",
+      "unmapped_division - - u1 - open",
+  };
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(OrgWideLines(ComputeTruthJson(OrgWideFixture(true), kNow)), want);
+}
+
+TEST(TruthOrgWideTest, GuardrailOffAddsTheOrgFindingAndMakesGrantAddOrgWide) {
+  const std::vector<std::string> lines =
+      OrgWideLines(ComputeTruthJson(OrgWideFixture(false), kNow));
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "grant_guardrail_off org:org-1 - - - open"),
+            lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "org_wide_permission user:w r4 - direct open a1,|authorization:grant:add,"),
+            lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "org_wide_permission user:u r3 - direct open a1,a2,home,|"
+                      "analytics:conversationDetail:view,authorization:grant:add,"
+                      "authorization:role:edit,directory:organization:admin,"),
+            lines.end());
+  EXPECT_EQ(lines.size(), 11u);
+}
+
+TEST(TruthOrgWideTest, PatternsSelectAndExceptionsSuppress) {
+  OrgFixture f = OrgWideFixture(true);
+  audit::ExceptionSpec x;
+  x.rule = audit::Rule::kOrgWidePermission;
+  x.subject_id = "u";
+  x.role_id = "r3";
+  x.expires = "2099-12-31";
+  f.policy.exceptions.push_back(x);
+  const std::vector<std::string> lines =
+      OrgWideLines(ComputeTruthJson(f, kNow, {"directory:*:admin"}));
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "org_wide_permission user:u r3 - direct suppressed a1,a2,home,|"
+                      "directory:organization:admin,"),
+            lines.end());
+  // Only the selected permission; a list selecting nothing gives no org_wide_permission.
+  const std::vector<std::string> none =
+      OrgWideLines(ComputeTruthJson(f, kNow, {"routing:queue:view"}));
+  for (const std::string& l : none) EXPECT_EQ(l.find("org_wide_permission"), std::string::npos);
+  // Without a catalog or settings in the fixture nothing v2 fires (the sim serves the
+  // default settings: guardrail on).
+  OrgFixture v1 = Base();
+  v1.org.roles[0].policies = {{"*", "*", {"*"}, false}};
+  User(v1, "u", "a1");
+  Grant(v1, U, "u", "r1", "a1");
+  EXPECT_TRUE(Truth(v1).empty());
 }
 
 }  // namespace
