@@ -481,6 +481,7 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v2/oauth/clients", kOAuthClients},
       {"GET", "/api/v2/oauth/clients/{clientId}", kOAuthClient},
       {"GET", "/api/v2/organizations/me", kOrganizationMe},
+      {"POST", "/api/v2/audits/query/realtime", kAuditQueryRealtime},
   };
 }
 

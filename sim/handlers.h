@@ -32,6 +32,7 @@ enum ApiRouteId : int {
   kOAuthClients,
   kOAuthClient,
   kOrganizationMe,
+  kAuditQueryRealtime,  // POST; served by the server from its AuditLog (sim/audit_log.h)
 };
 
 // Every GET /api/v2/… route, literal segments before captures.
