@@ -181,7 +181,9 @@ std::string AuditQueryBody(std::string_view service, SystemTime from, SystemTime
                            int64_t page_number, int64_t page_size) {
   JsonWriter w;
   w.BeginObject();
-  w.Field("interval", FormatIso8601(from) + "/" + FormatIso8601(to));
+  // Whole seconds: `from` rounds down, `to` up, so no event of the window's last second is lost.
+  const SystemTime to_ceil = std::chrono::ceil<std::chrono::seconds>(to);
+  w.Field("interval", FormatIso8601(from) + "/" + FormatIso8601(to_ceil));
   w.Field("serviceName", service);
   w.Field("pageNumber", page_number);
   w.Field("pageSize", page_size);

@@ -87,7 +87,8 @@ struct AuditPage {
 // the field, e.g. "entities[3].propertyChanges[0].newValues: expected array".
 Result<AuditPage> ParseAuditPage(std::string_view body, std::string_view service, int64_t page);
 
-// The JSON body of one realtime query page: interval "<from>/<to>" (ISO 8601 UTC, seconds),
+// The JSON body of one realtime query page: interval "<from>/<to>" (ISO 8601 UTC, whole
+// seconds: from rounded down, to rounded up),
 // serviceName, pageNumber, pageSize.
 std::string AuditQueryBody(std::string_view service, SystemTime from, SystemTime to,
                            int64_t page_number, int64_t page_size);

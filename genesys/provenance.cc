@@ -29,7 +29,9 @@ std::optional<LookupWindow> ChangedByWindow(std::optional<int64_t> previous_swee
                                             SystemTime now) {
   if (!previous_sweep_start_unix) return std::nullopt;
   SystemTime from = FromUnixSeconds(*previous_sweep_start_unix) - std::chrono::minutes(10);
-  from = std::max(from, now - kAuditRealtimeRetention);
+  // A minute inside the 14 days, so that the platform's clock (a little later when the request
+  // arrives) still finds the interval within its reach.
+  from = std::max(from, now - kAuditRealtimeRetention + std::chrono::minutes(1));
   from = std::min(from, now);
   return LookupWindow{from, now};
 }

@@ -87,6 +87,10 @@ TEST(AuditTrailTest, QueryBodyHasIntervalServiceAndPage) {
   EXPECT_EQ(AuditQueryBody("Directory", from, from + std::chrono::hours(1), 2, 100),
             R"({"interval":"2023-11-14T22:13:20Z/2023-11-14T23:13:20Z","serviceName":"Directory",)"
             R"("pageNumber":2,"pageSize":100})");
+  // The end rounds up: an event in the window's last (partial) second stays inside.
+  EXPECT_NE(AuditQueryBody("Directory", from, from + std::chrono::milliseconds(1500), 1, 100)
+                .find("/2023-11-14T22:13:22Z"),
+            std::string::npos);
 }
 
 std::string Page(int n, int count) {
