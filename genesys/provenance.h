@@ -18,8 +18,8 @@ namespace divaudit::genesys {
 // it"). Pure functions plus one orchestrating call (LookUpChangedBy) on an ApiClient.
 
 // The lookup window (from, to]: the previous sweep's start − 10 min up to `now`, never older
-// than 14 days − 1 min before `now` (the realtime query's reach, with a margin for clock skew). nullopt when there is no previous sweep (a database's first sweep
-// looks nothing up).
+// than 14 days − 1 min before `now` (the realtime query's reach, with a margin for clock skew).
+// nullopt when there is no previous sweep (a database's first sweep looks nothing up).
 struct LookupWindow {
   SystemTime from;
   SystemTime to;
