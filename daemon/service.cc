@@ -38,6 +38,28 @@ std::string MetricsRegion(const config::GenesysConfig& genesys) {
   return host.substr(0, host.find('/'));
 }
 
+// divaudit_changed_by_total for the findings this sweep opened (see SweepJobOutput::changed_by).
+void RecordChangedByMetric(metrics::AuditMetrics& metrics, const genesys::ChangedByLookup& l) {
+  using Outcome = genesys::ChangedByLookup::Outcome;
+  switch (l.outcome) {
+    case Outcome::kNotNeeded:
+      return;
+    case Outcome::kFirstSweep:
+      metrics.AddChangedBy("first_sweep", l.unattributed);
+      return;
+    case Outcome::kLookedUp:
+      metrics.AddChangedBy("attributed", l.attributed);
+      metrics.AddChangedBy("no_event", l.unattributed);
+      return;
+    case Outcome::kForbidden:
+      metrics.AddChangedBy("forbidden", l.unattributed);
+      return;
+    case Outcome::kFailed:
+      metrics.AddChangedBy("error", l.unattributed);
+      return;
+  }
+}
+
 }  // namespace
 
 std::string DescribeSweep(const SweepJobOutput& out) {
@@ -222,6 +244,7 @@ SweepReport Service::RunSweep() {
   m.duration_seconds = duration_seconds;
   m.org_settings = out->snapshot.role_settings;
   metrics_->RecordSweep(m);
+  RecordChangedByMetric(*metrics_, out->changed_by);
   const std::string summary = DescribeSweep(*out);
   if (out->info.status == audit::SweepStatus::kFailed) {
     // Authentication, network or API failures: committed as a failed sweep.

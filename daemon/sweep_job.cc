@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "audit/lifecycle.h"
 #include "audit/tenant_map.h"
 #include "common/file_util.h"
 #include "common/logging.h"
@@ -16,7 +17,26 @@ namespace {
 
 std::shared_ptr<spdlog::logger> Log() { return GetLogger("sweep"); }
 
+// A value for key="…" in a log line: quotes replaced, newlines flattened.
+std::string LogQuoted(std::string_view v) {
+  std::string out = "\"";
+  for (const char c : v) out += c == '"' ? '\'' : (c == '\n' || c == '\r') ? ' ' : c;
+  return out + "\"";
+}
+
 }  // namespace
+
+std::string FindingOpenedLine(const audit::Finding& f) {
+  std::string line = "event=finding_opened rule=" + std::string(audit::RuleName(f.rule)) +
+                     " state=" + std::string(audit::FindingStateName(f.state)) +
+                     " fingerprint=" + f.fingerprint;
+  if (f.subject) line += " subject_id=" + LogQuoted(f.subject->id);
+  if (!f.changed_by) return line + " changed_by=null";
+  const audit::ChangedBy& c = *f.changed_by;
+  return line + " changed_by_type=" + c.actor_type + " changed_by_id=" + LogQuoted(c.actor_id) +
+         " changed_by_name=" + LogQuoted(c.actor_name) + " changed_at=" + c.at +
+         " changed_service=" + LogQuoted(c.service) + " changed_action=" + LogQuoted(c.action);
+}
 
 audit::Policy PolicyFromConfig(const config::Config& config) {
   audit::Policy policy;
@@ -125,11 +145,46 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   if (config_->evidence.conversations && out.info.status != audit::SweepStatus::kFailed) {
     evidence = ReadEvidence(out);
   }
+  // Who changed it: plan the lifecycle, look up the findings the commit will open, commit once.
+  std::vector<audit::Finding*> opening;
+  if (out.info.status != audit::SweepStatus::kFailed && !out.audit.findings.empty()) {
+    DIVAUDIT_ASSIGN_OR_RETURN(opening, FindingsToOpen(out.audit.findings, out.info.status));
+  }
+  if (!opening.empty()) {
+    std::optional<int64_t> previous_start;
+    if (auto last = store_.LastCompleteSweep(); last.ok()) {
+      previous_start = last->info.started_at_unix;
+    } else if (last.status().code() != StatusCode::kNotFound) {
+      return last.status();
+    }
+    const int64_t requests_before = client_->Stats().requests;
+    out.changed_by = genesys::LookUpChangedBy(
+        *client_, opening, genesys::ChangedByWindow(previous_start, clock_.Now()), out.info.org_id,
+        out.snapshot);
+    // Audit requests count in the sweep's api_requests (they are part of this sweep's cost).
+    out.info.api_requests += client_->Stats().requests - requests_before;
+    out.api_stats = client_->Stats();
+    const auto& l = out.changed_by;
+    const bool bad = l.outcome == genesys::ChangedByLookup::Outcome::kForbidden ||
+                     l.outcome == genesys::ChangedByLookup::Outcome::kFailed;
+    Log()->log(bad ? spdlog::level::warn : spdlog::level::info,
+               "event=changed_by outcome={} opened={} queries={} events={} attributed={} "
+               "unattributed={}{}",
+               genesys::ChangedByOutcomeName(l.outcome), opening.size(), l.queries, l.events,
+               l.attributed, l.unattributed, bad ? " err=" + LogQuoted(l.error) : std::string());
+  }
+  if (cancel_.cancelled()) {
+    Log()->warn("event=sweep_aborted reason=shutdown (nothing committed)");
+    return AbortedError("sweep cancelled before commit; nothing was stored");
+  }
 
   auto committed = store_.CommitSweep(out.info, out.snapshot, out.audit.findings);
   if (!committed.ok()) return committed.status();
   out.info.id = committed->sweep_id;
   out.commit = std::move(committed).value();
+  if (out.changed_by.outcome != genesys::ChangedByLookup::Outcome::kFirstSweep) {
+    for (const audit::Finding* f : opening) Log()->info("{}", FindingOpenedLine(*f));
+  }
 
   if (evidence) {
     evidence->sweep_id = out.info.id;
@@ -217,6 +272,25 @@ std::optional<storage::EvidenceSweep> SweepJob::ReadEvidence(SweepJobOutput& out
         read.stopped.empty() ? "" : " stopped=\"" + read.stopped + "\"");
   }
   return sweep;
+}
+
+Result<std::vector<audit::Finding*>> SweepJob::FindingsToOpen(std::vector<audit::Finding>& findings,
+                                                              audit::SweepStatus status) {
+  DIVAUDIT_ASSIGN_OR_RETURN(auto records, store_.QueryFindings(storage::FindingFilter{}));
+  std::unordered_map<std::string, audit::FindingState> stored;
+  stored.reserve(records.size());
+  for (const auto& r : records) stored.emplace(r.finding.fingerprint, r.finding.state);
+  const audit::LifecyclePlan plan = audit::PlanLifecycle(stored, findings, status);
+  std::vector<audit::Finding*> opening;
+  for (const auto& change : plan.changes) {
+    if (change.kind != audit::LifecycleChange::Kind::kNew &&
+        change.kind != audit::LifecycleChange::Kind::kReopened) {
+      continue;
+    }
+    // `seen` points into `findings` (const there); map it back to the mutable element.
+    opening.push_back(&findings[static_cast<size_t>(change.seen - findings.data())]);
+  }
+  return opening;
 }
 
 Status SweepJob::CheckOnline(double* coverage, std::vector<std::string>* invisible,

@@ -17,6 +17,7 @@
 #include "genesys/api_client.h"
 #include "genesys/curl_http_client.h"
 #include "genesys/platform_client.h"
+#include "genesys/provenance.h"
 #include "genesys/sleeper.h"
 #include "genesys/sweeper.h"
 #include "storage/evidence_store.h"
@@ -53,7 +54,15 @@ struct SweepJobOutput {
   // evidence is off or was not attempted).
   std::vector<audit::ConversationEvidence> evidence;
   std::optional<bool> evidence_available;
+  // Added by provenance: the changed_by lookup run before the commit for the findings it opened
+  // (new or reopened, suppressed included); their changed_by is set in `audit.findings`.
+  genesys::ChangedByLookup changed_by = {};
 };
+
+// The daemon's log line for a finding a sweep opened: "event=finding_opened rule=… state=…
+// fingerprint=… subject_id=… changed_by_type=… changed_by_id=… changed_by_name=… changed_at=…
+// changed_service=… changed_action=…", or "… changed_by=null".
+std::string FindingOpenedLine(const audit::Finding& f);
 
 // One sweep end to end: read the org (genesys/), audit it (audit/), commit it (storage/).
 // Keeps its HTTP client and OAuth token across runs (a token lives up to 24 h).
@@ -67,7 +76,11 @@ class SweepJob {
                                                   storage::SnapshotStore& store, const Clock& clock,
                                                   RandomSource& random, CancellationToken cancel);
 
-  // Runs one sweep and commits it (complete, partial or failed). Errors: cancelled before the
+  // Runs one sweep and commits it (complete, partial or failed). Before the commit, the findings
+  // it will open (PlanLifecycle against the stored states) get changed_by from the audit trail
+  // (genesys/provenance.h: one query per service over the window since the last complete
+  // sweep's start − 10 min; none on a database's first sweep); lookup errors are logged and
+  // reported in SweepJobOutput::changed_by, never fail the sweep. Errors: cancelled before the
   // commit (kAborted; nothing committed), the tenant map is inconsistent (kInvalidArgument; the
   // sweep is committed as failed first), the store failed (its status; nothing committed).
   Result<SweepJobOutput> Run(const genesys::ProgressCallback& progress = nullptr);
@@ -85,6 +98,10 @@ class SweepJob {
 
   // Reads this sweep's conversation evidence (nullopt: could not start; logged).
   std::optional<storage::EvidenceSweep> ReadEvidence(SweepJobOutput& out);
+  // The findings of `findings` that a commit with `status` will open (new or reopened,
+  // suppressed included), from the stored states. Errors: the store's.
+  Result<std::vector<audit::Finding*>> FindingsToOpen(std::vector<audit::Finding>& findings,
+                                                      audit::SweepStatus status);
 
   std::shared_ptr<const config::Config> config_;
   audit::Policy policy_;

@@ -250,6 +250,16 @@ AuditMetrics::AuditMetrics(std::string version, AuditMetricsOptions options)
   // rules join on it, and a join with a missing series would hide the daemon's metrics.
   org_info_series_ = &org_info_.Add({{"org_id", ""}, {"org_name", ""}, {"region", region_}});
   org_info_series_->Set(1);
+  changed_by_ = &BuildCounter()
+                     .Name("divaudit_changed_by_total")
+                     .Help(
+                         "Findings opened, by whether the audit trail named who changed it "
+                         "(attributed) or why changed_by is null (no_event, first_sweep, "
+                         "forbidden, error)")
+                     .Register(registry_);
+  for (const char* result : {"attributed", "no_event", "first_sweep", "forbidden", "error"}) {
+    changed_by_->Add({{"result", result}});
+  }
 }
 
 AuditMetrics::~AuditMetrics() = default;
@@ -280,6 +290,12 @@ void AuditMetrics::SetOrgInfoLocked(const std::string& org_id, const std::string
 void AuditMetrics::SweepTickSkipped() {
   std::lock_guard<std::mutex> lock(mu_);
   ticks_skipped_.Add({}).Increment();
+}
+
+void AuditMetrics::AddChangedBy(const std::string& result, int64_t n) {
+  if (n <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  changed_by_->Add({{"result", result}}).Increment(static_cast<double>(n));
 }
 
 void AuditMetrics::SetExceptionCounts(int64_t active, int64_t expired) {

@@ -114,6 +114,9 @@ class AuditMetrics {
   void SweepTickSkipped();
   // Sets divaudit_exceptions{state} (e.g. at start-up or after a configuration reload).
   void SetExceptionCounts(int64_t active, int64_t expired);
+  // divaudit_changed_by_total{result} += n: findings a sweep opened, by the outcome of their
+  // changed_by lookup — "attributed", "no_event", "first_sweep", "forbidden", "error".
+  void AddChangedBy(const std::string& result, int64_t n);
 
   // What an exposer serves: the registry behind this object's mutex. Stays valid (returns
   // nothing) after this object is destroyed if someone still holds it.
@@ -174,6 +177,7 @@ class AuditMetrics {
   std::map<Labels, prometheus::Gauge*> cross_tenant_series_;
   std::map<Labels, int64_t> api_request_totals_;
   std::map<Labels, int64_t> api_throttled_totals_;
+  prometheus::Family<prometheus::Counter>* changed_by_ = nullptr;  // added by provenance
 };
 
 }  // namespace divaudit::metrics

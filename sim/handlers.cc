@@ -655,6 +655,7 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v2/organizations/me", kOrganizationMe},
       {"GET", "/api/v2/routing/queues", kRoutingQueues},
       {"GET", "/api/v2/routing/queues/{queueId}/members", kRoutingQueueMembers},
+      {"POST", "/api/v2/audits/query/realtime", kAuditQueryRealtime},
   };
 }
 

@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
   app.add_option("--fail-path", fail_paths,
                  "REGEX=STATUS: answer every API request whose path?query matches REGEX with "
                  "STATUS (400..599) or reset the connection (reset); repeatable");
+  std::string audit_shape = "entity";
+  app.add_option("--audit-shape", audit_shape,
+                 "layout of recorded audit events: entity|changes|properties")
+      ->capture_default_str();
   app.add_option("--seed", seed, "seed of the fault and latency draws")->capture_default_str();
   app.add_option("--threads", threads, "I/O threads")
       ->capture_default_str()
@@ -141,6 +145,11 @@ int main(int argc, char** argv) {
     options.faults.fail_paths.push_back(*f);
   }
   options.seed = seed;
+  if (auto shape = sim::ParseAuditShape(audit_shape); shape.ok()) {
+    options.audit_shape = *shape;
+  } else {
+    return Fail("--audit-shape: " + shape.status().message(), 2);
+  }
   options.threads = threads;
   options.inactive_user_limit = inactive_limit;
 

@@ -267,6 +267,7 @@ class SimServer::Impl {
   std::mutex mutate_mu_;
 
   RateLimiter rate_;
+  AuditLog audit_log_;
   FaultInjector faults_;
 
   std::mutex latency_mu_;
@@ -651,6 +652,11 @@ Outcome SimServer::Impl::ProcessApi(const http::request<http::string_body>& req,
     }
   }
 
+  if (match.route->id == kAuditQueryRealtime) {
+    auto [status, body] = audit_log_.Query(req.body(), target.Get("expand").value_or("") == "user",
+                                           clock_->Now(), cid);
+    return finish(route, status, std::move(body), &rate);
+  }
   auto index = Index();
   ApiRequest api{index.get(),
                  target,
@@ -727,6 +733,31 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
   }
   const auto& c = match.captures;
   const std::string& body = req.body();
+  // Mutations record the audit event the platform would (actor and layout from the query).
+  auto actor = ActorFromQuery(target);
+  if (!actor.ok()) return from_status(actor.status());
+  AuditShape shape = options_.audit_shape;
+  if (auto s = target.Get("auditShape")) {
+    auto parsed = ParseAuditShape(*s);
+    if (!parsed.ok()) return from_status(parsed.status());
+    shape = *parsed;
+  }
+  const bool record_audit = target.Get("audit").value_or("") != "none";
+  auto audited = [&](const std::function<Status(OrgFixture&)>& mutate,
+                     const std::function<AuditRecord(const OrgFixture&)>& record) {
+    std::optional<AuditRecord> made;
+    std::string org_id;
+    Status s = Mutate([&](OrgFixture& f) {
+      const OrgFixture before = f;
+      DIVAUDIT_RETURN_IF_ERROR(mutate(f));
+      made = record(before);
+      return Status::Ok();
+    });
+    if (s.ok() && made && record_audit) {
+      audit_log_.Record(std::move(*made), *actor, shape, Index()->org_id(), clock_->Now());
+    }
+    return from_status(s);
+  };
   switch (match.route->id) {
     case kAdminRequests:
       return reply(200, StatsJson());
@@ -738,23 +769,27 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
     case kAdminMoveUser: {
       auto div = JsonStringField(body, "divisionId");
       if (!div.ok()) return from_status(div.status());
-      return from_status(Mutate([&](OrgFixture& f) { return MoveUser(f, c[0], *div); }));
+      return audited([&](OrgFixture& f) { return MoveUser(f, c[0], *div); },
+                     [&](const OrgFixture& b) { return MoveUserRecord(b, c[0], *div); });
     }
     case kAdminAddGrant:
     case kAdminRemoveGrant: {
       auto grant = ParseGrantBody(body);
       if (!grant.ok()) return from_status(grant.status());
       const bool add = match.route->id == kAdminAddGrant;
-      return from_status(Mutate(
-          [&](OrgFixture& f) { return add ? AddGrant(f, *grant) : RemoveGrant(f, *grant); }));
+      return audited(
+          [&](OrgFixture& f) { return add ? AddGrant(f, *grant) : RemoveGrant(f, *grant); },
+          [&](const OrgFixture& b) { return GrantRecord(b, *grant, add); });
     }
     case kAdminAddMember: {
       auto user = JsonStringField(body, "userId");
       if (!user.ok()) return from_status(user.status());
-      return from_status(Mutate([&](OrgFixture& f) { return AddMember(f, c[0], *user); }));
+      return audited([&](OrgFixture& f) { return AddMember(f, c[0], *user); },
+                     [&](const OrgFixture& b) { return MemberRecord(b, c[0], *user, true); });
     }
     case kAdminRemoveMember:
-      return from_status(Mutate([&](OrgFixture& f) { return RemoveMember(f, c[0], c[1]); }));
+      return audited([&](OrgFixture& f) { return RemoveMember(f, c[0], c[1]); },
+                     [&](const OrgFixture& b) { return MemberRecord(b, c[0], c[1], false); });
     case kAdminAddQueueMember: {
       auto user = JsonStringField(body, "userId");
       if (!user.ok()) return from_status(user.status());
@@ -767,9 +802,11 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
     case kAdminRemoveQueueMember:
       return from_status(Mutate([&](OrgFixture& f) { return RemoveQueueMember(f, c[0], c[1]); }));
     case kAdminDeleteDivision:
-      return from_status(Mutate([&](OrgFixture& f) { return DeleteDivision(f, c[0]); }));
+      return audited([&](OrgFixture& f) { return DeleteDivision(f, c[0]); },
+                     [&](const OrgFixture& b) { return DeleteDivisionRecord(b, c[0]); });
     case kAdminPutClient:
-      return from_status(Mutate([&](OrgFixture& f) { return PutClient(f, c[0], body); }));
+      return audited([&](OrgFixture& f) { return PutClient(f, c[0], body); },
+                     [&](const OrgFixture& b) { return PutClientRecord(b, c[0]); });
     case kAdminPutRoleSettings:
       return from_status(Mutate([&](OrgFixture& f) { return PutRoleSettings(f, body); }));
     case kAdminPutRolePolicies:

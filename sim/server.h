@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "sim/audit_log.h"
 #include "sim/faults.h"
 #include "sim/org_json.h"
 
@@ -51,6 +52,9 @@ struct SimOptions {
   // Time source for token expiry and rate limiting; nullptr = the system clock. Must be
   // thread-safe; shared so tests can keep a FakeClock and advance it.
   std::shared_ptr<const Clock> clock;
+  // The layout of the audit events admin mutations record (an admin request's `auditShape`
+  // query parameter overrides it for that change).
+  AuditShape audit_shape = AuditShape::kEntity;
 };
 
 // Request accounting of the API side (/oauth/token and /api/v2/…; /sim/… is not counted).

@@ -302,6 +302,7 @@ const apis = {
   GroupsApi: new platformClient.GroupsApi(),
   OAuthApi: new platformClient.OAuthApi(),
   OrganizationApi: new platformClient.OrganizationApi(),
+  AuditApi: new platformClient.AuditApi(),
 };
 
 function useSim(sim) {
@@ -1014,6 +1015,51 @@ async function checkInactiveLimit(sim) {
               (l, g, u) => compareUser(l, g, u));
 }
 
+// The realtime audit trail: admin mutations made as a partner-org user and as an OAuth client
+// come back from postAuditsQueryRealtime as AuditLogMessages (SDK model), filtered by service,
+// paged, with the actor; an interval older than 14 days is a 400.
+let auditSim = null;
+async function checkAudit() {
+  const role = org.roles[0].id;
+  const user = org.users[0].id;
+  const division = org.divisions[0].id;
+  const admin = async (query, body) => {
+    const r = await fetch(`http://127.0.0.1:${auditSim.port}/sim/grants?${query}`,
+                          { method: 'POST', body: JSON.stringify(body) });
+    check(`admin grant (${query})`, r.status === 200, `HTTP ${r.status}`);
+  };
+  const from = new Date(Date.now() - 60000).toISOString();
+  await admin('actorType=partner&actorName=Pat%20Partner&auditShape=changes',
+              { subjectType: 'PC_USER', subjectId: user, roleId: role, divisionId: division });
+  await admin('actorType=client&actorId=c-conf&actorName=Conf%20Bot',
+              { subjectType: 'PC_USER', subjectId: user, roleId: role, divisionId: '*' });
+  const to = new Date(Date.now() + 60000).toISOString();
+  const query = (extra) => call('AuditApi', 'postAuditsQueryRealtime',
+                                { interval: `${from}/${to}`, serviceName: 'PeoplePermissions',
+                                  ...extra }, { expand: ['user'] });
+  const all = await query({ pageSize: 25 });
+  eq('postAuditsQueryRealtime.total', all.total, 2);
+  const [byPartner, byClient] = all.entities ?? [];
+  eq('partner event.entity.id', byPartner?.entity?.id, role);
+  eq('partner event.entityType', byPartner?.entityType, 'Role');
+  eq('partner event.action', byPartner?.action, 'MemberAdd');
+  eq('partner event.user.name (expand=user)', byPartner?.user?.name, 'Pat Partner');
+  check('partner event.userHomeOrgId is another org', byPartner?.userHomeOrgId === 'partner-org',
+        canon(byPartner?.userHomeOrgId));
+  eq('partner event.entityChanges[0].entityId', byPartner?.entityChanges?.[0]?.entityId, user);
+  eq('client event.client.id', byClient?.client?.id, 'c-conf');
+  check('client event has no user', byClient?.user === undefined, canon(byClient?.user));
+  const page2 = await query({ pageSize: 1, pageNumber: 2 });
+  eq('postAuditsQueryRealtime page 2 of 2', [page2.pageNumber, page2.pageCount,
+                                              page2.entities?.[0]?.id], [2, 2, byClient?.id]);
+  const groups = await call('AuditApi', 'postAuditsQueryRealtime',
+                            { interval: `${from}/${to}`, serviceName: 'Groups' });
+  eq('postAuditsQueryRealtime(Groups).total', groups.total, 0);
+  const old = new Date(Date.now() - 15 * 24 * 3600 * 1000).toISOString();
+  await expectError('postAuditsQueryRealtime older than 14 days',
+                    apis.AuditApi.postAuditsQueryRealtime({ interval: `${old}/${to}` }), 400);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -1034,6 +1080,7 @@ async function main() {
                   ['oauth clients', checkClients], ['organization', checkOrganization],
                   ['permissions', checkPermissions],
                   ['auth errors', checkAuthErrors],
+                  ['audit trail', () => { auditSim = sim; return checkAudit(); }],
                   ['inactive limit', () => checkInactiveLimit(limited)]];
   for (const [name, run] of groups) {
     try {

@@ -507,3 +507,23 @@ TEST(AuditMetricsTest, ExpositionHasProcessMetricsAndNothingUnprefixed) {
 
 }  // namespace
 }  // namespace divaudit::metrics
+
+namespace divaudit::metrics {
+namespace {
+
+TEST(AuditMetricsTest, ChangedByCountsOpenedFindingsPerResult) {
+  AuditMetrics metrics("1.2.3", AuditMetricsOptions{});
+  EXPECT_EQ(Sample(metrics.ExpositionText(), R"(divaudit_changed_by_total{result="forbidden"})"),
+            0);
+  metrics.AddChangedBy("attributed", 3);
+  metrics.AddChangedBy("attributed", 2);
+  metrics.AddChangedBy("forbidden", 1);
+  metrics.AddChangedBy("no_event", 0);
+  const std::string text = metrics.ExpositionText();
+  EXPECT_EQ(Sample(text, R"(divaudit_changed_by_total{result="attributed"})"), 5);
+  EXPECT_EQ(Sample(text, R"(divaudit_changed_by_total{result="forbidden"})"), 1);
+  EXPECT_EQ(Sample(text, R"(divaudit_changed_by_total{result="no_event"})"), 0);
+}
+
+}  // namespace
+}  // namespace divaudit::metrics
