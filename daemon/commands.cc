@@ -380,6 +380,7 @@ int RunDaemonCommand(const std::string& config_path) {
   hooks.run_sweep = [&svc](const CancellationToken&) { return svc.RunSweep(); };
   hooks.reload = [&svc] { return svc.Reload(); };
   hooks.on_tick_skipped = [&svc] { svc.TickSkipped(); };
+  svc.AddWatchHooks(hooks);
   DaemonLoop loop(std::move(hooks), svc.schedule(), notifier, random, cancel);
   return loop.Run();
 }
