@@ -131,7 +131,9 @@ void WatchScheduler::OnPollFailed(const AuditWindow& window) {
   window_end_.emplace(window.service, window.from + options_.overlap);
 }
 
-void WatchScheduler::OnPollFinished(bool all_ok) { poll_failures_ = all_ok ? 0 : poll_failures_ + 1; }
+void WatchScheduler::OnPollFinished(bool all_ok) {
+  poll_failures_ = all_ok ? 0 : poll_failures_ + 1;
+}
 
 milliseconds WatchScheduler::NextPollDelay() const {
   if (poll_failures_ == 0) return options_.watch;

@@ -79,11 +79,11 @@ struct WatchOptions {
 
 // What one service's successful query changed.
 struct PollOutcome {
-  int new_events = 0;       // not seen before (relevant or not)
-  int duplicates = 0;       // already seen in an earlier, overlapping window
-  int relevant = 0;         // new and relevant
-  int covered = 0;          // relevant, but a sweep started at least `settle` after them
-  int triggering = 0;       // relevant and not covered: a sweep is due for them
+  int new_events = 0;  // not seen before (relevant or not)
+  int duplicates = 0;  // already seen in an earlier, overlapping window
+  int relevant = 0;    // new and relevant
+  int covered = 0;     // relevant, but a sweep started at least `settle` after them
+  int triggering = 0;  // relevant and not covered: a sweep is due for them
 };
 
 // The watch's state machine. Thread-compatible (DaemonLoop uses it on its loop thread only).
@@ -131,7 +131,7 @@ class WatchScheduler {
   void ForgetOldIds();
 
   WatchOptions options_;
-  std::map<std::string, SystemTime> window_end_;       // service → end of last good window
+  std::map<std::string, SystemTime> window_end_;      // service → end of last good window
   std::unordered_map<std::string, SystemTime> seen_;  // event id → event time
   std::optional<SystemTime> burst_start_;
   std::optional<SystemTime> last_sweep_start_;

@@ -121,8 +121,12 @@ TEST(DaemonLoopWatchTest, RelevantEventSweepsAfterSettleOnceForABurst) {
     // Polls 2, 3 and 4 each report a new relevant change: one burst.
     const int n = poll_number.load();
     if (w.service != "PeoplePermissions" || n < 2 || n > 4) return std::vector<AuditEvent>{};
-    AuditEvent e{"ev-" + std::to_string(n), "PeoplePermissions", "Role", "MemberAdd",
-                 std::chrono::system_clock::now(), {}};
+    AuditEvent e{"ev-" + std::to_string(n),
+                 "PeoplePermissions",
+                 "Role",
+                 "MemberAdd",
+                 std::chrono::system_clock::now(),
+                 {}};
     std::lock_guard lock(mu);
     if (!first_event) first_event = e.at;
     return std::vector<AuditEvent>{e};
@@ -165,8 +169,8 @@ TEST(DaemonLoopWatchTest, WatchSweepWaitsForSettleAndMinInterval) {
   std::atomic<bool> reported{false};
   hooks.poll_audit = [&](const AuditWindow& w) -> Result<std::vector<AuditEvent>> {
     if (w.service != "Groups" || reported.exchange(true)) return std::vector<AuditEvent>{};
-    return std::vector<AuditEvent>{{"g1", "Groups", "DirectoryGroup", "MemberAdd",
-                                    std::chrono::system_clock::now(), {}}};
+    return std::vector<AuditEvent>{
+        {"g1", "Groups", "DirectoryGroup", "MemberAdd", std::chrono::system_clock::now(), {}}};
   };
   hooks.on_sweep_done = [&](const SweepReport&) {
     if (r.sweeps.load() == 2) loop_ptr->Stop();

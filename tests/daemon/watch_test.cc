@@ -17,8 +17,9 @@ const SystemTime kT0 = FromUnixSeconds(1'800'000'000);
 
 AuditEvent Event(std::string id, std::string service, std::string entity_type, std::string action,
                  SystemTime at, std::vector<std::string> properties = {}) {
-  return AuditEvent{std::move(id),     std::move(service), std::move(entity_type),
-                    std::move(action), at,                 std::move(properties)};
+  return AuditEvent{
+      std::move(id),        std::move(service), std::move(entity_type), std::move(action), at,
+      std::move(properties)};
 }
 
 struct RelevanceCase {
@@ -153,8 +154,7 @@ TEST(WatchSchedulerTest, EventsAlreadySeenAreDroppedById) {
   EXPECT_EQ(first.triggering, 1);
   w.OnSweepStarted(kT0 + 1s);  // swept (and its start covered the event)
   // The overlapping next window returns the same event again: dropped, no new sweep.
-  PollOutcome again =
-      w.OnPolled(WindowOf(w.Windows(kT0 + 5s), "PeoplePermissions"), {grant});
+  PollOutcome again = w.OnPolled(WindowOf(w.Windows(kT0 + 5s), "PeoplePermissions"), {grant});
   EXPECT_EQ(again.duplicates, 1);
   EXPECT_EQ(again.new_events, 0);
   EXPECT_FALSE(w.SweepDueAt());
@@ -233,8 +233,7 @@ TEST(WatchSchedulerTest, AnEventLearntAfterASweepStartIsCoveredOnlyIfSettledBefo
 
 TEST(WatchSchedulerTest, WatchOffNeverSchedulesAndDropsThePendingBurst) {
   WatchScheduler w(Options());
-  w.OnPolled(WindowOf(w.Windows(kT0), "Groups"),
-             {Event("e1", "Groups", "Team", "MemberAdd", kT0)});
+  w.OnPolled(WindowOf(w.Windows(kT0), "Groups"), {Event("e1", "Groups", "Team", "MemberAdd", kT0)});
   ASSERT_TRUE(w.SweepDueAt());
   WatchOptions off = Options();
   off.watch = 0s;
