@@ -11,13 +11,17 @@
 
 namespace divaudit::genesys {
 
-// One GET against the Platform API.
+// One request against the Platform API (a GET unless `method` says otherwise).
 struct ApiRequest {
   std::string path_and_query;  // "/api/v2/authorization/divisions?pageSize=500&pageNumber=1"
   std::string route;           // route template for metrics: "/api/v2/authorization/divisions"
   // Largest response body accepted (HttpRequest::max_response_bytes); 0: the client's default.
   // Callers size it from what they expect: a page of 500 entities is well under 1 MiB.
   size_t max_response_bytes = 0;
+  // Added for POST queries (the realtime audit query): the HTTP method and, when not empty, the
+  // JSON request body (sent with Content-Type: application/json).
+  std::string method = "GET";
+  std::string body = {};
 };
 
 struct ApiResponse {

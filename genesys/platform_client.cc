@@ -178,11 +178,15 @@ class PlatformClient::Session final : public HttpStream {
     Result<std::string> token = c_.tokens_.GetToken();  // fresh: nothing is sent
     HttpStart start;
     start.tag = item.tag;
-    start.request.method = "GET";
+    start.request.method = item.request.method;
     start.request.url = c_.options_.api_base_url + item.request.path_and_query;
     start.request.max_response_bytes = item.request.max_response_bytes;
     start.request.headers = {{"Authorization", "Bearer " + (token.ok() ? *token : std::string())},
                              {"Accept", "application/json"}};
+    if (!item.request.body.empty()) {
+      start.request.headers.emplace_back("Content-Type", "application/json");
+      start.request.body = item.request.body;
+    }
     ++item.attempts;
     item.started = now;
     in_flight_.emplace(item.tag, std::move(item));

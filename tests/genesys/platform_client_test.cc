@@ -552,3 +552,36 @@ TEST(RealSleeperTest, WakesOnCancellationFromAnotherThread) {
 
 }  // namespace
 }  // namespace divaudit::genesys
+
+namespace divaudit::genesys {
+namespace {
+
+TEST_F(PlatformClientTest, SendsPostQueriesWithTheirJsonBody) {
+  auto client = MakeClient();
+  ApiRequest post;
+  post.path_and_query = "/api/v2/audits/query/realtime?expand=user";
+  post.route = "/api/v2/audits/query/realtime";
+  post.method = "POST";
+  post.body = R"({"serviceName":"Groups"})";
+  auto results = client->GetAll({post, {"/api/v2/users", "/api/v2/users"}});
+  ASSERT_TRUE(results[0].ok());
+  bool saw_post = false;
+  for (const auto& r : http_.requests()) {
+    if (r.request.url == "https://api.example.test/api/v2/audits/query/realtime?expand=user") {
+      saw_post = true;
+      EXPECT_EQ(r.request.method, "POST");
+      EXPECT_EQ(r.request.body, post.body);
+      bool json = false;
+      for (const auto& [k, v] : r.request.headers)
+        json |= k == "Content-Type" && v == "application/json";
+      EXPECT_TRUE(json);
+    } else if (r.request.url == "https://api.example.test/api/v2/users") {
+      EXPECT_EQ(r.request.method, "GET");
+      EXPECT_TRUE(r.request.body.empty());
+    }
+  }
+  EXPECT_TRUE(saw_post);
+}
+
+}  // namespace
+}  // namespace divaudit::genesys
