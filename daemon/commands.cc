@@ -370,6 +370,7 @@ int RunDaemonCommand(const std::string& config_path) {
   SystemdNotifier notifier;
   Service::Options options;
   options.config_path = config_path;
+  options.audit_query = RealtimeAuditQuery();
   auto service = Service::Create(options, clock, random, cancel);
   if (!service.ok()) {
     PrintError("run", service.status());

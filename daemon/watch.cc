@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/time_util.h"
+
 namespace divaudit::daemon {
 
 namespace {
@@ -58,6 +60,32 @@ bool IsRelevantEvent(const AuditEvent& e) {
            (IsMembership(e) || IsOneOf(e.action, {"Create", "Delete"}) || IsDivisionChange(e));
   }
   return EqualsNoCase(e.service, "OAuthClient");
+}
+
+AuditEvent WatchEventOf(const genesys::AuditEvent& message, SystemTime fallback) {
+  AuditEvent e;
+  e.id = message.id;
+  e.service = message.service;
+  e.entity_type = message.entity_type;
+  e.action = message.action;
+  auto at = ParseIso8601(message.event_date);
+  e.at = at.ok() ? *at : fallback;
+  for (const auto& change : message.property_changes)
+    e.changed_properties.push_back(change.property);
+  return e;
+}
+
+AuditQuery RealtimeAuditQuery() {
+  return
+      [](genesys::ApiClient& client, const AuditWindow& window) -> Result<std::vector<AuditEvent>> {
+        DIVAUDIT_ASSIGN_OR_RETURN(
+            genesys::AuditQueryResult result,
+            genesys::QueryAuditTrail(client, window.service, window.from, window.to));
+        std::vector<AuditEvent> events;
+        events.reserve(result.events.size());
+        for (const auto& m : result.events) events.push_back(WatchEventOf(m, window.to));
+        return events;
+      };
 }
 
 std::string AuditPollErrorReason(const Status& status) {

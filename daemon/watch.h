@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "genesys/api_client.h"
+#include "genesys/audit_trail.h"
 
 namespace divaudit::daemon {
 
@@ -60,6 +61,15 @@ using AuditPoll = std::function<Result<std::vector<AuditEvent>>(const AuditWindo
 // without one the watch cannot run.
 using AuditQuery =
     std::function<Result<std::vector<AuditEvent>>(genesys::ApiClient&, const AuditWindow&)>;
+
+// The watch's view of one AuditLogMessage: id, service, entity type, action, property names,
+// and its eventDate (`fallback` when that does not parse: the window's end, so an undated event
+// is never taken as already swept).
+AuditEvent WatchEventOf(const genesys::AuditEvent& message, SystemTime fallback);
+
+// The daemon's AuditQuery: genesys::QueryAuditTrail (every page) for the window on the given
+// client, each message through WatchEventOf.
+AuditQuery RealtimeAuditQuery();
 
 // The reason label of divaudit_audit_poll_errors_total for a failed query: throttled (429),
 // forbidden (401/403: no audits:audit:view), timeout, unavailable (5xx, transport), other.

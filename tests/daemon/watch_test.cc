@@ -7,6 +7,7 @@
 
 #include "common/time_util.h"
 #include "daemon/service.h"
+#include "tests/fakes/scripted_api_client.h"
 
 namespace divaudit::daemon {
 namespace {
@@ -279,6 +280,45 @@ TEST(WatchSchedulerTest, EventsWithoutIdAreJudgedEachTime) {
   EXPECT_EQ(w.OnPolled(WindowOf(w.Windows(kT0), "Groups"), {e}).new_events, 1);
   EXPECT_EQ(w.OnPolled(WindowOf(w.Windows(kT0 + 5s), "Groups"), {e}).new_events, 1);
   EXPECT_EQ(w.seen_ids(), 0u);
+}
+
+TEST(RealtimeAuditQueryTest, ReadsTheWindowAndKeepsWhatTheWatchDecidesOn) {
+  fakes::ScriptedApiClient client(
+      [](const genesys::ApiRequest& r) -> fakes::ScriptedApiClient::Reply {
+        EXPECT_NE(r.body.find(R"("serviceName":"Directory")"), std::string::npos) << r.body;
+        return genesys::ApiResponse{200, R"({"entities": [
+          {"id": "ev-1", "serviceName": "Directory", "entityType": "User", "action": "Update",
+           "eventDate": "2027-01-15T08:00:05.250Z", "entity": {"id": "u-1"},
+           "propertyChanges": [{"property": "division", "oldValues": ["d-1"],
+                                "newValues": ["d-2"]}]},
+          {"id": "ev-2", "serviceName": "Directory", "entityType": "User", "action": "Create",
+           "eventDate": "not a date"}],
+          "pageNumber": 1, "pageSize": 100, "total": 2, "pageCount": 1})"};
+      });
+  const AuditWindow window{"Directory", kT0 - 2min, kT0};
+  auto events = RealtimeAuditQuery()(client, window);
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  ASSERT_EQ(events->size(), 2u);
+  const AuditEvent& moved = (*events)[0];
+  EXPECT_EQ(moved.id, "ev-1");
+  EXPECT_EQ(moved.service, "Directory");
+  EXPECT_EQ(moved.entity_type, "User");
+  EXPECT_EQ(moved.action, "Update");
+  EXPECT_EQ(moved.changed_properties, (std::vector<std::string>{"division"}));
+  EXPECT_EQ(FormatIso8601(moved.at), "2027-01-15T08:00:05Z");
+  EXPECT_TRUE(IsRelevantEvent(moved));
+  EXPECT_EQ((*events)[1].at, kT0);  // undated: the window's end
+  EXPECT_EQ(client.calls().size(), 1u);
+}
+
+TEST(RealtimeAuditQueryTest, ForbiddenIsAnErrorWithItsReason) {
+  fakes::ScriptedApiClient client(
+      [](const genesys::ApiRequest&) -> fakes::ScriptedApiClient::Reply {
+        return genesys::ApiResponse{403, R"({"message": "Missing permission"})"};
+      });
+  auto events = RealtimeAuditQuery()(client, AuditWindow{"Groups", kT0 - 2min, kT0});
+  ASSERT_FALSE(events.ok());
+  EXPECT_EQ(AuditPollErrorReason(events.status()), "forbidden");
 }
 
 TEST(AuditPollErrorReasonTest, BoundedReasons) {
