@@ -27,6 +27,12 @@ struct GenesysConfig {
 struct ScheduleConfig {
   std::chrono::milliseconds interval{15 * 60'000};
   std::chrono::milliseconds jitter{30'000};
+  // Change watch: poll the realtime audit trail this often; 0 = off, else at least 5 s.
+  std::chrono::milliseconds watch{0};
+  // After a relevant audit event, sweep at event time + settle (reads can lag a write).
+  std::chrono::milliseconds settle{30'000};
+  // A watch-triggered sweep never starts closer than this to the previous sweep's start.
+  std::chrono::milliseconds min_interval{2 * 60'000};
 };
 
 struct StorageConfig {

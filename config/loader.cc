@@ -440,7 +440,8 @@ class ConfigParser {
     constexpr std::string_view s = "[schedule]";
     DIVAUDIT_ASSIGN_OR_RETURN(const toml::table* t, Section(root, "schedule"));
     if (t == nullptr) return Status::Ok();
-    DIVAUDIT_RETURN_IF_ERROR(CheckKeys(*t, s, {"interval", "jitter"}));
+    DIVAUDIT_RETURN_IF_ERROR(
+        CheckKeys(*t, s, {"interval", "jitter", "watch", "settle", "min_interval"}));
     toml::source_position interval_pos;
     toml::source_position jitter_pos;
     DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "interval", out.interval, &interval_pos));
@@ -454,6 +455,34 @@ class ConfigParser {
       return Error(jitter_given ? jitter_pos : interval_pos, Where(s, "jitter"),
                    "must be less than interval (" + FormatDuration(out.interval) + "), got " +
                        FormatDuration(out.jitter));
+    }
+    return ParseWatch(t, s, out);
+  }
+
+  // [schedule] watch / settle / min_interval (change watch).
+  Status ParseWatch(const toml::table* t, std::string_view s, ScheduleConfig& out) const {
+    toml::source_position watch_pos;
+    toml::source_position settle_pos;
+    toml::source_position min_interval_pos;
+    DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "watch", out.watch, &watch_pos));
+    DIVAUDIT_RETURN_IF_ERROR(ReadDuration(t, s, "settle", out.settle, &settle_pos));
+    DIVAUDIT_RETURN_IF_ERROR(
+        ReadDuration(t, s, "min_interval", out.min_interval, &min_interval_pos));
+    if (out.watch.count() != 0 && out.watch < std::chrono::seconds(5)) {
+      return Error(watch_pos, Where(s, "watch"),
+                   "must be \"0s\" (off) or at least 5s, got " + FormatDuration(out.watch));
+    }
+    if (out.watch > std::chrono::hours(1)) {
+      return Error(watch_pos, Where(s, "watch"),
+                   "must be at most 1h, got " + FormatDuration(out.watch));
+    }
+    if (out.settle > std::chrono::hours(1)) {
+      return Error(settle_pos, Where(s, "settle"),
+                   "must be at most 1h, got " + FormatDuration(out.settle));
+    }
+    if (out.min_interval > std::chrono::hours(24)) {
+      return Error(min_interval_pos, Where(s, "min_interval"),
+                   "must be at most 24h, got " + FormatDuration(out.min_interval));
     }
     return Status::Ok();
   }

@@ -371,6 +371,7 @@ int RunDaemonCommand(const std::string& config_path) {
   SystemdNotifier notifier;
   Service::Options options;
   options.config_path = config_path;
+  options.audit_query = RealtimeAuditQuery();
   auto service = Service::Create(options, clock, random, cancel);
   if (!service.ok()) {
     PrintError("run", service.status());
@@ -381,6 +382,7 @@ int RunDaemonCommand(const std::string& config_path) {
   hooks.run_sweep = [&svc](const CancellationToken&) { return svc.RunSweep(); };
   hooks.reload = [&svc] { return svc.Reload(); };
   hooks.on_tick_skipped = [&svc] { svc.TickSkipped(); };
+  svc.AddWatchHooks(hooks);
   DaemonLoop loop(std::move(hooks), svc.schedule(), notifier, random, cancel);
   return loop.Run();
 }

@@ -16,6 +16,10 @@ struct ScheduleOptions {
   // never longer than the interval.
   std::chrono::milliseconds base_backoff{30'000};
   std::chrono::milliseconds max_backoff{15 * 60'000};
+  // Change watch ([schedule] watch/settle/min_interval; daemon/watch.h). watch 0: off.
+  std::chrono::milliseconds watch{0};
+  std::chrono::milliseconds settle{30'000};
+  std::chrono::milliseconds min_interval{2 * 60'000};
 };
 
 // Delay until the next regular tick: interval + uniform(-jitter, +jitter), at least 1 s.

@@ -24,6 +24,9 @@ ScheduleOptions ScheduleOf(const config::Config& config) {
   s.interval = config.schedule.interval;
   s.jitter = config.schedule.jitter;
   s.max_backoff = std::min(s.max_backoff, config.schedule.interval);
+  s.watch = config.schedule.watch;
+  s.settle = config.schedule.settle;
+  s.min_interval = config.schedule.min_interval;
   return s;
 }
 
@@ -81,6 +84,21 @@ std::string DescribeSweep(const SweepJobOutput& out) {
   return s;
 }
 
+std::vector<double> DetectionDelays(const std::vector<audit::Finding>& opened,
+                                    const SweepTrigger& trigger, SystemTime opened_at) {
+  std::vector<double> out;
+  for (const audit::Finding& f : opened) {
+    std::optional<SystemTime> changed;
+    if (f.changed_by) {
+      if (auto at = ParseIso8601(f.changed_by->at); at.ok()) changed = *at;
+    }
+    if (!changed && trigger.kind == SweepTrigger::Kind::kWatch) changed = trigger.first_event;
+    if (!changed) continue;
+    out.push_back(std::chrono::duration<double>(opened_at - *changed).count());
+  }
+  return out;
+}
+
 Service::Service(Options options, const Clock& clock, RandomSource& random,
                  CancellationToken cancel)
     : options_(std::move(options)), clock_(clock), random_(random), cancel_(std::move(cancel)) {}
@@ -135,6 +153,37 @@ Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& c
   GetLogger("metrics")->info("event=metrics_listening listen={} port={} tls={}", server.listen,
                              s->metrics_server_->port(), s->metrics_server_->tls());
   return s;
+}
+
+void Service::AddWatchHooks(DaemonLoop::Hooks& hooks) {
+  if (!options_.audit_query) {
+    if (config()->schedule.watch.count() > 0) {
+      GetLogger("sched")->warn(
+          "event=watch_unavailable reason=\"no realtime audit client in this build\" "
+          "(sweeps run on the interval only)");
+    }
+    return;
+  }
+  hooks.poll_audit = [this](const AuditWindow& window) { return PollAudit(window); };
+  hooks.on_poll_done = [this](const WatchPollReport& report) {
+    for (const auto& q : report.queries) {
+      if (q.status.ok()) {
+        metrics_->AuditEventsRead(q.window.service, q.outcome.new_events);
+      } else {
+        metrics_->AuditPollFailed(q.window.service, AuditPollErrorReason(q.status));
+      }
+    }
+  };
+  hooks.on_sweep_starting = [this](const SweepTrigger& trigger) {
+    MutexLock lock(mu_);
+    trigger_ = trigger;
+  };
+  const Clock* clock = &clock_;
+  hooks.now = [clock] { return clock->Now(); };
+}
+
+Result<std::vector<AuditEvent>> Service::PollAudit(const AuditWindow& window) {
+  return options_.audit_query(job_->client(), window);
 }
 
 std::shared_ptr<const config::Config> Service::config() const {
@@ -229,6 +278,17 @@ SweepReport Service::RunSweep() {
   if (out->commit) {
     m.newly_opened = ByRule(out->commit->new_by_rule);
     m.newly_resolved = ByRule(out->commit->resolved_by_rule);
+    std::vector<audit::Finding> opened = out->commit->new_findings;
+    opened.insert(opened.end(), out->commit->reopened_findings.begin(),
+                  out->commit->reopened_findings.end());
+    SweepTrigger trigger;
+    {
+      MutexLock lock(mu_);
+      trigger = trigger_;
+    }
+    for (double delay : DetectionDelays(opened, trigger, clock_.Now())) {
+      metrics_->ObserveDetection(delay);
+    }
   }
   if (out->info.status == audit::SweepStatus::kComplete) {
     m.org_objects = metrics::CountOrgObjects(out->snapshot);

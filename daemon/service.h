@@ -32,6 +32,9 @@ class Service {
   struct Options {
     std::string config_path;
     std::optional<std::string> metrics_listen;  // overrides [metrics] listen (demo)
+    // The realtime audit query for the change watch ([schedule] watch); unset: no watch (a
+    // configured watch is then logged as unavailable).
+    AuditQuery audit_query;
   };
 
   // Loads the configuration, opens the database, restores the metrics of the last complete
@@ -47,6 +50,11 @@ class Service {
   // is rejected here, not by every later sweep); errors keep the old one.
   Result<ScheduleOptions> Reload() EXCLUDES(mu_);
   void TickSkipped() { metrics_->SweepTickSkipped(); }
+  // Fills the change-watch hooks of `hooks` (poll through the sweep job's API client, metrics,
+  // the trigger of each sweep for divaudit_detection_seconds). No-op without an audit query.
+  void AddWatchHooks(DaemonLoop::Hooks& hooks);
+  // One audit query on the sweep job's client. Worker thread, never during a sweep.
+  Result<std::vector<AuditEvent>> PollAudit(const AuditWindow& window);
 
   ScheduleOptions schedule() const EXCLUDES(mu_);
   int metrics_port() const { return metrics_server_->port(); }
@@ -77,7 +85,16 @@ class Service {
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<SweepJob> job_;  // worker thread only (RunSweep), after Create
   std::function<void(const SweepJobOutput&)> on_sweep_;
+  // Why the running sweep started (loop thread writes before the sweep, worker reads).
+  SweepTrigger trigger_ GUARDED_BY(mu_);
 };
+
+// divaudit_detection_seconds for the findings a sweep opened (new or reopened), finished at
+// `opened_at`: per finding, from its changed_by event time when it has one; else, for a
+// watch-triggered sweep, from the first change of the burst that triggered it. Returns the
+// delays observed (seconds).
+std::vector<double> DetectionDelays(const std::vector<audit::Finding>& opened,
+                                    const SweepTrigger& trigger, SystemTime opened_at);
 
 // "sweep #12 complete at 2026-11-23T08:01:10Z: 45 open, 1 suppressed, 2 new, 1 resolved,
 // 734 API requests" — for STATUS= and logs.

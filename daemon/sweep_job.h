@@ -91,6 +91,9 @@ class SweepJob {
                      std::vector<audit::Division>* divisions);
 
   const config::Config& config() const { return *config_; }
+  // The job's API client (its token and request budget), for the change watch's audit queries.
+  // Not while Run is running.
+  genesys::ApiClient& client() { return *client_; }
 
  private:
   SweepJob(std::shared_ptr<const config::Config> config, storage::SnapshotStore& store,

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/display_text.h"
@@ -69,6 +70,18 @@ const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
       0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 5400, 7200};
   return kBuckets;
 }
+
+// Audit event → finding opened: from a watch-triggered sweep of a small org (seconds) to the
+// next regular sweep of a large one (hours).
+const prometheus::Histogram::BucketBoundaries& DetectionBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400};
+  return kBuckets;
+}
+
+// The audit services the change watch polls (daemon/watch.h): series exist from the start.
+constexpr const char* kAuditServices[] = {"PeoplePermissions", "Groups", "Directory",
+                                          "ContactCenter", "OAuthClient"};
 
 }  // namespace
 
@@ -224,6 +237,20 @@ AuditMetrics::AuditMetrics(std::string version, AuditMetricsOptions options)
                        .Help("Org role settings as the last sweep that read them saw them (1 on, "
                              "0 off): authorization_grant_division_aware, backfill_enabled")
                        .Register(registry_)),
+      audit_events_(BuildCounter()
+                        .Name("divaudit_audit_events_total")
+                        .Help("Audit trail events read by the change watch (each event once), "
+                              "by audit service")
+                        .Register(registry_)),
+      audit_poll_errors_(BuildCounter()
+                             .Name("divaudit_audit_poll_errors_total")
+                             .Help("Failed change-watch audit queries by audit service and reason "
+                                   "(throttled, forbidden, timeout, unavailable, other)")
+                             .Register(registry_)),
+      detection_(BuildHistogram()
+                     .Name("divaudit_detection_seconds")
+                     .Help("Delay from an audit event (a change) to the finding it opened")
+                     .Register(registry_)),
       region_(SanitizeLabelValue(options.region)) {
   if (!options.proc_root.empty()) {
     locked_->process = std::make_unique<ProcessCollector>(options.proc_root);
@@ -260,9 +287,27 @@ AuditMetrics::AuditMetrics(std::string version, AuditMetricsOptions options)
   for (const char* result : {"attributed", "no_event", "first_sweep", "forbidden", "error"}) {
     changed_by_->Add({{"result", result}});
   }
+  for (const char* service : kAuditServices) audit_events_.Add({{"service", service}});
+  detection_.Add({}, DetectionBuckets());
 }
 
 AuditMetrics::~AuditMetrics() = default;
+
+void AuditMetrics::AuditEventsRead(const std::string& service, int64_t n) {
+  if (n <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  audit_events_.Add({{"service", service}}).Increment(static_cast<double>(n));
+}
+
+void AuditMetrics::AuditPollFailed(const std::string& service, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  audit_poll_errors_.Add({{"service", service}, {"reason", reason}}).Increment();
+}
+
+void AuditMetrics::ObserveDetection(double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  detection_.Add({}, DetectionBuckets()).Observe(std::max(0.0, seconds));
+}
 
 void AuditMetrics::SweepStarted() {
   std::lock_guard<std::mutex> lock(mu_);

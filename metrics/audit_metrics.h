@@ -131,6 +131,14 @@ class AuditMetrics {
   // The current exposition in the Prometheus text format (what /metrics returns).
   std::string ExpositionText() const;
 
+  // Change watch. divaudit_audit_events_total{service} += n (audit events read, each id once);
+  // divaudit_audit_poll_errors_total{service, reason} + 1 (reason: throttled, forbidden,
+  // timeout, unavailable, other); divaudit_detection_seconds observes the delay from an audit
+  // event to the finding it opened. `service` is one of the watched audit services.
+  void AuditEventsRead(const std::string& service, int64_t n);
+  void AuditPollFailed(const std::string& service, const std::string& reason);
+  void ObserveDetection(double seconds);
+
  private:
   class LockedRegistry;
   using Labels = std::map<std::string, std::string>;
@@ -169,6 +177,10 @@ class AuditMetrics {
   prometheus::Family<prometheus::Gauge>& sweep_interval_;
   prometheus::Family<prometheus::Gauge>& org_info_;
   prometheus::Family<prometheus::Gauge>& org_setting_;  // v2
+  // Change watch (appended).
+  prometheus::Family<prometheus::Counter>& audit_events_;
+  prometheus::Family<prometheus::Counter>& audit_poll_errors_;
+  prometheus::Family<prometheus::Histogram>& detection_;
 
   std::string region_;
   prometheus::Gauge* org_info_series_ = nullptr;

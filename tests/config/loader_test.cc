@@ -151,6 +151,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{9, "interval = \"soon\"", "[schedule] interval", "bad duration"},
         BadValue{10, "jitter = \"5m\"", "[schedule] jitter", "less than interval"},
         BadValue{10, "jitter = \"-1s\"", "[schedule] jitter", "bad duration"},
+        BadValue{10, "watch = \"1s\"", "[schedule] watch", "\"0s\" (off) or at least 5s, got 1s"},
+        BadValue{10, "watch = \"2h\"", "[schedule] watch", "at most 1h"},
+        BadValue{10, "watch = 5", "[schedule] watch", "must be a duration string"},
+        BadValue{10, "settle = \"2h\"", "[schedule] settle", "at most 1h"},
+        BadValue{10, "settle = \"soon\"", "[schedule] settle", "bad duration"},
+        BadValue{10, "min_interval = \"2d\"", "[schedule] min_interval", "at most 24h"},
+        BadValue{10, "min_interval = \"x\"", "[schedule] min_interval", "bad duration"},
         BadValue{12, "path = \"\"", "[storage] path", "must not be empty"},
         BadValue{12, "path = 3", "[storage] path", "must be a string"},
         BadValue{13, "retention = \"12h\"", "[storage] retention", "at least 1d"},
@@ -203,6 +210,25 @@ INSTANTIATE_TEST_SUITE_P(
                  "loopback"},
         BadValue{2, "login_base_url = \"https://\"", "[genesys] login_base_url", "no host"},
         BadValue{2, "api_base_url = \"https://h:99999\"", "[genesys] api_base_url", "bad port"}));
+
+TEST(ParseConfigTest, ScheduleWatchKeys) {
+  auto defaults = ParseConfig(Join(kBaseLines), "divaudit.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->schedule.watch, milliseconds(0));
+  EXPECT_EQ(defaults->schedule.settle, milliseconds(30'000));
+  EXPECT_EQ(defaults->schedule.min_interval, milliseconds(120'000));
+  std::vector<std::string> lines = kBaseLines;
+  lines.insert(lines.begin() + 10, {"watch = \"5s\"", "settle = \"2s\"", "min_interval = \"0s\""});
+  auto watch = ParseConfig(Join(lines), "divaudit.toml");
+  ASSERT_TRUE(watch.ok()) << watch.status().message();
+  EXPECT_EQ(watch->schedule.watch, milliseconds(5'000));
+  EXPECT_EQ(watch->schedule.settle, milliseconds(2'000));
+  EXPECT_EQ(watch->schedule.min_interval, milliseconds(0));
+  lines[10] = "watch = \"0s\"";
+  auto off = ParseConfig(Join(lines), "divaudit.toml");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_EQ(off->schedule.watch, milliseconds(0));
+}
 
 TEST(ParseConfigTest, BasicAuthNeedsBothKeys) {
   auto no_user = ParseConfig(WithLine(16, "# no user"), "divaudit.toml");

@@ -525,5 +525,36 @@ TEST(AuditMetricsTest, ChangedByCountsOpenedFindingsPerResult) {
   EXPECT_EQ(Sample(text, R"(divaudit_changed_by_total{result="no_event"})"), 0);
 }
 
+TEST(AuditMetricsWatchTest, AuditEventsPollErrorsAndDetection) {
+  AuditMetricsOptions no_process;
+  no_process.proc_root.clear();
+  AuditMetrics metrics("1.2.3", no_process);
+  std::string text = metrics.ExpositionText();
+  // Every watched service from the start, at 0; an empty detection histogram.
+  EXPECT_EQ(Sample(text, "divaudit_audit_events_total{service=\"PeoplePermissions\"}"), 0);
+  EXPECT_EQ(Sample(text, "divaudit_audit_events_total{service=\"OAuthClient\"}"), 0);
+  EXPECT_EQ(Sample(text, "divaudit_detection_seconds_count"), 0);
+  EXPECT_NE(text.find("# TYPE divaudit_detection_seconds histogram\n"), std::string::npos);
+  // No error series until a query fails (labels by service and reason as they occur).
+  EXPECT_EQ(text.find("divaudit_audit_poll_errors_total{"), std::string::npos);
+
+  metrics.AuditEventsRead("Groups", 3);
+  metrics.AuditEventsRead("Groups", 0);
+  metrics.AuditPollFailed("Directory", "throttled");
+  metrics.AuditPollFailed("Directory", "throttled");
+  metrics.ObserveDetection(7.5);
+  metrics.ObserveDetection(-1);  // clock skew never gives a negative delay
+  text = metrics.ExpositionText();
+  EXPECT_EQ(Sample(text, "divaudit_audit_events_total{service=\"Groups\"}"), 3);
+  EXPECT_NE(text.find("# TYPE divaudit_audit_poll_errors_total counter\n"), std::string::npos);
+  EXPECT_EQ(
+      Sample(text, "divaudit_audit_poll_errors_total{reason=\"throttled\",service=\"Directory\"}"),
+      2);
+  EXPECT_EQ(Sample(text, "divaudit_detection_seconds_count"), 2);
+  EXPECT_EQ(Sample(text, "divaudit_detection_seconds_sum"), 7.5);
+  EXPECT_EQ(Sample(text, "divaudit_detection_seconds_bucket{le=\"10\"}"), 2);
+  EXPECT_EQ(Sample(text, "divaudit_detection_seconds_bucket{le=\"5\"}"), 1);
+}
+
 }  // namespace
 }  // namespace divaudit::metrics
