@@ -80,7 +80,8 @@ AuditQuery RealtimeAuditQuery() {
       [](genesys::ApiClient& client, const AuditWindow& window) -> Result<std::vector<AuditEvent>> {
         DIVAUDIT_ASSIGN_OR_RETURN(
             genesys::AuditQueryResult result,
-            genesys::QueryAuditTrail(client, window.service, window.from, window.to));
+            genesys::QueryAuditTrail(client, window.service, window.from, window.to,
+                                     /*max_attempts=*/1));
         std::vector<AuditEvent> events;
         events.reserve(result.events.size());
         for (const auto& m : result.events) events.push_back(WatchEventOf(m, window.to));

@@ -21,6 +21,10 @@ struct ApiRequest {
   // v2 (analytics query): "POST" sends `body` as application/json; default GET (body unused).
   std::string method = "GET";
   std::string body = {};
+  // Most attempts for this request (retries included); 0: the client's retry policy. The change
+  // watch's audit polls use 1: the next poll is their retry, and a poll must not hold the worker
+  // (and the scheduled sweep behind it) through a whole back-off series.
+  int max_attempts = 0;
 };
 
 struct ApiResponse {

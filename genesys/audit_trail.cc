@@ -193,8 +193,10 @@ std::string AuditQueryBody(std::string_view service, SystemTime from, SystemTime
 
 namespace {
 
-ApiRequest QueryRequest(std::string_view service, SystemTime from, SystemTime to, int64_t page) {
+ApiRequest QueryRequest(std::string_view service, SystemTime from, SystemTime to, int64_t page,
+                        int max_attempts) {
   ApiRequest r;
+  r.max_attempts = max_attempts;
   r.path_and_query = std::string(kAuditQueryRoute) + "?expand=user";
   r.route = kAuditQueryRoute;
   r.max_response_bytes = 16u << 20;  // 100 events with their changes stay far below this
@@ -219,9 +221,9 @@ Status PageStatus(const Result<ApiResponse>& r, std::string_view service) {
 }  // namespace
 
 Result<AuditQueryResult> QueryAuditTrail(ApiClient& client, std::string_view service,
-                                         SystemTime from, SystemTime to) {
+                                         SystemTime from, SystemTime to, int max_attempts) {
   AuditQueryResult out;
-  auto first = client.GetAll({QueryRequest(service, from, to, 1)});
+  auto first = client.GetAll({QueryRequest(service, from, to, 1, max_attempts)});
   DIVAUDIT_RETURN_IF_ERROR(PageStatus(first[0], service));
   DIVAUDIT_ASSIGN_OR_RETURN(AuditPage page, ParseAuditPage(first[0]->body, service, 1));
   out.pages = 1;
@@ -232,7 +234,8 @@ Result<AuditQueryResult> QueryAuditTrail(ApiClient& client, std::string_view ser
                                   " pages (more than " + std::to_string(kAuditMaxPages) + ")");
   }
   std::vector<ApiRequest> rest;
-  for (int64_t n = 2; n <= page.page_count; ++n) rest.push_back(QueryRequest(service, from, to, n));
+  for (int64_t n = 2; n <= page.page_count; ++n)
+    rest.push_back(QueryRequest(service, from, to, n, max_attempts));
   if (rest.empty()) return out;
   auto results = client.GetAll(rest);
   for (size_t i = 0; i < results.size(); ++i) {

@@ -110,7 +110,9 @@ struct AuditQueryResult {
 //   kInvalidArgument / kDataLoss — a page that does not parse;
 //   kResourceExhausted — more than kAuditMaxPages pages.
 // Thread-compatible (uses `client` like any caller).
+// `max_attempts` per request: 0 = the client's retry policy (the changed_by lookup); 1 = no
+// retry (the change watch: its next poll retries).
 Result<AuditQueryResult> QueryAuditTrail(ApiClient& client, std::string_view service,
-                                         SystemTime from, SystemTime to);
+                                         SystemTime from, SystemTime to, int max_attempts = 0);
 
 }  // namespace divaudit::genesys

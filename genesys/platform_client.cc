@@ -238,7 +238,10 @@ class PlatformClient::Session final : public HttpStream {
       return;
     }
 
-    const RetryDecision decision = c_.policy_.Decide(item.attempts, result, c_.rng_);
+    const bool attempts_left =
+        item.request.max_attempts <= 0 || item.attempts < item.request.max_attempts;
+    const RetryDecision decision =
+        attempts_left ? c_.policy_.Decide(item.attempts, result, c_.rng_) : RetryDecision{};
     if (decision.retry) {
       ++c_.stats_.retries;
       item.not_before = ended + decision.delay;

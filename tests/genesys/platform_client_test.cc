@@ -319,6 +319,31 @@ TEST_F(PlatformClientTest, PersistentTransportFailureIsAnErrorNamingTheRoute) {
   EXPECT_EQ(http_.Count("GET", kDivisions), 6);
 }
 
+// A request with max_attempts = 1 (the change watch's audit polls) is never retried: its 503,
+// 429 or transport error comes back at once, while the same failures are retried otherwise.
+TEST_F(PlatformClientTest, MaxAttemptsOneIsNeverRetried) {
+  const std::string users = std::string(kApi) + "/api/v2/users";
+  http_.Enqueue("GET", kDivisions, FakeHttpClient::Response(503));
+  http_.Enqueue("GET", users, FakeHttpClient::Response(429));
+  auto client = MakeClient();
+  ApiRequest divisions = Divisions();
+  divisions.max_attempts = 1;
+  ApiRequest u{"/api/v2/users", "/api/v2/users"};
+  u.max_attempts = 1;
+  auto results = client->GetAll({divisions, u});
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->status, 503);
+  EXPECT_EQ(results[1]->status, 429);
+  EXPECT_EQ(http_.Count("GET", kDivisions), 1);
+  EXPECT_EQ(http_.Count("GET", users), 1);
+  EXPECT_EQ(client->Stats().retries, 0);
+  // Without the limit the same 503 is retried (and then answered 200 by the fake).
+  http_.Enqueue("GET", kDivisions, FakeHttpClient::Response(503));
+  auto again = client->GetAll({Divisions()});
+  EXPECT_EQ(again[0]->status, 200);
+  EXPECT_EQ(http_.Count("GET", kDivisions), 3);
+}
+
 TEST_F(PlatformClientTest, NeverRetries501Or404) {
   const std::string users = std::string(kApi) + "/api/v2/users";
   http_.Enqueue("GET", kDivisions, FakeHttpClient::Response(501));
