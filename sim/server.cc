@@ -87,8 +87,8 @@ enum AdminRouteId : int {
   kAdminFaults,
   kAdminAddQueueMember,     // v2
   kAdminRemoveQueueMember,  // v2
-  kAdminPutRoleSettings,  // v2
-  kAdminPutRolePolicies,  // v2
+  kAdminPutRoleSettings,    // v2
+  kAdminPutRolePolicies,    // v2
 };
 
 std::vector<Route> AdminRoutes() {
