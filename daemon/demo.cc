@@ -205,6 +205,10 @@ int DemoCommand(const DemoCommandOptions& options) {
       "tenants)…\n",
       spec.users, spec.divisions, spec.tenants);
   sim::OrgFixture fixture = sim::GenerateOrg(spec);
+  // Seed 42 plants the grant guardrail on; the demo shows it off, so each v2 finding
+  // (grant_guardrail_off, org_wide_permission, cross_tenant_queue) appears in its output.
+  if (!fixture.org.role_settings) fixture.org.role_settings.emplace();
+  fixture.org.role_settings->authorization_grant_division_aware = false;
   const std::vector<audit::TenantSpec> tenants = fixture.policy.tenants;
   auto server = sim::SimServer::Start(sim::SimOptions{}, fixture);
   if (!server.ok()) {

@@ -78,6 +78,9 @@ std::string RenderConfigToml(const OrgFixture& fixture, const ConfigWriterOption
   out += "\n[metrics]\n";
   KeyValue(out, "listen", options.metrics_listen);
   out += "\n[policy]\nshared_divisions = " + QuoteList(policy.shared_divisions) + "\n";
+  if (fixture.org_wide_permissions) {
+    out += "org_wide_permissions = " + QuoteList(*fixture.org_wide_permissions) + "\n";
+  }
   for (const audit::TenantSpec& t : policy.tenants) {
     out +=
         "\n[[tenant]]\nname = " + Quote(t.name) + "\ndivisions = " + QuoteList(t.divisions) + "\n";

@@ -159,9 +159,20 @@ class IdSet {
   std::unordered_set<std::string> seen_;
 };
 
-Status ParsePolicy(element e, const std::string& path, audit::Policy& policy) {
+Status ParsePolicy(element e, const std::string& path, audit::Policy& policy,
+                   std::optional<std::vector<std::string>>& org_wide_permissions) {
   object o;
-  DIVAUDIT_RETURN_IF_ERROR(AsObject(e, path, {"tenants", "sharedDivisions", "exceptions"}, o));
+  DIVAUDIT_RETURN_IF_ERROR(
+      AsObject(e, path, {"tenants", "sharedDivisions", "exceptions", "orgWidePermissions"}, o));
+  element org_wide;
+  bool has_org_wide = false;
+  DIVAUDIT_RETURN_IF_ERROR(Lookup(o, "orgWidePermissions", org_wide, has_org_wide));
+  if (has_org_wide) {
+    std::vector<std::string> patterns;
+    DIVAUDIT_RETURN_IF_ERROR(GetStringArray(o, path, "orgWidePermissions", patterns));
+    org_wide_permissions = patterns;
+    policy.org_wide_permissions = std::move(patterns);
+  }
   if (Status st1 =
           ForEach(o, path, "tenants",
                   [&](element t, const std::string& p) {
@@ -619,7 +630,9 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
   element policy;
   bool has_policy = false;
   DIVAUDIT_RETURN_IF_ERROR(Lookup(top, "policy", policy, has_policy));
-  if (has_policy) DIVAUDIT_RETURN_IF_ERROR(ParsePolicy(policy, "policy", fixture.policy));
+  if (has_policy)
+    DIVAUDIT_RETURN_IF_ERROR(
+        ParsePolicy(policy, "policy", fixture.policy, fixture.org_wide_permissions));
 
   // An OAuth client's roleDivisions and its grants are one set: merge both ways.
   std::map<std::string, std::set<audit::RoleDivision>> client_grants;
@@ -809,7 +822,8 @@ std::string OrgToJson(const OrgFixture& fixture) {
   }
 
   const audit::Policy& policy = fixture.policy;
-  if (!policy.tenants.empty() || !policy.shared_divisions.empty() || !policy.exceptions.empty()) {
+  if (!policy.tenants.empty() || !policy.shared_divisions.empty() || !policy.exceptions.empty() ||
+      fixture.org_wide_permissions) {
     JsonWriter w;
     w.BeginObject();
     w.Key("tenants").BeginArray();
@@ -828,7 +842,11 @@ std::string OrgToJson(const OrgFixture& fixture) {
       w.Field("reason", x.reason).Field("owner", x.owner).Field("expires", x.expires);
       w.EndObject();
     }
-    w.EndArray().EndObject();
+    w.EndArray();
+    if (fixture.org_wide_permissions) {
+      WriteStrings(w, "orgWidePermissions", *fixture.org_wide_permissions);
+    }
+    w.EndObject();
     out += ",\n\"policy\":";
     out += w.str();
   }

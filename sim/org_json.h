@@ -1,7 +1,9 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/org_snapshot.h"
 #include "audit/policy.h"
@@ -24,6 +26,9 @@ struct OrgFixture {
   // Empty: OrgIndex derives a stable one from the org (DefaultOrganizationId).
   std::string org_id;
   std::string org_name;
+  // v2: the [policy] org_wide_permissions the simulated tenant config sets (fixture key
+  // "policy.orgWidePermissions"). nullopt: not set — divaudit and --truth use their defaults.
+  std::optional<std::vector<std::string>> org_wide_permissions = {};
 };
 
 // A version-4-shaped GUID derived from the org's division ids (FNV-1a): the same org always
@@ -41,7 +46,8 @@ inline constexpr std::string_view kDefaultOrganizationName = "divaudit-sim org";
 //    "grants":[{"subjectType","subjectId","roleId","divisionId"}],
 //    "policy":{"tenants":[{"name","divisions"}],"sharedDivisions":[...],
 //              "exceptions":[{"rule","subjectId","roleId","divisionId","reason","owner",
-//                             "expires"}]}}
+//                             "expires"}],
+//              "orgWidePermissions":["domain:entity:action",...]}}
 // Every top-level key and "policy" are optional; unknown keys are errors. The result is
 // canonical (audit::Canonicalize; member ids and role divisions sorted). Each OAuth client's
 // roleDivisions and its PC_OAUTH_CLIENT grants are merged so that both hold their union.

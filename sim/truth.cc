@@ -465,7 +465,9 @@ const std::vector<std::string>& DefaultOrgWidePermissions() {
 }
 
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now) {
-  return ComputeTruthJson(fixture, now, DefaultOrgWidePermissions());
+  return ComputeTruthJson(
+      fixture, now,
+      fixture.org_wide_permissions ? *fixture.org_wide_permissions : DefaultOrgWidePermissions());
 }
 
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now,

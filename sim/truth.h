@@ -28,7 +28,8 @@ std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now);
 // ids of the listed divisions the path holds the role on — and "permissions" — sorted
 // "domain:entity:action" of the role's org-wide permissions that `org_wide_permissions` selects)
 // are computed with `org_wide_permissions` (globs "domain:entity:action", a part may be "*");
-// the overload above uses DefaultOrgWidePermissions().
+// the overload above uses the fixture's org_wide_permissions (the simulated tenant config's
+// [policy] org_wide_permissions) when set, else DefaultOrgWidePermissions().
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now,
                              const std::vector<std::string>& org_wide_permissions);
 

@@ -77,10 +77,9 @@ TEST_P(GroundTruthTest, SweepFindingsEqualSimulatorTruth) {
   EXPECT_GE(rules.size(), 6u) << "generator planted violations of only " << rules.size()
                               << " rules";
   EXPECT_TRUE(rules.contains("org_wide_permission"));
+  EXPECT_TRUE(rules.contains("cross_tenant_queue"));  // queue ids are part of the compared key
   EXPECT_EQ(rules.contains("grant_guardrail_off"), shape.seed % 3 != 0);
-  if (DropV2RulesTheSweepDoesNotJudgeYet(*truth, *swept)) {
-    EXPECT_EQ(OrgWideFields(ReadWholeFile(dir.File("truth.json"))), OrgWideFields(run.out));
-  }
+  EXPECT_EQ(OrgWideFields(ReadWholeFile(dir.File("truth.json"))), OrgWideFields(run.out));
   std::vector<FindingKey> missing, extra;
   std::set_difference(truth->begin(), truth->end(), swept->begin(), swept->end(),
                       std::back_inserter(missing));
@@ -91,6 +90,46 @@ TEST_P(GroundTruthTest, SweepFindingsEqualSimulatorTruth) {
   EXPECT_EQ(truth->size(), swept->size());
   std::printf("[ ground truth ] %s: %zu findings, %zu rules, all equal\n", SpecOf(shape).c_str(),
               truth->size(), rules.size());
+}
+
+// --truth honours the [policy] org_wide_permissions of the tenant config the simulator reads
+// (fixture key policy.orgWidePermissions), and so does the sweep that config drives.
+TEST(GroundTruthOrgWideListTest, NonDefaultListSelectsTheSameFindingsInTruthAndSweep) {
+  TempDir dir;
+  std::string error;
+  {
+    SimProcess dump;
+    ASSERT_TRUE(dump.Start({"--generate", SpecOf({12, 300, 12, 12, 6, 3, 3}), "--dump-org",
+                            dir.File("org.json"), "--truth", dir.File("default.json")},
+                           &error))
+        << error;
+  }
+  std::string org = ReadWholeFile(dir.File("org.json"));
+  const auto pos = org.find("\"policy\":{");
+  ASSERT_NE(pos, std::string::npos);
+  org.insert(pos + 10, R"("orgWidePermissions":["directory:*:admin","recording:*:*"],)");
+  std::ofstream(dir.File("org2.json")) << org;
+  SimProcess sim;
+  ASSERT_TRUE(sim.Start({"--org", dir.File("org2.json"), "--write-config",
+                         dir.File("divaudit.toml"), "--truth", dir.File("truth.json")},
+                        &error))
+      << error;
+  ASSERT_TRUE(MakeConfigFast(dir.File("divaudit.toml")));
+  EXPECT_NE(ReadWholeFile(dir.File("divaudit.toml")).find("org_wide_permissions = ["),
+            std::string::npos);
+  const auto run =
+      RunCommand({DivauditBinary(), "sweep", "--config", dir.File("divaudit.toml"), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string truth_json = ReadWholeFile(dir.File("truth.json"));
+  const auto truth = OrgWideFields(truth_json);
+  ASSERT_FALSE(truth.empty());
+  EXPECT_NE(truth, OrgWideFields(ReadWholeFile(dir.File("default.json"))));
+  for (const auto& [key, value] : truth) {
+    const std::string perms = value.substr(value.find('|') + 1);
+    EXPECT_TRUE(perms.rfind("directory:", 0) == 0 || perms.rfind("recording:", 0) == 0) << perms;
+  }
+  EXPECT_EQ(truth, OrgWideFields(run.out));
+  EXPECT_EQ(*ReadFindingKeys(truth_json), *ReadFindingKeys(run.out));
 }
 
 // 22 orgs: small to mid-size, few to many tenants, different seeds.

@@ -66,25 +66,16 @@ Result<std::set<FindingKey>> ReadFindingKeys(const std::string& json) {
       via_id = StringAt(via, "id");
     }
     out.emplace(StringAt(f, "rule"), subject_type, IdOf(f, "subject"), IdOf(f, "role"),
-                IdOf(f, "division"), via_type, via_id, StringAt(f, "state"));
+                IdOf(f, "division"), via_type, via_id, StringAt(f, "state"), IdOf(f, "queue"));
   }
   return out;
-}
-
-bool DropV2RulesTheSweepDoesNotJudgeYet(std::set<FindingKey>& truth,
-                                        const std::set<FindingKey>& swept) {
-  auto v2 = [](const FindingKey& k) {
-    return std::get<0>(k) == "grant_guardrail_off" || std::get<0>(k) == "org_wide_permission";
-  };
-  if (std::any_of(swept.begin(), swept.end(), v2)) return true;
-  std::erase_if(truth, v2);
-  return false;
 }
 
 std::string Describe(const FindingKey& k) {
   return std::get<0>(k) + " subject=" + std::get<1>(k) + ":" + std::get<2>(k) +
          " role=" + std::get<3>(k) + " division=" + std::get<4>(k) + " via=" + std::get<5>(k) +
-         ":" + std::get<6>(k) + " state=" + std::get<7>(k);
+         ":" + std::get<6>(k) + " state=" + std::get<7>(k) +
+         (std::get<8>(k).empty() ? "" : " queue=" + std::get<8>(k));
 }
 
 std::string SweepStatusOf(const std::string& json) {

@@ -9,9 +9,10 @@
 
 namespace divaudit::testing {
 
-// (rule, subject type, subject id, role id, division id, via type, via id, state)
+// (rule, subject type, subject id, role id, division id, via type, via id, state, queue id)
+// The queue id is part of a cross_tenant_queue finding's identity ("" for every other rule).
 using FindingKey = std::tuple<std::string, std::string, std::string, std::string, std::string,
-                              std::string, std::string, std::string>;
+                              std::string, std::string, std::string, std::string>;
 
 std::string ReadWholeFile(const std::string& path);
 // Sets [genesys] requests_per_minute / max_concurrency (and appends `extra` lines to the end)
@@ -21,12 +22,6 @@ bool MakeConfigFast(const std::string& path, int requests_per_minute = 100000,
 // Identity + state of every finding in a findings document or a --truth file.
 Result<std::set<FindingKey>> ReadFindingKeys(const std::string& json);
 
-// v2 (perm-sweep): the simulator's truth covers grant_guardrail_off and org_wide_permission
-// before the engine that judges them is merged (branch perm-audit). Until the sweep reports any
-// finding of those rules, they are dropped from `truth`; returns whether the sweep judges them.
-// Delete once the engine's rules are merged.
-bool DropV2RulesTheSweepDoesNotJudgeYet(std::set<FindingKey>& truth,
-                                        const std::set<FindingKey>& swept);
 std::string Describe(const FindingKey& k);
 // sweep.status of a findings document ("" if absent).
 std::string SweepStatusOf(const std::string& json);

@@ -291,5 +291,17 @@ TEST(PresentCliTest, DemoRefusesADirectoryItDidNotCreate) {
   }
 }
 
+// The demo's org shows at least one finding of each v2 rule (issue 14).
+TEST(PresentCliTest, DemoShowsEveryV2Finding) {
+  TempDir dir;
+  const auto r = RunCommand(
+      {DivauditBinary(), "demo", "--dir", dir.File("demo"), "--port", "0", "--users", "200"}, {},
+      120s);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* rule : {"grant_guardrail_off", "org_wide_permission", "cross_tenant_queue"}) {
+    EXPECT_NE(r.out.find(std::string(rule) + " "), std::string::npos) << rule << "\n" << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace divaudit::testing

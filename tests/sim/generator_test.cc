@@ -86,7 +86,7 @@ TEST(GeneratorTest, StableAcrossBuilds) {
   RecordProperty("fnv1a", std::to_string(h));
   // If this fails after an intended generator change, update the digest (and say so in the
   // commit); if it fails without one, the output depends on the platform or library.
-  EXPECT_EQ(h, 8604684531646406262ull);  // v2: catalog, role policies, settings, org-wide plants
+  EXPECT_EQ(h, 1189915034944041032ull);  // v2: + queues and queue members (merged main)
 }
 
 struct Truth {
@@ -366,6 +366,20 @@ TEST(GeneratorTest, LargeOrgIsFast) {
   RecordProperty("grants", static_cast<int>(f.org.grants.size()));
   EXPECT_LT(cpu_seconds, 5.0);
   EXPECT_GT(f.org.grants.size(), 400'000u);
+}
+
+// v2: the fixture's org_wide_permissions become [policy] org_wide_permissions; unset: absent.
+TEST(ConfigWriterTest, RendersOrgWidePermissionsOnlyWhenSet) {
+  OrgFixture f = GenerateOrg(Spec("divisions=6,users=100,seed=3"));
+  EXPECT_EQ(RenderConfigToml(f, {}).find("org_wide_permissions"), std::string::npos);
+  f.org_wide_permissions = std::vector<std::string>{"recording:*:*", "oauth:client:add"};
+  toml::parse_result parsed = toml::parse(RenderConfigToml(f, {}));
+  ASSERT_TRUE(parsed) << parsed.error().description();
+  const toml::array* list = parsed.table()["policy"]["org_wide_permissions"].as_array();
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ(list->get(0)->value_or(std::string()), "recording:*:*");
+  EXPECT_EQ(list->get(1)->value_or(std::string()), "oauth:client:add");
 }
 
 TEST(ConfigWriterTest, RendersTheFixturePolicyAsValidToml) {

@@ -120,6 +120,25 @@ TEST(OrgJsonTest, RoundTripsGeneratedOrg) {
   ExpectSamePolicy(parsed->policy, org.policy);
 }
 
+// v2: policy.orgWidePermissions (the simulated tenant config's [policy] org_wide_permissions)
+// round-trips; absent stays unset.
+TEST(OrgJsonTest, OrgWidePermissionsRoundTrip) {
+  Result<OrgFixture> unset = ParseOrgJson(R"({"policy":{"sharedDivisions":["Home"]}})");
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_FALSE(unset->org_wide_permissions.has_value());
+  EXPECT_EQ(OrgToJson(*unset).find("orgWidePermissions"), std::string::npos);
+  Result<OrgFixture> set =
+      ParseOrgJson(R"({"policy":{"orgWidePermissions":["recording:*:*","oauth:client:add"]}})");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  const std::vector<std::string> want = {"recording:*:*", "oauth:client:add"};
+  EXPECT_EQ(set->org_wide_permissions, std::optional<std::vector<std::string>>(want));
+  EXPECT_EQ(set->policy.org_wide_permissions, want);
+  Result<OrgFixture> again = ParseOrgJson(OrgToJson(*set));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->org_wide_permissions, set->org_wide_permissions);
+  EXPECT_FALSE(ParseOrgJson(R"({"policy":{"orgWidePermissions":[1]}})").ok());
+}
+
 TEST(OrgJsonTest, OutputIsCanonicalWhateverTheInputOrder) {
   Result<OrgFixture> parsed = ParseOrgJson(kFixture);
   ASSERT_TRUE(parsed.ok());

@@ -498,6 +498,13 @@ TEST(TruthOrgWideTest, PatternsSelectAndExceptionsSuppress) {
   const std::vector<std::string> none =
       OrgWideLines(ComputeTruthJson(f, kNow, {"routing:queue:view"}));
   for (const std::string& l : none) EXPECT_EQ(l.find("org_wide_permission"), std::string::npos);
+  // The fixture's own [policy] org_wide_permissions (the simulated tenant config) is what the
+  // one-argument overload (and so divaudit-sim --truth) uses; unset: the default list.
+  OrgFixture configured = f;
+  configured.org_wide_permissions = std::vector<std::string>{"directory:*:admin"};
+  EXPECT_EQ(ComputeTruthJson(configured, kNow), ComputeTruthJson(f, kNow, {"directory:*:admin"}));
+  EXPECT_NE(ComputeTruthJson(configured, kNow), ComputeTruthJson(f, kNow));
+  EXPECT_EQ(ComputeTruthJson(f, kNow), ComputeTruthJson(f, kNow, DefaultOrgWidePermissions()));
   // Without a catalog or settings in the fixture nothing v2 fires (the sim serves the
   // default settings: guardrail on).
   OrgFixture v1 = Base();
