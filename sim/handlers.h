@@ -34,9 +34,9 @@ enum ApiRouteId : int {
   kOrganizationMe,
   kRoutingQueues,        // v2
   kRoutingQueueMembers,  // v2
-  kPermissions,   // v2
-  kRoleSettings,  // v2
-  kAuditQueryRealtime,  // POST; served by the server from its AuditLog (sim/audit_log.h)
+  kPermissions,          // v2
+  kRoleSettings,         // v2
+  kAuditQueryRealtime,   // POST; served by the server from its AuditLog (sim/audit_log.h)
 };
 
 // Every GET /api/v2/… route, literal segments before captures.

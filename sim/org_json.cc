@@ -365,12 +365,11 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
                                 simdjson::error_message(err));
   }
   object top;
-  DIVAUDIT_RETURN_IF_ERROR(
-      AsObject(root, "(root)",
-               {"organization", "divisions", "roles", "users", "groups", "oauthClients",
-                "externalSubjects", "grants", "policy", "queues", "queueMembers", "permissions",
-                "roleSettings"},
-               top));
+  DIVAUDIT_RETURN_IF_ERROR(AsObject(
+      root, "(root)",
+      {"organization", "divisions", "roles", "users", "groups", "oauthClients", "externalSubjects",
+       "grants", "policy", "queues", "queueMembers", "permissions", "roleSettings"},
+      top));
   OrgFixture fixture;
   audit::OrgSnapshot& org = fixture.org;
   const std::string root_path;
