@@ -113,6 +113,15 @@ Named DivisionNamed(const Finding& f) {
 }
 
 // Marks a finding that is also "new" (first seen within the new window) in its one table.
+// Who made the change that opened `f` (audit trail): "Ada Admin (user, 2026-01-02T08:00:00Z)",
+// the actor id when the event named no one, "-" when unknown.
+std::string ChangedByText(const Finding& f) {
+  if (!f.changed_by) return "-";
+  const audit::ChangedBy& c = *f.changed_by;
+  std::string who = !c.actor_name.empty() ? c.actor_name : !c.actor_id.empty() ? c.actor_id : "?";
+  return who + " (" + c.actor_type + (c.at.empty() ? "" : ", " + c.at) + ")";
+}
+
 std::string StateWithNew(const Finding& f, const std::set<std::string>& new_fps) {
   return StateName(f) + (new_fps.count(f.fingerprint) ? ", new" : "");
 }
@@ -122,7 +131,7 @@ Table OpenTable(const std::vector<FindingRow>& rows, bool with_state,
   Table t;
   if (with_state) t.headers.push_back("State");
   for (const char* h : {"Severity", "Rule", "Subject", "Home tenant", "Role", "Division", "Via",
-                        "First seen", "Age (days)", "Exception"}) {
+                        "First seen", "Changed by", "Age (days)", "Exception"}) {
     t.headers.push_back(h);
   }
   t.numeric.assign(t.headers.size(), false);
@@ -136,9 +145,9 @@ Table OpenTable(const std::vector<FindingRow>& rows, bool with_state,
       ids.push_back("");
     }
     row.insert(row.end(), {SevStr(f), RuleStr(f), subject.name, f.home_tenant.value_or("-"),
-                           role.name, division.name, ViaText(f), f.first_seen,
+                           role.name, division.name, ViaText(f), f.first_seen, ChangedByText(f),
                            std::to_string(r.age_days), ExceptionText(f)});
-    ids.insert(ids.end(), {"", "", subject.id, "", role.id, division.id, "", "", "", ""});
+    ids.insert(ids.end(), {"", "", subject.id, "", role.id, division.id, "", "", "", "", ""});
     t.rows.push_back(std::move(row));
     t.ids.push_back(std::move(ids));
   }
@@ -164,16 +173,18 @@ Table ResolvedTable(const std::vector<FindingRow>& rows, const std::set<std::str
 }
 
 Table ReachTable(const std::vector<FindingRow>& rows, const std::set<std::string>& new_fps) {
-  Table t{{"Rule", "Subject", "Home tenant", "Role", "Division", "Via", "State", "First seen"},
-          std::vector<bool>(8, false),
+  Table t{{"Rule", "Subject", "Home tenant", "Role", "Division", "Via", "State", "First seen",
+           "Changed by"},
+          std::vector<bool>(9, false),
           {},
           {}};
   for (const auto& r : rows) {
     const Finding& f = r.finding;
     const Named subject = SubjectNamed(f), role = RoleNamed(f), division = DivisionNamed(f);
     t.rows.push_back({RuleStr(f), subject.name, f.home_tenant.value_or("-"), role.name,
-                      division.name, ViaText(f), StateWithNew(f, new_fps), f.first_seen});
-    t.ids.push_back({"", subject.id, "", role.id, division.id, "", "", ""});
+                      division.name, ViaText(f), StateWithNew(f, new_fps), f.first_seen,
+                      ChangedByText(f)});
+    t.ids.push_back({"", subject.id, "", role.id, division.id, "", "", "", ""});
   }
   return t;
 }
@@ -204,16 +215,17 @@ Table OrgWidePermissionTable(const std::vector<FindingRow>& rows,
 }
 
 Table NewTable(const std::vector<FindingRow>& rows) {
-  Table t{{"State", "Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen"},
-          std::vector<bool>(8, false),
+  Table t{{"State", "Severity", "Rule", "Subject", "Role", "Division", "Via", "First seen",
+           "Changed by"},
+          std::vector<bool>(9, false),
           {},
           {}};
   for (const auto& r : rows) {
     const Finding& f = r.finding;
     const Named subject = SubjectNamed(f), role = RoleNamed(f), division = DivisionNamed(f);
     t.rows.push_back({StateName(f), SevStr(f), RuleStr(f), subject.name, role.name, division.name,
-                      ViaText(f), f.first_seen});
-    t.ids.push_back({"", "", "", subject.id, role.id, division.id, "", ""});
+                      ViaText(f), f.first_seen, ChangedByText(f)});
+    t.ids.push_back({"", "", "", subject.id, role.id, division.id, "", "", ""});
   }
   return t;
 }
@@ -368,10 +380,10 @@ void AppendEscaped(std::string& out, std::string_view raw) {
 
 // Column widths in percent (printed tables use a fixed layout; empty: equal columns).
 using Widths = std::vector<int>;
-const Widths kOpenWidths{8, 7, 13, 13, 7, 10, 12, 8, 9, 5, 8};
-const Widths kReachWidths{15, 17, 8, 13, 15, 11, 10, 11};
+const Widths kOpenWidths{7, 6, 11, 12, 7, 9, 11, 7, 8, 10, 4, 8};
+const Widths kReachWidths{13, 15, 7, 11, 13, 10, 8, 10, 13};
 const Widths kResolvedWidths{7, 12, 15, 12, 13, 10, 11, 11, 9};
-const Widths kNewWidths{8, 7, 13, 19, 14, 15, 12, 12};
+const Widths kNewWidths{7, 7, 12, 16, 12, 13, 10, 11, 12};
 const Widths kExceptionWidths{9, 12, 12, 11, 10, 10, 13, 8, 7, 8};
 const Widths kDailyWidths{30, 14, 14, 14, 14, 14};
 
@@ -684,7 +696,11 @@ const std::vector<std::string> kFindingCsvHeaders = {"fingerprint",
                                                      "exception_reason",
                                                      "exception_expires",
                                                      "permissions",
-                                                     "divisions"};
+                                                     "divisions",
+                                                     "changed_by_actor_type",
+                                                     "changed_by_actor_id",
+                                                     "changed_by_actor_name",
+                                                     "changed_by_at"};
 
 std::vector<std::string> FindingCsvRow(const FindingRow& r) {
   const Finding& f = r.finding;
@@ -713,7 +729,11 @@ std::vector<std::string> FindingCsvRow(const FindingRow& r) {
           f.exception ? f.exception->reason : "",
           f.exception ? f.exception->expires : "",
           Join(f.permissions, ";"),
-          Join(f.divisions, ";")};
+          Join(f.divisions, ";"),
+          f.changed_by ? f.changed_by->actor_type : "",
+          f.changed_by ? f.changed_by->actor_id : "",
+          f.changed_by ? f.changed_by->actor_name : "",
+          f.changed_by ? f.changed_by->at : ""};
 }
 
 std::string FindingsCsv(const std::vector<FindingRow>& rows) {

@@ -146,6 +146,18 @@ AuditRecord PutClientRecord(const OrgFixture& before, std::string_view client_id
                      std::string(client_id), name,          {}};
 }
 
+AuditRecord QueueMemberRecord(const OrgFixture& before, std::string_view queue_id,
+                              std::string_view user_id, bool add) {
+  AuditRecord r{"ContactCenter",
+                "Queue",
+                add ? "MemberAdd" : "MemberRemove",
+                std::string(queue_id),
+                NameOf(before.org.queues, queue_id),
+                {}};
+  r.changes.push_back({"User", "userId", std::string(user_id), !add});
+  return r;
+}
+
 std::string AuditMessageJson(const AuditRecord& record, const AuditActor& actor, AuditShape shape,
                              std::string_view org_id, std::string_view event_id, SystemTime at,
                              bool expand_user) {

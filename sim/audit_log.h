@@ -76,6 +76,10 @@ AuditRecord MoveUserRecord(const OrgFixture& before, std::string_view user_id,
 AuditRecord DeleteDivisionRecord(const OrgFixture& before, std::string_view division_id);
 // PUT /sim/oauth/clients/{id}: OAuthClient OAuthClient Create|Update, entity = the client.
 AuditRecord PutClientRecord(const OrgFixture& before, std::string_view client_id);
+// POST/DELETE /sim/queues/{id}/members: ContactCenter Queue MemberAdd|MemberRemove, entity =
+// the queue, changes = the user.
+AuditRecord QueueMemberRecord(const OrgFixture& before, std::string_view queue_id,
+                              std::string_view user_id, bool add);
 
 // The AuditLogMessage JSON of `record` made by `actor` at `at`, in layout `shape`, for org
 // `org_id` (userHomeOrgId of a non-partner actor). `expand_user`: the user's name is included

@@ -796,11 +796,13 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
       auto by = JsonStringField(body, "memberBy");
       const bool via_group = by.ok() && *by == "group";
       const bool joined = body.find("\"joined\":false") == std::string_view::npos;
-      return from_status(
-          Mutate([&](OrgFixture& f) { return AddQueueMember(f, c[0], *user, via_group, joined); }));
+      return audited(
+          [&](OrgFixture& f) { return AddQueueMember(f, c[0], *user, via_group, joined); },
+          [&](const OrgFixture& b) { return QueueMemberRecord(b, c[0], *user, true); });
     }
     case kAdminRemoveQueueMember:
-      return from_status(Mutate([&](OrgFixture& f) { return RemoveQueueMember(f, c[0], c[1]); }));
+      return audited([&](OrgFixture& f) { return RemoveQueueMember(f, c[0], c[1]); },
+                     [&](const OrgFixture& b) { return QueueMemberRecord(b, c[0], c[1], false); });
     case kAdminDeleteDivision:
       return audited([&](OrgFixture& f) { return DeleteDivision(f, c[0]); },
                      [&](const OrgFixture& b) { return DeleteDivisionRecord(b, c[0]); });

@@ -27,6 +27,7 @@ constexpr char kCarol[] = "u0000000-0000-4000-8000-000000000002";  // group memb
 constexpr char kDave[] = "u0000000-0000-4000-8000-000000000003";   // granted by a client
 constexpr char kErin[] = "u0000000-0000-4000-8000-000000000004";   // granted without an event
 constexpr char kOrg[] = "o0000000-0000-4000-8000-000000000001";
+constexpr char kQueue[] = "q0000000-0000-4000-8000-000000000001";  // Globex's queue, no members
 
 std::string FixtureJson() {
   std::ostringstream j;
@@ -52,6 +53,8 @@ std::string FixtureJson() {
                     "CLIENT-CREDENTIALS", "state": "active", "roleDivisions": []}],
   "grants": [{"subjectType": "PC_GROUP", "subjectId": ")"
     << kGroup << R"(", "roleId": ")" << kRole << R"(", "divisionId": ")" << kGlobex << R"("}],
+  "queues": [{"id": ")"
+    << kQueue << R"(", "name": "Globex Sales", "divisionId": ")" << kGlobex << R"("}],
   "policy": {"tenants": [{"name": "Acme", "divisions": ["Acme"]},
                          {"name": "Globex", "divisions": ["Globex"]}],
              "sharedDivisions": ["Home"]}})";
@@ -186,6 +189,34 @@ TEST_P(ChangedByShapeTest, EveryOpenedFindingNamesItsActorAndTime) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ChangedByShapeTest,
                          ::testing::Values("entity", "changes", "properties"));
+
+// Queue membership (ContactCenter Queue MemberAdd) added by an OAuth client: the
+// cross_tenant_queue finding names the client, by the name the sweep read.
+TEST_F(ChangedByTest, QueueMembershipAddedByAClientNamesTheClient) {
+  ASSERT_TRUE(StartSim({}));
+  ASSERT_EQ(Sweep().exit_code, 0);
+  const std::string before = NowIso();
+  ASSERT_EQ(Admin("POST",
+                  "/sim/queues/" + std::string(kQueue) + "/members?actorType=client&actorId=c-prov",
+                  std::string(R"({"userId":")") + kBob + "\"}"),
+            200);
+  const std::string after = NowIso();
+  const CommandResult second = Sweep();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(SweepStatusOf(second.out), "complete");
+  auto opened = OpenedLines(second.err);
+  ASSERT_TRUE(opened.count(kBob)) << second.err;
+  EXPECT_EQ(opened[kBob]["rule"], "cross_tenant_queue");
+  EXPECT_EQ(opened[kBob]["changed_by_type"], "client");
+  EXPECT_EQ(opened[kBob]["changed_by_id"], "c-prov");
+  EXPECT_EQ(opened[kBob]["changed_by_name"], "Provisioner");
+  EXPECT_EQ(opened[kBob]["changed_service"], "ContactCenter");
+  EXPECT_EQ(opened[kBob]["changed_action"], "MemberAdd");
+  EXPECT_GE(opened[kBob]["changed_at"], before);
+  EXPECT_LE(opened[kBob]["changed_at"], after);
+  // The findings JSON carries the same attribution.
+  EXPECT_NE(second.out.find("\"Provisioner\""), std::string::npos) << second.out;
+}
 
 TEST_F(ChangedByTest, ForbiddenAuditTrailLeavesChangedByNullAndTheSweepComplete) {
   ASSERT_TRUE(StartSim({"--fail-path", "^/api/v2/audits/.*=403"}));

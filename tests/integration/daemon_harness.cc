@@ -55,8 +55,9 @@ bool RunningDaemon::SetupOnly(const Options& options, std::string* error) {
   args.insert(args.end(), {"--write-config", config_path(), "--db-path", db_path()});
   if (!sim_.Start(args, error)) return false;
   std::string text = ReadWholeFile(config_path());
-  text = std::regex_replace(text, std::regex("interval = \"[^\"]*\""),
-                            "interval = \"" + options.interval + "\"\njitter = \"0s\"");
+  text = std::regex_replace(
+      text, std::regex("interval = \"[^\"]*\""),
+      "interval = \"" + options.interval + "\"\njitter = \"0s\"\n" + options.schedule_extra);
   {
     std::ofstream out(config_path(), std::ios::trunc);
     out << text;

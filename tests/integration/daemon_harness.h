@@ -24,6 +24,7 @@ class RunningDaemon {
     std::string interval = "2s";
     std::string extra_config;  // appended to the config (e.g. [metrics] basic auth)
     int requests_per_minute = 100000;
+    std::string schedule_extra;  // lines added to [schedule] (e.g. watch = "5s")
   };
   ~RunningDaemon();
 

@@ -93,6 +93,24 @@ TEST_F(ReportTest, GoldenJsonGlobex) {
 
 // ---- content ----
 
+// A finding whose change the audit trail attributed shows who made it in every format; the
+// others show "-" (HTML) or empty cells (CSV) and null (JSON).
+TEST_F(ReportTest, ChangedByShownInHtmlCsvAndJson) {
+  const ReportData d = Build(FixtureRequest());
+  const std::string html = RenderHtml(d);
+  EXPECT_NE(html.find("<th>Changed by</th>"), std::string::npos);
+  EXPECT_NE(html.find("Ada Admin (user, 2026-01-11T17:30:00Z)"), std::string::npos);
+  const auto csv = RenderCsv(d);
+  bool found = false;
+  for (const auto& [name, content] : csv) {
+    if (content.find("changed_by_actor_name") == std::string::npos) continue;
+    found |= content.find(",user,u-ada,Ada Admin,2026-01-11T17:30:00Z\r\n") != std::string::npos;
+  }
+  EXPECT_TRUE(found) << ConcatCsv(csv);
+  const std::string json = RenderJson(d);
+  EXPECT_NE(json.find("\"actor_name\": \"Ada Admin\""), std::string::npos) << json;
+}
+
 TEST_F(ReportTest, HeaderCountsSweepsAndCoverage) {
   ReportData d = Build(FixtureRequest());
   EXPECT_EQ(d.org_name, "bpo-prod");

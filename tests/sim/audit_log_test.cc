@@ -89,6 +89,25 @@ TEST(SimAuditLogTest, ActorsFromTheAdminRequest) {
   EXPECT_FALSE(ParseAuditShape("json").ok());
 }
 
+TEST(SimAuditLogTest, QueueMembershipIsAContactCenterQueueEvent) {
+  OrgFixture f = Fixture();
+  audit::Queue queue;
+  queue.id = "q-1";
+  queue.name = "Acme Sales";
+  f.org.queues.push_back(queue);
+  const AuditRecord add = QueueMemberRecord(f, "q-1", "u-1", true);
+  EXPECT_EQ(add.service, "ContactCenter");
+  EXPECT_EQ(add.entity_type, "Queue");
+  EXPECT_EQ(add.action, "MemberAdd");
+  EXPECT_EQ(add.entity_name, "Acme Sales");
+  EXPECT_EQ(QueueMemberRecord(f, "q-1", "u-1", false).action, "MemberRemove");
+  auto e = RoundTrip(AuditMessageJson(add, AuditActor{}, AuditShape::kEntity, "org-1", "e",
+                                      FromUnixSeconds(1'800'000'000), true));
+  EXPECT_EQ(e.service, "ContactCenter");
+  EXPECT_EQ(e.entity->id, "q-1");
+  EXPECT_EQ(e.entity->name, "u-1--q-1");
+}
+
 TEST(SimAuditLogTest, QueryFiltersByIntervalAndServiceAndPages) {
   AuditLog log;
   const SystemTime t0 = FromUnixSeconds(1'800'000'000);

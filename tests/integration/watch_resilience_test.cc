@@ -1,0 +1,121 @@
+// Change watch under audit-trail faults (issue 16), with the real binaries: while every realtime
+// audit query fails (500, then 429; the simulator's `fail_path`), the scheduled sweeps keep their
+// interval — none lost, none doubled, none started by the watch — and the polls back off and are
+// counted. Once the faults are cleared (POST /sim/faults {}), the watch resumes: a later change
+// still triggers a sweep of its own, with an hour-long interval that cannot explain it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/daemon_harness.h"
+#include "tests/integration/it_util.h"
+
+namespace divaudit::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kFixture[] = R"({
+ "divisions": [
+  {"id": "d0000000-0000-4000-8000-000000000000", "name": "Home", "homeDivision": true},
+  {"id": "d1111111-1111-4111-8111-111111111111", "name": "Acme Retail"},
+  {"id": "d2222222-2222-4222-8222-222222222222", "name": "Globex Health"}],
+ "roles": [{"id": "r1111111-1111-4111-8111-111111111111", "name": "Contact Center Agent"}],
+ "users": [
+  {"id": "u1111111-1111-4111-8111-111111111111", "name": "Ann Agent",
+   "divisionId": "d1111111-1111-4111-8111-111111111111"}],
+ "grants": [
+  {"subjectType": "PC_USER", "subjectId": "u1111111-1111-4111-8111-111111111111",
+   "roleId": "r1111111-1111-4111-8111-111111111111",
+   "divisionId": "d1111111-1111-4111-8111-111111111111"}],
+ "policy": {"tenants": [{"name": "Acme Retail", "divisions": ["Acme Retail"]},
+                        {"name": "Globex Health", "divisions": ["Globex Health"]}],
+            "sharedDivisions": ["Home"]}})";
+
+constexpr char kCrossGrant[] =
+    R"({"subjectType":"PC_USER","subjectId":"u1111111-1111-4111-8111-111111111111",)"
+    R"("roleId":"r1111111-1111-4111-8111-111111111111",)"
+    R"("divisionId":"d2222222-2222-4222-8222-222222222222"})";
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+double PollErrors(RunningDaemon& d, const std::string& reason) {
+  return MetricSum(d.Scrape(), "divaudit_audit_poll_errors_total", {"reason=\"" + reason + "\""});
+}
+
+// DISABLED: fails on the current daemon, which is the defect it exists to catch. The watch's
+// audit queries go through the sweep's ApiClient with its full retry policy (6 attempts, capped
+// exponential back-off): with 500 on every audit query each query takes ~10 s and a poll of
+// five ~50 s, during which the worker is held and the 3 s ticks wait (measured: no sweep for
+// 25 s and more, no poll error counted within 30 s). Enable it once the watch's queries run
+// with a single attempt (the next poll is the retry) or off the sweep's worker.
+TEST(WatchResilienceTest, DISABLED_AuditFaultsNeitherLoseNorDoubleSweepsAndTheWatchResumes) {
+  RunningDaemon d;
+  std::ofstream(d.dir().File("org.json")) << kFixture;
+  RunningDaemon::Options options;
+  options.sim_args = {"--org", d.dir().File("org.json"), "--fail-path", "^/api/v2/audits/=500"};
+  options.interval = "3s";
+  options.schedule_extra = "watch = \"5s\"\nsettle = \"1s\"\nmin_interval = \"1s\"";
+  std::string error;
+  ASSERT_TRUE(d.Start(options, &error)) << error;
+  ASSERT_TRUE(d.WaitForSweeps("complete", 1, 60s)) << d.Log();
+
+  // Faults: 500 on every audit query until one poll has failed with it, then 429.
+  const auto start = std::chrono::steady_clock::now();
+  const double sweeps_at_start = d.Sweeps("complete");
+  ASSERT_TRUE(WaitFor([&] { return PollErrors(d, "unavailable") >= 1; }, 30s)) << d.Log();
+  ASSERT_EQ(d.SimAdmin("POST", "/sim/faults", R"({"fail_path":["^/api/v2/audits/=429"]})").status,
+            200);
+  ASSERT_TRUE(WaitFor([&] { return PollErrors(d, "throttled") >= 1; }, 40s)) << d.Log();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double swept = d.Sweeps("complete") - sweeps_at_start;
+  std::printf(
+      "[ watch faults ] %.0f sweeps in %.1f s with interval 3 s while audit queries failed\n",
+      swept, elapsed);
+  // A sweep every 3 s: none lost (at most one tick in flight at either end), none doubled.
+  EXPECT_GE(swept, std::floor(elapsed / 3.0) - 1) << d.Log();
+  EXPECT_LE(swept, std::ceil(elapsed / 3.0) + 1) << d.Log();
+  std::string log = d.Log();
+  EXPECT_EQ(Count(log, "event=watch_sweep"), 0) << log;
+  EXPECT_EQ(Count(log, "event=tick_skipped"), 0) << log;
+  EXPECT_LE(d.Sweeps("failed"), 0) << log;  // -1: no failed sweep series at all
+  EXPECT_GE(Count(log, "event=audit_poll_failed"), 2) << log;
+
+  // Faults cleared, the interval made an hour (SIGHUP): only the watch can sweep now.
+  std::string config = ReadWholeFile(d.config_path());
+  config = std::regex_replace(config, std::regex("\ninterval = \"3s\""), "\ninterval = \"1h\"");
+  std::ofstream(d.config_path(), std::ios::trunc) << config;
+  ASSERT_TRUE(d.daemon().Signal(SIGHUP));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return d.Log().find("event=reload status=ok interval_ms=3600000") != std::string::npos;
+      },
+      10s))
+      << d.Log();
+  ASSERT_EQ(d.SimAdmin("POST", "/sim/faults", "{}").status, 200);
+  // The tick scheduled before the reload may still run: let it pass.
+  std::this_thread::sleep_for(3500ms);
+  const double before_change = d.Sweeps("complete");
+  ASSERT_EQ(d.SimAdmin("POST", "/sim/grants", kCrossGrant).status, 200);
+  // The back-off after two failed polls is at most 20 s; then settle and one sweep.
+  ASSERT_TRUE(WaitFor([&] { return Count(d.Log(), "event=watch_sweep") >= 1; }, 60s)) << d.Log();
+  ASSERT_TRUE(WaitFor([&] { return d.Sweeps("complete") >= before_change + 1; }, 30s)) << d.Log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(d.Sweeps("complete"), before_change + 1) << "one change, one sweep\n" << d.Log();
+  log = d.Log();
+  EXPECT_NE(log.find("event=finding_opened rule=cross_tenant"), std::string::npos) << log;
+  EXPECT_GE(MetricSum(d.Scrape(), "divaudit_audit_events_total"), 1);
+}
+
+}  // namespace
+}  // namespace divaudit::testing
