@@ -103,8 +103,8 @@ TEST(MigrationTest, UpgradesAVersion1DatabaseKeepingItsHistoryVerifiable) {
     std::string data =
         "INSERT INTO sweeps(started_at, finished_at, status, incomplete, requests, "
         "retries, throttled, coverage, rule_set_version, content_hash) VALUES("
-        "1790000000, 1790000070, 'complete', '[]', 12, 0, 0, 1.0, 1, '" +
-        hash +
+        "1790000000, 1790000070, 'complete', '[]', 12, 0, 0, 1.0, " +
+        std::to_string(audit::kRuleSetVersion) + ", '" + hash +
         "');"
         "INSERT INTO divisions(valid_from_sweep, id, name, description, "
         "home_division) VALUES(1, 'div-1', 'Acme Retail', 'retail', 0);"
