@@ -381,18 +381,18 @@ TEST_F(SweeperTest, SmallOrgIsCompleteWithTheMinimumRequestsInThreeRoundTrips) {
   // queue members follow their listings' first pages, the group members follow the grants.
   std::vector<std::string> phases;
   for (const auto& p : progress_) phases.push_back(p.phase);
-  auto first = [&](const std::string& phase) {
+  auto first_of = [&](const std::string& phase) {
     return std::find(phases.begin(), phases.end(), phase) - phases.begin();
   };
-  auto last = [&](const std::string& phase) {
+  auto last_of = [&](const std::string& phase) {
     return phases.rend() - std::find(phases.rbegin(), phases.rend(), phase) - 1;
   };
   EXPECT_EQ(std::count(phases.begin(), phases.end(), "subject grants"), 2);
   EXPECT_EQ(std::count(phases.begin(), phases.end(), "queue members"), 1);
   EXPECT_EQ(std::count(phases.begin(), phases.end(), "group members"), 1);
-  EXPECT_LT(first("roles"), first("subject grants"));
-  EXPECT_LT(first("queues"), first("queue members"));
-  EXPECT_LT(last("subject grants"), first("group members"));
+  EXPECT_LT(first_of("roles"), first_of("subject grants"));
+  EXPECT_LT(first_of("queues"), first_of("queue members"));
+  EXPECT_LT(last_of("subject grants"), first_of("group members"));
   EXPECT_EQ(r.info.org_id, "org-1");
   EXPECT_EQ(r.info.org_name, "Acme BPO");
   EXPECT_EQ(progress_.back().done, progress_.back().total);
