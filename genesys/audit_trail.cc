@@ -212,6 +212,9 @@ Status PageStatus(const Result<ApiResponse>& r, std::string_view service) {
   if (r->status == 403) {
     return PermissionDeniedError(what + ": HTTP 403 (the OAuth client lacks audits:audit:view)");
   }
+  if (r->status == 429) {
+    return ResourceExhaustedError(what + ": HTTP 429 (throttled)");
+  }
   if (r->status < 200 || r->status >= 300) {
     return UnavailableError(what + ": HTTP " + std::to_string(r->status));
   }

@@ -108,7 +108,7 @@ struct AuditQueryResult {
 //   kUnavailable — any other non-2xx status after the client's retries, or a transport failure
 //     (the client's own code: kDeadlineExceeded, kAborted on cancellation, kUnauthenticated);
 //   kInvalidArgument / kDataLoss — a page that does not parse;
-//   kResourceExhausted — more than kAuditMaxPages pages.
+//   kResourceExhausted — HTTP 429 given up on (throttled), or more than kAuditMaxPages pages.
 // Thread-compatible (uses `client` like any caller).
 // `max_attempts` per request: 0 = the client's retry policy (the changed_by lookup); 1 = no
 // retry (the change watch: its next poll retries).

@@ -134,6 +134,18 @@ TEST(AuditTrailTest, ForbiddenIsPermissionDeniedNamingThePermission) {
   EXPECT_NE(result.status().message().find("audits:audit:view"), std::string::npos);
 }
 
+// A 429 given up on is kResourceExhausted (the watch counts it as reason "throttled").
+TEST(AuditTrailTest, ThrottledIsResourceExhausted) {
+  ScriptedApiClient client([](const ApiRequest&) -> ScriptedApiClient::Reply {
+    return ApiResponse{429, "{}"};
+  });
+  const SystemTime to = FromUnixSeconds(1'700'000'000);
+  auto result = QueryAuditTrail(client, "Groups", to - std::chrono::hours(1), to, 1);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(result.status().message().find("HTTP 429"), std::string::npos);
+}
+
 TEST(AuditTrailTest, ServerErrorsAndTransportErrorsAreNotPermissionDenied) {
   int n = 0;
   ScriptedApiClient client([&](const ApiRequest& r) -> ScriptedApiClient::Reply {

@@ -52,13 +52,10 @@ double PollErrors(RunningDaemon& d, const std::string& reason) {
   return MetricSum(d.Scrape(), "divaudit_audit_poll_errors_total", {"reason=\"" + reason + "\""});
 }
 
-// DISABLED: fails on the current daemon, which is the defect it exists to catch. The watch's
-// audit queries go through the sweep's ApiClient with its full retry policy (6 attempts, capped
-// exponential back-off): with 500 on every audit query each query takes ~10 s and a poll of
-// five ~50 s, during which the worker is held and the 3 s ticks wait (measured: no sweep for
-// 25 s and more, no poll error counted within 30 s). Enable it once the watch's queries run
-// with a single attempt (the next poll is the retry) or off the sweep's worker.
-TEST(WatchResilienceTest, DISABLED_AuditFaultsNeitherLoseNorDoubleSweepsAndTheWatchResumes) {
+// The watch's audit queries make one attempt each (ApiRequest::max_attempts = 1; the next poll
+// is the retry): with the client's full retry policy a poll of five failing queries held the
+// worker ~50 s and the 3 s ticks waited behind it (measured before the fix: no sweep for 25 s).
+TEST(WatchResilienceTest, AuditFaultsNeitherLoseNorDoubleSweepsAndTheWatchResumes) {
   RunningDaemon d;
   std::ofstream(d.dir().File("org.json")) << kFixture;
   RunningDaemon::Options options;
