@@ -776,9 +776,12 @@ class OrgBuilder {
     }
     // The permissions docs/rules.md names, with the flags the rules depend on. The grant
     // permissions are division-aware in the catalog: only the role setting makes them org-wide.
-    for (const auto& [domain, entity, action, aware] : kPinnedPermissions) {
-      std::erase_if(out, [&](const audit::CatalogPermission& c) {
-        return c.domain == domain && c.entity_type == entity && c.action == action;
+    for (const auto& pinned : kPinnedPermissions) {
+      const auto& [domain, entity, action, aware] = pinned;
+      // (clang 14 cannot capture structured bindings: compare through `pinned`.)
+      std::erase_if(out, [&pinned](const audit::CatalogPermission& c) {
+        const auto& [d, e, a, unused] = pinned;
+        return c.domain == d && c.entity_type == e && c.action == a;
       });
       add(domain, entity, action, aware);
     }
