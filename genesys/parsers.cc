@@ -636,6 +636,22 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
 
 namespace {
 
+// Reads the `id` of a `division` reference ({id, name, selfUri}) of the object at `p`: an
+// object without an id is an error naming `<p>.division.id`; a null reference leaves `id` empty.
+Status ReadDivisionRefId(od::value& v, const Errors& err, const Path& p, std::string& id) {
+  const Path dp = p.Child("division");
+  bool present = false;
+  TRY_(ForEachField(
+      v, err, dp,
+      [&](od::raw_json_string key, od::value& fv) -> Status {
+        if (key == "id") return ReadString(fv, err, dp, "id", id);
+        return Status::Ok();
+      },
+      &present));
+  if (present && id.empty()) return err.Missing(dp.Child("id"));
+  return Status::Ok();
+}
+
 // Parses one User object (the fields divaudit keeps).
 Status ParseUser(od::value& v, const Errors& err, const Path& p, audit::User& u) {
   TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
@@ -643,19 +659,7 @@ Status ParseUser(od::value& v, const Errors& err, const Path& p, audit::User& u)
     if (key == "name") return ReadString(fv, err, p, "name", u.name);
     if (key == "email") return ReadString(fv, err, p, "email", u.email);
     if (key == "state") return ReadString(fv, err, p, "state", u.state);
-    if (key == "division") {
-      const Path dp = p.Child("division");
-      bool present = false;
-      TRY_(ForEachField(
-          fv, err, dp,
-          [&](od::raw_json_string dkey, od::value& dfv) -> Status {
-            if (dkey == "id") return ReadString(dfv, err, dp, "id", u.home_division_id);
-            return Status::Ok();
-          },
-          &present));
-      if (present && u.home_division_id.empty()) return err.Missing(dp.Child("id"));
-      return Status::Ok();
-    }
+    if (key == "division") return ReadDivisionRefId(fv, err, p, u.home_division_id);
     return Status::Ok();
   }));
   if (u.id.empty()) return err.Missing(p.Child("id"));
@@ -799,19 +803,7 @@ Result<PageInfo> JsonPageParser::Queues(const std::string& body, const PageConte
         TRY_(ForEachField(v, err, p, [&](od::raw_json_string key, od::value& fv) -> Status {
           if (key == "id") return ReadString(fv, err, p, "id", q.id);
           if (key == "name") return ReadString(fv, err, p, "name", q.name);
-          if (key == "division") {
-            const Path dp = p.Child("division");
-            bool present = false;
-            TRY_(ForEachField(
-                fv, err, dp,
-                [&](od::raw_json_string dkey, od::value& dfv) -> Status {
-                  if (dkey == "id") return ReadString(dfv, err, dp, "id", q.division_id);
-                  return Status::Ok();
-                },
-                &present));
-            if (present && q.division_id.empty()) return err.Missing(dp.Child("id"));
-            return Status::Ok();
-          }
+          if (key == "division") return ReadDivisionRefId(fv, err, p, q.division_id);
           if (key == "memberGroups") {
             bool present = false;
             return ForEachElement(
