@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -383,13 +384,14 @@ void DedupeById(std::vector<T>& v) {
           v.end());
 }
 
-// GET /api/v2/organizations/me: one unpaged response, the organisation's id and name.
-class OrganizationListing final : public Listing {
+// One unpaged response holding one object (GET /api/v2/organizations/me,
+// GET /api/v2/authorization/roles/settings). `parse` reads the body and stores what it read; a
+// body that does not parse is re-read once (RetryParse), then the listing is incomplete.
+class SingleObjectListing final : public Listing {
  public:
-  explicit OrganizationListing(OrganizationInfo& out)
-      : Listing("organization", "organization", std::string(kOrganizationPath),
-                std::string(kOrganizationPath)),
-        out_(out) {
+  using Parse = std::function<Status(JsonPageParser&, const std::string&, const PageContext&)>;
+  SingleObjectListing(const std::string& name, std::string_view path, Parse parse)
+      : Listing(name, name, std::string(path), std::string(path)), parse_(std::move(parse)) {
     pending_.push_back(0);
   }
 
@@ -397,42 +399,11 @@ class OrganizationListing final : public Listing {
   std::string PathFor(int64_t) const override { return endpoint_; }
   void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
               JsonPageParser& parser) override {
-    Result<OrganizationInfo> parsed = parser.Organization(body, ctx);
-    if (!parsed.ok()) {
-      RetryParse(page, parsed.status());
-      return;
-    }
-    out_ = std::move(parsed).value();
+    if (Status s = parse_(parser, body, ctx); !s.ok()) RetryParse(page, s);
   }
 
  private:
-  OrganizationInfo& out_;
-};
-
-// GET /api/v2/authorization/roles/settings: one unpaged response (RoleSettings).
-class RoleSettingsListing final : public Listing {
- public:
-  explicit RoleSettingsListing(std::optional<audit::RoleSettings>& out)
-      : Listing("role settings", "role settings", std::string(kRoleSettingsPath),
-                std::string(kRoleSettingsPath)),
-        out_(out) {
-    pending_.push_back(0);
-  }
-
- protected:
-  std::string PathFor(int64_t) const override { return endpoint_; }
-  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
-              JsonPageParser& parser) override {
-    Result<audit::RoleSettings> parsed = parser.RoleSettings(body, ctx);
-    if (!parsed.ok()) {
-      RetryParse(page, parsed.status());
-      return;
-    }
-    out_ = parsed.value();
-  }
-
- private:
-  std::optional<audit::RoleSettings>& out_;
+  Parse parse_;
 };
 
 int64_t UnixSeconds(SystemTime t) {
@@ -656,7 +627,12 @@ void SweepRun::StartIndependentListings() {
       },
       [this] { permitted_.clear(); });
   coverage_listing_->set_stop_when_all_permitted();
-  listings_.push_back(std::make_unique<OrganizationListing>(organization_));
+  listings_.push_back(std::make_unique<SingleObjectListing>(
+      "organization", kOrganizationPath,
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) -> Status {
+        DIVAUDIT_ASSIGN_OR_RETURN(organization_, p.Organization(b, c));
+        return Status::Ok();
+      }));
   organization_listing_ = listings_.back().get();
   organization_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
   queues_listing_ = AddPaged(
@@ -686,7 +662,12 @@ void SweepRun::StartPermissionListings() {
         return p.Permissions(b, c, permissions_);
       },
       [this] { permissions_.clear(); });
-  listings_.push_back(std::make_unique<RoleSettingsListing>(role_settings_));
+  listings_.push_back(std::make_unique<SingleObjectListing>(
+      "role settings", kRoleSettingsPath,
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) -> Status {
+        DIVAUDIT_ASSIGN_OR_RETURN(role_settings_, p.RoleSettings(b, c));
+        return Status::Ok();
+      }));
   role_settings_listing_ = listings_.back().get();
   role_settings_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
 }
