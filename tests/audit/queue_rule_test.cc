@@ -46,7 +46,7 @@ Policy BasePolicy() {
 }
 
 AuditResult AuditQueues(OrgSnapshot s, const Policy& p = BasePolicy(),
-                const ListingCompleteness& c = ListingCompleteness{}) {
+                        const ListingCompleteness& c = ListingCompleteness{}) {
   Canonicalize(s);
   auto map = TenantMap::Build(p, s.divisions);
   EXPECT_TRUE(map.ok());
@@ -68,12 +68,12 @@ std::string Key(const Finding& f) {
 TEST(CrossTenantQueueTest, ForeignMembersDirectAndViaGroupJoinedOrNotInactiveIncluded) {
   OrgSnapshot s = Base();
   s.queue_members = {
-      {"qA", "uA", false, true},   // own tenant: nothing
-      {"qA", "uG", false, true},   // foreign, direct, joined
-      {"qA", "uG", true, false},   // foreign, via group, unjoined: a second finding
-      {"qA", "uI", true, false},   // inactive users count
-      {"qA", "uH", false, true},   // no home tenant: not flagged
-      {"qA", "uD", false, true},   // deleted: not audited
+      {"qA", "uA", false, true},       // own tenant: nothing
+      {"qA", "uG", false, true},       // foreign, direct, joined
+      {"qA", "uG", true, false},       // foreign, via group, unjoined: a second finding
+      {"qA", "uI", true, false},       // inactive users count
+      {"qA", "uH", false, true},       // no home tenant: not flagged
+      {"qA", "uD", false, true},       // deleted: not audited
       {"qA", "uNobody", false, true},  // not a listed user (complete listing): nothing
   };
   AuditResult r = AuditQueues(s);
@@ -108,14 +108,14 @@ TEST(CrossTenantQueueTest, FindingFieldsAndFingerprint) {
   EXPECT_EQ(direct.queue->tenant, "Acme");
   EXPECT_THAT(direct.queue->member_groups, IsEmpty());
   EXPECT_EQ(group.via, (Via{false, "", ""}));
-  EXPECT_EQ(group.queue->member_groups,
-            (std::vector<QueueMemberGroup>{{"g1", "Globex agents", "GROUP"},
-                                           {"t1", "Team", "TEAM"}}));
+  EXPECT_EQ(
+      group.queue->member_groups,
+      (std::vector<QueueMemberGroup>{{"g1", "Globex agents", "GROUP"}, {"t1", "Team", "TEAM"}}));
   // Identity: rule, user, uG, "", "", via ("direct" | "group"), then the queue id.
-  EXPECT_EQ(direct.fingerprint, Fingerprint(Rule::kCrossTenantQueue, "user", "uG", "", "",
-                                            "direct", "qA"));
-  EXPECT_EQ(group.fingerprint, Fingerprint(Rule::kCrossTenantQueue, "user", "uG", "", "",
-                                           "group", "qA"));
+  EXPECT_EQ(direct.fingerprint,
+            Fingerprint(Rule::kCrossTenantQueue, "user", "uG", "", "", "direct", "qA"));
+  EXPECT_EQ(group.fingerprint,
+            Fingerprint(Rule::kCrossTenantQueue, "user", "uG", "", "", "group", "qA"));
   EXPECT_EQ(FingerprintOf(group), group.fingerprint);
   EXPECT_NE(direct.fingerprint, group.fingerprint);
 }
@@ -124,8 +124,8 @@ TEST(CrossTenantQueueTest, SortAddsTheQueueId) {
   OrgSnapshot s = Base();
   s.queues.push_back({"qA2", "Acme Two", "dA", {}});
   s.queues.push_back({"qA0", "Acme Zero", "dA", {}});
-  s.queue_members = {{"qA2", "uG", false, true}, {"qA", "uG", false, true},
-                     {"qA0", "uG", false, true}};
+  s.queue_members = {
+      {"qA2", "uG", false, true}, {"qA", "uG", false, true}, {"qA0", "uG", false, true}};
   auto found = OfRule(AuditQueues(s), Rule::kCrossTenantQueue);
   ASSERT_EQ(found.size(), 3u);
   EXPECT_EQ(found[0].queue->id, "qA");
@@ -136,8 +136,8 @@ TEST(CrossTenantQueueTest, SortAddsTheQueueId) {
 TEST(CrossTenantQueueTest, SharedUnmappedAndUnlistedQueueDivisions) {
   OrgSnapshot s = Base();
   s.queues = {{"qH", "Shared", "dH", {}}, {"qX", "Unmapped", "dX", {}}, {"qZ", "Gone", "dZ", {}}};
-  s.queue_members = {{"qH", "uG", false, true}, {"qX", "uG", false, true},
-                     {"qZ", "uG", false, true}};
+  s.queue_members = {
+      {"qH", "uG", false, true}, {"qX", "uG", false, true}, {"qZ", "uG", false, true}};
   AuditResult r = AuditQueues(s);
   EXPECT_THAT(OfRule(r, Rule::kCrossTenantQueue), IsEmpty());
   // The unmapped queue division is "used": unmapped_division, once.

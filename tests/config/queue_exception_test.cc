@@ -13,8 +13,8 @@ std::string WithException(const std::string& rule, const std::string& extra) {
 }
 
 TEST(QueueExceptionTest, QueueIdIsReadForCrossTenantQueue) {
-  auto config = ParseConfig(WithException("cross_tenant_queue", "queue_id = \"q7\"\n"),
-                            "divaudit.toml");
+  auto config =
+      ParseConfig(WithException("cross_tenant_queue", "queue_id = \"q7\"\n"), "divaudit.toml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->exceptions.size(), 1u);
   EXPECT_EQ(config->exceptions[0].rule, audit::Rule::kCrossTenantQueue);
