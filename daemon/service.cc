@@ -305,6 +305,7 @@ SweepReport Service::RunSweep() {
   m.org_settings = out->snapshot.role_settings;
   metrics_->RecordSweep(m);
   RecordChangedByMetric(*metrics_, out->changed_by);
+  if (out->evidence_available) metrics_->RecordEvidence(*out->evidence_available, out->evidence);
   const std::string summary = DescribeSweep(*out);
   if (out->info.status == audit::SweepStatus::kFailed) {
     // Authentication, network or API failures: committed as a failed sweep.

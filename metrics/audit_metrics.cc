@@ -289,6 +289,19 @@ AuditMetrics::AuditMetrics(std::string version, AuditMetricsOptions options)
   }
   for (const char* service : kAuditServices) audit_events_.Add({{"service", service}});
   detection_.Add({}, DetectionBuckets());
+  cross_tenant_conversations_ =
+      &BuildCounter()
+           .Name("divaudit_cross_tenant_conversations_total")
+           .Help(
+               "Conversations (analytics details) whose divisions touched both tenants of the "
+               "pair, counted once each when first recorded")
+           .Register(registry_);
+  evidence_available_ = &BuildGauge()
+                             .Name("divaudit_evidence_available")
+                             .Help(
+                                 "1 when the last sweep could read conversation evidence, 0 when "
+                                 "the API refused it (analytics:conversationDetail:view missing)")
+                             .Register(registry_);
 }
 
 AuditMetrics::~AuditMetrics() = default;
@@ -335,6 +348,19 @@ void AuditMetrics::SetOrgInfoLocked(const std::string& org_id, const std::string
 void AuditMetrics::SweepTickSkipped() {
   std::lock_guard<std::mutex> lock(mu_);
   ticks_skipped_.Add({}).Increment();
+}
+
+void AuditMetrics::RecordEvidence(bool available,
+                                  const std::vector<audit::ConversationEvidence>& recorded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  evidence_available_->Add({}).Set(available ? 1 : 0);
+  for (const audit::ConversationEvidence& e : recorded) {
+    for (const auto& [a, b] : audit::TenantPairs(e)) {
+      cross_tenant_conversations_
+          ->Add({{"tenant_a", SanitizeLabelValue(a)}, {"tenant_b", SanitizeLabelValue(b)}})
+          .Increment();
+    }
+  }
 }
 
 void AuditMetrics::AddChangedBy(const std::string& result, int64_t n) {

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/evidence.h"
 #include "audit/finding.h"
 #include "audit/org_snapshot.h"
 
@@ -139,6 +140,13 @@ class AuditMetrics {
   void AuditPollFailed(const std::string& service, const std::string& reason);
   void ObserveDetection(double seconds);
 
+  // Conversation evidence (docs/evidence.md), after a sweep that read it:
+  // divaudit_evidence_available = 1 (read) or 0 (HTTP 403: the client may not read analytics);
+  // divaudit_cross_tenant_conversations_total{tenant_a, tenant_b} + 1 for every tenant pair
+  // (sorted, a < b; audit::TenantPairs) of each conversation in `recorded` — the evidence this
+  // sweep stored first, so a conversation counts once. Both absent until the first call.
+  void RecordEvidence(bool available, const std::vector<audit::ConversationEvidence>& recorded);
+
  private:
   class LockedRegistry;
   using Labels = std::map<std::string, std::string>;
@@ -190,6 +198,9 @@ class AuditMetrics {
   std::map<Labels, int64_t> api_request_totals_;
   std::map<Labels, int64_t> api_throttled_totals_;
   prometheus::Family<prometheus::Counter>* changed_by_ = nullptr;  // added by provenance
+  // Conversation evidence (issue 15), registered by the constructor.
+  prometheus::Family<prometheus::Counter>* cross_tenant_conversations_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* evidence_available_ = nullptr;
 };
 
 }  // namespace divaudit::metrics

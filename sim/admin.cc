@@ -274,4 +274,12 @@ Status RemoveQueueMember(OrgFixture& fixture, std::string_view queue_id, std::st
   return Status::Ok();
 }
 
+Status PutConversation(OrgFixture& fixture, std::string_view body) {
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::Conversation c, ParseConversationJson(body));
+  std::erase_if(fixture.conversations, [&](const audit::Conversation& x) { return x.id == c.id; });
+  fixture.conversations.push_back(std::move(c));
+  SortConversations(fixture.conversations);
+  return Status::Ok();
+}
+
 }  // namespace divaudit::sim

@@ -44,6 +44,9 @@ Status PutClient(OrgFixture& fixture, std::string_view client_id, std::string_vi
 // /sim/queues/{id}/members/{userId} removes it. The queue and the user must exist.
 Status AddQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id,
                       bool via_group, bool joined);
+// POST /sim/conversations: one conversation in the fixture's "conversations" element shape
+// (sim/org_json.h); adds it, or replaces the one with its conversationId. Errors name the field.
+Status PutConversation(OrgFixture& fixture, std::string_view body);
 Status RemoveQueueMember(OrgFixture& fixture, std::string_view queue_id, std::string_view user_id);
 // v2. PUT /sim/roles/settings: `json` is the fixture's "roleSettings" object
 // {"authorizationGrantDivisionAware","backfillEnabled"} (absent keys keep their value).

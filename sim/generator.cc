@@ -297,6 +297,7 @@ class OrgBuilder {
     PlantOrgWide();
     MakePolicy();
     MakeQueues();
+    MakeConversations();
     for (size_t i = 0; i < org().groups.size(); ++i) {
       std::vector<std::string>& m = members_[i];
       std::sort(m.begin(), m.end());
@@ -1003,6 +1004,63 @@ class OrgBuilder {
       add_member(shared_copy, active_of[t][q.Below(active_of[t].size())], false, true);
       add_member(unmapped_copy, active_of[t][q.Below(active_of[t].size())], false, true);
     }
+  }
+
+  // ---- analytics conversations (issue 15 evidence) ----
+  // Per queue with joined active members: two conversations answered by one or two of them, and
+  // one for every member homed in another tenant than the queue's division (the planted foreign
+  // members: cross-tenant conversations, as on the platform). divisionIds = the queue's division
+  // plus each agent's home division. The last one has not ended. Its own random stream, drawn
+  // last, so everything else a seed makes is unchanged.
+  void MakeConversations() {
+    Rng r(spec_.seed ^ 0xc0a7e75a710e0002ULL);
+    using std::chrono::milliseconds;
+    const SystemTime until = SystemTime{} + milliseconds(spec_.conversations_until_ms);
+    std::unordered_map<std::string, size_t> tenant_of_division;
+    for (size_t t = 0; t < tenant_count(); ++t) {
+      for (const auto& d : tenant_divisions_[t]) tenant_of_division[d] = t;
+    }
+    std::unordered_map<std::string, const audit::User*> users;
+    for (const audit::User& u : org().users) users[u.id] = &u;
+    std::unordered_map<std::string, std::vector<const audit::User*>> answering;
+    for (const audit::QueueMember& m : org().queue_members) {
+      const audit::User* u = users[m.user_id];
+      if (u != nullptr && m.joined && u->state == "active") answering[m.queue_id].push_back(u);
+    }
+    auto add = [&](const audit::Queue& q, std::vector<const audit::User*> agents) {
+      audit::Conversation c;
+      c.id = NewId();
+      c.start = until - std::chrono::hours(23) + milliseconds(r.Below(22 * 3'600'000));
+      c.end = c.start + milliseconds(60'000 + r.Below(30 * 60'000));
+      c.queue_ids = {q.id};
+      c.division_ids = {q.division_id};
+      for (const audit::User* u : agents) {
+        c.user_ids.push_back(u->id);
+        c.division_ids.push_back(u->home_division_id);
+      }
+      for (auto* v : {&c.division_ids, &c.user_ids}) {
+        std::sort(v->begin(), v->end());
+        v->erase(std::unique(v->begin(), v->end()), v->end());
+      }
+      fixture_.conversations.push_back(std::move(c));
+    };
+    for (const audit::Queue& q : org().queues) {
+      const auto& agents = answering[q.id];
+      if (agents.empty()) continue;
+      for (int i = 0; i < 2; ++i) {
+        std::vector<const audit::User*> who = {agents[r.Below(agents.size())]};
+        if (r.PerMille(300)) who.push_back(agents[r.Below(agents.size())]);
+        add(q, std::move(who));
+      }
+      auto queue_tenant = tenant_of_division.find(q.division_id);
+      if (queue_tenant == tenant_of_division.end()) continue;
+      for (const audit::User* u : agents) {
+        auto home = tenant_of_division.find(u->home_division_id);
+        if (home != tenant_of_division.end() && home->second != queue_tenant->second) add(q, {u});
+      }
+    }
+    if (!fixture_.conversations.empty()) fixture_.conversations.back().end.reset();
+    SortConversations(fixture_.conversations);
   }
 
   struct MultiTenantGroup {

@@ -17,6 +17,10 @@ struct GenerateSpec {
   int clients = 12;
   int tenants = 0;  // 0: about divisions/5, at least 2
   uint64_t seed = 1;
+  // Conversations (issue 15 evidence) start within the 23 hours before this instant (ms since
+  // the Unix epoch) and end before it; divaudit-sim sets it to its start time. The default keeps
+  // GenerateOrg pure: 2026-01-01T00:00:00Z.
+  int64_t conversations_until_ms = 1'767'225'600'000;
 };
 
 // Smallest sizes the generator accepts (every planted violation needs room).

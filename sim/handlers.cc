@@ -5,8 +5,12 @@
 #include <set>
 #include <string>
 
+#include <simdjson.h>
+
+#include "audit/evidence.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
+#include "sim/org_json.h"
 #include "sim/paging.h"
 
 namespace divaudit::sim {
@@ -622,6 +626,81 @@ HttpResult RoutingQueueMembers(const ApiRequest& req) {
   });
 }
 
+// The analytics conversation details query (docs/simulator.md): the synchronous query pages at
+// most 100 conversations and no further than its first 10,000 results.
+constexpr int64_t kMaxConversationPageSize = 100;
+constexpr int64_t kMaxConversationResults = 10'000;
+
+HttpResult ConversationDetailsQuery(const ApiRequest& req) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(req.body);
+  simdjson::dom::element root;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    return BadRequest(req, "The request body is not a valid ConversationQuery.");
+  }
+  std::string_view interval;
+  if (root["interval"].get(interval) != simdjson::SUCCESS) {
+    return BadRequest(req, "interval is required.");
+  }
+  const size_t slash = interval.find('/');
+  if (slash == std::string_view::npos) return BadRequest(req, "interval is not valid.");
+  Result<SystemTime> from = audit::ParseIsoMillis(interval.substr(0, slash));
+  Result<SystemTime> to = audit::ParseIsoMillis(interval.substr(slash + 1));
+  if (!from.ok() || !to.ok() || *to < *from) return BadRequest(req, "interval is not valid.");
+  int64_t page_size = 25;
+  int64_t page_number = 1;
+  simdjson::dom::element paging;
+  if (root["paging"].get(paging) == simdjson::SUCCESS) {
+    if (paging["pageSize"].get(page_size) == simdjson::INCORRECT_TYPE ||
+        paging["pageNumber"].get(page_number) == simdjson::INCORRECT_TYPE) {
+      return BadRequest(req, "paging is not valid.");
+    }
+  }
+  if (page_size < 1 || page_size > kMaxConversationPageSize) {
+    return BadRequest(req, "paging.pageSize must be between 1 and 100.");
+  }
+  if (page_number < 1) return BadRequest(req, "paging.pageNumber must be at least 1.");
+  if (page_number * page_size > kMaxConversationResults) {
+    return BadRequest(req,
+                      "The query can not page past 10000 results; narrow the interval or use an "
+                      "asynchronous job.");
+  }
+  std::string_view order = "asc";
+  if (root["order"].get(order) != simdjson::SUCCESS) order = "asc";
+  const auto& all = req.index->fixture().conversations;  // sorted by start, id
+  std::vector<const audit::Conversation*> hits;
+  for (const audit::Conversation& c : all) {
+    if (c.start >= *from && c.start < *to) hits.push_back(&c);
+  }
+  if (order == "desc") std::reverse(hits.begin(), hits.end());
+  const size_t first = static_cast<size_t>((page_number - 1) * page_size);
+  std::string out = "{";
+  if (first < hits.size()) {
+    out += "\"conversations\":[";
+    const size_t last = std::min(hits.size(), first + static_cast<size_t>(page_size));
+    for (size_t i = first; i < last; ++i) {
+      if (i > first) out += ',';
+      AppendConversationJson(out, *hits[i], true);
+    }
+    out += "],";
+  }
+  out += "\"totalHits\":" + std::to_string(hits.size()) + "}";
+  HttpResult r;
+  r.body = std::move(out);
+  return r;
+}
+
+HttpResult ConversationDetails(const ApiRequest& req) {
+  for (const audit::Conversation& c : req.index->fixture().conversations) {
+    if (c.id == req.captures[0]) {
+      HttpResult r;
+      AppendConversationJson(r.body, c, true);
+      return r;
+    }
+  }
+  return NotFound(req, "conversation", req.captures[0]);
+}
+
 template <typename Fn>
 HttpResult Single(Fn write) {
   JsonWriter w;
@@ -656,6 +735,8 @@ std::vector<Route> ApiRoutes() {
       {"GET", "/api/v2/routing/queues", kRoutingQueues},
       {"GET", "/api/v2/routing/queues/{queueId}/members", kRoutingQueueMembers},
       {"POST", "/api/v2/audits/query/realtime", kAuditQueryRealtime},
+      {"POST", "/api/v2/analytics/conversations/details/query", kConversationDetailsQuery},
+      {"GET", "/api/v2/analytics/conversations/{conversationId}/details", kConversationDetails},
   };
 }
 
@@ -766,6 +847,10 @@ HttpResult HandleApi(int route_id, const ApiRequest& req) {
         w.Field("selfUri", "/api/v2/organizations/" + index.org_id());
         w.EndObject();
       });
+    case kConversationDetailsQuery:
+      return ConversationDetailsQuery(req);
+    case kConversationDetails:
+      return ConversationDetails(req);
     case kRoutingQueues:
       return RoutingQueues(req);
     case kRoutingQueueMembers:

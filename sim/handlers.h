@@ -32,11 +32,13 @@ enum ApiRouteId : int {
   kOAuthClients,
   kOAuthClient,
   kOrganizationMe,
-  kRoutingQueues,        // v2
-  kRoutingQueueMembers,  // v2
-  kPermissions,          // v2
-  kRoleSettings,         // v2
-  kAuditQueryRealtime,   // POST; served by the server from its AuditLog (sim/audit_log.h)
+  kRoutingQueues,             // v2
+  kRoutingQueueMembers,       // v2
+  kPermissions,               // v2
+  kRoleSettings,              // v2
+  kAuditQueryRealtime,        // POST; served by the server from its AuditLog (sim/audit_log.h)
+  kConversationDetailsQuery,  // POST (issue 15 evidence)
+  kConversationDetails,
 };
 
 // Every GET /api/v2/… route, literal segments before captures.
@@ -58,6 +60,7 @@ struct ApiRequest {
   std::string forbid_division;          // division hidden from the caller ("" = none)
   int64_t inactive_user_limit = 10000;  // GET /users?state=inactive: 400 past this many results
   std::string context_id;               // ErrorBody.contextId
+  std::string body;                     // the request body (POST routes)
 };
 
 // Serves one matched API route (pure: reads only the index). Unknown ids → 404 ErrorBody, bad

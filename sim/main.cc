@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
   } else {
     auto spec = sim::ParseGenerateSpec(generate);
     if (!spec.ok()) return Fail("--generate: " + spec.status().message(), 2);
+    spec->conversations_until_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
     fixture = sim::GenerateOrg(*spec);
   }
 

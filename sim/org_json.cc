@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_set>
 #include <utility>
 
@@ -365,6 +366,69 @@ bool IsCanonical(const audit::OrgSnapshot& s) {
   return true;
 }
 
+void SortedUnique(std::vector<std::string>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+Status GetTime(object o, const std::string& path, std::string_view key, bool required,
+               std::optional<SystemTime>& out) {
+  std::optional<std::string> text;
+  DIVAUDIT_RETURN_IF_ERROR(GetOptionalString(o, path, key, text));
+  if (!text) {
+    return required ? FieldError(Member(path, key), "missing (an ISO-8601 time is required)")
+                    : Status::Ok();
+  }
+  Result<SystemTime> t = audit::ParseIsoMillis(*text);
+  if (!t.ok()) return FieldError(Member(path, key), "not an ISO-8601 UTC time: '" + *text + "'");
+  out = *t;
+  return Status::Ok();
+}
+
+Status ParseConversation(element e, const std::string& p, audit::Conversation& c) {
+  object o;
+  DIVAUDIT_RETURN_IF_ERROR(AsObject(
+      e, p,
+      {"conversationId", "conversationStart", "conversationEnd", "divisionIds", "participants"},
+      o));
+  DIVAUDIT_RETURN_IF_ERROR(GetString(o, p, "conversationId", true, c.id));
+  if (c.id.empty()) return FieldError(p + ".conversationId", "must not be empty");
+  std::optional<SystemTime> start;
+  DIVAUDIT_RETURN_IF_ERROR(GetTime(o, p, "conversationStart", true, start));
+  c.start = *start;
+  DIVAUDIT_RETURN_IF_ERROR(GetTime(o, p, "conversationEnd", false, c.end));
+  if (c.end && *c.end < c.start) {
+    return FieldError(p + ".conversationEnd", "before conversationStart");
+  }
+  DIVAUDIT_RETURN_IF_ERROR(GetStringArray(o, p, "divisionIds", c.division_ids));
+  Status participants = ForEach(o, p, "participants", [&](element pe, const std::string& pp) {
+    object po;
+    if (Status st = AsObject(pe, pp, {"purpose", "userId", "sessions"}, po); !st.ok()) return st;
+    std::string purpose;
+    if (Status st = GetString(po, pp, "purpose", true, purpose); !st.ok()) return st;
+    std::optional<std::string> user;
+    if (Status st = GetOptionalString(po, pp, "userId", user); !st.ok()) return st;
+    if (user && !user->empty()) c.user_ids.push_back(*user);
+    return ForEach(po, pp, "sessions", [&](element se, const std::string& sp) {
+      object so;
+      if (Status sst = AsObject(se, sp, {"segments"}, so); !sst.ok()) return sst;
+      return ForEach(so, sp, "segments", [&](element ge, const std::string& gp) {
+        object go;
+        if (Status gst = AsObject(ge, gp, {"queueId"}, go); !gst.ok()) return gst;
+        std::optional<std::string> queue;
+        if (Status gst = GetOptionalString(go, gp, "queueId", queue); !gst.ok()) return gst;
+        if (queue && !queue->empty()) c.queue_ids.push_back(*queue);
+        return Status::Ok();
+      });
+    });
+  });
+  if (!participants.ok()) return participants;
+  SortedUnique(c.division_ids);
+  SortedUnique(c.queue_ids);
+  SortedUnique(c.user_ids);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<OrgFixture> ParseOrgJson(std::string_view json) {
@@ -376,11 +440,12 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
                                 simdjson::error_message(err));
   }
   object top;
-  DIVAUDIT_RETURN_IF_ERROR(AsObject(
-      root, "(root)",
-      {"organization", "divisions", "roles", "users", "groups", "oauthClients", "externalSubjects",
-       "grants", "policy", "queues", "queueMembers", "permissions", "roleSettings"},
-      top));
+  DIVAUDIT_RETURN_IF_ERROR(
+      AsObject(root, "(root)",
+               {"organization", "divisions", "roles", "users", "groups", "oauthClients",
+                "externalSubjects", "grants", "policy", "queues", "queueMembers", "permissions",
+                "roleSettings", "conversations"},
+               top));
   OrgFixture fixture;
   audit::OrgSnapshot& org = fixture.org;
   const std::string root_path;
@@ -626,6 +691,19 @@ Result<OrgFixture> ParseOrgJson(std::string_view json) {
     return stm;
   DIVAUDIT_RETURN_IF_ERROR(ParseCatalog(top, org.permissions));
   DIVAUDIT_RETURN_IF_ERROR(ParseRoleSettings(top, org.role_settings));
+  IdSet conversation_ids;
+  Status conversations =
+      ForEach(top, root_path, "conversations", [&](element e, const std::string& p) {
+        audit::Conversation c;
+        if (Status st = ParseConversation(e, p, c); !st.ok()) return st;
+        if (!conversation_ids.Add(c.id, p).ok()) {
+          return FieldError(p + ".conversationId", "duplicate id '" + c.id + "'");
+        }
+        fixture.conversations.push_back(std::move(c));
+        return Status::Ok();
+      });
+  if (!conversations.ok()) return conversations;
+  SortConversations(fixture.conversations);
 
   element policy;
   bool has_policy = false;
@@ -821,6 +899,13 @@ std::string OrgToJson(const OrgFixture& fixture) {
     out += '}';
   }
 
+  if (!fixture.conversations.empty()) {
+    out += ",\n";
+    AppendArray(
+        out, "conversations", fixture.conversations,
+        [](std::string& o, const audit::Conversation& c) { AppendConversationJson(o, c, false); });
+  }
+
   const audit::Policy& policy = fixture.policy;
   if (!policy.tenants.empty() || !policy.shared_divisions.empty() || !policy.exceptions.empty() ||
       fixture.org_wide_permissions) {
@@ -852,6 +937,63 @@ std::string OrgToJson(const OrgFixture& fixture) {
   }
   out += "}\n";
   return out;
+}
+
+Result<audit::Conversation> ParseConversationJson(std::string_view json, const std::string& path) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  element root;
+  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    return InvalidArgumentError(path + ": not valid JSON: " + simdjson::error_message(err));
+  }
+  audit::Conversation c;
+  DIVAUDIT_RETURN_IF_ERROR(ParseConversation(root, path, c));
+  return c;
+}
+
+void SortConversations(std::vector<audit::Conversation>& conversations) {
+  std::sort(conversations.begin(), conversations.end(),
+            [](const audit::Conversation& a, const audit::Conversation& b) {
+              return std::tie(a.start, a.id) < std::tie(b.start, b.id);
+            });
+}
+
+void AppendConversationJson(std::string& out, const audit::Conversation& c, bool api) {
+  const std::string start = audit::FormatIsoMillis(c.start);
+  const std::string end = c.end ? audit::FormatIsoMillis(*c.end) : std::string();
+  Str(out += '{', "conversationId", c.id, false);
+  Str(out, "conversationStart", start);
+  if (c.end) Str(out, "conversationEnd", end);
+  StrList(out, "divisionIds", c.division_ids);
+  if (api) Str(out, "originatingDirection", "inbound");
+  out += ",\"participants\":[";
+  auto participant = [&](std::string_view purpose, const std::string* user, size_t n) {
+    if (n > 0) out += ',';
+    Str(out += '{', "purpose", purpose, false);
+    if (user != nullptr) Str(out, "userId", *user);
+    if (api) Str(out, "participantId", c.id + "-p" + std::to_string(n));
+    out += ",\"sessions\":[{";
+    if (api) {
+      Str(out, "sessionId", c.id + "-s" + std::to_string(n), false);
+      Str(out, "mediaType", "voice");
+      out += ',';
+    }
+    out += "\"segments\":[";
+    for (size_t i = 0; i < c.queue_ids.size(); ++i) {
+      if (i > 0) out += ',';
+      Str(out += '{', "queueId", c.queue_ids[i], false);
+      if (api) {
+        Str(out, "segmentStart", start);
+        if (c.end) Str(out, "segmentEnd", end);
+        Str(out, "segmentType", "interact");
+      }
+      out += '}';
+    }
+    out += "]}]}";
+  };
+  participant("customer", nullptr, 0);
+  for (size_t i = 0; i < c.user_ids.size(); ++i) participant("agent", &c.user_ids[i], i + 1);
+  out += "]}";
 }
 
 }  // namespace divaudit::sim

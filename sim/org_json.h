@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/evidence.h"
 #include "audit/org_snapshot.h"
 #include "audit/policy.h"
 #include "common/status.h"
@@ -29,6 +30,9 @@ struct OrgFixture {
   // v2: the [policy] org_wide_permissions the simulated tenant config sets (fixture key
   // "policy.orgWidePermissions"). nullopt: not set — divaudit and --truth use their defaults.
   std::optional<std::vector<std::string>> org_wide_permissions = {};
+  // Analytics conversations (fixture key "conversations"; issue 15 evidence), sorted by start
+  // then id. Participants are kept as the ids they name (queue_ids, user_ids).
+  std::vector<audit::Conversation> conversations;
 };
 
 // A version-4-shaped GUID derived from the org's division ids (FNV-1a): the same org always
@@ -60,5 +64,20 @@ Result<OrgFixture> ParseOrgJson(std::string_view json);
 // line. "policy" is omitted when it is empty. Group members_read and ExceptionSpec::expires_at
 // are not written (the first is always true in the sim, the second derives from `expires`).
 std::string OrgToJson(const OrgFixture& fixture);
+
+// One element of "conversations": {"conversationId", "conversationStart", "conversationEnd"?,
+// "divisionIds":[…], "participants":[{"purpose", "userId"?, "sessions":[{"segments":
+// [{"queueId"?}]}]}]} (the fields of the SDK's AnalyticsConversationWithoutAttributes the
+// evidence reader uses). Times are ISO-8601 UTC with milliseconds. Id lists come back sorted and
+// unique. Errors name the field under `path`.
+Result<audit::Conversation> ParseConversationJson(std::string_view json,
+                                                  const std::string& path = "conversation");
+// Appends one conversation in that shape: a "customer" participant and one "agent" participant
+// per user id, each with one session whose segments name every queue id. `api` adds the
+// response-only fields the platform sends (originatingDirection, participantId, sessionId,
+// mediaType, segmentStart/End, segmentType).
+void AppendConversationJson(std::string& out, const audit::Conversation& conversation, bool api);
+// Sorts conversations by start, then id (the fixture's canonical order).
+void SortConversations(std::vector<audit::Conversation>& conversations);
 
 }  // namespace divaudit::sim

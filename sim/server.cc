@@ -87,6 +87,7 @@ enum AdminRouteId : int {
   kAdminFaults,
   kAdminAddQueueMember,     // v2
   kAdminRemoveQueueMember,  // v2
+  kAdminPutConversation,    // issue 15 evidence
   kAdminPutRoleSettings,    // v2
   kAdminPutRolePolicies,    // v2
 };
@@ -103,6 +104,7 @@ std::vector<Route> AdminRoutes() {
       {"DELETE", "/sim/groups/{groupId}/members/{userId}", kAdminRemoveMember},
       {"POST", "/sim/queues/{queueId}/members", kAdminAddQueueMember},
       {"DELETE", "/sim/queues/{queueId}/members/{userId}", kAdminRemoveQueueMember},
+      {"POST", "/sim/conversations", kAdminPutConversation},
       {"DELETE", "/sim/divisions/{divisionId}", kAdminDeleteDivision},
       {"PUT", "/sim/oauth/clients/{clientId}", kAdminPutClient},
       {"POST", "/sim/faults", kAdminFaults},
@@ -646,7 +648,8 @@ Outcome SimServer::Impl::ProcessApi(const http::request<http::string_body>& req,
                      match.captures,
                      fault_config.forbid_division,
                      options_.inactive_user_limit,
-                     cid};
+                     cid,
+                     req.body()};
       HttpResult r = HandleApi(match.route->id, api);
       return finish(route, 200, r.body.substr(0, r.body.size() / 2) + "<!-- not json", &rate);
     }
@@ -663,7 +666,8 @@ Outcome SimServer::Impl::ProcessApi(const http::request<http::string_body>& req,
                  std::move(match.captures),
                  fault_config.forbid_division,
                  options_.inactive_user_limit,
-                 cid};
+                 cid,
+                 req.body()};
   HttpResult r = HandleApi(match.route->id, api);
   if (match.route->id == kRoles && RolesWantUserCount(target)) {
     out.delay += options_.user_count_latency;
@@ -803,6 +807,8 @@ Outcome SimServer::Impl::ProcessAdmin(const http::request<http::string_body>& re
     case kAdminRemoveQueueMember:
       return audited([&](OrgFixture& f) { return RemoveQueueMember(f, c[0], c[1]); },
                      [&](const OrgFixture& b) { return QueueMemberRecord(b, c[0], c[1], false); });
+    case kAdminPutConversation:  // analytics data, not configuration: no audit event
+      return from_status(Mutate([&](OrgFixture& f) { return PutConversation(f, body); }));
     case kAdminDeleteDivision:
       return audited([&](OrgFixture& f) { return DeleteDivision(f, c[0]); },
                      [&](const OrgFixture& b) { return DeleteDivisionRecord(b, c[0]); });

@@ -78,7 +78,8 @@ class TruthComputer {
         policy_(fixture.policy),
         now_(now),
         org_id_(fixture.org_id.empty() ? DefaultOrganizationId(fixture.org) : fixture.org_id),
-        patterns_(org_wide_patterns) {}
+        patterns_(org_wide_patterns),
+        conversations_(fixture.conversations) {}
 
   std::string Run() {
     ClassifyDivisions();
@@ -431,8 +432,39 @@ class TruthComputer {
       w.Field("state", f.suppressed ? "suppressed" : "open").EndObject();
       out += w.str();
     }
-    out += first ? "]}\n" : "\n]}\n";
+    out += first ? "]" : "\n]";
+    if (!conversations_.empty()) RenderEvidence(out);
+    out += "}\n";
     return out;
+  }
+
+  // Issue 15 evidence: every ended conversation whose divisionIds lie in two or more tenants
+  // (shared, unmapped and unknown ids ignored), sorted by start then id.
+  void RenderEvidence(std::string& out) const {
+    out += ",\"evidence\":[";
+    bool first = true;
+    for (const audit::Conversation& c : conversations_) {  // sorted by start, id
+      if (!c.end) continue;
+      std::set<std::string> tenants;
+      for (const std::string& d : c.division_ids) {
+        const Where where = Locate(d);
+        if (where.place == Place::kTenant) tenants.insert(where.tenant);
+      }
+      if (tenants.size() < 2) continue;
+      out += first ? "\n" : ",\n";
+      first = false;
+      JsonWriter w;
+      w.BeginObject().Field("conversation_id", c.id);
+      w.Field("start", audit::FormatIsoMillis(c.start));
+      w.Key("tenants").BeginArray();
+      for (const std::string& t : tenants) w.String(t);
+      w.EndArray();
+      w.Key("division_ids").BeginArray();
+      for (const std::string& d : c.division_ids) w.String(d);
+      w.EndArray().EndObject();
+      out += w.str();
+    }
+    out += first ? "]" : "\n]";
   }
 
   const audit::OrgSnapshot& org_;
@@ -445,6 +477,7 @@ class TruthComputer {
   std::set<std::string> targeted_;  // unmapped divisions that are the target of a grant
   std::map<std::pair<SubjectType, std::string>, std::set<std::string>> reached_;
   std::vector<Found> found_;
+  const std::vector<audit::Conversation>& conversations_;
 };
 
 }  // namespace

@@ -20,7 +20,10 @@ namespace divaudit::sim {
 //   …]}
 // subject/role/division/via are null where docs/findings.md says so; all_divisions has division
 // {"id":"*"}; multi_tenant_subject adds "tenants" (sorted names). Interpretation choices are
-// listed in sim/README.md. Pure; thread-safe.
+// listed in sim/README.md. When the fixture has conversations, a second key follows the
+// findings: "evidence":[{"conversation_id","start","tenants":[…],"division_ids":[…]}, …], one
+// per ended conversation whose divisions map to two or more tenants, sorted by start then id.
+// Pure; thread-safe.
 std::string ComputeTruthJson(const OrgFixture& fixture, SystemTime now);
 
 // v2: grant_guardrail_off (subject {"type":"org","id":<org id>}, role/division/via null) and

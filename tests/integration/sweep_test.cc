@@ -3,7 +3,10 @@
 // sweep partial and named, and the request count equals the documented minimum.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <algorithm>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/integration/harness.h"
 #include "tests/integration/it_util.h"
@@ -120,16 +123,38 @@ TEST(SweepFaultsTest, ForbiddenDivisionMakesThePartialSweepNameIt) {
       << "the incomplete list must name the hidden division";
 }
 
-// [evidence] conversations = true: the analytics query runs after the org sweep, its request
-// counts in api_requests, the sweep stays complete whatever analytics answers, and sweep --json
-// carries the "evidence" array (empty: this org serves no conversation).
-TEST(SweepEvidenceTest, EvidenceRunsWithTheSweepAndNeverChangesItsStatus) {
+// Each evidence entry as "conversation_id start tenants division_ids": the fields the truth and
+// sweep --json share, one string per conversation, sorted.
+std::vector<std::string> EvidenceLines(const std::string& json) {
+  std::vector<std::string> lines;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(json);
+  simdjson::dom::array evidence;
+  if (doc["evidence"].get(evidence) != simdjson::SUCCESS) return {"(no evidence array)"};
+  for (simdjson::dom::element e : evidence) {
+    std::string line = std::string(e["conversation_id"].get_string().value()) + " " +
+                       std::string(e["start"].get_string().value());
+    for (auto t : e["tenants"].get_array()) line += " t:" + std::string(t.get_string().value());
+    for (auto d : e["division_ids"].get_array()) {
+      line += " d:" + std::string(d.get_string().value());
+    }
+    lines.push_back(std::move(line));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// [evidence] conversations = true against the simulator's conversations (planted foreign queue
+// members answer calls, so their conversations carry two tenants' divisions): the first sweep
+// records exactly the truth's evidence, the second records none (each conversation once), the
+// plain sweep has no evidence array, and the status stays complete.
+TEST(SweepEvidenceTest, RecordsExactlyTheTruthsEvidenceOnce) {
   TempDir dir;
   SimProcess sim;
   std::string error;
-  ASSERT_TRUE(sim.Start(
-      {"--generate", "divisions=6,users=100,seed=3", "--write-config", dir.File("divaudit.toml")},
-      &error))
+  ASSERT_TRUE(sim.Start({"--generate", "divisions=12,users=300,seed=3", "--write-config",
+                         dir.File("divaudit.toml"), "--truth", dir.File("truth.json")},
+                        &error))
       << error;
   MakeConfigFast(dir.File("divaudit.toml"), 100000);
   const CommandResult plain =
@@ -140,16 +165,21 @@ TEST(SweepEvidenceTest, EvidenceRunsWithTheSweepAndNeverChangesItsStatus) {
     std::ofstream config(dir.File("divaudit.toml"), std::ios::app);
     config << "\n[evidence]\nconversations = true\nlag = \"5m\"\n";
   }
-  const CommandResult with =
+  const std::vector<std::string> want = EvidenceLines(ReadWholeFile(dir.File("truth.json")));
+  ASSERT_GE(want.size(), 3u) << "the generator plants cross-tenant conversations";
+
+  const CommandResult first =
       RunCommand({DivauditBinary(), "sweep", "--config", dir.File("divaudit.toml"), "--json"});
-  ASSERT_EQ(with.exit_code, 0) << with.err;
-  EXPECT_EQ(SweepStatusOf(with.out), "complete");
-  EXPECT_NE(with.out.find("\"evidence\""), std::string::npos) << with.out.substr(0, 2000);
-  EXPECT_EQ(with.out.find("conversation_id"), std::string::npos);
-  // One details/query page more than the plain sweep (the simulator does not serve it yet, so
-  // reading stops there and the window is read again next sweep).
-  EXPECT_EQ(SweepField(with.out, "api_requests"), SweepField(plain.out, "api_requests") + 1);
-  EXPECT_NE(with.err.find("event=evidence"), std::string::npos) << with.err;
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(SweepStatusOf(first.out), "complete");
+  EXPECT_EQ(EvidenceLines(first.out), want);
+  EXPECT_GT(SweepField(first.out, "api_requests"), SweepField(plain.out, "api_requests"));
+
+  const CommandResult second =
+      RunCommand({DivauditBinary(), "sweep", "--config", dir.File("divaudit.toml"), "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(SweepStatusOf(second.out), "complete");
+  EXPECT_EQ(EvidenceLines(second.out), std::vector<std::string>{});
 }
 
 }  // namespace

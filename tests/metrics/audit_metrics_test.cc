@@ -525,6 +525,45 @@ TEST(AuditMetricsTest, ChangedByCountsOpenedFindingsPerResult) {
   EXPECT_EQ(Sample(text, R"(divaudit_changed_by_total{result="no_event"})"), 0);
 }
 
+// Conversation evidence: absent until a sweep read it; every tenant pair of a conversation
+// (3 tenants -> 3 pairs, sorted) +1; availability 1/0 as the last sweep saw it.
+TEST(AuditMetricsEvidenceTest, CountsEveryTenantPairAndAvailability) {
+  AuditMetricsOptions no_process;
+  no_process.proc_root.clear();
+  AuditMetrics metrics("1.2.3", no_process);
+  std::string text = metrics.ExpositionText();
+  EXPECT_EQ(text.find("divaudit_evidence_available "), std::string::npos);
+  EXPECT_EQ(text.find("divaudit_cross_tenant_conversations_total{"), std::string::npos);
+  audit::ConversationEvidence three;
+  three.conversation.id = "c-1";
+  three.tenants = {"Acme", "Globex", "Initech"};
+  audit::ConversationEvidence two;
+  two.conversation.id = "c-2";
+  two.tenants = {"Acme", "Globex"};
+  metrics.RecordEvidence(true, {three, two});
+  text = metrics.ExpositionText();
+  EXPECT_EQ(Sample(text, "divaudit_evidence_available"), 1);
+  EXPECT_EQ(
+      Sample(text,
+             R"(divaudit_cross_tenant_conversations_total{tenant_a="Acme",tenant_b="Globex"})"),
+      2);
+  EXPECT_EQ(
+      Sample(text,
+             R"(divaudit_cross_tenant_conversations_total{tenant_a="Acme",tenant_b="Initech"})"),
+      1);
+  EXPECT_EQ(
+      Sample(text,
+             R"(divaudit_cross_tenant_conversations_total{tenant_a="Globex",tenant_b="Initech"})"),
+      1);
+  metrics.RecordEvidence(false, {});
+  text = metrics.ExpositionText();
+  EXPECT_EQ(Sample(text, "divaudit_evidence_available"), 0);
+  EXPECT_EQ(
+      Sample(text,
+             R"(divaudit_cross_tenant_conversations_total{tenant_a="Acme",tenant_b="Globex"})"),
+      2);
+}
+
 TEST(AuditMetricsWatchTest, AuditEventsPollErrorsAndDetection) {
   AuditMetricsOptions no_process;
   no_process.proc_root.clear();

@@ -86,7 +86,52 @@ TEST(GeneratorTest, StableAcrossBuilds) {
   RecordProperty("fnv1a", std::to_string(h));
   // If this fails after an intended generator change, update the digest (and say so in the
   // commit); if it fails without one, the output depends on the platform or library.
-  EXPECT_EQ(h, 1189915034944041032ull);  // v2: + queues and queue members (merged main)
+  // The conversations are drawn last from their own stream: without them the bytes are exactly
+  // those of the generator before conversations existed.
+  OrgFixture without = f;
+  without.conversations.clear();
+  uint64_t h0 = 1469598103934665603ull;
+  for (const unsigned char c : OrgToJson(without)) h0 = (h0 ^ c) * 1099511628211ull;
+  EXPECT_EQ(h0, 1189915034944041032ull);  // v2: + queues and queue members
+  EXPECT_EQ(h, 1448229353124615051ull);   // v2 + conversations (issue 15 evidence)
+}
+
+// Conversations (issue 15 evidence): within the 23 hours before conversations_until_ms, the
+// last one not ended, every divisionIds = the queue's division plus the agents' home divisions,
+// and one conversation per joined active foreign member of a tenant queue: the truth lists at
+// least those as evidence. Round trip through the fixture format keeps them.
+TEST(GeneratorTest, PlantsConversationsThatCarryEveryDivisionTheyTouched) {
+  GenerateSpec spec = Spec("divisions=12,users=300,seed=5");
+  spec.conversations_until_ms = 1'800'000'000'000;
+  const OrgFixture f = GenerateOrg(spec);
+  ASSERT_GE(f.conversations.size(), 10u);
+  const SystemTime until = SystemTime{} + std::chrono::milliseconds(1'800'000'000'000);
+  std::map<std::string, const audit::Queue*> queues;
+  for (const audit::Queue& q : f.org.queues) queues[q.id] = &q;
+  std::map<std::string, std::string> home;
+  for (const audit::User& u : f.org.users) home[u.id] = u.home_division_id;
+  int open = 0;
+  for (const audit::Conversation& c : f.conversations) {
+    EXPECT_GE(c.start, until - std::chrono::hours(23));
+    if (!c.end) {
+      ++open;
+      continue;
+    }
+    EXPECT_LT(*c.end, until);
+    ASSERT_EQ(c.queue_ids.size(), 1u);
+    std::set<std::string> want = {queues.at(c.queue_ids[0])->division_id};
+    for (const std::string& u : c.user_ids) want.insert(home.at(u));
+    EXPECT_EQ(std::set<std::string>(c.division_ids.begin(), c.division_ids.end()), want);
+  }
+  EXPECT_EQ(open, 1);
+  const std::string truth = ComputeTruthJson(f, until);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(truth);
+  EXPECT_GE(doc["evidence"].get_array().size(), 3u);
+  auto back = ParseOrgJson(OrgToJson(f));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->conversations.size(), f.conversations.size());
+  EXPECT_EQ(OrgToJson(*back), OrgToJson(f));
 }
 
 struct Truth {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/strings.h"
+#include "genesys/conversation_evidence.h"
 
 namespace divaudit::sim {
 namespace {
@@ -571,6 +572,75 @@ TEST_F(SimServerTest, RoutingQueuesOfAForbiddenDivisionAreHidden) {
   EXPECT_EQ(Admin(http::verb::post, "/sim/faults", R"({"forbid_division":"d-b"})").status, 200);
   EXPECT_EQ(Ids(Json(Get("/api/v2/routing/queues", t).body)), std::set<std::string>{"q-a"});
   EXPECT_EQ(Get("/api/v2/routing/queues/q-b/members", t).status, 404);
+}
+
+// Analytics conversation details (issue 15 evidence): admin-added conversations are served by
+// POST details/query (half-open interval on conversationStart, oldest first, pageSize ≤ 100,
+// totalHits, 400 past the first 10,000 results) and GET by id, in the shape the evidence reader
+// parses back to the same conversation.
+TEST_F(SimServerTest, ConversationDetailsQueryAndById) {
+  StartServer();
+  const std::string t = Token();
+  const std::string c1 =
+      R"({"conversationId":"c-1","conversationStart":"2026-11-01T10:00:00.000Z",)"
+      R"("conversationEnd":"2026-11-01T10:05:00.250Z","divisionIds":["d-b","d-a"],)"
+      R"("participants":[{"purpose":"customer","sessions":[{"segments":[{"queueId":"q-a"}]}]},)"
+      R"({"purpose":"agent","userId":"u-2","sessions":[{"segments":[{"queueId":"q-a"}]}]}]})";
+  EXPECT_EQ(Admin(http::verb::post, "/sim/conversations", c1).status, 200);
+  EXPECT_EQ(Admin(http::verb::post, "/sim/conversations",
+                  R"({"conversationId":"c-2","conversationStart":"2026-11-01T10:59:59.999Z",)"
+                  R"("divisionIds":["d-a"]})")
+                .status,
+            200);
+  EXPECT_EQ(Admin(http::verb::post, "/sim/conversations",
+                  R"({"conversationId":"c-3","conversationStart":"2026-11-01T11:00:00.000Z",)"
+                  R"("conversationEnd":"2026-11-01T11:01:00.000Z","divisionIds":["d-a"]})")
+                .status,
+            200);
+  EXPECT_EQ(Admin(http::verb::post, "/sim/conversations", R"({"conversationId":"c-4"})").status,
+            400);
+  auto query = [&](const std::string& interval, int size, int number) {
+    return client_
+        ->Send(http::verb::post, "/api/v2/analytics/conversations/details/query",
+               R"({"interval":")" + interval +
+                   R"(","order":"asc","orderBy":"conversationStart","paging":{"pageSize":)" +
+                   std::to_string(size) + R"(,"pageNumber":)" + std::to_string(number) + "}}",
+               {{"Authorization", "Bearer " + t}, {"Content-Type", "application/json"}})
+        .value();
+  };
+  const std::string hour = "2026-11-01T10:00:00.000Z/2026-11-01T11:00:00.000Z";
+  const Reply p1 = query(hour, 1, 1);
+  ASSERT_EQ(p1.status, 200) << p1.body;
+  std::vector<audit::Conversation> read;
+  auto hits = genesys::ParseDetailsQueryPage(p1.body, read);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  EXPECT_EQ(*hits, 2);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].id, "c-1");
+  EXPECT_EQ(read[0].division_ids, (std::vector<std::string>{"d-a", "d-b"}));
+  EXPECT_EQ(read[0].queue_ids, std::vector<std::string>{"q-a"});
+  EXPECT_EQ(read[0].user_ids, std::vector<std::string>{"u-2"});
+  ASSERT_TRUE(read[0].end.has_value());
+  EXPECT_EQ(audit::FormatIsoMillis(*read[0].end), "2026-11-01T10:05:00.250Z");
+  const Reply p2 = query(hour, 1, 2);
+  read.clear();
+  ASSERT_TRUE(genesys::ParseDetailsQueryPage(p2.body, read).ok()) << p2.body;
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].id, "c-2");
+  EXPECT_FALSE(read[0].end.has_value());
+  const Reply p3 = query(hour, 1, 3);
+  EXPECT_EQ(p3.body, R"({"totalHits":2})");
+  EXPECT_EQ(query(hour, 101, 1).status, 400);
+  EXPECT_EQ(query(hour, 100, 100).status, 200);
+  EXPECT_EQ(query(hour, 100, 101).status, 400) << "the query pages no further than 10,000";
+  EXPECT_EQ(query("2026-11-01T10:00:00.000Z", 100, 1).status, 400);
+
+  const Reply one = Get("/api/v2/analytics/conversations/c-1/details", t);
+  ASSERT_EQ(one.status, 200);
+  auto parsed = genesys::ParseConversationDetails(one.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->user_ids, std::vector<std::string>{"u-2"});
+  EXPECT_EQ(Get("/api/v2/analytics/conversations/c-9/details", t).status, 404);
 }
 
 }  // namespace
