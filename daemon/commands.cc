@@ -27,6 +27,7 @@
 #include "daemon/sweep_log.h"
 #include "present/findings.h"
 #include "report/report.h"
+#include "storage/evidence_store.h"
 #include "storage/sqlite_snapshot_store.h"
 
 namespace divaudit::daemon {
@@ -529,6 +530,17 @@ int ReportCommand(const ReportCommandOptions& options) {
   request.generated_at = generated_at;
   request.format = options.format;
   request.policy = PolicyFromConfig(*config);
+  // Conversation evidence (issue 15): listed when [evidence] conversations is on.
+  std::unique_ptr<storage::EvidenceStore> evidence;
+  if (config->evidence.conversations) {
+    auto opened = storage::EvidenceStore::Open(config->storage.path);
+    if (!opened.ok()) {
+      PrintError("report", opened.status());
+      return kExitRuntime;
+    }
+    evidence = std::move(*opened);
+    request.evidence = evidence.get();
+  }
   std::vector<std::string> tenants;
   if (options.all_tenants) {
     auto all = report::TenantsOf(**store, request.policy);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "audit/evidence.h"
 #include "audit/findings_document.h"
 #include "common/display_text.h"
 #include "common/json_writer.h"
@@ -63,9 +65,22 @@ std::string DivisionText(const Finding& f) {
   return out;
 }
 
+// cross_tenant_queue via a group: the listing names no group, so the queue's member groups.
+std::string QueueGroupsText(const audit::QueueRef& q) {
+  std::vector<std::string> groups;
+  for (const audit::QueueMemberGroup& g : q.member_groups) {
+    groups.push_back(g.type + " " + (g.name.empty() ? g.id : g.name));
+  }
+  return Join(groups, ", ");
+}
+
 std::string ViaText(const Finding& f) {
   if (!f.via) return "-";
   if (f.via->direct) return "direct";
+  if (f.rule == Rule::kCrossTenantQueue && f.queue) {
+    const std::string groups = QueueGroupsText(*f.queue);
+    return groups.empty() ? "group" : "group: " + groups;
+  }
   return "group " + (f.via->group_name.empty() ? f.via->group_id : f.via->group_name);
 }
 
@@ -98,13 +113,22 @@ Named SubjectNamed(const Finding& f) {
   return {s.name, type + " " + s.id};
 }
 
+// The Role column of a cross_tenant_queue finding shows the queue the user is a member of.
 Named RoleNamed(const Finding& f) {
+  if (f.queue && !f.role)
+    return {"queue " + (f.queue->name.empty() ? f.queue->id : f.queue->name), f.queue->id};
   if (!f.role) return {"-", ""};
   if (f.role->name.empty()) return {f.role->id, ""};
   return {f.role->name, f.role->id};
 }
 
 Named DivisionNamed(const Finding& f) {
+  if (f.queue && !f.division) {  // cross_tenant_queue: the queue's division
+    const audit::NamedRef& div = f.queue->division;
+    std::string text = div.name.empty() ? div.id : div.name;
+    if (f.queue->tenant) text += " [" + *f.queue->tenant + "]";
+    return {text, div.name.empty() ? "" : div.id};
+  }
   if (f.rule == Rule::kMultiTenantSubject || !f.division ||
       f.division->id == audit::kAllDivisionsId || f.division->name.empty()) {
     return {DivisionText(f), ""};
@@ -286,6 +310,86 @@ Table DailyTable(const ReportData& d) {
   return t;
 }
 
+// ---- conversation evidence (issue 15) ----
+
+std::string EvidenceStatusName(EvidenceStatus s) {
+  switch (s) {
+    case EvidenceStatus::kDisabled:
+      return "disabled";
+    case EvidenceStatus::kUnavailable:
+      return "unavailable";
+    case EvidenceStatus::kNotRead:
+      return "not_read";
+    case EvidenceStatus::kPartial:
+      return "partial";
+    case EvidenceStatus::kCollected:
+      return "collected";
+  }
+  return "disabled";
+}
+
+std::string IsoMs(int64_t ms) {
+  return audit::FormatIsoMillis(SystemTime(std::chrono::milliseconds(ms)));
+}
+
+// What the evidence section can and cannot say: never an empty list that reads as "none".
+std::string EvidenceNote(const EvidenceSection& e) {
+  const std::string until = e.read_until_ms ? IsoMs(*e.read_until_ms) : "";
+  std::string note;
+  switch (e.status) {
+    case EvidenceStatus::kDisabled:
+      return "Not collected: conversation evidence is off ([evidence] conversations). This "
+             "report cannot say whether any conversation touched this tenant and another.";
+    case EvidenceStatus::kUnavailable:
+      note =
+          "Unavailable: the last sweep was refused the analytics conversation details (the OAuth "
+          "client needs analytics:conversationDetail:view). Conversations recorded before are "
+          "listed; others may have touched another tenant unseen.";
+      break;
+    case EvidenceStatus::kNotRead:
+      note = "Not read yet: no sweep has read the conversations of this period" +
+             (until.empty() ? std::string(".") : " (read up to " + until + ").");
+      break;
+    case EvidenceStatus::kPartial:
+      note = "Read up to " + until +
+             ": conversations that started later in the period are not read yet.";
+      break;
+    case EvidenceStatus::kCollected:
+      note = "Every conversation that started in the period was read (up to " + until + ").";
+      break;
+  }
+  note += " " + std::to_string(e.total) +
+          " conversations that started in the period touched this tenant and another";
+  if (e.total > static_cast<int64_t>(e.conversations.size())) {
+    note += "; the newest " + std::to_string(e.conversations.size()) + " are listed";
+  }
+  return note + ". Ids and times only.";
+}
+
+std::vector<std::string> OtherTenants(const audit::ConversationEvidence& c,
+                                      const std::string& tenant) {
+  std::vector<std::string> out;
+  for (const std::string& t : c.tenants) {
+    if (t != tenant) out.push_back(t);
+  }
+  return out;
+}
+
+Table EvidenceTable(const ReportData& d) {
+  Table t{{"Conversation", "Start", "End", "Other tenants", "Divisions", "Queues", "Users"},
+          std::vector<bool>(7, false),
+          {},
+          {}};
+  for (const audit::ConversationEvidence& e : d.evidence.conversations) {
+    const audit::Conversation& c = e.conversation;
+    t.rows.push_back({c.id, audit::FormatIsoMillis(c.start),
+                      c.end ? audit::FormatIsoMillis(*c.end) : "not ended",
+                      Join(OtherTenants(e, d.tenant), ", "), Join(c.division_ids, ", "),
+                      Join(c.queue_ids, ", "), Join(c.user_ids, ", ")});
+  }
+  return t;
+}
+
 // ---- HTML ----
 
 constexpr std::string_view kCss = R"css(
@@ -386,6 +490,7 @@ const Widths kResolvedWidths{7, 12, 15, 12, 13, 10, 11, 11, 9};
 const Widths kNewWidths{7, 7, 12, 16, 12, 13, 10, 11, 12};
 const Widths kExceptionWidths{9, 12, 12, 11, 10, 10, 13, 8, 7, 8};
 const Widths kDailyWidths{30, 14, 14, 14, 14, 14};
+const Widths kEvidenceWidths{16, 11, 11, 10, 18, 16, 18};
 
 void AppendTableHtml(std::string& out, const Table& t, std::string_view empty_text,
                      const Widths& widths = {}) {
@@ -584,7 +689,7 @@ void AppendVerdict(std::string& out, const ReportData& d) {
 
 // Plain-language meaning of each rule and state, for readers who do not know the rule ids.
 void AppendLegend(std::string& out) {
-  static constexpr std::array<std::array<std::string_view, 3>, 10> kLegend{{
+  static constexpr std::array<std::array<std::string_view, 3>, 11> kLegend{{
       {"all_divisions", "critical",
        "Someone holds a role on All Divisions, so it applies to every tenant's data."},
       {"cross_tenant", "high",
@@ -602,6 +707,9 @@ void AppendLegend(std::string& out) {
       {"org_wide_permission", "high",
        "A role carries permissions that Genesys Cloud does not limit by division, so it acts on "
        "every tenant whatever division it was granted on."},
+      {"cross_tenant_queue", "high",
+       "A user of one tenant is a member (directly or through a group) of a queue of another "
+       "tenant, so they can answer its conversations."},
       {"open", "state", "The problem exists at the last complete sweep and needs action."},
       {"suppressed", "state",
        "The problem exists but is accepted by a documented exception (owner, reason, expiry)."},
@@ -700,7 +808,21 @@ const std::vector<std::string> kFindingCsvHeaders = {"fingerprint",
                                                      "changed_by_actor_type",
                                                      "changed_by_actor_id",
                                                      "changed_by_actor_name",
-                                                     "changed_by_at"};
+                                                     "changed_by_at",
+                                                     "queue_id",
+                                                     "queue_name",
+                                                     "queue_division_id",
+                                                     "queue_division_name",
+                                                     "queue_member_groups"};
+
+// "TYPE:id:name" per member group, ;-joined.
+std::string QueueGroupCsv(const audit::QueueRef& q) {
+  std::vector<std::string> groups;
+  for (const audit::QueueMemberGroup& g : q.member_groups) {
+    groups.push_back(g.type + ":" + g.id + ":" + g.name);
+  }
+  return Join(groups, ";");
+}
 
 std::vector<std::string> FindingCsvRow(const FindingRow& r) {
   const Finding& f = r.finding;
@@ -733,7 +855,12 @@ std::vector<std::string> FindingCsvRow(const FindingRow& r) {
           f.changed_by ? f.changed_by->actor_type : "",
           f.changed_by ? f.changed_by->actor_id : "",
           f.changed_by ? f.changed_by->actor_name : "",
-          f.changed_by ? f.changed_by->at : ""};
+          f.changed_by ? f.changed_by->at : "",
+          f.queue ? f.queue->id : "",
+          f.queue ? f.queue->name : "",
+          f.queue ? f.queue->division.id : "",
+          f.queue ? f.queue->division.name : "",
+          f.queue ? QueueGroupCsv(*f.queue) : ""};
 }
 
 std::string FindingsCsv(const std::vector<FindingRow>& rows) {
@@ -838,6 +965,15 @@ std::string RenderHtml(const ReportData& d) {
                   "No org-wide permission reaches this tenant.");
   out += "</section>\n";
 
+  Heading(out, "evidence", "Conversations that touched another tenant", EvidenceNote(d.evidence));
+  const bool read = d.evidence.status == EvidenceStatus::kCollected ||
+                    d.evidence.status == EvidenceStatus::kPartial;
+  AppendTableHtml(out, EvidenceTable(d),
+                  read ? "None of the conversations read touched this tenant and another."
+                       : "No conversations listed: see the note above.",
+                  kEvidenceWidths);
+  out += "</section>\n";
+
   Heading(out, "daily", "Daily open findings",
           "Open findings after the last complete sweep of each day (carried over on days "
           "without one).");
@@ -914,7 +1050,30 @@ std::map<std::string, std::string> RenderCsv(const ReportData& d) {
                            {"longest_gap_from", Iso(d.longest_gap_from)},
                            {"longest_gap_to", Iso(d.longest_gap_to)},
                            {"new_window_seconds", std::to_string(d.new_window_seconds)},
+                           {"evidence_status", EvidenceStatusName(d.evidence.status)},
                            {"verdict", VerdictOf(d).Text()}});
+  {
+    const EvidenceSection& e = d.evidence;
+    files["evidence.csv"] = CsvTable(
+        {"field", "value"}, {{"status", EvidenceStatusName(e.status)},
+                             {"note", EvidenceNote(e)},
+                             {"read_until", e.read_until_ms ? IsoMs(*e.read_until_ms) : ""},
+                             {"conversations_in_period", std::to_string(e.total)},
+                             {"conversations_listed", std::to_string(e.conversations.size())},
+                             {"limit", std::to_string(e.limit)}});
+    std::vector<std::vector<std::string>> rows;
+    for (const audit::ConversationEvidence& c : e.conversations) {
+      const audit::Conversation& v = c.conversation;
+      rows.push_back({v.id, audit::FormatIsoMillis(v.start),
+                      v.end ? audit::FormatIsoMillis(*v.end) : "", Join(c.tenants, ";"),
+                      Join(OtherTenants(c, d.tenant), ";"), Join(v.division_ids, ";"),
+                      Join(v.queue_ids, ";"), Join(v.user_ids, ";")});
+    }
+    files["conversations.csv"] =
+        CsvTable({"conversation_id", "start", "end", "tenants", "other_tenants", "division_ids",
+                  "queue_ids", "user_ids"},
+                 rows);
+  }
   {
     Table t = SummaryTable(d);
     files["summary.csv"] =
@@ -1108,6 +1267,44 @@ std::string RenderJson(const ReportData& d) {
         .EndObject();
   }
   w.EndArray();
+  {
+    const EvidenceSection& e = d.evidence;
+    w.Key("evidence").BeginObject();
+    w.Field("status", EvidenceStatusName(e.status)).Field("note", EvidenceNote(e));
+    w.Key("read_until");
+    if (e.read_until_ms) {
+      w.String(IsoMs(*e.read_until_ms));
+    } else {
+      w.Null();
+    }
+    w.Field("conversations_in_period", e.total).Field("limit", e.limit);
+    w.Key("conversations").BeginArray();
+    for (const audit::ConversationEvidence& c : e.conversations) {
+      const audit::Conversation& v = c.conversation;
+      w.BeginObject()
+          .Field("conversation_id", v.id)
+          .Field("start", audit::FormatIsoMillis(v.start));
+      w.Key("end");
+      if (v.end) {
+        w.String(audit::FormatIsoMillis(*v.end));
+      } else {
+        w.Null();
+      }
+      auto strings = [&w](std::string_view key, const std::vector<std::string>& values) {
+        w.Key(key).BeginArray();
+        for (const std::string& x : values) w.String(x);
+        w.EndArray();
+      };
+      strings("tenants", c.tenants);
+      strings("other_tenants", OtherTenants(c, d.tenant));
+      strings("division_ids", v.division_ids);
+      strings("queue_ids", v.queue_ids);
+      strings("user_ids", v.user_ids);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
   w.EndObject();
   std::string out = w.Take();
   out += '\n';

@@ -1,6 +1,7 @@
 #include "report/report.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -498,6 +499,47 @@ void FillExceptions(ReportData& d, const std::vector<Finding>& in_force,
   }
 }
 
+// The tenant's conversation evidence: conversations recorded by a sweep up to the as-of sweep
+// that started within the period, the newest `evidence_limit` listed (docs/evidence.md).
+Status FillEvidence(ReportData& d, const ReportRequest& request) {
+  EvidenceSection& e = d.evidence;
+  e.limit = static_cast<int64_t>(request.evidence_limit);
+  if (request.evidence == nullptr) {
+    e.status = EvidenceStatus::kDisabled;
+    return Status::Ok();
+  }
+  storage::EvidenceStore& store = *request.evidence;
+  DIVAUDIT_ASSIGN_OR_RETURN(bool available, store.Available());
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::EvidenceCursor cursor, store.Cursor());
+  const int64_t from_ms = d.period_from * 1000, to_ms = d.period_to * 1000 + 999;
+  if (cursor.read_until) {
+    e.read_until_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(cursor.read_until->time_since_epoch())
+            .count();
+  }
+  if (!available) {
+    e.status = EvidenceStatus::kUnavailable;
+  } else if (!e.read_until_ms || *e.read_until_ms <= from_ms) {
+    e.status = EvidenceStatus::kNotRead;
+  } else if (*e.read_until_ms <= to_ms) {
+    e.status = EvidenceStatus::kPartial;
+  } else {
+    e.status = EvidenceStatus::kCollected;
+  }
+  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
+                            store.Query(d.tenant, std::nullopt, d.as_of_sweep_id));
+  // Oldest first: walk back from the newest.
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    const audit::Conversation& c = it->evidence.conversation;
+    const int64_t start_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(c.start.time_since_epoch()).count();
+    if (start_ms < from_ms || start_ms > to_ms) continue;
+    ++e.total;
+    if (e.conversations.size() < request.evidence_limit) e.conversations.push_back(it->evidence);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Format> ParseFormat(std::string_view name) {
@@ -531,6 +573,7 @@ Result<ReportData> BuildReportData(storage::SnapshotStore& store, const ReportRe
   const std::vector<Finding> in_force = FillFindingTables(d, replay, request, *as_of);
   SortTables(d);
   FillExceptions(d, in_force, request);
+  DIVAUDIT_RETURN_IF_ERROR(FillEvidence(d, request));
   return d;
 }
 

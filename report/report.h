@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "report/report_data.h"
+#include "storage/evidence_store.h"
 #include "storage/snapshot_store.h"
 
 namespace divaudit::report {
@@ -34,6 +35,11 @@ struct ReportRequest {
   audit::Policy policy;  // tenant map + exceptions (as in the config)
   // Window for "new findings": first seen in (to - new_window, to]. 0 = the period length.
   std::chrono::seconds new_window{0};
+  // v2 (issue 15): the database's conversation evidence, given when [evidence] conversations is
+  // on (nullptr: the report says evidence is not collected). Not owned; read only. At most
+  // `evidence_limit` conversations are listed, the newest first, with the total.
+  storage::EvidenceStore* evidence = nullptr;
+  size_t evidence_limit = 100;
 };
 
 struct ReportSummary {

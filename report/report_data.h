@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/evidence.h"
 #include "audit/finding.h"
 #include "audit/org_snapshot.h"
 
@@ -65,6 +66,25 @@ struct SweepCounts {
   int64_t failed = 0;
 };
 
+// v2 (issue 15): where the tenant's conversation evidence stands (docs/evidence.md).
+enum class EvidenceStatus {
+  kDisabled,     // [evidence] conversations is off: nothing was looked at
+  kUnavailable,  // the last sweep was refused the analytics details (missing permission)
+  kNotRead,      // on, but no conversation of the period has been read yet
+  kPartial,      // read up to a point inside the period
+  kCollected,    // every conversation that started in the period was read
+};
+
+// Conversations that touched the tenant and another one, started within the period and
+// recorded by a sweep up to the as-of sweep.
+struct EvidenceSection {
+  EvidenceStatus status = EvidenceStatus::kDisabled;
+  int64_t total = 0;                     // such conversations in all
+  int64_t limit = 0;                     // at most this many are listed
+  std::optional<int64_t> read_until_ms;  // end of the last window read (Unix ms), if any
+  std::vector<audit::ConversationEvidence> conversations;  // the newest `limit`, newest first
+};
+
 struct ReportData {
   // Header.
   std::string org_name;
@@ -101,6 +121,8 @@ struct ReportData {
   // v2: open/suppressed org_wide_permission and grant_guardrail_off findings. Org-wide
   // permissions act on every tenant, so each of them reaches this one (listed once, here).
   std::vector<FindingRow> org_wide_permissions = {};
+  // v2 (issue 15): conversations that touched this tenant and another (opt-in evidence).
+  EvidenceSection evidence = {};
 };
 
 }  // namespace divaudit::report

@@ -17,6 +17,7 @@
 #include "common/file_util.h"
 #include "common/time_util.h"
 #include "report/render.h"
+#include "storage/evidence_store.h"
 #include "tests/report/report_fixture.h"
 
 namespace divaudit::report {
@@ -104,7 +105,8 @@ TEST_F(ReportTest, ChangedByShownInHtmlCsvAndJson) {
   bool found = false;
   for (const auto& [name, content] : csv) {
     if (content.find("changed_by_actor_name") == std::string::npos) continue;
-    found |= content.find(",user,u-ada,Ada Admin,2026-01-11T17:30:00Z\r\n") != std::string::npos;
+    found |=
+        content.find(",user,u-ada,Ada Admin,2026-01-11T17:30:00Z,,,,,\r\n") != std::string::npos;
   }
   EXPECT_TRUE(found) << ConcatCsv(csv);
   const std::string json = RenderJson(d);
@@ -603,13 +605,187 @@ TEST_F(ReportTest, WriteReportSummaryAndCsvDirectory) {
   r.out_path = dir_.File("out/acme");
   auto s = WriteReport(*store_, r);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->files.size(), 10u);  // org_wide_permissions.csv (v2) included
+  EXPECT_EQ(s->files.size(), 12u);  // + org_wide_permissions, evidence, conversations (v2)
   EXPECT_EQ(s->open, 7);
   EXPECT_EQ(s->suppressed, 1);
   EXPECT_EQ(s->resolved_in_period, 1);
   EXPECT_EQ(s->reach, 5);
   EXPECT_EQ(s->as_of_sweep, 5);
   EXPECT_TRUE(std::filesystem::exists(dir_.File("out/acme/open_findings.csv")));
+}
+
+// ---- v2: cross_tenant_queue rows and conversation evidence (issue 15) ----
+
+// A queue finding names its queue (Role column), the queue's division and tenant (Division) and,
+// via a group, the queue's member groups (Via); CSV has the queue columns.
+TEST_F(ReportTest, QueueFindingShowsQueueDivisionAndGroups) {
+  ReportData d = Build(FixtureRequest());
+  FindingRow row;
+  audit::Finding& f = row.finding;
+  f.rule = audit::Rule::kCrossTenantQueue;
+  f.severity = audit::RuleSeverity(f.rule);
+  f.fingerprint = "fp-queue";
+  f.subject = audit::SubjectRef{audit::SubjectType::kUser, "u-bob", "Bob Globex"};
+  f.home_tenant = "Globex Health";
+  f.tenant = "Acme Retail";
+  f.via = audit::Via{false, "", ""};
+  f.queue = audit::QueueRef{"q-support",
+                            "Acme Support",
+                            {"d-acme", "Acme Retail"},
+                            "Acme Retail",
+                            {{"t-night", "Night shift", "TEAM"}, {"g-x", "Overflow", "GROUP"}}};
+  f.first_seen = "2026-01-12T08:00:00Z";
+  d.open_findings.push_back(row);
+  const std::string html = RenderHtml(d);
+  EXPECT_NE(html.find("queue Acme Support<br/><span class=\"id\">q-support</span>"),
+            std::string::npos);
+  EXPECT_NE(html.find("Acme Retail [Acme Retail]<br/><span class=\"id\">d-acme</span>"),
+            std::string::npos);
+  EXPECT_NE(html.find("group: TEAM Night shift, GROUP Overflow"), std::string::npos);
+  const std::string csv = RenderCsv(d).at("open_findings.csv");
+  EXPECT_NE(csv.find("queue_id,queue_name,queue_division_id,queue_division_name,"
+                     "queue_member_groups\r\n"),
+            std::string::npos);
+  EXPECT_NE(csv.find(",q-support,Acme Support,d-acme,Acme Retail,"
+                     "TEAM:t-night:Night shift;GROUP:g-x:Overflow\r\n"),
+            std::string::npos)
+      << csv;
+  f.via = audit::Via{true, "", ""};
+  f.queue->member_groups.clear();
+  d.open_findings.back() = row;
+  EXPECT_EQ(RenderHtml(d).find("group: "), std::string::npos);
+}
+
+class ReportEvidenceTest : public ReportTest {
+ protected:
+  void SetUp() override {
+    ReportTest::SetUp();
+    evidence_ = storage::EvidenceStore::Open(dir_.File("db.sqlite")).value();
+  }
+  static audit::ConversationEvidence Conv(const std::string& id, const std::string& start,
+                                          std::vector<std::string> tenants) {
+    audit::ConversationEvidence e;
+    e.conversation.id = id;
+    e.conversation.start = audit::ParseIsoMillis(start).value();
+    e.conversation.end = e.conversation.start + std::chrono::minutes(5);
+    e.conversation.division_ids = {"d-acme", "d-globex"};
+    e.conversation.queue_ids = {"q-1"};
+    e.conversation.user_ids = {"u-1", "u-2"};
+    e.tenants = std::move(tenants);
+    return e;
+  }
+  void Record(int64_t sweep, std::vector<audit::ConversationEvidence> ev,
+              const std::string& read_until, bool available = true) {
+    storage::EvidenceSweep s;
+    s.sweep_id = sweep;
+    s.available = available;
+    s.cursor.read_until = audit::ParseIsoMillis(read_until).value();
+    s.evidence = std::move(ev);
+    ASSERT_TRUE(evidence_->Record(s).ok());
+  }
+  ReportRequest Request() {
+    ReportRequest r = FixtureRequest();
+    r.evidence = evidence_.get();
+    return r;
+  }
+  std::unique_ptr<storage::EvidenceStore> evidence_;
+};
+
+std::vector<std::string> ConversationIds(const EvidenceSection& e) {
+  std::vector<std::string> out;
+  for (const auto& c : e.conversations) out.push_back(c.conversation.id);
+  return out;
+}
+
+// The tenant's conversations that started in the period, newest first, at most the limit (the
+// total says how many in all); other tenants' conversations and those outside the period are
+// not listed.
+TEST_F(ReportEvidenceTest, ListsTheNewestWithinThePeriodAndSaysHowManyInAll) {
+  const std::vector<std::string> ag = {"Acme Retail", "Globex Health"};
+  Record(3,
+         {Conv("c-before", "2025-12-31T23:59:59.999Z", ag),
+          Conv("c-1", "2026-01-02T10:00:00.000Z", ag), Conv("c-2", "2026-01-05T10:00:00.000Z", ag),
+          Conv("c-other", "2026-01-06T10:00:00.000Z", {"Globex Health", "Initech"}),
+          Conv("c-3", "2026-01-07T10:00:00.000Z", ag)},
+         "2026-01-08T00:00:00Z");
+  Record(5,
+         {Conv("c-4", "2026-01-10T10:00:00.000Z", ag), Conv("c-5", "2026-01-14T23:59:59.500Z", ag),
+          Conv("c-after", "2026-01-15T00:00:00.000Z", ag)},
+         "2026-01-15T12:00:00Z");
+  ReportRequest r = Request();
+  r.evidence_limit = 3;
+  ReportData d = Build(r);
+  EXPECT_EQ(d.evidence.status, EvidenceStatus::kCollected);
+  EXPECT_EQ(d.evidence.total, 5);
+  EXPECT_EQ(ConversationIds(d.evidence), (std::vector<std::string>{"c-5", "c-4", "c-3"}));
+  const std::string html = RenderHtml(d);
+  EXPECT_NE(html.find("<h2>Conversations that touched another tenant</h2>"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("5 conversations that started in the period touched this tenant and "
+                      "another; the newest 3 are listed"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>c-5</td><td>2026-01-14T23:59:59.500Z</td>"), std::string::npos);
+  EXPECT_EQ(html.find("c-2"), std::string::npos);
+  const auto csv = RenderCsv(d);
+  EXPECT_NE(csv.at("conversations.csv")
+                .find("c-4,2026-01-10T10:00:00.000Z,2026-01-10T10:05:00.000Z,Acme Retail;Globex "
+                      "Health,Globex Health,d-acme;d-globex,q-1,u-1;u-2\r\n"),
+            std::string::npos)
+      << csv.at("conversations.csv");
+  EXPECT_NE(csv.at("evidence.csv").find("conversations_in_period,5\r\n"), std::string::npos);
+  const std::string json = RenderJson(d);
+  EXPECT_NE(json.find("\"status\": \"collected\""), std::string::npos);
+  EXPECT_NE(json.find("\"conversations_in_period\": 5"), std::string::npos);
+  EXPECT_NE(json.find("\"other_tenants\": [\n          \"Globex Health\"\n        ]"),
+            std::string::npos)
+      << json;
+
+  // As of an earlier sweep: the evidence recorded later is not part of that report.
+  r.to = At("2026-01-10T00:00:00Z");
+  d = Build(r);
+  EXPECT_EQ(ConversationIds(d.evidence), (std::vector<std::string>{"c-3", "c-2", "c-1"}));
+  EXPECT_EQ(d.evidence.total, 3);
+}
+
+// Off, refused, not read yet, read up to a point in the period: the section says so in every
+// format instead of showing an empty list that would read as "none happened".
+TEST_F(ReportEvidenceTest, SaysWhenEvidenceIsOffUnavailableOrNotRead) {
+  ReportData off = Build(FixtureRequest());
+  EXPECT_EQ(off.evidence.status, EvidenceStatus::kDisabled);
+  EXPECT_NE(RenderHtml(off).find("Not collected: conversation evidence is off"), std::string::npos);
+  EXPECT_NE(RenderJson(off).find("\"status\": \"disabled\""), std::string::npos);
+  EXPECT_NE(RenderCsv(off).at("evidence.csv").find("status,disabled\r\n"), std::string::npos);
+  EXPECT_NE(RenderCsv(off).at("header.csv").find("evidence_status,disabled\r\n"),
+            std::string::npos);
+
+  ReportData never = Build(Request());
+  EXPECT_EQ(never.evidence.status, EvidenceStatus::kNotRead);
+  EXPECT_NE(RenderHtml(never).find("Not read yet"), std::string::npos);
+
+  Record(3, {Conv("c-1", "2026-01-02T10:00:00.000Z", {"Acme Retail", "Globex Health"})},
+         "2026-01-08T00:00:00Z");
+  ReportData partial = Build(Request());
+  EXPECT_EQ(partial.evidence.status, EvidenceStatus::kPartial);
+  EXPECT_NE(RenderHtml(partial).find("Read up to 2026-01-08T00:00:00.000Z: conversations that "
+                                     "started later in the period are not read yet"),
+            std::string::npos);
+
+  Record(5, {}, "2026-01-08T00:00:00Z", /*available=*/false);
+  ReportData refused = Build(Request());
+  EXPECT_EQ(refused.evidence.status, EvidenceStatus::kUnavailable);
+  EXPECT_EQ(ConversationIds(refused.evidence), std::vector<std::string>{"c-1"});
+  EXPECT_NE(RenderHtml(refused).find("analytics:conversationDetail:view"), std::string::npos);
+  EXPECT_NE(RenderJson(refused).find("\"status\": \"unavailable\""), std::string::npos);
+
+  Record(5, {}, "2026-01-20T00:00:00Z");
+  ReportRequest other = Request();
+  other.tenant = "Globex Health";
+  EXPECT_EQ(Build(other).evidence.status, EvidenceStatus::kCollected);
+  other.tenant = "Initech";
+  ReportData none = Build(other);
+  EXPECT_EQ(none.evidence.total, 0);
+  EXPECT_NE(RenderHtml(none).find("None of the conversations read touched this tenant"),
+            std::string::npos);
 }
 
 TEST_F(ReportTest, Errors) {
