@@ -1,6 +1,7 @@
 #include "attest/attestation.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -109,6 +110,47 @@ Result<std::unique_ptr<AttestationSource>> AttestationSource::Load(storage::Snap
   return src;
 }
 
+namespace {
+
+// The tenant's conversations recorded up to the attested sweep that started in the period.
+Status FillEvidence(AttestationData& d, storage::EvidenceStore* store) {
+  AttestedEvidence& e = d.evidence;
+  e.to = d.sweep.info.started_at_unix;
+  e.from = e.to - kEvidencePeriodDays * 86400;
+  if (store == nullptr) return Status::Ok();
+  e.collected = true;
+  DIVAUDIT_ASSIGN_OR_RETURN(bool available, store->Available());
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::EvidenceCursor cursor, store->Cursor());
+  auto ms = [](SystemTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  if (cursor.read_until) e.read_until_ms = ms(*cursor.read_until);
+  const int64_t from_ms = e.from * 1000, to_ms = e.to * 1000;
+  if (!available) {
+    e.status = "unavailable";
+  } else if (!e.read_until_ms || *e.read_until_ms <= from_ms) {
+    e.status = "not_read";
+  } else if (*e.read_until_ms < to_ms) {
+    e.status = "partial";
+  } else {
+    e.status = "collected";
+  }
+  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
+                            store->Query(d.tenant, std::nullopt, d.sweep.info.id));
+  for (const storage::EvidenceRecord& r : records) {  // oldest start first, then id
+    const int64_t start = ms(r.evidence.conversation.start);
+    if (start < from_ms || start >= to_ms) continue;
+    AttestedConversation c{r.evidence.conversation.id, start, {}};
+    for (const std::string& t : r.evidence.tenants) {
+      if (t != d.tenant) c.other_tenants.push_back(t);
+    }
+    e.conversations.push_back(std::move(c));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<AttestationData> AttestationSource::Build(const std::string& tenant,
                                                  const AttestationOptions& options) {
   if (!std::binary_search(tenants_.begin(), tenants_.end(), tenant)) {
@@ -194,6 +236,8 @@ Result<AttestationData> AttestationSource::Build(const std::string& tenant,
     out.row = std::move(row);
     d.reach.push_back(std::move(out));
   }
+
+  DIVAUDIT_RETURN_IF_ERROR(FillEvidence(d, options.evidence));
 
   for (const Rule rule : audit::kAllRules) d.findings_summary.push_back(RuleSummary{rule, 0, 0});
   for (const auto& rec : findings_) {

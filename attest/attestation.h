@@ -15,6 +15,7 @@
 #include "audit/tenant_map.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "storage/evidence_store.h"
 #include "storage/snapshot_store.h"
 #include "storage/sqlite_db.h"
 
@@ -55,6 +56,29 @@ struct SigningInfo {
   std::string public_key_file;  // file name of the public key to hand out (e.g. "bpo.pem.pub")
 };
 
+// v2 (issue 15): one conversation that touched the tenant and another (ids and times only).
+struct AttestedConversation {
+  std::string id;
+  int64_t start_ms = 0;  // Unix milliseconds
+  std::vector<std::string> other_tenants;
+};
+
+// The tenant's conversation evidence over the attestation's period: the 30 days before the
+// sweep's start, conversations recorded by a sweep up to the attested one (docs/attestation.md).
+struct AttestedEvidence {
+  bool collected = false;  // [evidence] conversations on (an EvidenceStore was given)
+  // "disabled", "unavailable" (the last sweep was refused the analytics details), "not_read",
+  // "partial" (read up to read_until, inside the period) or "collected".
+  std::string status = "disabled";
+  int64_t from = 0;  // period, Unix seconds
+  int64_t to = 0;
+  std::optional<int64_t> read_until_ms;
+  std::vector<AttestedConversation> conversations;  // oldest start first, then id
+};
+
+// The attestation's evidence period: this many days before the attested sweep's start.
+inline constexpr int64_t kEvidencePeriodDays = 30;
+
 struct AttestationData {
   std::string org_id;    // empty when the sweep did not record it
   std::string org_name;  // empty when the sweep did not record it
@@ -73,6 +97,7 @@ struct AttestationData {
   std::vector<AttestedRow> reach;
   std::vector<RuleSummary> findings_summary;  // every rule, in rule order
   std::optional<SigningInfo> signing;         // nullopt: unsigned
+  AttestedEvidence evidence = {};             // v2 (issue 15), added at the end
 
   // "<slug>-<date>": the files are <stem>.json, <stem>.html and <stem>.json.sig.
   std::string FileStem() const { return slug + "-" + date; }
@@ -83,6 +108,9 @@ struct AttestationOptions {
   std::string api_base_url;
   std::optional<SigningInfo> signing;
   std::string slug;  // empty: TenantSlug(tenant)
+  // v2 (issue 15): the database's conversation evidence when [evidence] conversations is on
+  // (nullptr: the attestation says it is not collected). Not owned.
+  storage::EvidenceStore* evidence = nullptr;
 };
 
 // What every tenant's attestation of one store shares, loaded once: the last complete sweep,

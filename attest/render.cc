@@ -1,9 +1,11 @@
 #include "attest/render.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string_view>
 
 #include "attest/text.h"
+#include "audit/evidence.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
 
@@ -15,6 +17,9 @@ using audit::FindingState;
 constexpr std::string_view kSchema = "divaudit.attestation/1";
 
 std::string Iso(int64_t unix) { return FormatIso8601(FromUnixSeconds(unix)); }
+std::string IsoMs(int64_t ms) {
+  return audit::FormatIsoMillis(SystemTime(std::chrono::milliseconds(ms)));
+}
 
 // ---- JSON ----
 
@@ -257,10 +262,29 @@ std::string RenderAttestationJson(const AttestationData& d) {
   w.EndArray();
   w.EndObject();
 
-  w.Key("evidence").BeginObject();
-  w.Field("conversations_collected", false);
-  w.Key("conversations").BeginArray().EndArray();
-  w.EndObject();
+  {
+    const AttestedEvidence& e = d.evidence;
+    w.Key("evidence").BeginObject();
+    w.Field("conversations_collected", e.collected);
+    w.Field("status", e.status);
+    w.Key("period").BeginObject().Field("from", Iso(e.from)).Field("to", Iso(e.to)).EndObject();
+    w.Key("read_until");
+    if (e.read_until_ms) {
+      w.String(IsoMs(*e.read_until_ms));
+    } else {
+      w.Null();
+    }
+    w.Key("conversations").BeginArray();
+    for (const AttestedConversation& c : e.conversations) {
+      w.BeginObject();
+      Text(w, "conversation_id", c.id);
+      w.Field("start", IsoMs(c.start_ms));
+      TextArray(w, "other_tenants", c.other_tenants);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
 
   w.Key("signing_key");
   if (d.signing) {
@@ -477,6 +501,57 @@ void VerifyHtml(std::string& out, const AttestationData& d) {
 
 }  // namespace
 
+namespace {
+
+// The conversation evidence section: what was read, then the conversations (or why none).
+void EvidenceHtml(std::string& out, const AttestationData& d) {
+  const AttestedEvidence& e = d.evidence;
+  out +=
+      "<h2>Conversation evidence</h2>\n<p class=\"note\">Conversations that touched this "
+      "tenant and another, started from " +
+      Iso(e.from) + " to " + Iso(e.to) + " (the " + std::to_string(kEvidencePeriodDays) +
+      " days before the sweep). ";
+  const std::string until = e.read_until_ms ? IsoMs(*e.read_until_ms) : "";
+  if (e.status == "disabled") {
+    out +=
+        "<b>Not collected</b>: conversation evidence is off ([evidence] conversations); this "
+        "attestation cannot say whether any conversation touched another tenant.</p>\n";
+    return;
+  }
+  if (e.status == "unavailable") {
+    out +=
+        "<b>Unavailable</b>: the last sweep was refused the analytics conversation details "
+        "(analytics:conversationDetail:view); conversations recorded before are listed, "
+        "others may be missing.";
+  } else if (e.status == "not_read") {
+    out += "<b>Not read yet</b>: no sweep has read the conversations of this period.";
+  } else if (e.status == "partial") {
+    out += "Read up to " + until + "; later conversations are not read yet.";
+  } else {
+    out += "Every conversation of the period was read (up to " + until + ").";
+  }
+  out += " " + std::to_string(e.conversations.size()) + " conversations.</p>\n";
+  if (e.conversations.empty()) {
+    const bool read = e.status == "collected" || e.status == "partial";
+    out += read ? "<p class=\"empty\">None of the conversations read touched another "
+                  "tenant.</p>\n"
+                : "<p class=\"empty\">No conversations listed: see above.</p>\n";
+    return;
+  }
+  out +=
+      "<table>\n<thead><tr><th>Conversation</th><th>Start</th><th>Other tenants</th></tr>"
+      "</thead>\n<tbody>\n";
+  for (const AttestedConversation& c : e.conversations) {
+    std::string others;
+    for (const auto& t : c.other_tenants) others += (others.empty() ? "" : ", ") + H(t);
+    out += "<tr><td class=\"mono\">" + H(c.id) + "</td><td>" + IsoMs(c.start_ms) + "</td><td>" +
+           others + "</td></tr>\n";
+  }
+  out += "</tbody></table>\n";
+}
+
+}  // namespace
+
 std::string RenderAttestationHtml(const AttestationData& d) {
   std::string out;
   out.reserve(4096 + d.reach.size() * 600);
@@ -599,9 +674,7 @@ std::string RenderAttestationHtml(const AttestationData& d) {
   }
   out += "</tbody></table>\n";
 
-  out +=
-      "<h2>Conversation evidence</h2>\n<p class=\"empty\">Not collected by this version: no "
-      "conversations are listed.</p>\n";
+  EvidenceHtml(out, d);
 
   out +=
       "<h2>Tenant map and policy in force</h2>\n<table>\n<thead><tr><th>Tenant</th><th>"

@@ -17,6 +17,7 @@
 #include "config/loader.h"
 #include "daemon/commands.h"
 #include "daemon/sweep_job.h"
+#include "storage/evidence_store.h"
 #include "storage/sqlite_db.h"
 
 namespace divaudit::daemon {
@@ -99,6 +100,17 @@ int AttestCommand(const AttestCommandOptions& options) {
     return source.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
   }
 
+  // Conversation evidence (issue 15): listed when [evidence] conversations is on.
+  std::unique_ptr<storage::EvidenceStore> evidence;
+  if (config->evidence.conversations) {
+    auto opened = storage::EvidenceStore::Open(db_path);
+    if (!opened.ok()) {
+      PrintError(kCmd, opened.status().message());
+      return kExitRuntime;
+    }
+    evidence = std::move(*opened);
+    attest_options.evidence = evidence.get();
+  }
   std::vector<std::string> tenants =
       options.all_tenants ? (*source)->tenants() : std::vector<std::string>{options.tenant};
   std::error_code ec;

@@ -7,6 +7,7 @@
 #include "attest/files.h"
 #include "attest/render.h"
 #include "attest/signing.h"
+#include "storage/evidence_store.h"
 #include "storage/reach_history.h"
 #include "tests/attest/attest_fixture.h"
 
@@ -27,13 +28,15 @@ class Fixture {
     EXPECT_TRUE(history_.Open(db_path_, storage::Db::Mode::kReadWrite).ok());
   }
   Result<AttestationData> Build(const std::string& tenant,
-                                std::optional<SigningInfo> signing = std::nullopt) {
+                                std::optional<SigningInfo> signing = std::nullopt,
+                                storage::EvidenceStore* evidence = nullptr) {
     auto source = AttestationSource::Load(*store_, history_, FixturePolicy());
     if (!source.ok()) return source.status();
     AttestationOptions options;
     options.generated_at = *ParseIso8601("2026-11-04T09:30:00Z");
     options.api_base_url = "https://api.mypurecloud.ie";
     options.signing = signing;
+    options.evidence = evidence;
     return (*source)->Build(tenant, options);
   }
   storage::SqliteSnapshotStore& store() { return *store_; }
@@ -218,6 +221,96 @@ TEST(AttestationTest, VerifyDetectsTamperingAndDatabaseEdits) {
   ASSERT_TRUE(mismatch.ok());
   EXPECT_FALSE(mismatch->valid);
   EXPECT_EQ(mismatch->failure.rfind("chain hash mismatch", 0), 0u) << mismatch->failure;
+}
+
+// ---- v2: conversation evidence (issue 15) ----
+
+audit::ConversationEvidence Conversation(const std::string& id, int64_t start_unix,
+                                         std::vector<std::string> tenants) {
+  audit::ConversationEvidence e;
+  e.conversation.id = id;
+  e.conversation.start = FromUnixSeconds(start_unix) + std::chrono::milliseconds(250);
+  e.conversation.division_ids = {"d-1", "d-2"};
+  e.tenants = std::move(tenants);
+  return e;
+}
+
+// The tenant's conversations of the period (the 30 days before the sweep), recorded up to the
+// attested sweep, are in the signed JSON (id, start, other tenants); editing one of them breaks
+// the signature. Without a store the JSON says evidence is not collected.
+TEST(AttestationTest, EvidenceOfThePeriodIsListedAndSigned) {
+  Fixture f;
+  auto key = SigningKey::Load(PrivateKeyCopy(f.dir().path(), "test-signing-key.pem"));
+  auto pub = VerifyingKey::Load(SourcePath("tests/attest/testdata/test-signing-key.pem.pub"));
+  ASSERT_TRUE(key.ok() && pub.ok());
+  const SigningInfo info{key->fingerprint(), "k.pub"};
+
+  auto off = f.Build("Acme Retail", info);
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->evidence.collected);
+  const std::string off_json = RenderAttestationJson(*off);
+  EXPECT_NE(off_json.find("\"conversations_collected\": false"), std::string::npos);
+  EXPECT_NE(off_json.find("\"status\": \"disabled\""), std::string::npos);
+  EXPECT_NE(RenderAttestationHtml(*off).find("<b>Not collected</b>"), std::string::npos);
+
+  auto store = storage::EvidenceStore::Open(f.db_path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const int64_t sweep_start = SweepStart(3);
+  storage::EvidenceSweep sweep;
+  sweep.sweep_id = 3;
+  sweep.cursor.read_until = FromUnixSeconds(sweep_start + 60);
+  const std::vector<std::string> ab = {"Acme Retail", "Beta Bank"};
+  sweep.evidence = {Conversation("conv-in-1", sweep_start - 3600, ab),
+                    Conversation("conv-in-2", sweep_start - 29 * 86400, ab),
+                    Conversation("conv-too-old", sweep_start - 31 * 86400, ab),
+                    Conversation("conv-after-sweep", sweep_start + 10, ab),
+                    Conversation("conv-other-tenants", sweep_start - 60, {"Beta Bank", "Gamma"})};
+  ASSERT_TRUE((*store)->Record(sweep).ok());
+
+  auto d = f.Build("Acme Retail", info, store->get());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->evidence.collected);
+  EXPECT_EQ(d->evidence.status, "collected");
+  ASSERT_EQ(d->evidence.conversations.size(), 2u);
+  EXPECT_EQ(d->evidence.conversations[0].id, "conv-in-2");
+  EXPECT_EQ(d->evidence.conversations[1].id, "conv-in-1");
+  EXPECT_EQ(d->evidence.conversations[1].other_tenants, std::vector<std::string>{"Beta Bank"});
+  const std::string json = RenderAttestationJson(*d);
+  EXPECT_NE(json.find("\"conversation_id\": \"conv-in-1\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"start\": \"" +
+                      audit::FormatIsoMillis(FromUnixSeconds(sweep_start - 3600) +
+                                             std::chrono::milliseconds(250)) +
+                      "\""),
+            std::string::npos);
+  EXPECT_EQ(json.find("conv-too-old"), std::string::npos);
+  EXPECT_EQ(json.find("conv-after-sweep"), std::string::npos);
+  EXPECT_EQ(json.find("conv-other-tenants"), std::string::npos);
+  EXPECT_NE(RenderAttestationHtml(*d).find("conv-in-2"), std::string::npos);
+
+  const std::string sig = *key->Sign(json);
+  auto ok = VerifyAttestation(json, sig, *pub, &f.store());
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->valid) << ok->failure;
+  // A tampered evidence row: a conversation id changed, then its other tenant.
+  std::string edited = json;
+  edited.replace(edited.find("conv-in-1"), 9, "conv-in-9");
+  EXPECT_FALSE(VerifyAttestation(edited, sig, *pub, &f.store())->valid);
+  std::string other = json;
+  other.replace(other.find("Beta Bank", other.find("conv-in-1")), 9, "Gamma Inc");
+  auto bad = VerifyAttestation(other, sig, *pub, &f.store());
+  EXPECT_FALSE(bad->valid);
+  EXPECT_EQ(bad->failure.rfind("signature:", 0), 0u) << bad->failure;
+
+  // Refused by the last sweep: still listed, but marked unavailable.
+  sweep.available = false;
+  sweep.evidence.clear();
+  ASSERT_TRUE((*store)->Record(sweep).ok());
+  auto refused = f.Build("Acme Retail", info, store->get());
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->evidence.status, "unavailable");
+  EXPECT_EQ(refused->evidence.conversations.size(), 2u);
+  EXPECT_NE(RenderAttestationHtml(*refused).find("analytics:conversationDetail:view"),
+            std::string::npos);
 }
 
 TEST(AttestationTest, VerifyDetectsABrokenChainAndAMissingSweep) {
