@@ -303,6 +303,8 @@ const apis = {
   OAuthApi: new platformClient.OAuthApi(),
   OrganizationApi: new platformClient.OrganizationApi(),
   AuditApi: new platformClient.AuditApi(),
+  RoutingApi: new platformClient.RoutingApi(),
+  AnalyticsApi: new platformClient.AnalyticsApi(),
 };
 
 function useSim(sim) {
@@ -310,6 +312,18 @@ function useSim(sim) {
   // + path_params_api + '/api/v2/...' (configuration.js getConfUrl).
   client.setGateway({ host: '127.0.0.1', protocol: 'http', port: sim.port, path_params_login: '',
                       path_params_api: '' });
+}
+
+// Known differences (README.md "Known notes"): paging fields the simulator sends where the SDK's
+// model has none. GET /routing/queues/{id}/members answers QueueMemberEntityListing, which
+// declares no total, pageCount or lastUri (QueueMemberEntityListingV1 of the deprecated
+// /users endpoint has them); divaudit's queue member paging still reads total and pageCount, so
+// the sim keeps them. Reported as NOTE lines, not failures; any other unknown field still fails.
+const KNOWN_EXTRA_FIELDS = [
+  /^getRoutingQueueMembers\.(total|pageCount|lastUri): not a field of Models\.QueueMemberEntityListing$/,
+];
+function isKnownExtraField(message) {
+  return KNOWN_EXTRA_FIELDS.some((re) => re.test(message));
 }
 
 // Calls an SDK method, records the endpoint and checks the result against its index.d.ts model.
@@ -322,7 +336,13 @@ async function call(cls, method, ...args) {
   } else {
     const out = [];
     checkModel(data, model, method, out);
-    out.forEach(fail);
+    for (const m of out) {
+      if (isKnownExtraField(m)) {
+        notes.add(`${m} (known difference: the sim sends it, divaudit's paging reads it)`);
+      } else {
+        fail(m);
+      }
+    }
   }
   return data;
 }
@@ -506,8 +526,33 @@ function loadFixture(file) {
     }
   }
   const organization = { id: fx.organization?.id ?? '', name: fx.organization?.name ?? '' };
+  // v2 (issue 15): routing queues, their member rows and analytics conversations.
+  const queues = (fx.queues ?? []).map((q) => ({
+    id: q.id, name: q.name, divisionId: q.divisionId,
+    memberGroups: (q.memberGroups ?? []).map((g) => ({ id: g.id, name: g.name ?? '', type: g.type })),
+  }));
+  const queueMembers = (fx.queueMembers ?? []).map((m) => ({
+    queueId: m.queueId, userId: m.userId, memberBy: m.memberBy ?? 'user', joined: m.joined ?? true,
+  }));
+  const conversations = (fx.conversations ?? []).map(conversationView);
   return { divisions, roles, users, groups, clients, externals, grants: [...grants.values()],
-           organization, permissions, roleSettings };
+           organization, permissions, roleSettings, queues, queueMembers, conversations };
+}
+
+// A conversation as divaudit reads it (fixture element or AnalyticsConversationWithoutAttributes):
+// id, start, end, division ids, the participants' user ids and the segments' queue ids.
+function conversationView(c) {
+  const users = new Set();
+  const queues = new Set();
+  for (const p of c.participants ?? []) {
+    if (p.userId) users.add(p.userId);
+    for (const s of p.sessions ?? []) {
+      for (const g of s.segments ?? []) if (g.queueId) queues.add(g.queueId);
+    }
+  }
+  return { conversationId: c.conversationId, conversationStart: c.conversationStart,
+           conversationEnd: c.conversationEnd, divisionIds: [...(c.divisionIds ?? [])].sort(),
+           userIds: [...users].sort(), queueIds: [...queues].sort() };
 }
 
 const org = loadFixture(fixturePath);
@@ -552,6 +597,20 @@ const MUTATIONS = [
   ['role policy un-narrowed', (fx) => {
     findByName(fx.roles, 'Supervisor').permissionPolicies[0].narrowed = false;
   }, 'permissionPolicies'],
+  ['queue moved to another division', (fx) => {
+    findByName(fx.queues, 'Globex Care').divisionId = findByName(fx.divisions, 'Home').id;
+  }, 'getRoutingQueues[9c000002-0000-4000-8000-000000001002].division.id'],
+  ['queue member via a group listed as direct', (fx) => {
+    fx.queueMembers.find((m) => m.memberBy === 'group').memberBy = 'user';
+  }, '.memberBy'],
+  ['queue member unjoined', (fx) => {
+    fx.queueMembers.find((m) => m.joined !== false).joined = false;
+  }, '.joined'],
+  ['conversation lost a division', (fx) => { fx.conversations[0].divisionIds.pop(); },
+   'divisionIds'],
+  ['open conversation ended', (fx) => {
+    fx.conversations.find((c) => !c.conversationEnd).conversationEnd = '2026-11-21T09:40:00.000Z';
+  }, 'conversationEnd'],
 ];
 
 function findByName(list, name) {
@@ -1060,6 +1119,80 @@ async function checkAudit() {
                     apis.AuditApi.postAuditsQueryRealtime({ interval: `${old}/${to}` }), 400);
 }
 
+// v2 (issue 15): routing queues (paged, division, memberGroups, memberCount) and every queue's
+// members (paged; memberBy user|group, joined, the user), pageSize above 100 refused.
+async function checkQueues() {
+  check('fixture: a queue with member groups', org.queues.some((q) => q.memberGroups.length > 0));
+  const all = await pageAll('getRoutingQueues', (p) => call('RoutingApi', 'getRoutingQueues', p),
+    { pageSize: 2, total: org.queues.length, apiPath: '/api/v2/routing/queues' });
+  compareList('getRoutingQueues', all, org.queues, byId, (l, g, q) => {
+    const rows = org.queueMembers.filter((m) => m.queueId === q.id);
+    compareObject(l, g, { id: q.id, name: q.name, memberCount: rows.length });
+    eq(`${l}.division.id`, g.division?.id, q.divisionId);
+    eq(`${l}.memberGroups`, (g.memberGroups ?? []).map((x) => ({ id: x.id, name: x.name, type: x.type }))
+      .sort((a, b) => a.id.localeCompare(b.id)),
+    [...q.memberGroups].sort((a, b) => a.id.localeCompare(b.id)));
+  });
+  for (const q of org.queues) {
+    const want = org.queueMembers.filter((m) => m.queueId === q.id).map((m) => ({ ...m,
+      id: m.userId, name: userById.get(m.userId)?.name }));
+    const label = `getRoutingQueueMembers(${q.name})`;
+    const got = await pageAll(label, (p) => call('RoutingApi', 'getRoutingQueueMembers', q.id, p),
+      { pageSize: 2, total: want.length, apiPath: `/api/v2/routing/queues/${q.id}/members` });
+    compareList(label, got, want, byId, (l, g, m) => {
+      compareObject(l, g, { id: m.id, name: m.name, memberBy: m.memberBy, joined: m.joined });
+      eq(`${l}.user.id`, g.user?.id, m.userId);
+    });
+  }
+  await expectError('getRoutingQueueMembers(pageSize=101)',
+    call('RoutingApi', 'getRoutingQueueMembers', org.queues[0].id, { pageSize: 101 }), 400);
+  await expectError('getRoutingQueueMembers(unknown queue)',
+    call('RoutingApi', 'getRoutingQueueMembers', 'ffffffff-0000-4000-8000-000000000000'), 404,
+    'not.found');
+}
+
+// v2 (issue 15): POST /analytics/conversations/details/query (interval half-open on
+// conversationStart, paged, totalHits) and GET /analytics/conversations/{id}/details.
+async function checkConversations() {
+  const want = org.conversations;
+  check('fixture: a conversation that has not ended', want.some((c) => !c.conversationEnd));
+  const first = want[0].conversationStart;
+  const after = new Date(Date.parse(want[want.length - 1].conversationStart) + 1).toISOString();
+  const query = (interval, pageNumber, pageSize = 2) =>
+    call('AnalyticsApi', 'postAnalyticsConversationsDetailsQuery',
+         { interval, order: 'asc', orderBy: 'conversationStart',
+           paging: { pageSize, pageNumber } });
+  const got = [];
+  const pages = Math.ceil(want.length / 2);
+  for (let n = 1; n <= pages; ++n) {
+    const page = await query(`${first}/${after}`, n);
+    ++pagesRead;
+    eq(`postAnalyticsConversationsDetailsQuery page ${n} totalHits`, page.totalHits, want.length);
+    got.push(...(page.conversations ?? []));
+  }
+  const past = await query(`${first}/${after}`, pages + 1);
+  check('postAnalyticsConversationsDetailsQuery past the end: no conversations',
+        past.conversations === undefined, canon(past.conversations));
+  eq('postAnalyticsConversationsDetailsQuery (in start order)',
+     got.map((c) => c.conversationId), want.map((c) => c.conversationId));
+  compareList('postAnalyticsConversationsDetailsQuery', got.map(conversationView), want,
+              (c) => c.conversationId, (l, g, w) => eq(l, g, w));
+  // Half-open: a conversation starting exactly at the interval's end is not in it.
+  const last = want[want.length - 1];
+  const before = await query(`${first}/${last.conversationStart}`, 1, 100);
+  eq('postAnalyticsConversationsDetailsQuery (end excluded) totalHits', before.totalHits,
+     want.filter((c) => c.conversationStart < last.conversationStart).length);
+  for (const w of want) {
+    const c = await call('AnalyticsApi', 'getAnalyticsConversationDetails', w.conversationId);
+    eq(`getAnalyticsConversationDetails(${w.conversationId})`, conversationView(c), w);
+  }
+  await expectError('getAnalyticsConversationDetails(unknown)',
+    call('AnalyticsApi', 'getAnalyticsConversationDetails', 'ffffffff-0000-4000-8000-000000000000'),
+    404, 'not.found');
+  await expectError('postAnalyticsConversationsDetailsQuery(pageSize=101)',
+                    query(`${first}/${after}`, 1, 101), 400);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -1079,6 +1212,7 @@ async function main() {
                   ['subjects', checkSubjects], ['users', checkUsers], ['groups', checkGroups],
                   ['oauth clients', checkClients], ['organization', checkOrganization],
                   ['permissions', checkPermissions],
+                  ['routing queues', checkQueues], ['conversations', checkConversations],
                   ['auth errors', checkAuthErrors],
                   ['audit trail', () => { auditSim = sim; return checkAudit(); }],
                   ['inactive limit', () => checkInactiveLimit(limited)]];
