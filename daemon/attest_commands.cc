@@ -103,7 +103,7 @@ int AttestCommand(const AttestCommandOptions& options) {
   // Conversation evidence (issue 15): listed when [evidence] conversations is on.
   std::unique_ptr<storage::EvidenceStore> evidence;
   if (config->evidence.conversations) {
-    auto opened = storage::EvidenceStore::Open(db_path);
+    auto opened = storage::EvidenceStore::Open(db_path, mode);
     if (!opened.ok()) {
       PrintError(kCmd, opened.status().message());
       return kExitRuntime;

@@ -533,7 +533,12 @@ int ReportCommand(const ReportCommandOptions& options) {
   // Conversation evidence (issue 15): listed when [evidence] conversations is on.
   std::unique_ptr<storage::EvidenceStore> evidence;
   if (config->evidence.conversations) {
-    auto opened = storage::EvidenceStore::Open(config->storage.path);
+    // Read-only as the store: through a writer's WAL when there is one, else the file as it is.
+    struct stat wal {};
+    const std::string& db_path = (*store)->path();
+    auto opened = storage::EvidenceStore::Open(
+        db_path, ::lstat((db_path + "-wal").c_str(), &wal) == 0 ? storage::Db::Mode::kReadOnly
+                                                                : storage::Db::Mode::kImmutable);
     if (!opened.ok()) {
       PrintError("report", opened.status());
       return kExitRuntime;

@@ -16,9 +16,9 @@ SystemTime FromMs(int64_t ms) { return SystemTime(std::chrono::milliseconds(ms))
 
 }  // namespace
 
-Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const std::string& path) {
+Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const std::string& path, Db::Mode mode) {
   std::unique_ptr<EvidenceStore> store(new EvidenceStore());
-  DIVAUDIT_RETURN_IF_ERROR(store->db_.Open(path, Db::Mode::kReadWrite));
+  DIVAUDIT_RETURN_IF_ERROR(store->db_.Open(path, mode));
   DIVAUDIT_RETURN_IF_ERROR(store->db_.Exec("PRAGMA busy_timeout = 5000"));
   DIVAUDIT_ASSIGN_OR_RETURN(
       int64_t tables,

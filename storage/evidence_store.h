@@ -33,8 +33,11 @@ struct EvidenceRecord {
 // SqliteSnapshotStore has created and migrated. Thread-compatible.
 class EvidenceStore {
  public:
-  // kFailedPrecondition when the file's schema has no evidence tables (older divaudit).
-  static Result<std::unique_ptr<EvidenceStore>> Open(const std::string& path);
+  // kFailedPrecondition when the file's schema has no evidence tables (older divaudit). Readers
+  // (report, attest) pass Db::Mode::kReadOnly or kImmutable, as their store was opened; Record
+  // then fails.
+  static Result<std::unique_ptr<EvidenceStore>> Open(const std::string& path,
+                                                     Db::Mode mode = Db::Mode::kReadWrite);
 
   // Where the next sweep starts (an empty cursor when nothing was ever read).
   Result<audit::EvidenceCursor> Cursor();

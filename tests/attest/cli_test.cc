@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "storage/evidence_store.h"
 #include "storage/sqlite_db.h"
 #include "tests/attest/attest_fixture.h"
 
@@ -68,6 +69,40 @@ TEST_F(AttestCliTest, KeygenAttestVerify) {
   const auto sig_only =
       Divaudit(std::string("verify-attestation out/") + kStem + ".json --public-key bpo.pem.pub");
   EXPECT_EQ(sig_only.exit_code, 0) << sig_only.err;
+}
+
+// [evidence] conversations on: `attest` opens the evidence tables read-only and signs the
+// tenant's conversations of the period; the signature verifies, and the report of the same
+// database lists them too.
+TEST_F(AttestCliTest, EvidenceIsAttestedAndVerifies) {
+  {
+    auto store = storage::EvidenceStore::Open(db_path_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    storage::EvidenceSweep sweep;
+    sweep.sweep_id = 3;
+    sweep.cursor.read_until = FromUnixSeconds(SweepStart(3));
+    audit::ConversationEvidence e;
+    e.conversation.id = "conv-acme-beta";
+    e.conversation.start = FromUnixSeconds(SweepStart(3) - 7200);
+    e.conversation.division_ids = {"d-acme", "d-beta"};
+    e.tenants = {"Acme Retail", "Beta Bank"};
+    sweep.evidence = {e};
+    ASSERT_TRUE((*store)->Record(sweep).ok());
+  }
+  WriteAll(config_, ReadAll(config_) + "[evidence]\nconversations = true\n");
+  MakeSigned();
+  const std::string json = ReadAll(Out(std::string(kStem) + ".json"));
+  EXPECT_NE(json.find("\"conversation_id\": \"conv-acme-beta\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"status\": \"collected\""), std::string::npos) << json;
+  const auto verify = Divaudit(std::string("verify-attestation out/") + kStem +
+                               ".json --public-key bpo.pem.pub --config divaudit.toml");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
+  const auto report = Divaudit(
+      "report --config divaudit.toml --tenant 'Beta Bank' --format json --out - --to 2026-11-03 "
+      "--generated-at 2026-11-04T09:30:00Z");
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("\"conversation_id\": \"conv-acme-beta\""), std::string::npos)
+      << report.out;
 }
 
 TEST_F(AttestCliTest, TheDocumentedOpensslCommandsWork) {
