@@ -82,8 +82,12 @@ Status SetUpConnection(Db& db, const SqliteStoreOptions& options) {
     return db.Exec("PRAGMA query_only = ON; PRAGMA cache_size = -8192;");
   }
   DIVAUDIT_RETURN_IF_ERROR(SwitchToWal(db, options.busy_timeout_ms));
+  // Statement journals (one per INSERT batch, as foreign keys may abort it) and sorts stay in
+  // memory: spilled to a /var/tmp file they cost a cold 50k-user commit 127,640 writes (261 MB);
+  // a 32 MiB page cache rereads fewer pages. Measured: write syscalls 168k -> 24k, RSS +5 MiB.
   DIVAUDIT_RETURN_IF_ERROR(
-      db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"));
+      db.Exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; "
+              "PRAGMA temp_store = MEMORY;"));
   return MigrateSchema(db);
 }
 
