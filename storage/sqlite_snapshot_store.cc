@@ -98,7 +98,10 @@ bool SnapshotDiff::empty() const {
          memberships_removed.empty() && users_moved.empty() && users_added.empty() &&
          users_removed.empty() && divisions_added.empty() && divisions_removed.empty() &&
          divisions_changed.empty() && clients_added.empty() && clients_removed.empty() &&
-         clients_changed.empty();
+         clients_changed.empty() && permissions_added.empty() && permissions_removed.empty() &&
+         permissions_changed.empty() && role_policies_changed.empty() && !role_settings_changed &&
+         queues_added.empty() && queues_removed.empty() && queues_changed.empty() &&
+         queue_members_added.empty() && queue_members_removed.empty();
 }
 
 Result<std::unique_ptr<SqliteSnapshotStore>> SqliteSnapshotStore::Open(const std::string& path,
