@@ -75,6 +75,17 @@ Result<std::unique_ptr<AttestationSource>> AttestationSource::Load(storage::Snap
     }
     return last.status();
   }
+  // A sweep stored by a divaudit before v2 (rule set version 1) stored no role policies,
+  // permission catalog, role settings or queues: its reach table would silently lack the
+  // org_wide_permission and queue paths.
+  if (last->rule_set_version < kFirstV2RuleSetVersion) {
+    return FailedPreconditionError(
+        "the last complete sweep (" + std::to_string(last->info.id) + ", " +
+        FormatIso8601(FromUnixSeconds(last->info.started_at_unix)) +
+        ") predates divaudit v2 (rule set version " + std::to_string(last->rule_set_version) +
+        "): it holds no permissions, role settings or queues, so its reach would be incomplete; "
+        "run `divaudit sweep` once, then attest");
+  }
   src->sweep_ = *last;
   DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot snapshot, store.SnapshotAt(last->info.id));
   src->snapshot_ = std::make_unique<audit::OrgSnapshot>(std::move(snapshot));

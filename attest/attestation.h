@@ -113,6 +113,10 @@ struct AttestationOptions {
   storage::EvidenceStore* evidence = nullptr;
 };
 
+// The rule set version of the first divaudit that stored v2 data (role policies, catalog,
+// role settings, queues) with each sweep (audit::kRuleSetVersion at v2).
+inline constexpr int kFirstV2RuleSetVersion = 2;
+
 // What every tenant's attestation of one store shares, loaded once: the last complete sweep,
 // its snapshot and tenant map, the open/suppressed findings and the list of complete sweeps.
 // Not thread-safe (Build reads the history connection).
@@ -120,7 +124,9 @@ class AttestationSource {
  public:
   // `history_db`: a connection to the same database as `store`, read for first_seen
   // (storage/reach_history.h); both must outlive the source. Errors: kFailedPrecondition when
-  // no complete sweep is stored; kInvalidArgument for a tenant map the divisions contradict;
+  // no complete sweep is stored, or when the last one predates v2 (rule_set_version below
+  // kFirstV2RuleSetVersion: no v2 data stored for it, one line naming the sweep);
+  // kInvalidArgument for a tenant map the divisions contradict;
   // store errors pass through.
   static Result<std::unique_ptr<AttestationSource>> Load(storage::SnapshotStore& store,
                                                          storage::Db& history_db,

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "audit/findings_document.h"
@@ -403,7 +404,8 @@ int FindingsCommand(const FindingsCommandOptions& options) {
     if (!rule) {
       std::fprintf(stderr,
                    "divaudit findings: --rule: unknown rule '%s' (all_divisions, cross_tenant, "
-                   "multi_tenant_subject, unmapped_division, orphaned_grant)\n",
+                   "multi_tenant_subject, unmapped_division, orphaned_grant, "
+                   "grant_guardrail_off, org_wide_permission, cross_tenant_queue)\n",
                    options.rule.c_str());
       return kExitUsage;
     }
@@ -429,7 +431,29 @@ int FindingsCommand(const FindingsCommandOptions& options) {
   if (options.format == "json") {
     std::optional<storage::SweepRecord> last;
     if (auto l = (*store)->LastCompleteSweep(); l.ok()) last = *l;
-    text = present::RenderFindingsJson(*records, last, {}, /*pretty=*/true);
+    // The sweep object's counts and settings come from that sweep's stored snapshot.
+    std::map<std::string, int64_t> counts;
+    std::optional<audit::RoleSettings> settings;
+    if (last) {
+      auto snapshot = (*store)->SnapshotAt(last->info.id);
+      if (!snapshot.ok()) {
+        PrintError("findings", snapshot.status());
+        return kExitRuntime;
+      }
+      const audit::SnapshotCounts c = audit::CountsOf(*snapshot);
+      counts = {{"divisions", c.divisions},
+                {"users", c.users},
+                {"groups", c.groups},
+                {"roles", c.roles},
+                {"oauth_clients", c.oauth_clients},
+                {"grants", c.grants},
+                {"queues", c.queues},
+                {"queue_members", c.queue_members},
+                {"permissions", c.permissions},
+                {"narrowed_policies", c.narrowed_policies}};
+      settings = c.settings;
+    }
+    text = present::RenderFindingsJson(*records, last, counts, /*pretty=*/true, settings);
   } else if (options.format == "csv") {
     text = present::RenderFindingsCsv(*records);
   } else {

@@ -154,6 +154,7 @@ void DaemonLoop::OnTick() {
   if (polling_) {
     // A poll holds the worker (and the API client): the sweep starts right after it.
     if (!sweep_waiting_) sweep_waiting_ = trigger;
+    sweep_waiting_flag_ = true;
     return;
   }
   if (!gate_.TryStart()) {
@@ -230,12 +231,17 @@ void DaemonLoop::StartPoll() {
   worker_ = std::thread([this, windows = std::move(windows)] {
     std::vector<WatchPollReport::Query> queries;
     auto events = std::make_shared<std::vector<std::vector<AuditEvent>>>();
+    bool unwell = false;  // a query met a timeout, 5xx or 429: the rest wait for the next poll
     for (const AuditWindow& window : windows) {
       WatchPollReport::Query q;
       q.window = window;
       std::vector<AuditEvent> read;
       if (cancel_.cancelled()) {
         q.status = AbortedError("audit poll cancelled at shutdown");
+      } else if (unwell || sweep_waiting_flag_) {
+        q.skipped = true;
+        q.status = AbortedError(unwell ? "not queried: an earlier query of this poll failed"
+                                       : "not queried: a sweep is due");
       } else {
         try {
           auto result = hooks_.poll_audit(window);
@@ -243,6 +249,9 @@ void DaemonLoop::StartPoll() {
             read = std::move(result).value();
           } else {
             q.status = result.status();
+            const StatusCode code = q.status.code();
+            unwell = code == StatusCode::kDeadlineExceeded || code == StatusCode::kUnavailable ||
+                     code == StatusCode::kResourceExhausted;
           }
         } catch (const std::exception& e) {
           q.status = InternalError(std::string("audit poll: unexpected error: ") + e.what());
@@ -272,7 +281,7 @@ void DaemonLoop::OnPollDone(std::vector<WatchPollReport::Query> queries) {
   int triggering = 0;
   for (auto& q : queries) {
     if (!q.status.ok()) {
-      all_ok = false;
+      if (!q.skipped) all_ok = false;
       watch_.OnPollFailed(q.window);
     }
     triggering += q.outcome.triggering;
@@ -283,7 +292,7 @@ void DaemonLoop::OnPollDone(std::vector<WatchPollReport::Query> queries) {
   report.next_poll = watch_.NextPollDelay();
   report.sweep_due = watch_.SweepDueAt();
   for (const auto& q : report.queries) {
-    if (!q.status.ok()) {
+    if (!q.status.ok() && !q.skipped) {
       Log()->warn(
           "event=audit_poll_failed service={} err=\"{}\" consecutive_failures={} next_poll_ms={}",
           q.window.service, q.status.message(), watch_.consecutive_poll_failures(),
@@ -299,6 +308,7 @@ void DaemonLoop::OnPollDone(std::vector<WatchPollReport::Query> queries) {
   if (sweep_waiting_) {
     SweepTrigger trigger = *sweep_waiting_;
     sweep_waiting_.reset();
+    sweep_waiting_flag_ = false;
     if (trigger.kind == SweepTrigger::Kind::kWatch) trigger.first_event = watch_.burst_start();
     if (gate_.TryStart()) BeginSweep(trigger);
     return;
@@ -326,6 +336,7 @@ void DaemonLoop::OnTrigger() {
   const SweepTrigger trigger{SweepTrigger::Kind::kWatch, watch_.burst_start()};
   if (polling_) {
     if (!sweep_waiting_) sweep_waiting_ = trigger;
+    sweep_waiting_flag_ = true;
     return;
   }
   if (gate_.TryStart()) BeginSweep(trigger);

@@ -45,6 +45,10 @@ struct WatchPollReport {
     AuditWindow window;
     Status status;        // ok, or why the query failed (its window is read again next poll)
     PollOutcome outcome;  // when ok
+    // Not sent (status kAborted, window read again next poll, not an error of its own): an
+    // earlier query of this poll met a timeout, 5xx or 429 — the endpoint is unwell, and each
+    // further query would hold the worker as long again — or a sweep became due meanwhile.
+    bool skipped = false;
   };
   std::vector<Query> queries;
   std::chrono::milliseconds next_poll{0};  // delay until the next poll (backs off on errors)
@@ -143,6 +147,8 @@ class DaemonLoop {
   bool poll_waiting_ = false;  // a poll fell due during a sweep: run it after
   // A tick (or watch sweep) fell due during a poll: start it after the poll.
   std::optional<SweepTrigger> sweep_waiting_;
+  // sweep_waiting_ is set; read by the poll on the worker thread to stop between queries.
+  std::atomic<bool> sweep_waiting_flag_{false};
   bool retry_pending_ = false;  // the armed tick is a retry after a failed/partial sweep
   std::atomic<int64_t> watch_sweeps_{0};
   std::atomic<int64_t> polls_{0};

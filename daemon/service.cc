@@ -167,6 +167,7 @@ void Service::AddWatchHooks(DaemonLoop::Hooks& hooks) {
   hooks.poll_audit = [this](const AuditWindow& window) { return PollAudit(window); };
   hooks.on_poll_done = [this](const WatchPollReport& report) {
     for (const auto& q : report.queries) {
+      if (q.skipped) continue;  // not sent: neither read nor failed
       if (q.status.ok()) {
         metrics_->AuditEventsRead(q.window.service, q.outcome.new_events);
       } else {
@@ -183,7 +184,7 @@ void Service::AddWatchHooks(DaemonLoop::Hooks& hooks) {
 }
 
 Result<std::vector<AuditEvent>> Service::PollAudit(const AuditWindow& window) {
-  return options_.audit_query(job_->client(), window);
+  return options_.audit_query(job_->client(), window, AuditPollTimeout(config()->genesys.timeout));
 }
 
 std::shared_ptr<const config::Config> Service::config() const {

@@ -75,18 +75,23 @@ AuditEvent WatchEventOf(const genesys::AuditEvent& message, SystemTime fallback)
   return e;
 }
 
+std::chrono::milliseconds AuditPollTimeout(std::chrono::milliseconds request_timeout) {
+  return request_timeout.count() > 0 ? std::min(request_timeout, kMaxAuditPollTimeout)
+                                     : kMaxAuditPollTimeout;
+}
+
 AuditQuery RealtimeAuditQuery() {
-  return
-      [](genesys::ApiClient& client, const AuditWindow& window) -> Result<std::vector<AuditEvent>> {
-        DIVAUDIT_ASSIGN_OR_RETURN(
-            genesys::AuditQueryResult result,
-            genesys::QueryAuditTrail(client, window.service, window.from, window.to,
-                                     /*max_attempts=*/1));
-        std::vector<AuditEvent> events;
-        events.reserve(result.events.size());
-        for (const auto& m : result.events) events.push_back(WatchEventOf(m, window.to));
-        return events;
-      };
+  return [](genesys::ApiClient& client, const AuditWindow& window,
+            std::chrono::milliseconds timeout) -> Result<std::vector<AuditEvent>> {
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        genesys::AuditQueryResult result,
+        genesys::QueryAuditTrail(client, window.service, window.from, window.to,
+                                 /*max_attempts=*/1, timeout));
+    std::vector<AuditEvent> events;
+    events.reserve(result.events.size());
+    for (const auto& m : result.events) events.push_back(WatchEventOf(m, window.to));
+    return events;
+  };
 }
 
 std::string AuditPollErrorReason(const Status& status) {

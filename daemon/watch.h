@@ -57,18 +57,24 @@ struct AuditWindow {
 using AuditPoll = std::function<Result<std::vector<AuditEvent>>(const AuditWindow&)>;
 
 // The audit-trail query itself, on a given API client (the sweep's: the watch shares its OAuth
-// token and request budget). The composition root supplies it (the realtime audit client);
-// without one the watch cannot run.
-using AuditQuery =
-    std::function<Result<std::vector<AuditEvent>>(genesys::ApiClient&, const AuditWindow&)>;
+// token and request budget), each request bounded by `timeout`. The composition root supplies it
+// (the realtime audit client); without one the watch cannot run.
+using AuditQuery = std::function<Result<std::vector<AuditEvent>>(
+    genesys::ApiClient&, const AuditWindow&, std::chrono::milliseconds timeout)>;
+
+// A poll holds the worker, and a sweep due meanwhile waits for it: each audit request gets at
+// most this long (or [genesys] timeout when shorter), and a poll stops at its first timeout, 5xx
+// or 429 (DaemonLoop), so a stalled audit endpoint delays a sweep by at most one such wait.
+inline constexpr std::chrono::milliseconds kMaxAuditPollTimeout{10'000};
+std::chrono::milliseconds AuditPollTimeout(std::chrono::milliseconds request_timeout);
 
 // The watch's view of one AuditLogMessage: id, service, entity type, action, property names,
 // and its eventDate (`fallback` when that does not parse: the window's end, so an undated event
 // is never taken as already swept).
 AuditEvent WatchEventOf(const genesys::AuditEvent& message, SystemTime fallback);
 
-// The daemon's AuditQuery: genesys::QueryAuditTrail (every page) for the window on the given
-// client, each message through WatchEventOf.
+// The daemon's AuditQuery: genesys::QueryAuditTrail (every page, one attempt per request, the
+// given timeout) for the window on the given client, each message through WatchEventOf.
 AuditQuery RealtimeAuditQuery();
 
 // The reason label of divaudit_audit_poll_errors_total for a failed query: throttled (429),

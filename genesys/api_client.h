@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,6 +26,8 @@ struct ApiRequest {
   // watch's audit polls use 1: the next poll is their retry, and a poll must not hold the worker
   // (and the scheduled sweep behind it) through a whole back-off series.
   int max_attempts = 0;
+  // Whole-request deadline of each attempt (HttpRequest::timeout); 0: the client's default.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct ApiResponse {

@@ -194,9 +194,10 @@ std::string AuditQueryBody(std::string_view service, SystemTime from, SystemTime
 namespace {
 
 ApiRequest QueryRequest(std::string_view service, SystemTime from, SystemTime to, int64_t page,
-                        int max_attempts) {
+                        int max_attempts, std::chrono::milliseconds timeout) {
   ApiRequest r;
   r.max_attempts = max_attempts;
+  r.timeout = timeout;
   r.path_and_query = std::string(kAuditQueryRoute) + "?expand=user";
   r.route = kAuditQueryRoute;
   r.max_response_bytes = 16u << 20;  // 100 events with their changes stay far below this
@@ -224,9 +225,10 @@ Status PageStatus(const Result<ApiResponse>& r, std::string_view service) {
 }  // namespace
 
 Result<AuditQueryResult> QueryAuditTrail(ApiClient& client, std::string_view service,
-                                         SystemTime from, SystemTime to, int max_attempts) {
+                                         SystemTime from, SystemTime to, int max_attempts,
+                                         std::chrono::milliseconds timeout) {
   AuditQueryResult out;
-  auto first = client.GetAll({QueryRequest(service, from, to, 1, max_attempts)});
+  auto first = client.GetAll({QueryRequest(service, from, to, 1, max_attempts, timeout)});
   DIVAUDIT_RETURN_IF_ERROR(PageStatus(first[0], service));
   DIVAUDIT_ASSIGN_OR_RETURN(AuditPage page, ParseAuditPage(first[0]->body, service, 1));
   out.pages = 1;
@@ -238,7 +240,7 @@ Result<AuditQueryResult> QueryAuditTrail(ApiClient& client, std::string_view ser
   }
   std::vector<ApiRequest> rest;
   for (int64_t n = 2; n <= page.page_count; ++n)
-    rest.push_back(QueryRequest(service, from, to, n, max_attempts));
+    rest.push_back(QueryRequest(service, from, to, n, max_attempts, timeout));
   if (rest.empty()) return out;
   auto results = client.GetAll(rest);
   for (size_t i = 0; i < results.size(); ++i) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -111,8 +112,9 @@ struct AuditQueryResult {
 //   kResourceExhausted — HTTP 429 given up on (throttled), or more than kAuditMaxPages pages.
 // Thread-compatible (uses `client` like any caller).
 // `max_attempts` per request: 0 = the client's retry policy (the changed_by lookup); 1 = no
-// retry (the change watch: its next poll retries).
+// retry (the change watch: its next poll retries). `timeout` per request: 0 = the client's.
 Result<AuditQueryResult> QueryAuditTrail(ApiClient& client, std::string_view service,
-                                         SystemTime from, SystemTime to, int max_attempts = 0);
+                                         SystemTime from, SystemTime to, int max_attempts = 0,
+                                         std::chrono::milliseconds timeout = {});
 
 }  // namespace divaudit::genesys

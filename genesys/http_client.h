@@ -20,6 +20,9 @@ struct HttpRequest {
   // Largest response body accepted for this request; 0: the client's default. A larger body
   // fails the request with kResourceExhausted (the body read so far is dropped).
   size_t max_response_bytes = 0;
+  // Whole-request deadline for this request; 0: the client's default. Used to keep a request
+  // that must not hold its caller long (the change watch's audit polls) shorter than the rest.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {

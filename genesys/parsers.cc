@@ -230,7 +230,8 @@ void ReserveMore(std::vector<T>& v, size_t more) {
   if (v.capacity() < want) v.reserve(std::max(want, v.capacity() * 2));
 }
 
-enum class Paging { kRequired, kOptional, kCursor };
+// kNextUri: no count; `nextUri` (non-empty) says a next page exists (PageInfo::has_next).
+enum class Paging { kRequired, kOptional, kCursor, kNextUri };
 
 struct Envelope {
   PageInfo info;
@@ -283,8 +284,9 @@ Status ParseEnvelope(od::parser& parser, simdjson::padded_string_view json, cons
       TRY_(ReadBool(v, err, root, "allDivsPermitted", env.info.all_divs_permitted));
     } else if (paging == Paging::kCursor && key == "cursor") {
       TRY_(ReadString(v, err, root, "cursor", env.cursor));
-    } else if (paging == Paging::kCursor && key == "nextUri") {
+    } else if ((paging == Paging::kCursor || paging == Paging::kNextUri) && key == "nextUri") {
       TRY_(ReadString(v, err, root, "nextUri", env.next_uri));
+      env.info.has_next = !env.next_uri.empty();
     }
   }
   // Anything after the top-level object is malformed input.
@@ -837,7 +839,7 @@ Result<PageInfo> JsonPageParser::QueueMembers(const std::string& body, const Pag
                                               std::string_view queue_id,
                                               std::vector<audit::QueueMember>& out) {
   return ParseListing(
-      parser_, Padded(body), ctx, Paging::kRequired, out,
+      parser_, Padded(body), ctx, Paging::kNextUri, out,
       [queue_id](od::value& v, const Errors& err, const Path& p, audit::QueueMember& m) -> Status {
         m.queue_id.assign(queue_id.data(), queue_id.size());
         std::string row_id;

@@ -29,6 +29,8 @@ struct PageInfo {
   int64_t page_size = -1;
   int64_t page_number = -1;
   bool all_divs_permitted = false;  // DivsPermittedEntityListing.allDivsPermitted
+  // Listings without a count (QueueMemberEntityListing): `nextUri` present and non-empty.
+  bool has_next = false;
 };
 
 // Fields of a cursor listing (UserCursorEntityListing).
@@ -116,7 +118,8 @@ class JsonPageParser {
                           std::vector<audit::Queue>& out);
   // QueueMemberEntityListing (GET /api/v2/routing/queues/{id}/members) of queue `queue_id`: the
   // member's user id is user.id (falling back to the row's id when user is absent); memberBy
-  // "group" sets via_group; joined defaults to false.
+  // "group" sets via_group; joined defaults to false. This listing carries no `total` or
+  // `pageCount` (the SDK's model has none): `has_next` says whether `nextUri` names a next page.
   Result<PageInfo> QueueMembers(const std::string& body, const PageContext& ctx,
                                 std::string_view queue_id, std::vector<audit::QueueMember>& out);
 

@@ -181,6 +181,7 @@ class PlatformClient::Session final : public HttpStream {
     start.request.method = item.request.method;
     start.request.url = c_.options_.api_base_url + item.request.path_and_query;
     start.request.max_response_bytes = item.request.max_response_bytes;
+    start.request.timeout = item.request.timeout;
     start.request.headers = {{"Authorization", "Bearer " + (token.ok() ? *token : std::string())},
                              {"Accept", "application/json"}};
     if (item.request.method != "GET") {

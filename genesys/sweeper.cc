@@ -31,6 +31,8 @@ constexpr std::string_view kGroupMembersRoute = "/api/v2/groups/{groupId}/member
 constexpr std::string_view kOAuthClientsPath = "/api/v2/oauth/clients";
 constexpr std::string_view kPermittedPath = "/api/v2/authorization/divisionspermitted/paged/me";
 constexpr std::string_view kOrganizationPath = "/api/v2/organizations/me";
+// A queue of 100,000 members at 100 per page; past it the nextUri chain is taken as broken.
+constexpr int64_t kMaxQueueMemberPages = 1000;
 constexpr std::string_view kQueuesPath = "/api/v2/routing/queues";
 constexpr std::string_view kQueueMembersRoute = "/api/v2/routing/queues/{queueId}/members";
 constexpr std::string_view kPermissionsPath = "/api/v2/authorization/permissions";
@@ -283,6 +285,49 @@ class PagedListing final : public Listing {
   bool stop_when_all_permitted_ = false;
   bool all_permitted_ = false;
   bool stopped_ = false;
+};
+
+// A page-number listing without a count (QueueMemberEntityListing has no `total` or
+// `pageCount`): one page at a time, asking for the next page number while the page just read
+// names a `nextUri`; a page without one, or without entities, is the last. Without a count a
+// change between two pages cannot be seen here (a member moved across pages mid-read); the next
+// sweep reads the listing afresh. More than `max_pages` pages: incomplete.
+class NextUriListing final : public Listing {
+ public:
+  NextUriListing(std::string name, std::string phase, std::string endpoint, std::string route,
+                 int64_t page_size, int64_t max_pages, PagedListing::ParseFn parse)
+      : Listing(std::move(name), std::move(phase), std::move(endpoint), std::move(route)),
+        page_size_(page_size),
+        max_pages_(max_pages),
+        parse_(std::move(parse)) {
+    pending_.push_back(1);
+  }
+
+ protected:
+  std::string PathFor(int64_t page) const override {
+    return endpoint_ + "?pageSize=" + std::to_string(page_size_) +
+           "&pageNumber=" + std::to_string(page);
+  }
+
+  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
+              JsonPageParser& parser) override {
+    Result<PageInfo> parsed = parse_(parser, body, ctx);
+    if (!parsed.ok()) {
+      RetryParse(page, parsed.status());
+      return;
+    }
+    if (parsed->entities == 0 || !parsed->has_next) return;
+    if (page >= max_pages_) {
+      Fail(name_ + ": nextUri did not end after " + std::to_string(max_pages_) + " pages");
+      return;
+    }
+    pending_.push_back(page + 1);
+  }
+
+ private:
+  const int64_t page_size_;
+  const int64_t max_pages_;
+  PagedListing::ParseFn parse_;
 };
 
 // The cursor listing of users (GET /api/v2/users/query): one page at a time, following
@@ -680,13 +725,16 @@ void SweepRun::DiscoverQueueMembers() {
     QueueMembersRead& qm = queue_members_.emplace_back();
     qm.queue_id = queue_id;
     const std::string endpoint = std::string(kQueuesPath) + "/" + UrlEncode(queue_id) + "/members";
-    qm.listing = AddPaged(
-        "members of queue " + queue_id, "queue members", endpoint, kQueueMembersRoute, "",
+    auto l = std::make_unique<NextUriListing>(
+        "members of queue " + queue_id, "queue members", endpoint, std::string(kQueueMembersRoute),
+        options_.queue_member_page_size, kMaxQueueMemberPages,
         [&qm](JsonPageParser& p, const std::string& b, const PageContext& c) {
           return p.QueueMembers(b, c, qm.queue_id, qm.members);
-        },
-        [&qm] { qm.members.clear(); }, options_.queue_member_page_size);
-    qm.listing->set_queue_lane();
+        });
+    l->set_max_response_bytes(options_.max_page_bytes);
+    l->set_queue_lane();
+    qm.listing = l.get();
+    listings_.push_back(std::move(l));
   }
 }
 

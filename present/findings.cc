@@ -1,8 +1,10 @@
 #include "present/findings.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "audit/findings_document.h"
+#include "audit/permissions.h"
 #include "common/display_text.h"
 #include "common/json_writer.h"
 #include "common/time_util.h"
@@ -205,7 +207,8 @@ std::string RenderFindingsTable(const std::vector<FindingRecord>& findings) {
 
 std::string RenderFindingsJson(const std::vector<FindingRecord>& findings,
                                const std::optional<SweepRecord>& sweep,
-                               const std::map<std::string, int64_t>& counts, bool pretty) {
+                               const std::map<std::string, int64_t>& counts, bool pretty,
+                               const std::optional<audit::RoleSettings>& settings) {
   JsonWriter w(pretty);
   w.BeginObject();
   w.Key("sweep");
@@ -220,6 +223,15 @@ std::string RenderFindingsJson(const std::vector<FindingRecord>& findings,
     w.Key("counts").BeginObject();
     for (const auto& [k, v] : counts) w.Field(k, v);
     w.EndObject();
+    w.Key("settings");
+    if (settings) {
+      w.BeginObject()
+          .Field("authorization_grant_division_aware", settings->authorization_grant_division_aware)
+          .Field("backfill_enabled", settings->backfill_enabled)
+          .EndObject();
+    } else {
+      w.Null();
+    }
     w.EndObject();
   } else {
     w.Null();
@@ -232,6 +244,44 @@ std::string RenderFindingsJson(const std::vector<FindingRecord>& findings,
   out += "\n";
   return out;
 }
+
+namespace {
+
+std::string AwareText(bool division_aware) {
+  return division_aware ? "division-aware" : "org-wide";
+}
+
+// "domain:entity:[a,b]", " (narrowed)" for a policy with resource conditions.
+std::string PolicyText(const audit::PermissionPolicy& p) {
+  std::string s = p.domain + ":" + p.entity_name + ":[";
+  for (size_t i = 0; i < p.action_set.size(); ++i) s += (i > 0 ? "," : "") + p.action_set[i];
+  return s + "]" + (p.narrowed ? " (narrowed)" : "");
+}
+
+// Policies of `a` that `b` lacks (both sorted).
+std::vector<audit::PermissionPolicy> PoliciesOnlyIn(const std::vector<audit::PermissionPolicy>& a,
+                                                    const std::vector<audit::PermissionPolicy>& b) {
+  std::vector<audit::PermissionPolicy> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+std::string SettingsText(const std::optional<audit::RoleSettings>& s) {
+  if (!s) return "(not read)";
+  return std::string("authorizationGrantDivisionAware ") +
+         (s->authorization_grant_division_aware ? "true" : "false") + ", backfillEnabled " +
+         (s->backfill_enabled ? "true" : "false");
+}
+
+std::string MemberGroupsText(const audit::Queue& q) {
+  std::string s = "[";
+  for (size_t i = 0; i < q.member_groups.size(); ++i) {
+    s += (i > 0 ? "," : "") + q.member_groups[i].id;
+  }
+  return s + "]";
+}
+
+}  // namespace
 
 std::string RenderDiffText(const storage::SnapshotDiff& d) {
   auto name = [&d](const std::string& id) {
@@ -264,6 +314,51 @@ std::string RenderDiffText(const storage::SnapshotDiff& d) {
   for (const auto& [a, b] : d.clients_changed) {
     out += "~ oauth client " + name(b.id) + ": state " + a.state + " -> " + b.state +
            ", grant type " + a.authorized_grant_type + " -> " + b.authorized_grant_type + "\n";
+  }
+  for (const auto& p : d.permissions_added) {
+    out += "+ permission " + audit::PermissionName(p) + " (" + AwareText(p.division_aware) + ")\n";
+  }
+  for (const auto& p : d.permissions_removed) {
+    out += "- permission " + audit::PermissionName(p) + " (" + AwareText(p.division_aware) + ")\n";
+  }
+  for (const auto& [a, b] : d.permissions_changed) {
+    out += "~ permission " + audit::PermissionName(b) + ": " + AwareText(a.division_aware) +
+           " -> " + AwareText(b.division_aware) + "\n";
+  }
+  for (const auto& [a, b] : d.role_policies_changed) {
+    for (const auto& p : PoliciesOnlyIn(b.policies, a.policies)) {
+      out += "~ role " + name(b.id) + ": + policy " + PolicyText(p) + "\n";
+    }
+    for (const auto& p : PoliciesOnlyIn(a.policies, b.policies)) {
+      out += "~ role " + name(b.id) + ": - policy " + PolicyText(p) + "\n";
+    }
+  }
+  if (d.role_settings_changed) {
+    out += "~ role settings: " + SettingsText(d.role_settings_before) + " -> " +
+           SettingsText(d.role_settings_after) + "\n";
+  }
+  for (const auto& q : d.queues_added) {
+    out += "+ queue " + name(q.id) + " in division " + name(q.division_id) + "\n";
+  }
+  for (const auto& q : d.queues_removed) out += "- queue " + q.name + " (" + q.id + ")\n";
+  for (const auto& [a, b] : d.queues_changed) {
+    out += "~ queue " + name(b.id) + ":";
+    if (a.name != b.name) out += " renamed " + a.name + " -> " + b.name + ";";
+    if (a.division_id != b.division_id) {
+      out += " division " + name(a.division_id) + " -> " + name(b.division_id) + ";";
+    }
+    if (a.member_groups != b.member_groups) {
+      out += " member groups " + MemberGroupsText(a) + " -> " + MemberGroupsText(b) + ";";
+    }
+    out.back() = '\n';
+  }
+  for (const auto& m : d.queue_members_added) {
+    out += "+ queue member " + name(m.user_id) + " in queue " + name(m.queue_id) + " (" +
+           (m.via_group ? "group" : "direct") + ")\n";
+  }
+  for (const auto& m : d.queue_members_removed) {
+    out += "- queue member " + name(m.user_id) + " in queue " + name(m.queue_id) + " (" +
+           (m.via_group ? "group" : "direct") + ")\n";
   }
   if (d.empty()) out += "no changes\n";
   for (char& c : out) {
@@ -338,6 +433,105 @@ std::string RenderDiffJson(const storage::SnapshotDiff& d, bool pretty) {
         .EndObject();
   }
   w.EndArray();
+  // v2
+  auto permissions = [&w](std::string_view key, const std::vector<audit::CatalogPermission>& v) {
+    w.Key(key).BeginArray();
+    for (const auto& p : v) {
+      w.BeginObject()
+          .Field("permission", audit::PermissionName(p))
+          .Field("division_aware", p.division_aware)
+          .EndObject();
+    }
+    w.EndArray();
+  };
+  permissions("permissions_added", d.permissions_added);
+  permissions("permissions_removed", d.permissions_removed);
+  w.Key("permissions_changed").BeginArray();
+  for (const auto& [a, b] : d.permissions_changed) {
+    w.BeginObject()
+        .Field("permission", audit::PermissionName(b))
+        .Field("old_division_aware", a.division_aware)
+        .Field("new_division_aware", b.division_aware)
+        .EndObject();
+  }
+  w.EndArray();
+  auto policies = [&w](std::string_view key, const std::vector<audit::PermissionPolicy>& v) {
+    w.Key(key).BeginArray();
+    for (const auto& p : v) {
+      w.BeginObject().Field("domain", p.domain).Field("entity_name", p.entity_name);
+      w.Key("action_set").BeginArray();
+      for (const auto& a : p.action_set) w.String(a);
+      w.EndArray();
+      w.Field("narrowed", p.narrowed).EndObject();
+    }
+    w.EndArray();
+  };
+  w.Key("role_policies_changed").BeginArray();
+  for (const auto& [a, b] : d.role_policies_changed) {
+    w.BeginObject().Field("id", b.id).Field("name", b.name);
+    policies("policies_added", PoliciesOnlyIn(b.policies, a.policies));
+    policies("policies_removed", PoliciesOnlyIn(a.policies, b.policies));
+    w.EndObject();
+  }
+  w.EndArray();
+  auto settings = [&w](std::string_view key, const std::optional<audit::RoleSettings>& s) {
+    w.Key(key);
+    if (!s) {
+      w.Null();
+      return;
+    }
+    w.BeginObject()
+        .Field("authorization_grant_division_aware", s->authorization_grant_division_aware)
+        .Field("backfill_enabled", s->backfill_enabled)
+        .EndObject();
+  };
+  w.Key("role_settings_changed");
+  if (d.role_settings_changed) {
+    w.BeginObject();
+    settings("old", d.role_settings_before);
+    settings("new", d.role_settings_after);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  auto queues = [&w](std::string_view key, const std::vector<audit::Queue>& v) {
+    w.Key(key).BeginArray();
+    for (const auto& q : v) {
+      w.BeginObject()
+          .Field("id", q.id)
+          .Field("name", q.name)
+          .Field("division_id", q.division_id)
+          .EndObject();
+    }
+    w.EndArray();
+  };
+  queues("queues_added", d.queues_added);
+  queues("queues_removed", d.queues_removed);
+  w.Key("queues_changed").BeginArray();
+  for (const auto& [a, b] : d.queues_changed) {
+    w.BeginObject()
+        .Field("id", b.id)
+        .Field("old_name", a.name)
+        .Field("new_name", b.name)
+        .Field("old_division_id", a.division_id)
+        .Field("new_division_id", b.division_id)
+        .Field("member_groups_changed", a.member_groups != b.member_groups)
+        .EndObject();
+  }
+  w.EndArray();
+  auto queue_members = [&w](std::string_view key, const std::vector<audit::QueueMember>& v) {
+    w.Key(key).BeginArray();
+    for (const auto& m : v) {
+      w.BeginObject()
+          .Field("queue_id", m.queue_id)
+          .Field("user_id", m.user_id)
+          .Field("member_by", m.via_group ? "group" : "direct")
+          .EndObject();
+    }
+    w.EndArray();
+  };
+  queue_members("queue_members_added", d.queue_members_added);
+  queue_members("queue_members_removed", d.queue_members_removed);
   w.EndObject();
   std::string out = w.Take();
   out += "\n";

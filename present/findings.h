@@ -30,11 +30,13 @@ std::string RenderFindingsCsv(const std::vector<FindingRecord>& findings);
 
 // The findings document (docs/findings.md) plus lifecycle fields per finding (last_seen,
 // resolved_at, reopened_count). `sweep` fills the "sweep" object (null when absent);
-// `counts` its "counts" (divisions, users, ...).
+// `counts` its "counts" (divisions, users, ...), `settings` its "settings"
+// {authorization_grant_division_aware, backfill_enabled} (null when the sweep did not read them).
 std::string RenderFindingsJson(const std::vector<FindingRecord>& findings,
                                const std::optional<SweepRecord>& sweep = std::nullopt,
                                const std::map<std::string, int64_t>& counts = {},
-                               bool pretty = false);
+                               bool pretty = false,
+                               const std::optional<audit::RoleSettings>& settings = std::nullopt);
 
 // Human-readable diff ("+ grant ...", "- membership ...", "~ user moved ...").
 std::string RenderDiffText(const SnapshotDiff& diff);

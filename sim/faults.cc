@@ -76,11 +76,13 @@ Result<PathFault> ParsePathFault(std::string_view spec) {
   const std::string_view status = Trim(spec.substr(eq + 1));
   if (status == "reset") {
     f.status = PathFault::kResetStatus;
+  } else if (status == "stall") {
+    f.status = PathFault::kStallStatus;
   } else {
     auto [ptr, ec] = std::from_chars(status.data(), status.data() + status.size(), f.status);
     if (status.empty() || ec != std::errc() || ptr != status.data() + status.size() ||
         f.status < 400 || f.status > 599) {
-      return InvalidArgumentError(where + ": STATUS must be 400..599 or reset");
+      return InvalidArgumentError(where + ": STATUS must be 400..599, reset or stall");
     }
   }
   try {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,10 +30,13 @@ std::string_view FaultName(Fault f);
 
 // One listing made to fail on purpose: every API request whose target (path and query, as
 // sent) matches `pattern` (ECMAScript, searched anywhere in the target) is answered with `status`
-// — an HTTP status (400..599, ErrorBody) or kResetStatus (the connection is reset, no answer) —
-// on every attempt, so the client's retries cannot recover it.
+// — an HTTP status (400..599, ErrorBody), kResetStatus (the connection is reset, no answer) or
+// kStallStatus (no answer for kStall, then a reset: the client's timeout fires first) — on every
+// attempt, so the client's retries cannot recover it.
 struct PathFault {
   static constexpr int kResetStatus = 0;
+  static constexpr int kStallStatus = 1;
+  static constexpr std::chrono::minutes kStall{10};
   std::string pattern;
   int status = 500;
   std::shared_ptr<const std::regex> regex;  // compiled `pattern`
@@ -42,8 +46,8 @@ struct PathFault {
   }
 };
 
-// "REGEX=STATUS" (split at the last '='; STATUS a number 400..599 or "reset"). Errors name the
-// spec: missing '=', bad status, invalid regex.
+// "REGEX=STATUS" (split at the last '='; STATUS a number 400..599, "reset" or "stall"). Errors name
+// the spec: missing '=', bad status, invalid regex.
 Result<PathFault> ParsePathFault(std::string_view spec);
 
 // Probabilities (each in [0,1], sum <= 1), the division hidden from the calling client, and the

@@ -605,25 +605,28 @@ HttpResult RoutingQueueMembers(const ApiRequest& req) {
     if (u != nullptr && u->state == "deleted") continue;
     rows.push_back(&*it);
   }
-  return PagedListing(req, rows, [&](JsonWriter& w, const audit::QueueMember* m) {
-    const audit::User* u = index.FindUser(m->user_id);
-    const std::string_view name = u != nullptr ? std::string_view(u->name) : std::string_view();
-    w.BeginObject();
-    w.Field("id", m->user_id);
-    w.Field("name", name);
-    w.Key("user").BeginObject();
-    w.Field("id", m->user_id);
-    w.Field("name", name);
-    if (u != nullptr) w.Field("state", u->state);
-    w.Field("selfUri", SelfUri("/api/v2/users/", m->user_id));
-    w.EndObject();
-    w.Key("ringNumber").Int(1);
-    w.Field("joined", m->joined);
-    w.Field("memberBy", m->via_group ? "group" : "user");
-    w.Key("routingStatus").BeginObject().Field("status", "OFF_QUEUE").EndObject();
-    w.Field("selfUri", SelfUri("/api/v2/users/", m->user_id));
-    w.EndObject();
-  });
+  return PagedListing(
+      req, rows,
+      [&](JsonWriter& w, const audit::QueueMember* m) {
+        const audit::User* u = index.FindUser(m->user_id);
+        const std::string_view name = u != nullptr ? std::string_view(u->name) : std::string_view();
+        w.BeginObject();
+        w.Field("id", m->user_id);
+        w.Field("name", name);
+        w.Key("user").BeginObject();
+        w.Field("id", m->user_id);
+        w.Field("name", name);
+        if (u != nullptr) w.Field("state", u->state);
+        w.Field("selfUri", SelfUri("/api/v2/users/", m->user_id));
+        w.EndObject();
+        w.Key("ringNumber").Int(1);
+        w.Field("joined", m->joined);
+        w.Field("memberBy", m->via_group ? "group" : "user");
+        w.Key("routingStatus").BeginObject().Field("status", "OFF_QUEUE").EndObject();
+        w.Field("selfUri", SelfUri("/api/v2/users/", m->user_id));
+        w.EndObject();
+      },
+      PageUris::kNoCount);
 }
 
 // The analytics conversation details query (docs/simulator.md): the synchronous query pages at

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> fail_paths;
   app.add_option("--fail-path", fail_paths,
                  "REGEX=STATUS: answer every API request whose path?query matches REGEX with "
-                 "STATUS (400..599) or reset the connection (reset); repeatable");
+                 "STATUS (400..599), reset the connection (reset), or hold it unanswered for "
+                 "10 minutes (stall); repeatable");
   std::string audit_shape = "entity";
   app.add_option("--audit-shape", audit_shape,
                  "layout of recorded audit events: entity|changes|properties")

@@ -51,6 +51,19 @@ std::string PageUri(const Target& target, int64_t page_size, int64_t page_number
 void WritePagingFields(JsonWriter& w, const Target& target, const PageWindow& window,
                        PageUris uris) {
   const int64_t size = window.request.page_size;
+  if (uris == PageUris::kNoCount) {
+    w.Key("pageNumber").Int(window.request.page_number);
+    w.Key("pageSize").Int(size);
+    w.Field("firstUri", PageUri(target, size, 1));
+    w.Field("selfUri", PageUri(target, size, window.request.page_number));
+    if (window.has_next()) {
+      w.Field("nextUri", PageUri(target, size, window.request.page_number + 1));
+    }
+    if (window.has_previous()) {
+      w.Field("previousUri", PageUri(target, size, window.request.page_number - 1));
+    }
+    return;
+  }
   w.Key("pageSize").Int(size);
   w.Key("pageNumber").Int(window.request.page_number);
   w.Key("total").Int(window.total);

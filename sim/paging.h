@@ -38,12 +38,15 @@ struct PageWindow {
 // Pure paging math: page_count = ceil(total / page_size); a page past the end is empty.
 PageWindow ComputePage(int64_t total, PageRequest request);
 
-// Which navigation URIs a listing carries.
-enum class PageUris { kAll, kNone };
+// Which navigation URIs a listing carries. kNoCount: a listing without a count
+// (QueueMemberEntityListing): pageNumber, pageSize, firstUri, selfUri, nextUri, previousUri —
+// no total, pageCount or lastUri.
+enum class PageUris { kAll, kNone, kNoCount };
 
 // Writes pageSize, pageNumber, total, pageCount and (for kAll) firstUri, selfUri, lastUri,
 // nextUri (absent on the last page) and previousUri (absent on the first) into the object being
-// written. URIs are `path?pageSize=S&pageNumber=N` followed by the request's other parameters.
+// written (for kNoCount see above). URIs are `path?pageSize=S&pageNumber=N` followed by the
+// request's other parameters.
 void WritePagingFields(JsonWriter& w, const Target& target, const PageWindow& window,
                        PageUris uris = PageUris::kAll);
 

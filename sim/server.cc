@@ -602,6 +602,12 @@ Outcome SimServer::Impl::ProcessApi(const http::request<http::string_body>& req,
       Count(route, "reset");
       return out;
     }
+    if (failing->status == PathFault::kStallStatus) {
+      out.kind = Outcome::Kind::kReset;
+      out.delay = PathFault::kStall;
+      Count(route, "stall");
+      return out;
+    }
     return finish(route, failing->status,
                   ErrorBodyJson(failing->status, "sim.fail.path",
                                 "Failed on purpose (divaudit-sim --fail-path).", cid),

@@ -81,6 +81,20 @@ struct SnapshotDiff {
   std::vector<audit::OAuthClient> clients_added, clients_removed;
   std::vector<std::pair<audit::OAuthClient, audit::OAuthClient>> clients_changed;
   std::map<std::string, std::string> names;
+  // v2 (added at the end): the permission catalog (a permission is domain:entity:action;
+  // `changed` = its divisionAware flag flipped), role permission policies of roles in both
+  // sweeps (before, after), the role settings (before, after; nullopt = not read), routing
+  // queues (changed = name, division or member groups) and queue members, compared on (queue,
+  // user, memberBy) — `joined` is ignored — for queues in both sweeps. `names` adds queues.
+  std::vector<audit::CatalogPermission> permissions_added = {}, permissions_removed = {};
+  std::vector<std::pair<audit::CatalogPermission, audit::CatalogPermission>> permissions_changed =
+      {};
+  std::vector<std::pair<audit::Role, audit::Role>> role_policies_changed = {};
+  bool role_settings_changed = false;
+  std::optional<audit::RoleSettings> role_settings_before = {}, role_settings_after = {};
+  std::vector<audit::Queue> queues_added = {}, queues_removed = {};
+  std::vector<std::pair<audit::Queue, audit::Queue>> queues_changed = {};
+  std::vector<audit::QueueMember> queue_members_added = {}, queue_members_removed = {};
   bool empty() const;
 };
 

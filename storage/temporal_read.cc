@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -188,6 +189,63 @@ void DiffUsers(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b, Snapsho
   }
 }
 
+// v2: the catalog by domain:entity:action (a flipped divisionAware is a change).
+void DiffPermissions(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b, SnapshotDiff& d) {
+  using Key = std::tuple<std::string, std::string, std::string>;
+  auto by_key = [](const audit::OrgSnapshot& s) {
+    std::map<Key, const audit::CatalogPermission*> m;
+    for (const auto& p : s.permissions) m[{p.domain, p.entity_type, p.action}] = &p;
+    return m;
+  };
+  const auto pa = by_key(a);
+  const auto pb = by_key(b);
+  for (const auto& [key, p] : pb) {
+    auto it = pa.find(key);
+    if (it == pa.end()) {
+      d.permissions_added.push_back(*p);
+    } else if (it->second->division_aware != p->division_aware) {
+      d.permissions_changed.emplace_back(*it->second, *p);
+    }
+  }
+  for (const auto& [key, p] : pa) {
+    if (pb.count(key) == 0) d.permissions_removed.push_back(*p);
+  }
+}
+
+// v2: role policies of roles in both snapshots, the role settings, queues and their members.
+void DiffV2(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b, SnapshotDiff& d) {
+  DiffPermissions(a, b, d);
+  const auto ra = ById(a.roles);
+  for (const auto& r : b.roles) {
+    auto it = ra.find(r.id);
+    if (it != ra.end() && it->second->policies != r.policies) {
+      d.role_policies_changed.emplace_back(*it->second, r);
+    }
+  }
+  d.role_settings_before = a.role_settings;
+  d.role_settings_after = b.role_settings;
+  d.role_settings_changed = a.role_settings != b.role_settings;
+  DiffById(a.queues, b.queues, d.queues_added, d.queues_removed, &d.queues_changed);
+  using Key = std::tuple<std::string, std::string, bool>;
+  auto members_of = [](const audit::OrgSnapshot& s, const audit::OrgSnapshot& other) {
+    std::set<std::string> in_other;
+    for (const auto& q : other.queues) in_other.insert(q.id);
+    std::map<Key, const audit::QueueMember*> m;
+    for (const auto& x : s.queue_members) {
+      if (in_other.count(x.queue_id) != 0) m[{x.queue_id, x.user_id, x.via_group}] = &x;
+    }
+    return m;
+  };
+  const auto ma = members_of(a, b);
+  const auto mb = members_of(b, a);
+  for (const auto& [key, m] : mb) {
+    if (ma.count(key) == 0) d.queue_members_added.push_back(*m);
+  }
+  for (const auto& [key, m] : ma) {
+    if (mb.count(key) == 0) d.queue_members_removed.push_back(*m);
+  }
+}
+
 }  // namespace
 
 Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id) {
@@ -226,6 +284,7 @@ SnapshotDiff DiffSnapshots(const audit::OrgSnapshot& a, const audit::OrgSnapshot
     for (const auto& x : s->groups) d.names[x.id] = x.name;
     for (const auto& x : s->oauth_clients) d.names[x.id] = x.name;
     for (const auto& x : s->external_subjects) d.names[x.id] = x.name;
+    for (const auto& x : s->queues) d.names[x.id] = x.name;
   }
   std::set_difference(b.grants.begin(), b.grants.end(), a.grants.begin(), a.grants.end(),
                       std::back_inserter(d.grants_added));
@@ -236,6 +295,7 @@ SnapshotDiff DiffSnapshots(const audit::OrgSnapshot& a, const audit::OrgSnapshot
   DiffById(a.divisions, b.divisions, d.divisions_added, d.divisions_removed, &d.divisions_changed);
   DiffById(a.oauth_clients, b.oauth_clients, d.clients_added, d.clients_removed,
            &d.clients_changed);
+  DiffV2(a, b, d);
   return d;
 }
 

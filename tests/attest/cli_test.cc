@@ -247,5 +247,32 @@ TEST_F(AttestCliTest, NoCompleteSweepYet) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// A database whose last complete sweep was stored by a divaudit before v2 (rule set version 1:
+// no role policies, catalog, settings or queues stored) gets a one-line error, not an
+// attestation silently missing the org-wide and queue paths; a v2 sweep after it attests again.
+TEST_F(AttestCliTest, LastCompleteSweepFromBeforeV2IsAClearError) {
+  {
+    storage::Db raw;
+    ASSERT_TRUE(raw.Open(db_path_, storage::Db::Mode::kReadWrite).ok());
+    ASSERT_TRUE(raw.Exec("UPDATE sweeps SET rule_set_version = 1").ok());
+  }
+  auto r = Divaudit("attest --config divaudit.toml --tenant 'Acme Retail' --out out");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("the last complete sweep (3, 2026-11-03T06:00:00Z) predates divaudit v2"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("run `divaudit sweep` once"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(Out(std::string(kStem) + ".json")));
+
+  {  // only the last complete sweep decides: a newer v2 sweep attests again
+    storage::Db raw;
+    ASSERT_TRUE(raw.Open(db_path_, storage::Db::Mode::kReadWrite).ok());
+    ASSERT_TRUE(raw.Exec("UPDATE sweeps SET rule_set_version = 2 WHERE id = 3").ok());
+  }
+  r = Divaudit("attest --config divaudit.toml --tenant 'Acme Retail' --out out");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace divaudit::attest

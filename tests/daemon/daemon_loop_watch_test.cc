@@ -257,6 +257,100 @@ TEST(DaemonLoopWatchTest, TickDuringAPollStartsRightAfterItNotLostNotDoubled) {
   EXPECT_GE(r.sweep_starts[1] - r.sweep_starts[0], 1000ms);
 }
 
+// A stalled audit endpoint: the first query that times out ends the poll (each further one would
+// hold the worker as long again); the others are not sent, not counted as errors, and their
+// windows are read by the next poll from where they were.
+TEST(DaemonLoopWatchTest, ATimedOutQueryEndsThePollAndTheRestAreReadNextPoll) {
+  QuietNotifier notifier;
+  SeededRandom random(1);
+  Recorder r;
+  DaemonLoop* loop_ptr = nullptr;
+  DaemonLoop::Hooks hooks = RecordingHooks(r);
+  std::mutex mu;
+  std::vector<AuditWindow> sent;
+  std::vector<WatchPollReport> reports;
+  hooks.poll_audit = [&](const AuditWindow& w) -> Result<std::vector<AuditEvent>> {
+    std::lock_guard lock(mu);
+    sent.push_back(w);
+    if (sent.size() == 1)
+      return DeadlineExceededError("POST /api/v2/audits/query/realtime: timeout");
+    return std::vector<AuditEvent>{};
+  };
+  hooks.on_poll_done = [&](const WatchPollReport& report) {
+    std::lock_guard lock(mu);
+    reports.push_back(report);
+    if (reports.size() == 2) loop_ptr->Stop();
+  };
+  DaemonLoop loop(hooks, WatchSchedule(), notifier, random);
+  loop_ptr = &loop;
+  EXPECT_EQ(loop.Run(), 0);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(reports.size(), 2u);
+  // Poll 1: one query sent (timed out), four not sent.
+  ASSERT_EQ(reports[0].queries.size(), kWatchedServices.size());
+  EXPECT_EQ(reports[0].queries[0].status.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(reports[0].queries[0].skipped);
+  for (size_t i = 1; i < reports[0].queries.size(); ++i) {
+    EXPECT_TRUE(reports[0].queries[i].skipped) << i;
+    EXPECT_FALSE(reports[0].queries[i].status.ok()) << i;
+  }
+  EXPECT_EQ(reports[0].next_poll, 40ms);  // backs off: the poll failed
+  // Poll 2: every service queried, each from where poll 1 would have started it.
+  ASSERT_EQ(sent.size(), 1 + kWatchedServices.size());
+  for (size_t i = 0; i < kWatchedServices.size(); ++i) {
+    EXPECT_EQ(sent[1 + i].service, reports[0].queries[i].window.service);
+    EXPECT_EQ(sent[1 + i].from, reports[0].queries[i].window.from) << sent[1 + i].service;
+    EXPECT_TRUE(reports[1].queries[i].status.ok());
+  }
+}
+
+// A tick that falls in a poll stops the poll at the next query boundary: the sweep waits for
+// one query, not for all of them.
+TEST(DaemonLoopWatchTest, ATickDuringAPollStopsItBetweenQueries) {
+  QuietNotifier notifier;
+  SeededRandom random(1);
+  Recorder r;
+  DaemonLoop* loop_ptr = nullptr;
+  ScheduleOptions schedule = WatchSchedule();
+  schedule.interval = 1s;
+  DaemonLoop::Hooks hooks = RecordingHooks(r);
+  std::atomic<int> first_service_queries{0};
+  std::atomic<int> slow_reports{0};
+  hooks.poll_audit = [&](const AuditWindow& w) -> Result<std::vector<AuditEvent>> {
+    r.Enter();
+    // Every query takes 300 ms from the third poll on: a whole poll would take 1.5 s.
+    if (w.service == kWatchedServices[0]) ++first_service_queries;
+    if (first_service_queries >= 3) std::this_thread::sleep_for(300ms);
+    r.Leave();
+    return std::vector<AuditEvent>{};
+  };
+  hooks.on_poll_done = [&](const WatchPollReport& report) {
+    int skipped = 0;
+    for (const auto& q : report.queries) skipped += q.skipped ? 1 : 0;
+    if (skipped > 0) {
+      ++slow_reports;
+      for (const auto& q : report.queries) {
+        if (q.skipped) {
+          EXPECT_EQ(q.status.code(), StatusCode::kAborted);
+        }
+      }
+    }
+  };
+  hooks.on_sweep_done = [&](const SweepReport&) {
+    if (r.sweeps.load() == 2) loop_ptr->Stop();
+  };
+  DaemonLoop loop(hooks, schedule, notifier, random);
+  loop_ptr = &loop;
+  EXPECT_EQ(loop.Run(), 0);
+  EXPECT_EQ(r.sweeps.load(), 2);
+  EXPECT_GE(slow_reports.load(), 1);  // the tick cut a poll short
+  EXPECT_FALSE(r.overlapped.load());
+  std::lock_guard lock(r.mu);
+  ASSERT_EQ(r.sweep_starts.size(), 2u);
+  // The second sweep started at most one 300 ms query after its 1 s tick (generous slack).
+  EXPECT_LT(r.sweep_starts[1] - r.sweep_starts[0], 1000ms + 300ms + 250ms);
+}
+
 TEST(DaemonLoopWatchTest, SighupTurnsWatchOnAndOff) {
   QuietNotifier notifier;
   SeededRandom random(1);

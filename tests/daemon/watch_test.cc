@@ -286,6 +286,8 @@ TEST(RealtimeAuditQueryTest, ReadsTheWindowAndKeepsWhatTheWatchDecidesOn) {
   fakes::ScriptedApiClient client(
       [](const genesys::ApiRequest& r) -> fakes::ScriptedApiClient::Reply {
         EXPECT_NE(r.body.find(R"("serviceName":"Directory")"), std::string::npos) << r.body;
+        EXPECT_EQ(r.max_attempts, 1);  // the next poll is the retry
+        EXPECT_EQ(r.timeout, 2s);
         return genesys::ApiResponse{200, R"({"entities": [
           {"id": "ev-1", "serviceName": "Directory", "entityType": "User", "action": "Update",
            "eventDate": "2027-01-15T08:00:05.250Z", "entity": {"id": "u-1"},
@@ -296,7 +298,7 @@ TEST(RealtimeAuditQueryTest, ReadsTheWindowAndKeepsWhatTheWatchDecidesOn) {
           "pageNumber": 1, "pageSize": 100, "total": 2, "pageCount": 1})"};
       });
   const AuditWindow window{"Directory", kT0 - 2min, kT0};
-  auto events = RealtimeAuditQuery()(client, window);
+  auto events = RealtimeAuditQuery()(client, window, 2s);
   ASSERT_TRUE(events.ok()) << events.status().message();
   ASSERT_EQ(events->size(), 2u);
   const AuditEvent& moved = (*events)[0];
@@ -316,9 +318,15 @@ TEST(RealtimeAuditQueryTest, ForbiddenIsAnErrorWithItsReason) {
       [](const genesys::ApiRequest&) -> fakes::ScriptedApiClient::Reply {
         return genesys::ApiResponse{403, R"({"message": "Missing permission"})"};
       });
-  auto events = RealtimeAuditQuery()(client, AuditWindow{"Groups", kT0 - 2min, kT0});
+  auto events = RealtimeAuditQuery()(client, AuditWindow{"Groups", kT0 - 2min, kT0}, 2s);
   ASSERT_FALSE(events.ok());
   EXPECT_EQ(AuditPollErrorReason(events.status()), "forbidden");
+}
+
+TEST(AuditPollTimeoutTest, AtMostTenSecondsOrTheShorterRequestTimeout) {
+  EXPECT_EQ(AuditPollTimeout(30s), 10s);
+  EXPECT_EQ(AuditPollTimeout(3s), 3s);
+  EXPECT_EQ(AuditPollTimeout(0ms), 10s);
 }
 
 TEST(AuditPollErrorReasonTest, BoundedReasons) {

@@ -57,6 +57,33 @@ TEST(JsonPageParserTest, ParsesDivisions) {
   EXPECT_EQ(out[1], (audit::Division{"d2", "Acme", "Acme tenant", false}));
 }
 
+// QueueMemberEntityListing carries no count (the SDK's model has no total/pageCount/lastUri):
+// the page is complete without one, and nextUri alone says a next page exists.
+TEST(JsonPageParserTest, QueueMembersNeedNoCountAndFollowNextUri) {
+  JsonPageParser p;
+  std::vector<audit::QueueMember> out;
+  const PageContext ctx{"/api/v2/routing/queues/q1/members", 1};
+  auto r = p.QueueMembers(
+      R"({"entities":[{"id":"u1","user":{"id":"u1"},"joined":true,"memberBy":"user"},)"
+      R"({"id":"u2","user":{"id":"u2"},"memberBy":"group"}],"pageNumber":1,"pageSize":2,)"
+      R"("firstUri":"/x?pageNumber=1","selfUri":"/x?pageNumber=1",)"
+      R"("nextUri":"/api/v2/routing/queues/q1/members?pageSize=2&pageNumber=2"})",
+      ctx, "q1", out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->entities, 2);
+  EXPECT_TRUE(r->has_next);
+  EXPECT_EQ(r->total, -1);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1], (audit::QueueMember{"q1", "u2", true, false}));
+  auto last =
+      p.QueueMembers(R"({"entities":[{"id":"u3","user":{"id":"u3"}}],"pageNumber":2,"pageSize":2,)"
+                     R"("nextUri":null,"previousUri":"/x?pageNumber=1"})",
+                     {"/api/v2/routing/queues/q1/members", 2}, "q1", out);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_FALSE(last->has_next);
+  EXPECT_EQ(out.size(), 3u);
+}
+
 TEST(JsonPageParserTest, ParsesTheOrganization) {
   JsonPageParser p;
   const PageContext ctx{"/api/v2/organizations/me", 0};

@@ -35,6 +35,25 @@ std::string ListingBody(const std::vector<std::string>& all, int64_t ps, int64_t
          std::to_string(page_count) + extra_fields + "}";
 }
 
+// Maps every page of a listing without a count (QueueMemberEntityListing): no total, pageCount
+// or lastUri; nextUri on every page but the last.
+void InstallNextUriPaged(FakeApiClient& f, std::string_view base,
+                         const std::vector<std::string>& all, int64_t ps) {
+  const int64_t total = static_cast<int64_t>(all.size());
+  const int64_t pages = std::max<int64_t>(1, (total + ps - 1) / ps);
+  for (int64_t p = 1; p <= pages; ++p) {
+    std::string e;
+    for (int64_t i = (p - 1) * ps; i < std::min<int64_t>(p * ps, total); ++i) {
+      if (!e.empty()) e += ",";
+      e += all[static_cast<size_t>(i)];
+    }
+    std::string body = R"({"entities":[)" + e + R"(],"pageNumber":)" + std::to_string(p) +
+                       R"(,"pageSize":)" + std::to_string(ps);
+    if (p < pages) body += R"(,"nextUri":")" + PagePath(base, ps, p + 1, "") + R"(")";
+    f.SetOk(PagePath(base, ps, p, ""), body + "}");
+  }
+}
+
 // Maps every page of a listing of `all` entities.
 void InstallPaged(FakeApiClient& f, std::string_view base, std::string_view extra,
                   const std::vector<std::string>& all, int64_t ps,
@@ -227,7 +246,7 @@ struct Org {
                     R"(","name":"N"},"ringNumber":1,"joined":)" + (row.joined ? "true" : "false") +
                     R"(,"memberBy":")" + row.member_by + R"(","routingStatus":{}})");
       }
-      InstallPaged(f, "/api/v2/routing/queues/" + qs.id + "/members", "", m, queue_member_ps);
+      InstallNextUriPaged(f, "/api/v2/routing/queues/" + qs.id + "/members", m, queue_member_ps);
     }
     InstallPaged(f, "/api/v2/routing/queues", "", q, ps);
     std::vector<std::string> qpd;

@@ -86,5 +86,47 @@ TEST(CliTest, FindingsFiltersAndDiffAfterAChange) {
   EXPECT_EQ(bad.exit_code, 2);
 }
 
+// `findings --format json` reads the last complete sweep's counts and role settings back from
+// storage: they equal what `sweep --json` printed for that sweep, and follow the org when the
+// setting changes.
+TEST(CliTest, FindingsJsonCarriesTheStoredSweepSettingsAndCounts) {
+  RunningDaemon d;
+  std::string error;
+  ASSERT_TRUE(d.SetupOnly({}, &error)) << error;
+  simdjson::dom::parser sweep_parser;
+  simdjson::dom::parser findings_parser;
+  for (const bool aware : {false, true}) {
+    const std::string body = std::string(R"({"authorizationGrantDivisionAware":)") +
+                             (aware ? "true" : "false") + R"(,"backfillEnabled":)" +
+                             (aware ? "false" : "true") + "}";
+    ASSERT_EQ(d.SimAdmin("PUT", "/sim/roles/settings", body).status, 200);
+    const auto sweep = d.Divaudit({"sweep", "--config", d.config_path(), "--json"});
+    ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+    const auto findings = d.Divaudit({"findings", "--config", d.config_path(), "--format", "json"});
+    ASSERT_EQ(findings.exit_code, 0) << findings.err;
+    simdjson::dom::element swept = sweep_parser.parse(sweep.out)["sweep"];
+    simdjson::dom::element stored = findings_parser.parse(findings.out)["sweep"];
+    EXPECT_EQ(stored["id"].get_int64().value(), swept["id"].get_int64().value());
+    simdjson::dom::object settings;
+    ASSERT_EQ(stored["settings"].get(settings), simdjson::SUCCESS) << findings.out;
+    EXPECT_EQ(settings["authorization_grant_division_aware"].get_bool().value(), aware);
+    EXPECT_EQ(settings["backfill_enabled"].get_bool().value(), !aware);
+    for (const char* key : {"divisions", "users", "groups", "roles", "oauth_clients", "grants",
+                            "queues", "queue_members", "permissions", "narrowed_policies"}) {
+      EXPECT_EQ(stored["counts"][key].get_int64().value(), swept["counts"][key].get_int64().value())
+          << key;
+    }
+    EXPECT_GT(stored["counts"]["permissions"].get_int64().value(), 0);
+  }
+  // `diff` of those two sweeps shows the setting change (v2 tables are diffed).
+  const auto diff = d.Divaudit({"diff", "--config", d.config_path()});
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_NE(diff.out.find("~ role settings: authorizationGrantDivisionAware false, "
+                          "backfillEnabled true -> authorizationGrantDivisionAware true, "
+                          "backfillEnabled false\n"),
+            std::string::npos)
+      << diff.out;
+}
+
 }  // namespace
 }  // namespace divaudit::testing

@@ -127,6 +127,29 @@ TEST(RenderTest, V2FieldsInTableCsvAndJson) {
   EXPECT_NE(json.find("\"subject\":{\"type\":\"org\",\"id\":\"org-1\""), std::string::npos);
 }
 
+// The sweep object carries the stored role settings (docs/findings.md): an object when the
+// sweep read them, null when it did not (a sweep stored before v2, or a 403).
+TEST(RenderTest, JsonSweepCarriesTheRoleSettings) {
+  SweepRecord sweep;
+  sweep.info.id = 3;
+  sweep.info.status = audit::SweepStatus::kComplete;
+  const std::string off = RenderFindingsJson({}, sweep, {{"users", 2}}, /*pretty=*/false,
+                                             audit::RoleSettings{false, true});
+  EXPECT_NE(off.find("\"counts\":{\"users\":2},\"settings\":{"
+                     "\"authorization_grant_division_aware\":false,\"backfill_enabled\":true}},"),
+            std::string::npos)
+      << off;
+  const std::string on = RenderFindingsJson({}, sweep, {}, false, audit::RoleSettings{true, false});
+  EXPECT_NE(on.find("\"settings\":{\"authorization_grant_division_aware\":true,"
+                    "\"backfill_enabled\":false}"),
+            std::string::npos)
+      << on;
+  const std::string unread = RenderFindingsJson({}, sweep);
+  EXPECT_NE(unread.find("\"counts\":{},\"settings\":null}"), std::string::npos) << unread;
+  EXPECT_EQ(RenderFindingsJson({}, std::nullopt, {}, false, audit::RoleSettings{}),
+            "{\"sweep\":null,\"findings\":[]}\n");
+}
+
 TEST(RenderTest, DiffTextAndJson) {
   SnapshotDiff d;
   d.from_sweep = 3;
@@ -145,6 +168,70 @@ TEST(RenderTest, DiffTextAndJson) {
   EXPECT_NE(json.find("\"from_sweep\":3,\"to_sweep\":7"), std::string::npos);
   EXPECT_NE(json.find("\"division_id\":\"*\""), std::string::npos);
   EXPECT_EQ(RenderDiffText(SnapshotDiff{}), "diff sweep 0 -> sweep 0\nno changes\n");
+  const std::string empty_json = RenderDiffJson(SnapshotDiff{});
+  EXPECT_NE(empty_json.find("\"permissions_added\":[],\"permissions_removed\":[],"
+                            "\"permissions_changed\":[],\"role_policies_changed\":[],"
+                            "\"role_settings_changed\":null,\"queues_added\":[],"
+                            "\"queues_removed\":[],\"queues_changed\":[],"
+                            "\"queue_members_added\":[],\"queue_members_removed\":[]}"),
+            std::string::npos)
+      << empty_json;
+}
+
+// The v2 part of `divaudit diff`: catalog, role policies, role settings, queues and members.
+TEST(RenderTest, DiffShowsV2Changes) {
+  SnapshotDiff d;
+  d.from_sweep = 1;
+  d.to_sweep = 2;
+  d.names = {{"r1", "Supervisor"}, {"q1", "Globex Support"}, {"dA", "Acme"}, {"dG", "Globex"},
+             {"u1", "Ada"},        {"q2", "Acme Sales"}};
+  d.permissions_added = {{"oauth", "client", "add", false}};
+  d.permissions_removed = {{"routing", "queue", "view", true}};
+  d.permissions_changed = {
+      {{"directory", "user", "edit", true}, {"directory", "user", "edit", false}}};
+  audit::Role before{"r1", "Supervisor", {{"directory", "*", {"*"}, false}}};
+  audit::Role after{"r1", "Supervisor", {{"recording", "recording", {"view"}, true}}};
+  d.role_policies_changed = {{before, after}};
+  d.role_settings_changed = true;
+  d.role_settings_before = audit::RoleSettings{true, false};
+  d.role_settings_after = audit::RoleSettings{false, false};
+  d.queues_added = {{"q2", "Acme Sales", "dA"}};
+  audit::Queue q_before{"q1", "Globex Support", "dA"};
+  audit::Queue q_after{"q1", "Globex Support", "dG", {{"g1", "Leads", "GROUP"}}};
+  d.queues_changed = {{q_before, q_after}};
+  d.queue_members_added = {{"q1", "u1", true, false}};
+  d.queue_members_removed = {{"q1", "u2", false, true}};
+  EXPECT_FALSE(d.empty());
+  const std::string text = RenderDiffText(d);
+  for (const char* line : {
+           "+ permission oauth:client:add (org-wide)\n",
+           "- permission routing:queue:view (division-aware)\n",
+           "~ permission directory:user:edit: division-aware -> org-wide\n",
+           "~ role Supervisor (r1): + policy recording:recording:[view] (narrowed)\n",
+           "~ role Supervisor (r1): - policy directory:*:[*]\n",
+           "~ role settings: authorizationGrantDivisionAware true, backfillEnabled false -> "
+           "authorizationGrantDivisionAware false, backfillEnabled false\n",
+           "+ queue Acme Sales (q2) in division Acme (dA)\n",
+           "~ queue Globex Support (q1): division Acme (dA) -> Globex (dG); member groups [] -> "
+           "[g1]\n",
+           "+ queue member Ada (u1) in queue Globex Support (q1) (group)\n",
+           "- queue member u2 in queue Globex Support (q1) (direct)\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(text.find("no changes"), std::string::npos);
+  const std::string json = RenderDiffJson(d);
+  for (
+      const char* part : {
+          R"("permissions_added":[{"permission":"oauth:client:add","division_aware":false}])",
+          R"("permissions_changed":[{"permission":"directory:user:edit","old_division_aware":true,"new_division_aware":false}])",
+          R"("role_policies_changed":[{"id":"r1","name":"Supervisor","policies_added":[{"domain":"recording","entity_name":"recording","action_set":["view"],"narrowed":true}],"policies_removed":[{"domain":"directory","entity_name":"*","action_set":["*"],"narrowed":false}]}])",
+          R"("role_settings_changed":{"old":{"authorization_grant_division_aware":true,"backfill_enabled":false},"new":{"authorization_grant_division_aware":false,"backfill_enabled":false}})",
+          R"("queues_changed":[{"id":"q1","old_name":"Globex Support","new_name":"Globex Support","old_division_id":"dA","new_division_id":"dG","member_groups_changed":true}])",
+          R"("queue_members_added":[{"queue_id":"q1","user_id":"u1","member_by":"group"}])",
+      }) {
+    EXPECT_NE(json.find(part), std::string::npos) << part << "\n" << json;
+  }
 }
 
 }  // namespace

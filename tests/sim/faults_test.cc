@@ -66,6 +66,9 @@ TEST(FaultsTest, ParsesFailPaths) {
   auto reset = ParsePathFault("/members=reset");
   ASSERT_TRUE(reset.ok());
   EXPECT_EQ(reset->status, PathFault::kResetStatus);
+  auto stall = ParsePathFault("^/api/v2/audits/=stall");
+  ASSERT_TRUE(stall.ok());
+  EXPECT_EQ(stall->status, PathFault::kStallStatus);
   for (const char* bad : {"/x", "=500", "/x=200", "/x=600", "/x=abc", "(=500"}) {
     EXPECT_FALSE(ParsePathFault(bad).ok()) << bad;
   }

@@ -139,6 +139,85 @@ TEST(V2DataTest, SettingsNotReadAreStoredAsNoRowAndReadBackAsNotRead) {
   EXPECT_TRUE(*snap == org);
 }
 
+// `diff` sees every kind of v2 change: catalog added/removed/flipped, role policies, role
+// settings, queues added/removed/moved, queue members added/removed (a `joined` flip is no
+// change; members of queues added or removed are not listed again).
+TEST(V2DataTest, DiffReportsEveryV2Change) {
+  TempDir dir;
+  FakeClock clock;
+  auto s = SqliteSnapshotStore::Open(dir.File("v2.db"), clock);
+  ASSERT_TRUE(s.ok());
+  auto org = MakeV2Org();
+  ASSERT_TRUE((*s)->CommitSweep(MakeInfo(kT0), org, {}).ok());
+  auto same = (*s)->Diff(1, 1);
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->empty());
+
+  const audit::CatalogPermission flipped_before{"directory", "user", "view", true};
+  const audit::CatalogPermission flipped_after{"directory", "user", "view", false};
+  const audit::CatalogPermission removed_perm{"routing", "queue", "view", true};
+  const audit::CatalogPermission added_perm{"oauth", "client", "add", false};
+  std::erase(org.permissions, removed_perm);
+  std::replace(org.permissions.begin(), org.permissions.end(), flipped_before, flipped_after);
+  org.permissions.push_back(added_perm);
+  const audit::Role role_before = org.roles[0];
+  std::erase(org.roles[0].policies, audit::PermissionPolicy{"directory", "*", {"*"}, false});
+  org.roles[0].policies.push_back({"oauth", "client", {"add"}, false});
+  std::sort(org.roles[0].policies.begin(), org.roles[0].policies.end());
+  org.role_settings = audit::RoleSettings{true, true};
+  const audit::Queue moved_before = org.queues[0];
+  org.queues[0].division_id = "div-4";
+  const audit::Queue removed_queue = org.queues[5];
+  org.queues.erase(org.queues.begin() + 5);
+  std::erase_if(org.queue_members, [](const auto& m) { return m.queue_id == "queue-5"; });
+  org.queues.push_back({"queue-9", "Queue 9", "div-1"});
+  org.queue_members.push_back({"queue-9", "user-1", false, true});
+  const audit::QueueMember removed_member{"queue-1", "user-7", true, true};
+  std::erase(org.queue_members, removed_member);
+  org.queue_members.push_back({"queue-1", "user-299", false, false});
+  for (auto& m : org.queue_members) {
+    if (m.queue_id == "queue-1" && m.user_id == "user-8") m.joined = !m.joined;
+  }
+  audit::Canonicalize(org);
+  ASSERT_TRUE((*s)->CommitSweep(MakeInfo(kT0 + 900), org, {}).ok());
+
+  auto d = (*s)->Diff(1, 2);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_FALSE(d->empty());
+  using Perms = std::vector<audit::CatalogPermission>;
+  EXPECT_EQ(d->permissions_added, Perms{added_perm});
+  EXPECT_EQ(d->permissions_removed, Perms{removed_perm});
+  ASSERT_EQ(d->permissions_changed.size(), 1u);
+  EXPECT_EQ(d->permissions_changed[0].first, flipped_before);
+  EXPECT_EQ(d->permissions_changed[0].second, flipped_after);
+  ASSERT_EQ(d->role_policies_changed.size(), 1u);
+  EXPECT_EQ(d->role_policies_changed[0].first, role_before);
+  EXPECT_EQ(d->role_policies_changed[0].second, org.roles[0]);
+  EXPECT_TRUE(d->role_settings_changed);
+  EXPECT_EQ(d->role_settings_before, (audit::RoleSettings{false, true}));
+  EXPECT_EQ(d->role_settings_after, (audit::RoleSettings{true, true}));
+  ASSERT_EQ(d->queues_added.size(), 1u);
+  EXPECT_EQ(d->queues_added[0].id, "queue-9");
+  ASSERT_EQ(d->queues_removed.size(), 1u);
+  EXPECT_EQ(d->queues_removed[0], removed_queue);
+  ASSERT_EQ(d->queues_changed.size(), 1u);
+  EXPECT_EQ(d->queues_changed[0].first, moved_before);
+  EXPECT_EQ(d->queues_changed[0].second.division_id, "div-4");
+  using Members = std::vector<audit::QueueMember>;
+  EXPECT_EQ(d->queue_members_added, (Members{{"queue-1", "user-299", false, false}}));
+  EXPECT_EQ(d->queue_members_removed, Members{removed_member});
+  EXPECT_EQ(d->names["queue-9"], "Queue 9");
+
+  // Settings read in one sweep and not in the other are a change too.
+  org.role_settings.reset();
+  ASSERT_TRUE((*s)->CommitSweep(MakeInfo(kT0 + 1800), org, {}).ok());
+  auto unread = (*s)->Diff(2, 3);
+  ASSERT_TRUE(unread.ok());
+  EXPECT_TRUE(unread->role_settings_changed);
+  EXPECT_FALSE(unread->role_settings_after.has_value());
+  EXPECT_TRUE(unread->permissions_changed.empty());
+}
+
 TEST(V2DataTest, AnUnchangedSweepAddsOnlyItsSweepRow) {
   TempDir dir;
   FakeClock clock;
