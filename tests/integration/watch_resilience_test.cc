@@ -53,6 +53,34 @@ double PollErrors(RunningDaemon& d, const std::string& reason) {
   return MetricSum(d.Scrape(), "divaudit_audit_poll_errors_total", {"reason=\"" + reason + "\""});
 }
 
+// The audit faults are cleared and the interval made an hour (SIGHUP): only the watch can sweep
+// now, and one planted cross-tenant grant gives exactly one watch sweep that opens its finding.
+void ExpectTheWatchResumes(RunningDaemon& d) {
+  std::string config = ReadWholeFile(d.config_path());
+  config = std::regex_replace(config, std::regex("\ninterval = \"3s\""), "\ninterval = \"1h\"");
+  std::ofstream(d.config_path(), std::ios::trunc) << config;
+  ASSERT_TRUE(d.daemon().Signal(SIGHUP));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return d.Log().find("event=reload status=ok interval_ms=3600000") != std::string::npos;
+      },
+      10s))
+      << d.Log();
+  ASSERT_EQ(d.SimAdmin("POST", "/sim/faults", "{}").status, 200);
+  // The tick scheduled before the reload may still run: let it pass.
+  std::this_thread::sleep_for(3500ms);
+  const double before_change = d.Sweeps("complete");
+  ASSERT_EQ(d.SimAdmin("POST", "/sim/grants", kCrossGrant).status, 200);
+  // The back-off after failed polls is at most 20 s here; then settle and one sweep.
+  ASSERT_TRUE(WaitFor([&] { return Count(d.Log(), "event=watch_sweep") >= 1; }, 60s)) << d.Log();
+  ASSERT_TRUE(WaitFor([&] { return d.Sweeps("complete") >= before_change + 1; }, 30s)) << d.Log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(d.Sweeps("complete"), before_change + 1) << "one change, one sweep\n" << d.Log();
+  const std::string log = d.Log();
+  EXPECT_NE(log.find("event=finding_opened rule=cross_tenant"), std::string::npos) << log;
+  EXPECT_GE(MetricSum(d.Scrape(), "divaudit_audit_events_total"), 1);
+}
+
 // The watch's audit queries make one attempt each (ApiRequest::max_attempts = 1; the next poll
 // is the retry): with the client's full retry policy a poll of five failing queries held the
 // worker ~50 s and the 3 s ticks waited behind it (measured before the fix: no sweep for 25 s).
@@ -89,30 +117,7 @@ TEST(WatchResilienceTest, AuditFaultsNeitherLoseNorDoubleSweepsAndTheWatchResume
   EXPECT_LE(d.Sweeps("failed"), 0) << log;  // -1: no failed sweep series at all
   EXPECT_GE(Count(log, "event=audit_poll_failed"), 2) << log;
 
-  // Faults cleared, the interval made an hour (SIGHUP): only the watch can sweep now.
-  std::string config = ReadWholeFile(d.config_path());
-  config = std::regex_replace(config, std::regex("\ninterval = \"3s\""), "\ninterval = \"1h\"");
-  std::ofstream(d.config_path(), std::ios::trunc) << config;
-  ASSERT_TRUE(d.daemon().Signal(SIGHUP));
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return d.Log().find("event=reload status=ok interval_ms=3600000") != std::string::npos;
-      },
-      10s))
-      << d.Log();
-  ASSERT_EQ(d.SimAdmin("POST", "/sim/faults", "{}").status, 200);
-  // The tick scheduled before the reload may still run: let it pass.
-  std::this_thread::sleep_for(3500ms);
-  const double before_change = d.Sweeps("complete");
-  ASSERT_EQ(d.SimAdmin("POST", "/sim/grants", kCrossGrant).status, 200);
-  // The back-off after two failed polls is at most 20 s; then settle and one sweep.
-  ASSERT_TRUE(WaitFor([&] { return Count(d.Log(), "event=watch_sweep") >= 1; }, 60s)) << d.Log();
-  ASSERT_TRUE(WaitFor([&] { return d.Sweeps("complete") >= before_change + 1; }, 30s)) << d.Log();
-  std::this_thread::sleep_for(1s);
-  EXPECT_EQ(d.Sweeps("complete"), before_change + 1) << "one change, one sweep\n" << d.Log();
-  log = d.Log();
-  EXPECT_NE(log.find("event=finding_opened rule=cross_tenant"), std::string::npos) << log;
-  EXPECT_GE(MetricSum(d.Scrape(), "divaudit_audit_events_total"), 1);
+  ExpectTheWatchResumes(d);
 }
 
 // The audit endpoint accepts the connection and never answers (`stall`): each poll sends one
@@ -155,26 +160,7 @@ TEST(WatchResilienceTest, AStalledAuditEndpointDelaysSweepsByOnePollTimeoutAtMos
   EXPECT_EQ(Count(log, "event=tick_skipped"), 0) << log;
   EXPECT_LE(d.Sweeps("failed"), 0) << log;
 
-  // The endpoint answers again, the interval made an hour: a change is swept by the watch.
-  config = ReadWholeFile(d.config_path());
-  config = std::regex_replace(config, std::regex("\ninterval = \"3s\""), "\ninterval = \"1h\"");
-  std::ofstream(d.config_path(), std::ios::trunc) << config;
-  ASSERT_TRUE(d.daemon().Signal(SIGHUP));
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return d.Log().find("event=reload status=ok interval_ms=3600000") != std::string::npos;
-      },
-      10s))
-      << d.Log();
-  ASSERT_EQ(d.SimAdmin("POST", "/sim/faults", "{}").status, 200);
-  std::this_thread::sleep_for(3500ms);
-  const double before_change = d.Sweeps("complete");
-  ASSERT_EQ(d.SimAdmin("POST", "/sim/grants", kCrossGrant).status, 200);
-  ASSERT_TRUE(WaitFor([&] { return Count(d.Log(), "event=watch_sweep") >= 1; }, 60s)) << d.Log();
-  ASSERT_TRUE(WaitFor([&] { return d.Sweeps("complete") >= before_change + 1; }, 30s)) << d.Log();
-  std::this_thread::sleep_for(1s);
-  EXPECT_EQ(d.Sweeps("complete"), before_change + 1) << "one change, one sweep\n" << d.Log();
-  EXPECT_NE(d.Log().find("event=finding_opened rule=cross_tenant"), std::string::npos) << d.Log();
+  ExpectTheWatchResumes(d);
 }
 
 }  // namespace
