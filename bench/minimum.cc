@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,22 @@ OrgShape ShapeOf(const divaudit::sim::OrgIndex& index) {
   }
   s.all_divisions_permitted = true;  // the sim's client sees every division (no forbid fault)
   s.token_requests = 1;
+  // v2: queues and their members as the sim lists them (deleted users are not members), the
+  // catalog's domains (one entity per domain).
+  s.queues = static_cast<int64_t>(org.queues.size());
+  for (const auto& q : org.queues) {
+    int64_t members = 0;
+    for (const auto& m : org.queue_members) {
+      if (m.queue_id != q.id) continue;
+      const divaudit::audit::User* u = index.FindUser(m.user_id);
+      if (u == nullptr || u->state != "deleted") ++members;
+    }
+    s.members_per_queue.push_back(members);
+  }
+  s.all_divisions_queue_permitted = true;
+  std::set<std::string> domains;
+  for (const auto& p : org.permissions) domains.insert(p.domain);
+  s.permission_domains = static_cast<int64_t>(domains.size());
   return s;
 }
 
