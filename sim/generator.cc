@@ -995,10 +995,10 @@ class OrgBuilder {
     }
     // Shared and unmapped queues with members of several tenants: no cross_tenant_queue (the
     // unmapped one is a used unmapped division).
-    audit::Queue& shared = add_queue(home_division_, "Overflow (shared)");
-    audit::Queue& unmapped = add_queue(unmapped_divisions_[0], "Pilot Queue");
-    const audit::Queue shared_copy = shared;
-    const audit::Queue unmapped_copy = unmapped;
+    // Copied at once: the second add_queue may reallocate org().queues (a reference kept
+    // across it dangles; ASan found that).
+    const audit::Queue shared_copy = add_queue(home_division_, "Overflow (shared)");
+    const audit::Queue unmapped_copy = add_queue(unmapped_divisions_[0], "Pilot Queue");
     for (size_t t = 0; t < tenant_count(); ++t) {
       if (active_of[t].empty()) continue;
       add_member(shared_copy, active_of[t][q.Below(active_of[t].size())], false, true);
