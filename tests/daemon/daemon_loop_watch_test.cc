@@ -7,6 +7,7 @@
 #include <csignal>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -77,11 +78,25 @@ DaemonLoop::Hooks RecordingHooks(Recorder& r) {
   return hooks;
 }
 
-TEST(DaemonLoopWatchTest, QuietOrgCostsOneQueryPerServicePerPollAndNoSweep) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
+// Each test builds its loop with Start() (a fresh notifier and seeded randomness) and runs it;
+// hooks reach the running loop through Loop(), and `r` records what it did.
+class DaemonLoopWatchTest : public ::testing::Test {
+ protected:
+  DaemonLoop& Start(const DaemonLoop::Hooks& hooks, const ScheduleOptions& schedule) {
+    loop_.emplace(hooks, schedule, notifier_, random_);
+    return *loop_;
+  }
+  DaemonLoop& Loop() { return *loop_; }
+
   Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+
+ private:
+  QuietNotifier notifier_;
+  SeededRandom random_{1};
+  std::optional<DaemonLoop> loop_;  // last: destroyed before what it refers to
+};
+
+TEST_F(DaemonLoopWatchTest, QuietOrgCostsOneQueryPerServicePerPollAndNoSweep) {
   DaemonLoop::Hooks hooks = RecordingHooks(r);
   hooks.poll_audit = [&](const AuditWindow& w) -> Result<std::vector<AuditEvent>> {
     r.Enter();
@@ -95,10 +110,9 @@ TEST(DaemonLoopWatchTest, QuietOrgCostsOneQueryPerServicePerPollAndNoSweep) {
   hooks.on_poll_done = [&](const WatchPollReport& report) {
     EXPECT_EQ(report.queries.size(), 5u);
     EXPECT_FALSE(report.sweep_due);
-    if (++r.polls_done == 4) loop_ptr->Stop();
+    if (++r.polls_done == 4) Loop().Stop();
   };
-  DaemonLoop loop(hooks, WatchSchedule(), notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, WatchSchedule());
   EXPECT_EQ(loop.Run(), 0);
   EXPECT_EQ(r.sweeps.load(), 1);  // the first sweep at start only
   EXPECT_EQ(loop.polls(), 4);
@@ -108,11 +122,7 @@ TEST(DaemonLoopWatchTest, QuietOrgCostsOneQueryPerServicePerPollAndNoSweep) {
   EXPECT_FALSE(r.overlapped.load());
 }
 
-TEST(DaemonLoopWatchTest, RelevantEventSweepsAfterSettleOnceForABurst) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, RelevantEventSweepsAfterSettleOnceForABurst) {
   DaemonLoop::Hooks hooks = RecordingHooks(r);
   std::atomic<int> poll_number{0};
   std::optional<SystemTime> first_event;
@@ -137,14 +147,13 @@ TEST(DaemonLoopWatchTest, RelevantEventSweepsAfterSettleOnceForABurst) {
       // Leave time for a (wrong) second watch sweep to show up before stopping.
       std::thread([&] {
         std::this_thread::sleep_for(400ms);
-        loop_ptr->Stop();
+        Loop().Stop();
       }).detach();
     }
   };
   // Polls start counting at 1 with the first completed poll.
   poll_number = 1;
-  DaemonLoop loop(hooks, WatchSchedule(), notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, WatchSchedule());
   EXPECT_EQ(loop.Run(), 0);
   EXPECT_EQ(r.sweeps.load(), 2);
   EXPECT_EQ(loop.watch_sweeps(), 1);
@@ -157,11 +166,7 @@ TEST(DaemonLoopWatchTest, RelevantEventSweepsAfterSettleOnceForABurst) {
   EXPECT_FALSE(r.overlapped.load());
 }
 
-TEST(DaemonLoopWatchTest, WatchSweepWaitsForSettleAndMinInterval) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, WatchSweepWaitsForSettleAndMinInterval) {
   ScheduleOptions schedule = WatchSchedule();
   schedule.settle = 0ms;
   schedule.min_interval = 500ms;
@@ -173,10 +178,9 @@ TEST(DaemonLoopWatchTest, WatchSweepWaitsForSettleAndMinInterval) {
         {"g1", "Groups", "DirectoryGroup", "MemberAdd", std::chrono::system_clock::now(), {}}};
   };
   hooks.on_sweep_done = [&](const SweepReport&) {
-    if (r.sweeps.load() == 2) loop_ptr->Stop();
+    if (r.sweeps.load() == 2) Loop().Stop();
   };
-  DaemonLoop loop(hooks, schedule, notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, schedule);
   EXPECT_EQ(loop.Run(), 0);
   std::lock_guard lock(r.mu);
   ASSERT_EQ(r.sweep_starts.size(), 2u);
@@ -184,11 +188,7 @@ TEST(DaemonLoopWatchTest, WatchSweepWaitsForSettleAndMinInterval) {
   EXPECT_GE(r.sweep_starts[1] - r.sweep_starts[0], 480ms);
 }
 
-TEST(DaemonLoopWatchTest, PollErrorsBackOffAndNeverDisturbScheduledSweeps) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, PollErrorsBackOffAndNeverDisturbScheduledSweeps) {
   ScheduleOptions schedule = WatchSchedule();
   schedule.interval = 1s;  // NextTickDelay's floor
   DaemonLoop::Hooks hooks = RecordingHooks(r);
@@ -203,10 +203,9 @@ TEST(DaemonLoopWatchTest, PollErrorsBackOffAndNeverDisturbScheduledSweeps) {
     delays.push_back(report.next_poll);
   };
   hooks.on_sweep_done = [&](const SweepReport&) {
-    if (r.sweeps.load() == 3) loop_ptr->Stop();
+    if (r.sweeps.load() == 3) Loop().Stop();
   };
-  DaemonLoop loop(hooks, schedule, notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, schedule);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(loop.Run(), 0);
   // Three sweeps at 0 s, 1 s, 2 s: the failing audit trail neither delays nor adds any.
@@ -222,11 +221,7 @@ TEST(DaemonLoopWatchTest, PollErrorsBackOffAndNeverDisturbScheduledSweeps) {
   EXPECT_FALSE(r.overlapped.load());
 }
 
-TEST(DaemonLoopWatchTest, TickDuringAPollStartsRightAfterItNotLostNotDoubled) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, TickDuringAPollStartsRightAfterItNotLostNotDoubled) {
   ScheduleOptions schedule = WatchSchedule();
   schedule.interval = 1s;
   DaemonLoop::Hooks hooks = RecordingHooks(r);
@@ -242,12 +237,11 @@ TEST(DaemonLoopWatchTest, TickDuringAPollStartsRightAfterItNotLostNotDoubled) {
     if (r.sweeps.load() == 2) {
       std::thread([&] {
         std::this_thread::sleep_for(300ms);
-        loop_ptr->Stop();
+        Loop().Stop();
       }).detach();
     }
   };
-  DaemonLoop loop(hooks, schedule, notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, schedule);
   EXPECT_EQ(loop.Run(), 0);
   EXPECT_EQ(r.sweeps.load(), 2);  // the tick that fell in the poll ran once, after it
   EXPECT_EQ(loop.skipped_ticks(), 0);
@@ -260,11 +254,7 @@ TEST(DaemonLoopWatchTest, TickDuringAPollStartsRightAfterItNotLostNotDoubled) {
 // A stalled audit endpoint: the first query that times out ends the poll (each further one would
 // hold the worker as long again); the others are not sent, not counted as errors, and their
 // windows are read by the next poll from where they were.
-TEST(DaemonLoopWatchTest, ATimedOutQueryEndsThePollAndTheRestAreReadNextPoll) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, ATimedOutQueryEndsThePollAndTheRestAreReadNextPoll) {
   DaemonLoop::Hooks hooks = RecordingHooks(r);
   std::mutex mu;
   std::vector<AuditWindow> sent;
@@ -279,10 +269,9 @@ TEST(DaemonLoopWatchTest, ATimedOutQueryEndsThePollAndTheRestAreReadNextPoll) {
   hooks.on_poll_done = [&](const WatchPollReport& report) {
     std::lock_guard lock(mu);
     reports.push_back(report);
-    if (reports.size() == 2) loop_ptr->Stop();
+    if (reports.size() == 2) Loop().Stop();
   };
-  DaemonLoop loop(hooks, WatchSchedule(), notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, WatchSchedule());
   EXPECT_EQ(loop.Run(), 0);
   std::lock_guard lock(mu);
   ASSERT_EQ(reports.size(), 2u);
@@ -306,11 +295,7 @@ TEST(DaemonLoopWatchTest, ATimedOutQueryEndsThePollAndTheRestAreReadNextPoll) {
 
 // A tick that falls in a poll stops the poll at the next query boundary: the sweep waits for
 // one query, not for all of them.
-TEST(DaemonLoopWatchTest, ATickDuringAPollStopsItBetweenQueries) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, ATickDuringAPollStopsItBetweenQueries) {
   ScheduleOptions schedule = WatchSchedule();
   schedule.interval = 1s;
   DaemonLoop::Hooks hooks = RecordingHooks(r);
@@ -337,10 +322,9 @@ TEST(DaemonLoopWatchTest, ATickDuringAPollStopsItBetweenQueries) {
     }
   };
   hooks.on_sweep_done = [&](const SweepReport&) {
-    if (r.sweeps.load() == 2) loop_ptr->Stop();
+    if (r.sweeps.load() == 2) Loop().Stop();
   };
-  DaemonLoop loop(hooks, schedule, notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, schedule);
   EXPECT_EQ(loop.Run(), 0);
   EXPECT_EQ(r.sweeps.load(), 2);
   EXPECT_GE(slow_reports.load(), 1);  // the tick cut a poll short
@@ -351,11 +335,7 @@ TEST(DaemonLoopWatchTest, ATickDuringAPollStopsItBetweenQueries) {
   EXPECT_LT(r.sweep_starts[1] - r.sweep_starts[0], 1000ms + 300ms + 250ms);
 }
 
-TEST(DaemonLoopWatchTest, SighupTurnsWatchOnAndOff) {
-  QuietNotifier notifier;
-  SeededRandom random(1);
-  Recorder r;
-  DaemonLoop* loop_ptr = nullptr;
+TEST_F(DaemonLoopWatchTest, SighupTurnsWatchOnAndOff) {
   ScheduleOptions off = WatchSchedule();
   off.watch = 0ms;
   DaemonLoop::Hooks hooks = RecordingHooks(r);
@@ -380,11 +360,10 @@ TEST(DaemonLoopWatchTest, SighupTurnsWatchOnAndOff) {
       std::this_thread::sleep_for(100ms);
       polls_after_off = queries.load();
       std::this_thread::sleep_for(200ms);
-      loop_ptr->Stop();
+      Loop().Stop();
     }).detach();
   };
-  DaemonLoop loop(hooks, off, notifier, random);
-  loop_ptr = &loop;
+  DaemonLoop& loop = Start(hooks, off);
   EXPECT_EQ(loop.Run(), 0);
   EXPECT_EQ(reloads.load(), 2);
   EXPECT_EQ(queries.load(), polls_after_off.load());  // none after it was turned off
