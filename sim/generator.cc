@@ -382,8 +382,7 @@ class OrgBuilder {
     const bool has_shared_services = d >= 12;
     const int unmapped = 2;
     const int tenant_divisions = d - 1 - (has_shared_services ? 1 : 0) - unmapped;
-    int tenants = spec_.tenants > 0 ? spec_.tenants : std::max(2, d / 5);
-    tenants = std::clamp(tenants, 2, tenant_divisions);
+    const int tenants = TenantCount(spec_);
 
     home_division_ = NewId();
     org().divisions.push_back({home_division_, "Home", "The org's default division", true});
@@ -926,7 +925,8 @@ class OrgBuilder {
   }
 
   // ---- routing queues (v2) ----
-  // One queue per tenant division, 10..~200 members of its own tenant (directly, or through the
+  // One queue per tenant division (or spec.queues split over the tenants), 10..~200 members (or
+  // spec.queue_members ± 25%) of its own tenant (directly, or through the
   // queue's GROUP / TEAM / SKILLGROUP member groups: memberBy group), some unjoined; queues in
   // the shared and one unmapped division; and planted foreign members of the first tenants'
   // queues: direct, via a group, unjoined and inactive. Its own random stream, drawn after
@@ -959,10 +959,17 @@ class OrgBuilder {
       org().queue_members.push_back({queue.id, UserId(user), via_group, joined});
     };
     size_t planted = 0;
-    for (size_t t = 0; t < tenant_count(); ++t) {
+    const size_t tenants = tenant_count();
+    const auto wanted = static_cast<size_t>(std::max(spec_.queues, 0));
+    for (size_t t = 0; t < tenants; ++t) {
       const auto& own = active_of[t];
-      for (size_t j = 0; j < tenant_divisions_[t].size(); ++j) {
-        audit::Queue& queue = add_queue(tenant_divisions_[t][j],
+      const auto& divisions = tenant_divisions_[t];
+      // queues=N: tenant t gets its even share of N (at least 1, as N >= the tenant count),
+      // round-robin over its divisions; default: one per division.
+      const size_t count =
+          wanted > 0 ? (t + 1) * wanted / tenants - t * wanted / tenants : divisions.size();
+      for (size_t j = 0; j < count; ++j) {
+        audit::Queue& queue = add_queue(divisions[j % divisions.size()],
                                         tenant_names_[t] + " Queue " + std::to_string(j + 1));
         const size_t groups = q.Below(4);  // 0..3: GROUP, TEAM, SKILLGROUP in turn
         for (size_t g = 0; g < groups; ++g) {
@@ -971,7 +978,10 @@ class OrgBuilder {
         }
         std::sort(queue.member_groups.begin(), queue.member_groups.end());
         if (own.empty()) continue;
-        const size_t want = std::min(own.size(), 10 + q.Below(std::min<size_t>(own.size(), 190)));
+        const auto m = static_cast<size_t>(std::max(spec_.queue_members, 0));
+        const size_t want =
+            std::min(own.size(), m > 0 ? m - m / 4 + q.Below(m / 2 + 1)
+                                       : 10 + q.Below(std::min<size_t>(own.size(), 190)));
         for (size_t k = 0; k < want; ++k) {
           const size_t u = own[q.Below(own.size())];
           add_member(queue, u, groups > 0 && q.PerMille(300), !q.PerMille(200));
@@ -1136,9 +1146,14 @@ Result<GenerateSpec> ParseGenerateSpec(std::string_view text) {
       field = &spec.clients, minimum = kMinClients;
     } else if (key == "tenants") {
       field = &spec.tenants, minimum = 0;
+    } else if (key == "queues") {
+      field = &spec.queues, minimum = 1;  // and the tenant count, checked below
+    } else if (key == "queue_members") {
+      field = &spec.queue_members, minimum = 1;
     } else {
       return KeyError(key,
-                      "unknown key (want divisions, users, groups, roles, clients, tenants, seed)");
+                      "unknown key (want divisions, users, groups, roles, clients, tenants, seed, "
+                      "queues, queue_members)");
     }
     if (number > static_cast<uint64_t>(kMaxCount)) {
       return KeyError(key, "at most " + std::to_string(kMaxCount));
@@ -1152,7 +1167,19 @@ Result<GenerateSpec> ParseGenerateSpec(std::string_view text) {
     return KeyError("tenants", "must be 0 (automatic) or 2.." + std::to_string(spec.divisions - 4) +
                                    " for " + std::to_string(spec.divisions) + " divisions");
   }
+  if (spec.queues > 0 && spec.queues < TenantCount(spec)) {
+    return KeyError("queues", "at least the tenant count, " + std::to_string(TenantCount(spec)) +
+                                  " for divisions=" + std::to_string(spec.divisions) +
+                                  " (every tenant gets a queue)");
+  }
   return spec;
+}
+
+int TenantCount(const GenerateSpec& spec) {
+  const int d = std::clamp(spec.divisions, kMinDivisions, kMaxCount);
+  const int tenant_divisions = d - 1 - (d >= 12 ? 1 : 0) - 2;  // Home, Shared Services, unmapped
+  const int tenants = spec.tenants > 0 ? spec.tenants : std::max(2, d / 5);
+  return std::clamp(tenants, 2, tenant_divisions);
 }
 
 OrgFixture GenerateOrg(const GenerateSpec& spec) {
@@ -1163,6 +1190,8 @@ OrgFixture GenerateOrg(const GenerateSpec& spec) {
   s.roles = std::clamp(s.roles, kMinRoles, kMaxCount);
   s.clients = std::clamp(s.clients, kMinClients, kMaxCount);
   if (s.tenants > 0) s.tenants = std::clamp(s.tenants, 2, s.divisions - 4);
+  if (s.queues > 0) s.queues = std::clamp(s.queues, TenantCount(s), kMaxCount);
+  s.queue_members = std::clamp(s.queue_members, 0, kMaxCount);
   return OrgBuilder(s).Build();
 }
 

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   auto* org_opt = app.add_option("--org", org_file, "serve the org fixture in FILE.json");
   app.add_option("--generate", generate,
                  "generate an org: divisions=N,users=N,groups=N,roles=N,clients=N,tenants=N,"
-                 "seed=N (any subset; defaults 40/2000/40/25/12)")
+                 "seed=N,queues=N,queue_members=M (any subset; defaults 40/2000/40/25/12)")
       ->excludes(org_opt);
   app.add_option("--client", clients,
                  "accepted client credentials ID:SECRET (repeatable; default "

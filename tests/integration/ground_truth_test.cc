@@ -19,13 +19,16 @@ namespace {
 struct Shape {
   int divisions, users, groups, roles, clients, tenants;
   uint64_t seed;
+  int queues = 0, queue_members = 0;  // the bench's knobs; 0: the generator's default
 };
 
 std::string SpecOf(const Shape& s) {
   return "divisions=" + std::to_string(s.divisions) + ",users=" + std::to_string(s.users) +
          ",groups=" + std::to_string(s.groups) + ",roles=" + std::to_string(s.roles) +
          ",clients=" + std::to_string(s.clients) + ",tenants=" + std::to_string(s.tenants) +
-         ",seed=" + std::to_string(s.seed);
+         ",seed=" + std::to_string(s.seed) +
+         (s.queues > 0 ? ",queues=" + std::to_string(s.queues) : "") +
+         (s.queue_members > 0 ? ",queue_members=" + std::to_string(s.queue_members) : "");
 }
 
 // org_wide_permission's v2 fields, by finding identity: "divisions|permissions".
@@ -132,7 +135,7 @@ TEST(GroundTruthOrgWideListTest, NonDefaultListSelectsTheSameFindingsInTruthAndS
   EXPECT_EQ(*ReadFindingKeys(truth_json), *ReadFindingKeys(run.out));
 }
 
-// 22 orgs: small to mid-size, few to many tenants, different seeds.
+// 24 orgs: small to mid-size, few to many tenants, different seeds, two with many queues.
 INSTANTIATE_TEST_SUITE_P(
     Orgs, GroundTruthTest,
     ::testing::Values(Shape{8, 150, 8, 8, 4, 2, 1}, Shape{10, 200, 10, 10, 5, 2, 2},
@@ -145,7 +148,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{45, 350, 10, 14, 25, 9, 15}, Shape{33, 1800, 50, 22, 4, 11, 16},
                       Shape{14, 120, 8, 6, 4, 7, 17}, Shape{70, 2500, 45, 30, 18, 14, 18},
                       Shape{28, 650, 35, 16, 11, 5, 19}, Shape{36, 1100, 20, 28, 14, 9, 20},
-                      Shape{20, 3000, 30, 20, 10, 4, 21}, Shape{100, 1000, 25, 20, 30, 20, 22}),
+                      Shape{20, 3000, 30, 20, 10, 4, 21}, Shape{100, 1000, 25, 20, 30, 20, 22},
+                      // queues=N, queue_members=M (the bench's queue-heavy orgs, smaller)
+                      Shape{20, 1500, 20, 15, 8, 4, 23, 150, 30},
+                      Shape{40, 1200, 30, 20, 12, 8, 24, 60, 120}),
     [](const ::testing::TestParamInfo<Shape>& param_info) {
       return "seed" + std::to_string(param_info.param.seed);
     });

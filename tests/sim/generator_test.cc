@@ -469,6 +469,34 @@ TEST(ConfigWriterTest, RendersTheFixturePolicyAsValidToml) {
 namespace divaudit::sim {
 namespace {
 
+// The truth's cross_tenant_queue findings of f: at least 4 (the planted foreign members), direct
+// and via a group, one of them an inactive user; no role or division, a queue id.
+void CheckPlantedQueueFindings(const OrgFixture& f) {
+  const std::string truth = ComputeTruthJson(f, ParseIso8601("2026-11-23T08:00:00Z").value());
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(truth);
+  std::set<std::string> vias;
+  size_t queue_findings = 0;
+  std::unordered_map<std::string, const audit::User*> users;
+  for (const auto& u : f.org.users) users[u.id] = &u;
+  bool inactive = false;
+  for (simdjson::dom::element x : doc["findings"].get_array()) {
+    if (std::string_view(x["rule"]) != "cross_tenant_queue") continue;
+    ++queue_findings;
+    vias.insert(std::string(std::string_view(x["via"]["type"])));
+    EXPECT_TRUE(x["via"]["id"].is_null());
+    EXPECT_TRUE(x["role"].is_null());
+    EXPECT_TRUE(x["division"].is_null());
+    EXPECT_FALSE(std::string_view(x["queue"]["id"]).empty());
+    const auto* u = users[std::string(std::string_view(x["subject"]["id"]))];
+    ASSERT_NE(u, nullptr);
+    inactive = inactive || u->state == "inactive";
+  }
+  EXPECT_GE(queue_findings, 4u);
+  EXPECT_EQ(vias, (std::set<std::string>{"direct", "group"}));
+  EXPECT_TRUE(inactive);
+}
+
 // Routing queues (issue 15): one per tenant division with tens to hundreds of its own tenant's
 // members, member groups of the three types, planted foreign members (direct, via a group,
 // unjoined, inactive), a shared and an unmapped queue; the truth flags exactly the foreign rows.
@@ -493,30 +521,125 @@ TEST(GeneratorTest, QueuesWithPlantedForeignMembers) {
     size_t largest = 0;
     for (const auto& [q, n] : rows) largest = std::max(largest, n);
     EXPECT_GE(largest, 40u);  // realistic sizes: tens to hundreds
-    const std::string truth = ComputeTruthJson(f, ParseIso8601("2026-11-23T08:00:00Z").value());
-    simdjson::dom::parser parser;
-    simdjson::dom::element doc = parser.parse(truth);
-    std::set<std::string> vias;
-    size_t queue_findings = 0;
-    std::unordered_map<std::string, const audit::User*> users;
-    for (const auto& u : org.users) users[u.id] = &u;
-    bool inactive = false;
-    for (simdjson::dom::element x : doc["findings"].get_array()) {
-      if (std::string_view(x["rule"]) != "cross_tenant_queue") continue;
-      ++queue_findings;
-      vias.insert(std::string(std::string_view(x["via"]["type"])));
-      EXPECT_TRUE(x["via"]["id"].is_null());
-      EXPECT_TRUE(x["role"].is_null());
-      EXPECT_TRUE(x["division"].is_null());
-      EXPECT_FALSE(std::string_view(x["queue"]["id"]).empty());
-      const auto* u = users[std::string(std::string_view(x["subject"]["id"]))];
-      ASSERT_NE(u, nullptr);
-      inactive = inactive || u->state == "inactive";
-    }
-    EXPECT_GE(queue_findings, 4u);
-    EXPECT_EQ(vias, (std::set<std::string>{"direct", "group"}));
-    EXPECT_TRUE(inactive);
+    CheckPlantedQueueFindings(f);
   }
+}
+
+// queues=N / queue_members=M (bench sizes): exactly N tenant queues plus the shared and the
+// unmapped one, every tenant holding its even share spread over its divisions, about M rows per
+// tenant queue (M ± 25%, plus the planted foreign rows), the same member-group / direct /
+// unjoined mix, the planted findings, and the same bytes for the same spec.
+TEST(GeneratorTest, QueueKnobsSetCountsAndSizes) {
+  const GenerateSpec spec = Spec(
+      "divisions=40,users=4000,groups=40,roles=25,clients=12,queues=100,queue_members=30,"
+      "seed=3");
+  const OrgFixture f = GenerateOrg(spec);
+  const audit::OrgSnapshot& org = f.org;
+  ASSERT_EQ(org.queues.size(), 102u);  // + "Overflow (shared)" and "Pilot Queue"
+  std::map<std::string, size_t> tenant_of_division;
+  for (size_t t = 0; t < f.policy.tenants.size(); ++t) {
+    for (const auto& d : org.divisions) {
+      for (const auto& pattern : f.policy.tenants[t].divisions) {
+        if (d.id == pattern || d.name == pattern ||
+            (pattern.ends_with(" *") &&
+             d.name.starts_with(pattern.substr(0, pattern.size() - 1)))) {
+          tenant_of_division[d.id] = t;
+        }
+      }
+    }
+  }
+  std::map<size_t, size_t> queues_of_tenant;
+  std::set<std::string> divisions_with_queues, types;
+  std::set<std::string> tenant_queues;
+  for (const auto& q : org.queues) {
+    for (const auto& g : q.member_groups) types.insert(g.type);
+    auto it = tenant_of_division.find(q.division_id);
+    if (it == tenant_of_division.end()) continue;
+    ++queues_of_tenant[it->second];
+    divisions_with_queues.insert(q.division_id);
+    tenant_queues.insert(q.id);
+  }
+  EXPECT_EQ(tenant_queues.size(), 100u);
+  EXPECT_EQ(types, (std::set<std::string>{"GROUP", "SKILLGROUP", "TEAM"}));
+  ASSERT_EQ(queues_of_tenant.size(), 8u);  // divisions/5 tenants, 12 or 13 queues each
+  for (const auto& [t, n] : queues_of_tenant) {
+    EXPECT_TRUE(n == 12 || n == 13) << "tenant " << t << ": " << n;
+  }
+  EXPECT_EQ(divisions_with_queues.size(), tenant_of_division.size());  // every tenant division
+  std::map<std::string, size_t> own_rows;
+  size_t rows = 0, via_group = 0, unjoined = 0;
+  std::unordered_map<std::string, const audit::User*> users;
+  for (const auto& u : org.users) users[u.id] = &u;
+  std::map<std::string, const audit::Queue*> queue_by_id;
+  for (const auto& q : org.queues) queue_by_id[q.id] = &q;
+  for (const auto& m : org.queue_members) {
+    if (!tenant_queues.contains(m.queue_id)) continue;
+    const audit::User* u = users[m.user_id];
+    ASSERT_NE(u, nullptr);
+    ++rows;
+    via_group += m.via_group ? 1 : 0;
+    unjoined += m.joined ? 0 : 1;
+    if (tenant_of_division[u->home_division_id] ==
+        tenant_of_division[queue_by_id[m.queue_id]->division_id]) {
+      ++own_rows[m.queue_id];
+    }
+  }
+  ASSERT_EQ(own_rows.size(), 100u);
+  for (const auto& [q, n] : own_rows) {
+    EXPECT_GE(n, 20u) << q;  // 23..38 draws, a rare repeat drawn twice
+    EXPECT_LE(n, 38u) << q;
+  }
+  EXPECT_NEAR(static_cast<double>(rows) / 100, 30.0, 2.0);
+  EXPECT_NEAR(static_cast<double>(unjoined) / rows, 0.2, 0.04);
+  EXPECT_GT(via_group, rows / 10);  // 30% of the rows of queues with member groups
+  CheckPlantedQueueFindings(f);
+  EXPECT_EQ(OrgToJson(f), OrgToJson(GenerateOrg(spec)));
+  // queue_members alone keeps one queue per tenant division.
+  const OrgFixture per_division =
+      GenerateOrg(Spec("divisions=40,users=4000,groups=40,roles=25,clients=12,queue_members=5"));
+  EXPECT_EQ(per_division.org.queues.size(), tenant_of_division.size() + 2);
+  EXPECT_LT(per_division.org.queue_members.size(), 10 * per_division.org.queues.size());
+}
+
+TEST(GenerateSpecTest, QueueKeys) {
+  const GenerateSpec s = Spec("divisions=120,users=20000,queues=1000,queue_members=30");
+  EXPECT_EQ(s.queues, 1000);
+  EXPECT_EQ(s.queue_members, 30);
+  EXPECT_EQ(Spec("").queues, 0);
+  EXPECT_EQ(Spec("").queue_members, 0);
+  EXPECT_EQ(TenantCount(Spec("divisions=120")), 24);
+  EXPECT_EQ(TenantCount(Spec("divisions=120,tenants=7")), 7);
+  EXPECT_EQ(Spec("divisions=120,queues=24").queues, 24);
+  const std::pair<const char*, const char*> cases[] = {
+      {"queues=0", "queues: at least 1"},
+      {"divisions=120,queues=23", "queues: at least the tenant count, 24"},
+      {"divisions=40,tenants=9,queues=8", "queues: at least the tenant count, 9"},
+      {"queue_members=0", "queue_members: at least 1"},
+      {"queue_members=many", "queue_members"},
+      {"queues=20000000", "queues: at most"},
+  };
+  for (const auto& [text, want] : cases) {
+    Result<GenerateSpec> spec = ParseGenerateSpec(text);
+    ASSERT_FALSE(spec.ok()) << text;
+    EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(spec.status().message().find(want), std::string::npos)
+        << text << " -> " << spec.status().message();
+  }
+}
+
+// The bench's largest org (50k users, 2,000 queues of ~30): generation stays a small part of
+// the simulator's start-up.
+TEST(GeneratorTest, LargeOrgWithQueuesIsFast) {
+  const GenerateSpec spec = Spec(
+      "divisions=200,users=50000,groups=300,roles=40,clients=50,queues=2000,queue_members=30,"
+      "seed=1");
+  const std::clock_t start = std::clock();
+  const OrgFixture f = GenerateOrg(spec);
+  const double cpu_seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+  RecordProperty("generate_cpu_ms", static_cast<int>(cpu_seconds * 1000));
+  EXPECT_LT(cpu_seconds, 5.0);
+  EXPECT_EQ(f.org.queues.size(), 2002u);
+  EXPECT_GT(f.org.queue_members.size(), 55'000u);
 }
 
 }  // namespace
