@@ -4,6 +4,18 @@ import json
 import sys
 
 
+# bench/phases.py's keys, in order, as table labels (from the sweep's debug log timestamps).
+PHASES = [
+    ("startup", "start → first request"),
+    ("requests", "requests (first request → last answer)"),
+    ("assemble", "assemble the snapshot"),
+    ("audit", "audit + findings to open (+ changed-by)"),
+    ("commit", "commit"),
+    ("finish", "commit end → exit (JSON out)"),
+    ("after_last_answer", "last API answer → exit"),
+]
+
+
 def f(x, digits=2):
     return "—" if x is None else f"{x:,.{digits}f}"
 
@@ -28,7 +40,9 @@ def main():
               f"{shape['active_users']} active + {shape['inactive_users']} inactive users, "
               f"{shape['grants']:,} grants, {shape['subjects']:,} role subjects, "
               f"{shape['groups']} groups ({shape['granted_groups']} granted, "
-              f"{shape['granted_group_members']:,} members), {shape['roles']} roles.\n")
+              f"{shape['granted_group_members']:,} members), {shape['roles']} roles"
+              + (f", {shape['queues']:,} queues ({shape['queue_members']:,} member rows)"
+                 if shape.get('queues') is not None else "") + ".\n")
         mn, lb = c["minimum_requests"], c["lower_bound_seconds"]
         print("| | sweep 1 (cold DB) | sweep 2 (unchanged) |")
         print("|---|---|---|")
@@ -46,6 +60,10 @@ def main():
         print(f"| CPU seconds (user+sys) | {f(s1['cpu_seconds'])} | {f(s2['cpu_seconds'])} |")
         print(f"| peak RSS (MiB) | {f(s1['peak_rss_mib'], 1)} | {f(s2['peak_rss_mib'], 1)} |")
         print(f"| findings | {s1['findings']} | {s2['findings']} |")
+        p1, p2 = s1.get("phases_seconds"), s2.get("phases_seconds")
+        if p1 and p2:
+            for key, label in PHASES:
+                print(f"| phase: {label} (s) | {f(p1[key], 3)} | {f(p2[key], 3)} |")
         print(f"| DB size after sweep 1 (checkpointed) | {c['db_bytes_after_sweep1']:,} B | |")
         print(f"| DB growth of sweep 2 | | {c['db_growth_sweep2_bytes']:,} B |")
         if peer:
@@ -56,6 +74,10 @@ def main():
                 print(f"| peer CPU seconds / peak RSS (MiB) | {f(peer['cpu_seconds'])} / "
                       f"{f(peer['peak_rss_mib'], 1)} | |")
                 print(f"| peer 429s / concurrency | {peer['throttled']} / {peer['concurrency']} | |")
+                if peer.get("queues") is not None:
+                    print(f"| peer read: subjects / queues / queue members | "
+                          f"{peer['subjects']:,} / {peer['queues']:,} / "
+                          f"{peer['queue_members']:,} | |")
             print(f"| divaudit advantage: requests (peer ÷ divaudit) | "
                   f"{f(ratio(peer['sim_requests'], s1['sim_requests']), 1)}× | |")
             print(f"| divaudit advantage: wall time (peer ÷ divaudit) ({label}) | "

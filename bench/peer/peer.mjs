@@ -8,6 +8,10 @@
 //   4. getAuthorizationSubject(userId) for every user (its grants, group-inherited included)
 //   5. getGroups, all pages, then getGroupMembers for every group, all pages
 //   6. getOauthClients (unpaged)
+//   7. getRoutingQueues, all pages (pageSize 500), then getRoutingQueueMembers(queueId) for every
+//      queue at the method's maximum pageSize of 100, all pages: the members listing carries no
+//      total or pageCount, so, as an SDK user does, it follows nextUri and stops at a page
+//      without one (or a short page)
 // The SDK retries nothing (ApiClient.callApi rejects on any HTTP error), so, as common scripts
 // do, a 429 is caught and the request re-sent after sleeping Retry-After seconds
 // (setReturnExtendedResponses(true) exposes the header). 5xx are re-sent after 3 s (at most 3
@@ -15,8 +19,9 @@
 // bench/run passes the same concurrency divaudit uses and says so).
 //
 // Usage: node peer.mjs --port PORT [--client ID:SECRET] [--concurrency N]
-// Prints one JSON line: {"users","subjects","grants","groups","members","clients","calls",
-//                        "throttled","retries","wall_seconds"}. Exit 1 on a final error.
+// Prints one JSON line: {"users","subjects","grants","groups","members","clients","queues",
+//                        "queue_members","calls","throttled","retries","wall_seconds"}.
+// Exit 1 on a final error.
 
 import { createRequire } from 'node:module';
 
@@ -50,6 +55,7 @@ const authz = new platformClient.AuthorizationApi();
 const users = new platformClient.UsersApi();
 const groups = new platformClient.GroupsApi();
 const oauth = new platformClient.OAuthApi();
+const routing = new platformClient.RoutingApi();
 
 const stats = { calls: 0, throttled: 0, retries: 0 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -135,10 +141,32 @@ await each(groupList, async (g) => {
 });
 
 const clients = await call(() => oauth.getOauthClients());
+
+// Every page of a listing without a total (queue members): next page while the answer has a
+// nextUri and a full page.
+async function pagesUntilNoNext(fn, pageSize) {
+  const out = [];
+  for (let page = 1; ; ++page) {
+    const body = await call(() => fn(page));
+    const entities = body.entities || [];
+    out.push(...entities);
+    if (!body.nextUri || entities.length < pageSize) return out;
+  }
+}
+
+const queueList = await allPages((p) => routing.getRoutingQueues({ pageSize: 500,
+                                                                   pageNumber: p }));
+let queueMembers = 0;
+await each(queueList, async (q) => {
+  const m = await pagesUntilNoNext(
+    (p) => routing.getRoutingQueueMembers(q.id, { pageSize: 100, pageNumber: p }), 100);
+  queueMembers += m.length;
+});
 const wall = Number(process.hrtime.bigint() - t0) / 1e9;
 
 console.log(JSON.stringify({
   divisions: divisions.length, users: everyone.length, subjects, grants, groups: groupList.length,
-  members, clients: (clients.entities || []).length, calls: stats.calls,
+  members, clients: (clients.entities || []).length, queues: queueList.length,
+  queue_members: queueMembers, calls: stats.calls,
   throttled: stats.throttled, retries: stats.retries, concurrency, wall_seconds: wall,
 }));
