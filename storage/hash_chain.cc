@@ -218,11 +218,10 @@ void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count,
 Status SweepHashBuilder::AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t) {
   const std::string id = std::to_string(id_);
   if (t.hashed_when_used) {
-    DIVAUDIT_ASSIGN_OR_RETURN(int64_t used,
-                              db.QueryInt(std::string("SELECT EXISTS(SELECT 1 FROM ") + t.name +
-                                          " WHERE valid_from_sweep = " + id +
-                                          ") OR EXISTS(SELECT 1 FROM " + t.name +
-                                          " WHERE valid_to_sweep = " + id + ")"));
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        int64_t used, db.QueryInt(std::string("SELECT EXISTS(SELECT 1 FROM ") + t.name +
+                                  " WHERE valid_from_sweep = " + id + ") OR EXISTS(SELECT 1 FROM " +
+                                  t.name + " WHERE valid_to_sweep = " + id + ")"));
     if (used == 0) return Status::Ok();
   }
   DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
@@ -242,8 +241,8 @@ Result<std::string> SweepHashBuilder::Finish(Db& db) {
                                         "ORDER BY fingerprint",
                                     id_, h_, "findings"));
   DIVAUDIT_RETURN_IF_ERROR(HashRows(
-      db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id = ?1 ORDER BY id",
-      id_, h_, "events"));
+      db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id = ?1 ORDER BY id", id_,
+      h_, "events"));
   DIVAUDIT_RETURN_IF_ERROR(HashFindingsV5(db, id_, h_));
   return h_.FinishHex();
 }

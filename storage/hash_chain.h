@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/sha256.h"
 #include "common/status.h"
 #include "storage/id_dict.h"
 #include "storage/snapshot_store.h"
-#include "common/sha256.h"
 #include "storage/sqlite_db.h"
 #include "storage/tables.h"
 

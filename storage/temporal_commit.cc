@@ -190,9 +190,13 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
   std::vector<DesiredId> want;
   want.reserve(count);
   // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
-  // the last lookup per column.
+  // the last lookup per column. Grants' roles and divisions change from row to row but are
+  // interned (audit::Id: one address per distinct text), and the snapshot does not change
+  // during the commit, so a view's address and size identify its text: look those up by
+  // address before hashing the text.
   std::array<std::string_view, 4> last_value;
   std::array<int64_t, 4> last_id{0, 0, 0, 0};
+  std::unordered_map<const char*, std::pair<size_t, int64_t>> by_address;
   for (size_t r = 0; r < count; ++r) {
     DesiredId d{{}, static_cast<uint32_t>(r)};
     for (size_t i = 0; i < n; ++i) {
@@ -201,8 +205,12 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
         d.key.Set(i, v == "1" ? 1u : 0u);
         continue;
       }
-      if (last_id[i] == 0 || v != last_value[i]) {
-        last_id[i] = dict.Intern(v);
+      if (last_id[i] == 0 || v.data() != last_value[i].data() || v != last_value[i]) {
+        auto [it, added] = by_address.try_emplace(v.data(), v.size(), 0);
+        if (added || it->second.first != v.size()) {
+          it->second = {v.size(), dict.Intern(v)};
+        }
+        last_id[i] = it->second.second;
         if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
           return DataLossError(path + ": dictionary id out of range in table ids");
         }
@@ -297,8 +305,7 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
   result.rows_inserted += static_cast<int64_t>(to_insert.size());
   DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));
   const auto inserted = static_cast<int64_t>(to_insert.size());
-  if (inserted > 0 &&
-      (before > INT64_MAX - inserted || LastInsertRowId(db) != before + inserted)) {
+  if (inserted > 0 && (before > INT64_MAX - inserted || LastInsertRowId(db) != before + inserted)) {
     return hash.AddStoredTable(db, dict, t);
   }
   hash.AddWrittenTable(
@@ -464,8 +471,7 @@ Status CommitSnapshot(Db& db, const audit::OrgSnapshot& input, bool complete, in
           db, t, rows.size(), [&rows](size_t r, size_t c) { return rows[r][c]; },
           ti == kMemberships ? &unread_groups : nullptr, complete, sweep, dict, hash, result));
     } else {
-      DIVAUDIT_RETURN_IF_ERROR(
-          CommitKeyedTable(db, t, desired[ti], complete, sweep, hash, result));
+      DIVAUDIT_RETURN_IF_ERROR(CommitKeyedTable(db, t, desired[ti], complete, sweep, hash, result));
     }
   }
   return Status::Ok();

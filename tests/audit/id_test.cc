@@ -125,8 +125,16 @@ TEST(IdTest, GrantOrderMatchesStringOrder) {
 // carry bytes above 0x7f, with duplicates removed.
 TEST(IdTest, CanonicalGrantOrderIsThePlainSortOnAwkwardIds) {
   std::mt19937 rng(20261127);
-  const std::vector<std::string> stems = {"", "a", "ab", "abcdefg", "abcdefgh", "abcdefgh0",
-                                          "abcdefgh1", "abcdefgg~", "\xff\x80", "\x7f",
+  const std::vector<std::string> stems = {"",
+                                          "a",
+                                          "ab",
+                                          "abcdefg",
+                                          "abcdefgh",
+                                          "abcdefgh0",
+                                          "abcdefgh1",
+                                          "abcdefgg~",
+                                          "\xff\x80",
+                                          "\x7f",
                                           std::string("ab\0c", 4)};
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   std::vector<Grant> grants;
