@@ -496,11 +496,15 @@ std::string ExceptionKey(Rule rule, std::string_view subject_key) {
 }  // namespace
 
 void SortFindings(std::vector<Finding>& findings) {
-  std::vector<uint32_t> order(findings.size());
-  std::iota(order.begin(), order.end(), 0U);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return SortKeyView(findings[a]) < SortKeyView(findings[b]);
-  });
+  using Key = decltype(SortKeyView(findings.front()));
+  std::vector<std::pair<Key, uint32_t>> keyed;  // each key built once, not per comparison
+  keyed.reserve(findings.size());
+  for (uint32_t i = 0; i < findings.size(); ++i) keyed.emplace_back(SortKeyView(findings[i]), i);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<uint32_t> order;
+  order.reserve(keyed.size());
+  for (const auto& k : keyed) order.push_back(k.second);
+  std::vector<std::pair<Key, uint32_t>>().swap(keyed);
   std::vector<Finding> sorted;
   sorted.reserve(findings.size());
   for (const uint32_t i : order) sorted.push_back(std::move(findings[i]));

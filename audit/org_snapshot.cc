@@ -1,6 +1,9 @@
 #include "audit/org_snapshot.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <vector>
 
 namespace divaudit::audit {
 
@@ -79,6 +82,40 @@ template <typename T>
 void SortById(std::vector<T>& v) {
   std::sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.id < b.id; });
 }
+// Sorts and de-duplicates grants in their <=> order. Comparing GUID texts made a plain sort
+// the costliest step of assembling a 500,000-grant sweep, so the grants are first ordered by
+// (subject type, the subject id's first 8 bytes read big-endian, zero-padded) — a monotone
+// image of the <=> order, as integers — and only equal prefixes compare the texts.
+void SortUniqueGrants(std::vector<Grant>& grants) {
+  if (!std::is_sorted(grants.begin(), grants.end())) {
+    struct Key {
+      uint64_t type;
+      uint64_t prefix;
+      uint32_t index;
+    };
+    std::vector<Key> keys;
+    keys.reserve(grants.size());
+    for (uint32_t i = 0; i < grants.size(); ++i) {
+      const std::string_view id = grants[i].subject_id.view();
+      uint64_t prefix = 0;
+      for (size_t b = 0; b < 8; ++b) {
+        prefix = (prefix << 8) | (b < id.size() ? static_cast<unsigned char>(id[b]) : 0U);
+      }
+      keys.push_back({static_cast<uint64_t>(grants[i].subject_type), prefix, i});
+    }
+    std::sort(keys.begin(), keys.end(), [&grants](const Key& a, const Key& b) {
+      if (a.type != b.type) return a.type < b.type;
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      return grants[a.index] < grants[b.index];
+    });
+    std::vector<Grant> sorted;
+    sorted.reserve(grants.size());
+    for (const Key& k : keys) sorted.push_back(grants[k.index]);
+    grants = std::move(sorted);
+  }
+  grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
+}
+
 }  // namespace
 
 void Canonicalize(OrgSnapshot& s) {
@@ -105,8 +142,7 @@ void Canonicalize(OrgSnapshot& s) {
                            c.role_divisions.end());
   }
   SortById(s.external_subjects);
-  std::sort(s.grants.begin(), s.grants.end());
-  s.grants.erase(std::unique(s.grants.begin(), s.grants.end()), s.grants.end());
+  SortUniqueGrants(s.grants);
   std::sort(s.permissions.begin(), s.permissions.end());
   s.permissions.erase(std::unique(s.permissions.begin(), s.permissions.end()), s.permissions.end());
   SortById(s.queues);

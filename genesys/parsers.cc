@@ -577,6 +577,7 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
   std::string name;
   std::string type;
   int64_t subjects = 0;
+  const audit::Id interned_role_id(role_id);  // once per page
   Status st = ParseEnvelope(
       parser_, Padded(body), err, Paging::kRequired, env, [&](size_t n) { ReserveMore(grants, n); },
       [&](od::value& v, int64_t, const Path& p) -> Status {
@@ -616,7 +617,6 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
         const audit::SubjectType subject_type = audit::SubjectTypeFromGenesys(type);
         // Intern once per subject, not once per grant.
         const audit::Id subject_id(id);
-        const audit::Id interned_role_id(role_id);
         for (size_t j = 0; j < n_divisions; ++j) {
           audit::Grant& g = grants.emplace_back();
           g.subject_type = subject_type;

@@ -164,41 +164,95 @@ Result<std::string> PreviousHash(Db& db) {
   return arow ? an.Text(0) : std::string();
 }
 
-Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
-                                     const std::string& prev_hash) {
-  Sha256 h;
-  h.UpdateField("divaudit-sweep-v1");
-  h.UpdateField(prev_hash);
-  DIVAUDIT_RETURN_IF_ERROR(HashRows(db, kSweepHashSql, id, h, "sweep"));
-  for (const TableSpec& t : Tables()) {
-    const std::string cols = ColumnList(t);
-    if (t.hashed_when_used) {
-      DIVAUDIT_ASSIGN_OR_RETURN(int64_t used,
-                                db.QueryInt(std::string("SELECT EXISTS(SELECT 1 FROM ") + t.name +
-                                            " WHERE valid_from_sweep = " + std::to_string(id) +
-                                            ") OR EXISTS(SELECT 1 FROM " + t.name +
-                                            " WHERE valid_to_sweep = " + std::to_string(id) + ")"));
-      if (used == 0) continue;
+Status SweepHashBuilder::Begin(Db& db, int64_t id, const std::string& prev_hash) {
+  id_ = id;
+  h_.UpdateField("divaudit-sweep-v1");
+  h_.UpdateField(prev_hash);
+  return HashRows(db, kSweepHashSql, id, h_, "sweep");
+}
+
+void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count,
+                                       const std::function<int64_t(size_t)>& row_id,
+                                       const std::function<std::string_view(size_t, size_t)>& value,
+                                       const std::vector<int64_t>& closed) {
+  if (t.hashed_when_used && count == 0 && closed.empty()) return;
+  // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text and kId 't'.
+  std::string buf;
+  auto flush = [&] {
+    if (buf.size() > 65536) {
+      h_.Update(buf);
+      buf.clear();
     }
-    DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
-                                      std::string("SELECT row_id, ") + cols + " FROM " + t.name +
-                                          " WHERE valid_from_sweep = ?1 ORDER BY row_id",
-                                      id, h, t.name, &t, &dict));
-    DIVAUDIT_RETURN_IF_ERROR(HashRows(
-        db,
-        std::string("SELECT row_id FROM ") + t.name + " WHERE valid_to_sweep = ?1 ORDER BY row_id",
-        id, h, "closed"));
+  };
+  h_.UpdateField(t.name);
+  for (size_t r = 0; r < count; ++r) {
+    buf += "[i";
+    buf += std::to_string(row_id(r));
+    buf += ';';
+    for (size_t c = 0; c < t.cols.size(); ++c) {
+      const std::string_view v = value(r, c);
+      if (t.cols[c].kind == Kind::kInt) {
+        buf += v == "1" ? "i1;" : "i0;";
+      } else {
+        buf += 't';
+        AppendField(buf, v);
+      }
+    }
+    buf += ']';
+    flush();
   }
+  h_.Update(buf);
+  buf.clear();
+  h_.UpdateField(std::to_string(count));
+  h_.UpdateField("closed");
+  for (int64_t id : closed) {
+    buf += "[i";
+    buf += std::to_string(id);
+    buf += ";]";
+    flush();
+  }
+  h_.Update(buf);
+  h_.UpdateField(std::to_string(closed.size()));
+}
+
+Status SweepHashBuilder::AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t) {
+  const std::string id = std::to_string(id_);
+  if (t.hashed_when_used) {
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        int64_t used, db.QueryInt(std::string("SELECT EXISTS(SELECT 1 FROM ") + t.name +
+                                  " WHERE valid_from_sweep = " + id + ") OR EXISTS(SELECT 1 FROM " +
+                                  t.name + " WHERE valid_to_sweep = " + id + ")"));
+    if (used == 0) return Status::Ok();
+  }
+  DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
+                                    std::string("SELECT row_id, ") + ColumnList(t) + " FROM " +
+                                        t.name + " WHERE valid_from_sweep = ?1 ORDER BY row_id",
+                                    id_, h_, t.name, &t, &dict));
+  return HashRows(
+      db,
+      std::string("SELECT row_id FROM ") + t.name + " WHERE valid_to_sweep = ?1 ORDER BY row_id",
+      id_, h_, "closed");
+}
+
+Result<std::string> SweepHashBuilder::Finish(Db& db) {
   DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
                                     std::string("SELECT ") + kFindingIdentityCols +
                                         " FROM findings WHERE first_seen_sweep = ?1 "
                                         "ORDER BY fingerprint",
-                                    id, h, "findings"));
+                                    id_, h_, "findings"));
   DIVAUDIT_RETURN_IF_ERROR(HashRows(
-      db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id = ?1 ORDER BY id", id,
-      h, "events"));
-  DIVAUDIT_RETURN_IF_ERROR(HashFindingsV5(db, id, h));
-  return h.FinishHex();
+      db, "SELECT id, fingerprint, event FROM findings_events WHERE sweep_id = ?1 ORDER BY id", id_,
+      h_, "events"));
+  DIVAUDIT_RETURN_IF_ERROR(HashFindingsV5(db, id_, h_));
+  return h_.FinishHex();
+}
+
+Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
+                                     const std::string& prev_hash) {
+  SweepHashBuilder b;
+  DIVAUDIT_RETURN_IF_ERROR(b.Begin(db, id, prev_hash));
+  for (const TableSpec& t : Tables()) DIVAUDIT_RETURN_IF_ERROR(b.AddStoredTable(db, dict, t));
+  return b.Finish(db);
 }
 
 Result<std::string> ComputeAnchorDigest(Db& db, const IdDict& dict) {

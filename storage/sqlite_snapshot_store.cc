@@ -16,6 +16,7 @@
 #include "storage/prune.h"
 #include "storage/schema.h"
 #include "storage/sweeps_table.h"
+#include "storage/tables.h"
 #include "storage/temporal.h"
 
 namespace divaudit::storage {
@@ -189,14 +190,17 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(
   DIVAUDIT_ASSIGN_OR_RETURN(result.sweep_id, InsertSweep(db_, info));
   IdDict dict;
   DIVAUDIT_RETURN_IF_ERROR(dict.Load(db_));
+  SweepHashBuilder hash;  // fed as the rows are written: nothing is read back
+  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db_, result.sweep_id, prev_hash));
   if (info.status != audit::SweepStatus::kFailed) {  // a failed sweep stores its row only
     const bool complete = info.status == audit::SweepStatus::kComplete;
     DIVAUDIT_RETURN_IF_ERROR(
-        CommitSnapshot(db_, snapshot, complete, result.sweep_id, dict, result));
+        CommitSnapshot(db_, snapshot, complete, result.sweep_id, dict, hash, result));
     DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db_, info, result.sweep_id, findings, result));
+  } else {
+    for (const TableSpec& t : Tables()) hash.AddWrittenTable(t, 0, nullptr, nullptr, {});
   }
-  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash,
-                            ComputeSweepHash(db_, dict, result.sweep_id, prev_hash));
+  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, hash.Finish(db_));
   DIVAUDIT_RETURN_IF_ERROR(SetSweepHash(db_, result.sweep_id, result.content_hash));
   DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
   known_head_ = result.sweep_id;

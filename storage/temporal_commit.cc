@@ -24,6 +24,8 @@ using TableViewRows = std::array<std::vector<ViewRow>, kTableCount>;
 
 std::string_view BV(bool b) { return b ? "1" : "0"; }
 
+int64_t LastInsertRowId(Db& db) { return sqlite3_last_insert_rowid(db.raw()); }
+
 // `texts` owns the strings that are not in the snapshot (role policies' action sets as JSON).
 TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::string>& texts) {
   TableViewRows r;
@@ -188,9 +190,13 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
   std::vector<DesiredId> want;
   want.reserve(count);
   // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
-  // the last lookup per column.
+  // the last lookup per column. Grants' roles and divisions change from row to row but are
+  // interned (audit::Id: one address per distinct text), and the snapshot does not change
+  // during the commit, so a view's address and size identify its text: look those up by
+  // address before hashing the text.
   std::array<std::string_view, 4> last_value;
   std::array<int64_t, 4> last_id{0, 0, 0, 0};
+  std::unordered_map<const char*, std::pair<size_t, int64_t>> by_address;
   for (size_t r = 0; r < count; ++r) {
     DesiredId d{{}, static_cast<uint32_t>(r)};
     for (size_t i = 0; i < n; ++i) {
@@ -199,8 +205,12 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
         d.key.Set(i, v == "1" ? 1u : 0u);
         continue;
       }
-      if (last_id[i] == 0 || v != last_value[i]) {
-        last_id[i] = dict.Intern(v);
+      if (last_id[i] == 0 || v.data() != last_value[i].data() || v != last_value[i]) {
+        auto [it, added] = by_address.try_emplace(v.data(), v.size(), 0);
+        if (added || it->second.first != v.size()) {
+          it->second = {v.size(), dict.Intern(v)};
+        }
+        last_id[i] = it->second.second;
         if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
           return DataLossError(path + ": dictionary id out of range in table ids");
         }
@@ -260,7 +270,7 @@ Status CloseRows(Db& db, const TableSpec& t, std::vector<int64_t>& to_close, int
 template <typename Value>
 Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& value,
                      const std::unordered_set<std::string>* unread_groups, bool complete,
-                     int64_t sweep, IdDict& dict, CommitResult& result) {
+                     int64_t sweep, IdDict& dict, SweepHashBuilder& hash, CommitResult& result) {
   const size_t n = t.cols.size();
   std::vector<CurrentId> current;
   std::vector<int64_t> to_close;
@@ -279,6 +289,11 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
   std::vector<DesiredId>().swap(want);
   std::vector<CurrentId>().swap(current);
   DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
+  // SQLite gives each new row max(row_id) + 1, so the rows get before+1 .. before+count; checked
+  // below (else the hash reads this table back).
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      const int64_t before,
+      db.QueryInt(std::string("SELECT coalesce(max(row_id), 0) FROM ") + t.name));
   DIVAUDIT_RETURN_IF_ERROR(BatchInsert(
       db, std::string(t.name) + "(valid_from_sweep, " + ColumnList(t) + ")", n + 1,
       to_insert.size(), [&](Stmt& st, int p, size_t r) {
@@ -288,7 +303,21 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
         }
       }));
   result.rows_inserted += static_cast<int64_t>(to_insert.size());
-  return CloseRows(db, t, to_close, sweep, result);
+  DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));
+  const auto inserted = static_cast<int64_t>(to_insert.size());
+  if (inserted > 0 && (before > INT64_MAX - inserted || LastInsertRowId(db) != before + inserted)) {
+    return hash.AddStoredTable(db, dict, t);
+  }
+  hash.AddWrittenTable(
+      t, to_insert.size(), [before](size_t r) { return before + 1 + static_cast<int64_t>(r); },
+      [&](size_t r, size_t c) -> std::string_view {
+        const uint32_t v = to_insert[r].key.Get(c);
+        if (t.cols[c].kind == Kind::kInt) return v == 1 ? "1" : "0";
+        const std::string_view* text = dict.Find(v);
+        return text == nullptr ? std::string_view() : *text;
+      },
+      to_close);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,13 +357,19 @@ Result<CurrentKeyedMap> LoadCurrentKeyed(Db& db, const TableSpec& t, Arena& aren
   return current;
 }
 
-Status InsertKeyedRow(Db& db, const TableSpec& t, const ViewRow& row, int64_t sweep) {
-  const size_t n = t.cols.size();
+Result<Stmt> PrepareKeyedInsert(Db& db, const TableSpec& t) {
   std::string sql =
       std::string("INSERT INTO ") + t.name + "(valid_from_sweep, " + ColumnList(t) + ") VALUES(?1";
-  for (size_t c = 0; c < n; ++c) sql += ", ?" + std::to_string(c + 2);
+  for (size_t c = 0; c < t.cols.size(); ++c) sql += ", ?" + std::to_string(c + 2);
   sql += ")";
-  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  return db.Prepare(sql);
+}
+
+// Inserts `row` with `st` (PrepareKeyedInsert); returns its row id.
+Result<int64_t> InsertKeyedRow(Db& db, Stmt& st, const TableSpec& t, const ViewRow& row,
+                               int64_t sweep) {
+  const size_t n = t.cols.size();
+  st.Reset();
   st.Bind(1, sweep);
   for (size_t c = 0; c < n; ++c) {
     if (t.cols[c].kind == Kind::kInt) {
@@ -343,24 +378,20 @@ Status InsertKeyedRow(Db& db, const TableSpec& t, const ViewRow& row, int64_t sw
       st.Bind(static_cast<int>(c + 2), row[c]);
     }
   }
-  return st.Run();
-}
-
-Status CloseRow(Db& db, const TableSpec& t, int64_t row_id, int64_t sweep, CommitResult& result) {
-  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("UPDATE ") + t.name +
-                                                " SET valid_to_sweep = ?1 WHERE row_id = ?2"));
-  DIVAUDIT_RETURN_IF_ERROR(st.Bind(1, sweep).Bind(2, row_id).Run());
-  ++result.rows_closed;
-  return Status::Ok();
+  DIVAUDIT_RETURN_IF_ERROR(st.Run());
+  return LastInsertRowId(db);
 }
 
 // Diffs and writes one keyed table. A changed row is closed and inserted again on a complete
 // sweep; a partial sweep inserts only keys that are not current (it never closes, so it
 // cannot replace either). The first of duplicate keys in the snapshot wins.
 Status CommitKeyedTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& rows, bool complete,
-                        int64_t sweep, CommitResult& result) {
+                        int64_t sweep, SweepHashBuilder& hash, CommitResult& result) {
   Arena arena;
   DIVAUDIT_ASSIGN_OR_RETURN(CurrentKeyedMap current, LoadCurrentKeyed(db, t, arena));
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt insert_st, PrepareKeyedInsert(db, t));
+  std::vector<std::pair<int64_t, const ViewRow*>> inserted;  // (row id, row), row id order
+  std::vector<int64_t> to_close;
   std::string key, prev_key, attrs;
   bool first = true;
   for (const ViewRow& row : rows) {
@@ -374,23 +405,26 @@ Status CommitKeyedTable(Db& db, const TableSpec& t, const std::vector<ViewRow>& 
       if (it->second.attrs == attrs || !complete) {
         insert = false;
       } else {
-        DIVAUDIT_RETURN_IF_ERROR(CloseRow(db, t, it->second.row_id, sweep, result));
+        to_close.push_back(it->second.row_id);
       }
       it->second.seen = true;
     }
     if (insert) {
-      DIVAUDIT_RETURN_IF_ERROR(InsertKeyedRow(db, t, row, sweep));
+      DIVAUDIT_ASSIGN_OR_RETURN(int64_t row_id, InsertKeyedRow(db, insert_st, t, row, sweep));
+      inserted.emplace_back(row_id, &row);
       ++result.rows_inserted;
     }
     std::swap(prev_key, key);
   }
-  if (!complete) return Status::Ok();
-  std::vector<int64_t> to_close;
-  for (const auto& [k, cur] : current) {
-    if (!cur.seen) to_close.push_back(cur.row_id);
+  if (complete) {
+    for (const auto& [k, cur] : current) {
+      if (!cur.seen) to_close.push_back(cur.row_id);
+    }
   }
-  std::sort(to_close.begin(), to_close.end());
-  for (int64_t id : to_close) DIVAUDIT_RETURN_IF_ERROR(CloseRow(db, t, id, sweep, result));
+  DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));  // sorts to_close
+  hash.AddWrittenTable(
+      t, inserted.size(), [&](size_t r) { return inserted[r].first; },
+      [&](size_t r, size_t c) { return (*inserted[r].second)[c]; }, to_close);
   return Status::Ok();
 }
 
@@ -410,7 +444,7 @@ std::string_view GrantColumn(const audit::Grant& g, size_t c) {
 }  // namespace
 
 Status CommitSnapshot(Db& db, const audit::OrgSnapshot& input, bool complete, int64_t sweep,
-                      IdDict& dict, CommitResult& result) {
+                      IdDict& dict, SweepHashBuilder& hash, CommitResult& result) {
   // genesys/ hands over canonical snapshots: copy (and sort) only when the input is not.
   std::optional<audit::OrgSnapshot> canonical_copy;
   if (!IsCanonical(input)) {
@@ -430,14 +464,14 @@ Status CommitSnapshot(Db& db, const audit::OrgSnapshot& input, bool complete, in
       const auto& g = snapshot.grants;
       DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(
           db, t, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); }, nullptr,
-          complete, sweep, dict, result));
+          complete, sweep, dict, hash, result));
     } else if (t.all_ids()) {
       const std::vector<ViewRow>& rows = desired[ti];
       DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(
           db, t, rows.size(), [&rows](size_t r, size_t c) { return rows[r][c]; },
-          ti == kMemberships ? &unread_groups : nullptr, complete, sweep, dict, result));
+          ti == kMemberships ? &unread_groups : nullptr, complete, sweep, dict, hash, result));
     } else {
-      DIVAUDIT_RETURN_IF_ERROR(CommitKeyedTable(db, t, desired[ti], complete, sweep, result));
+      DIVAUDIT_RETURN_IF_ERROR(CommitKeyedTable(db, t, desired[ti], complete, sweep, hash, result));
     }
   }
   return Status::Ok();

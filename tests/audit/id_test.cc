@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -117,6 +118,40 @@ TEST(IdTest, GrantOrderMatchesStringOrder) {
   EXPECT_EQ(org.grants[2], (Grant{SubjectType::kUser, "u1", "r2", "d1"}));
   EXPECT_EQ(org.grants[3], (Grant{SubjectType::kUser, "u2", "r1", "d1"}));
   EXPECT_EQ(org.grants[4], (Grant{SubjectType::kGroup, "g1", "r1", "*"}));
+}
+
+// Canonicalize sorts grants by an integer prefix of the subject id first: the order must be
+// exactly std::sort's on random ids that share prefixes, are shorter than 8 bytes, empty, or
+// carry bytes above 0x7f, with duplicates removed.
+TEST(IdTest, CanonicalGrantOrderIsThePlainSortOnAwkwardIds) {
+  std::mt19937 rng(20261127);
+  const std::vector<std::string> stems = {"",
+                                          "a",
+                                          "ab",
+                                          "abcdefg",
+                                          "abcdefgh",
+                                          "abcdefgh0",
+                                          "abcdefgh1",
+                                          "abcdefgg~",
+                                          "\xff\x80",
+                                          "\x7f",
+                                          std::string("ab\0c", 4)};
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  std::vector<Grant> grants;
+  for (int i = 0; i < 5000; ++i) {
+    std::string subject = pick(stems);
+    if (rng() % 2 == 0) subject += std::to_string(rng() % 50);
+    grants.push_back({static_cast<SubjectType>(rng() % 5), subject, "r" + std::to_string(rng() % 4),
+                      rng() % 3 == 0 ? std::string("*") : "d" + std::to_string(rng() % 5)});
+  }
+  std::vector<Grant> expected = grants;
+  std::sort(expected.begin(), expected.end());
+  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+  OrgSnapshot org;
+  org.grants = grants;
+  Canonicalize(org);
+  EXPECT_LT(expected.size(), grants.size());  // duplicates were there to remove
+  EXPECT_TRUE(org.grants == expected);
 }
 
 TEST(IdTest, ConcurrentInterningYieldsOneStringPerText) {

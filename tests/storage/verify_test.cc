@@ -131,5 +131,27 @@ TEST_F(VerifyTest, EditingAFindingIdentityIsDetected) {
   ExpectBad(1);
 }
 
+// The writer hashes the rows it inserts from memory, taking their row ids to be max(row_id)+1,
+// +2, ... . When SQLite cannot count up (a row at the top of the id range, here planted as a
+// current grant no sweep wrote), it picks row ids at random: the writer must notice and read
+// the table back, so the stored hash is still what Verify recomputes.
+TEST_F(VerifyTest, RowIdsSqliteDoesNotCountUpStillHashAsVerifyRecomputes) {
+  Tamper(
+      "INSERT INTO grants(row_id, valid_from_sweep, valid_to_sweep, subject_type, subject_id, "
+      "role_id, division_id) SELECT 9223372036854775807, NULL, NULL, subject_type, subject_id, "
+      "role_id, role_id FROM grants WHERE row_id = 1");
+  testing::OrgShape other;
+  other.seed = 7;  // other grants: sweep 5 inserts many rows and closes the planted one
+  auto r = store_->CommitSweep(MakeInfo(kT0 + 9000), MakeOrg(other), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  RawDb raw(path_);
+  EXPECT_GT(raw.Int("SELECT count(*) FROM grants WHERE valid_from_sweep = 5"), 100);
+  EXPECT_EQ(raw.Int("SELECT valid_to_sweep FROM grants WHERE row_id = 9223372036854775807"), 5);
+  auto v = store_->Verify();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+  EXPECT_EQ(v->sweeps_checked, 5);
+}
+
 }  // namespace
 }  // namespace divaudit::storage
