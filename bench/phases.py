@@ -8,11 +8,12 @@ Prints one JSON object of seconds:
   startup            T0 → the request stream starts (config, secret, database, client)
   requests           the request stream (sweep_timing requests_ms): first request → last answer
   assemble           sweep_timing assemble_ms: parsed pages → the snapshot
-  audit              sweep_read → the commit starts: the rules, the findings the commit opens and
-                     (when it opens any) the changed-by lookup
+  audit              sweep_read → the commit starts: the rules, the findings the commit opens,
+                     (when it opens any) the changed-by lookup, and evidence when configured
   commit             sweep_committed duration_ms
   finish             the commit ends → exit (sweep_done, the findings JSON on stdout, teardown)
-  after_last_answer  the last logged API answer → exit
+  after_last_answer  the request stream's last logged API answer → exit (changed-by requests,
+                     which come later, are part of audit)
 Exit 2 when a line it needs is missing.
 """
 import datetime
