@@ -409,8 +409,8 @@ void DedupeById(std::vector<T>& v) {
 }
 
 // One unpaged response (GET /api/v2/organizations/me, GET /api/v2/authorization/roles/settings,
-// GET /api/v2/oauth/clients, which has no paging). `parse` reads the body and stores what it read; a
-// body that does not parse is re-read once (RetryParse), then the listing is incomplete.
+// GET /api/v2/oauth/clients, which has no paging). `parse` reads the body and stores what it
+// read; a body that does not parse is re-read once (RetryParse), then the listing is incomplete.
 class SingleObjectListing final : public Listing {
  public:
   using Parse = std::function<Status(JsonPageParser&, const std::string&, const PageContext&)>;
