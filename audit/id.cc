@@ -1,36 +1,16 @@
 #include "audit/id.h"
 
 #include <cstdint>
-#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/fast_hash.h"
 #include "common/thread_annotations.h"
 
 namespace divaudit::audit {
 namespace {
-
-// 8 bytes at a time, every byte mixed in, then a final avalanche (the table takes low bits).
-uint64_t HashText(std::string_view v) noexcept {
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ v.size();
-  auto mix = [&h](uint64_t w) {
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 31;
-  };
-  size_t i = 0;
-  for (; i + 8 <= v.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, v.data() + i, 8);
-    mix(w);
-  }
-  uint64_t tail = 0;
-  if (i < v.size()) std::memcpy(&tail, v.data() + i, v.size() - i);
-  mix(tail);
-  h *= 0x94D049BB133111EBULL;
-  return h ^ (h >> 32);
-}
 
 // Open addressing with linear probing over a power-of-two array kept at most half full: a
 // lookup is one probe of a 16-byte slot (the cached hash filters) and one string compare.
@@ -40,7 +20,7 @@ uint64_t HashText(std::string_view v) noexcept {
 class InternTable {
  public:
   const std::string* Intern(std::string_view text) {
-    const uint64_t h = HashText(text);
+    const uint64_t h = FastHash(text);
     MutexLock lock(mu_);
     size_t i = static_cast<size_t>(h) & (slots_.size() - 1);
     for (;; i = (i + 1) & (slots_.size() - 1)) {

@@ -28,6 +28,7 @@
 #include "daemon/sweep_log.h"
 #include "present/findings.h"
 #include "report/report.h"
+#include "storage/cached_reads.h"
 #include "storage/evidence_store.h"
 #include "storage/sqlite_snapshot_store.h"
 
@@ -570,9 +571,11 @@ int ReportCommand(const ReportCommandOptions& options) {
     evidence = std::move(*opened);
     request.evidence = evidence.get();
   }
+  // Every tenant's report reads the same sweeps, snapshot, findings and events: read them once.
+  storage::CachedReads reads(**store);
   std::vector<std::string> tenants;
   if (options.all_tenants) {
-    auto all = report::TenantsOf(**store, request.policy);
+    auto all = report::TenantsOf(reads, request.policy);
     if (!all.ok()) {
       PrintError("report", all.status());
       return ExitCodeFor(all.status());
@@ -597,7 +600,7 @@ int ReportCommand(const ReportCommandOptions& options) {
         return kExitRuntime;
       }
     }
-    auto written = report::WriteReport(**store, request);
+    auto written = report::WriteReport(reads, request);
     if (!written.ok()) {
       PrintError("report", written.status());
       return written.status().code() == StatusCode::kFailedPrecondition

@@ -400,27 +400,6 @@ class CursorListing final : public Listing {
 };
 
 // GET /api/v2/oauth/clients: one unpaged response.
-class OAuthClientsListing final : public Listing {
- public:
-  explicit OAuthClientsListing(std::vector<audit::OAuthClient>& out)
-      : Listing("oauth clients", "oauth clients", std::string(kOAuthClientsPath),
-                std::string(kOAuthClientsPath)),
-        out_(out) {
-    pending_.push_back(0);
-  }
-
- protected:
-  std::string PathFor(int64_t) const override { return endpoint_; }
-  void OnBody(int64_t page, const std::string& body, const PageContext& ctx,
-              JsonPageParser& parser) override {
-    Result<PageInfo> parsed = parser.OAuthClients(body, ctx, out_);
-    if (!parsed.ok()) RetryParse(page, parsed.status());
-  }
-
- private:
-  std::vector<audit::OAuthClient>& out_;
-};
-
 // Keeps the first element of each id (sorted by id afterwards).
 template <typename T>
 void DedupeById(std::vector<T>& v) {
@@ -429,9 +408,9 @@ void DedupeById(std::vector<T>& v) {
           v.end());
 }
 
-// One unpaged response holding one object (GET /api/v2/organizations/me,
-// GET /api/v2/authorization/roles/settings). `parse` reads the body and stores what it read; a
-// body that does not parse is re-read once (RetryParse), then the listing is incomplete.
+// One unpaged response (GET /api/v2/organizations/me, GET /api/v2/authorization/roles/settings,
+// GET /api/v2/oauth/clients, which has no paging). `parse` reads the body and stores what it
+// read; a body that does not parse is re-read once (RetryParse), then the listing is incomplete.
 class SingleObjectListing final : public Listing {
  public:
   using Parse = std::function<Status(JsonPageParser&, const std::string&, const PageContext&)>;
@@ -661,7 +640,11 @@ void SweepRun::StartIndependentListings() {
         return p.Groups(b, c, groups_);
       },
       [this] { groups_.clear(); });
-  listings_.push_back(std::make_unique<OAuthClientsListing>(clients_));
+  listings_.push_back(std::make_unique<SingleObjectListing>(
+      "oauth clients", kOAuthClientsPath,
+      [this](JsonPageParser& p, const std::string& b, const PageContext& c) {
+        return p.OAuthClients(b, c, clients_).status();
+      }));
   clients_listing_ = listings_.back().get();
   clients_listing_->set_max_response_bytes(options_.max_unpaged_bytes);
   coverage_listing_ = AddPaged(

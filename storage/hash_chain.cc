@@ -1,5 +1,6 @@
 #include "storage/hash_chain.h"
 
+#include <charconv>
 #include <cstdio>
 #include <utility>
 #include <vector>
@@ -178,24 +179,31 @@ void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count,
   if (t.hashed_when_used && count == 0 && closed.empty()) return;
   // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text and kId 't'.
   std::string buf;
+  buf.reserve(65536 + 4096);
   auto flush = [&] {
     if (buf.size() > 65536) {
       h_.Update(buf);
       buf.clear();
     }
   };
+  auto number = [&buf](int64_t v) {  // std::to_string's digits without a string per number
+    char digits[24];
+    buf.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+  };
   h_.UpdateField(t.name);
   for (size_t r = 0; r < count; ++r) {
     buf += "[i";
-    buf += std::to_string(row_id(r));
+    number(row_id(r));
     buf += ';';
     for (size_t c = 0; c < t.cols.size(); ++c) {
       const std::string_view v = value(r, c);
       if (t.cols[c].kind == Kind::kInt) {
         buf += v == "1" ? "i1;" : "i0;";
       } else {
-        buf += 't';
-        AppendField(buf, v);
+        buf += 't';  // AppendField: "<length>:<bytes>"
+        number(static_cast<int64_t>(v.size()));
+        buf += ':';
+        buf += v;
       }
     }
     buf += ']';
@@ -207,7 +215,7 @@ void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count,
   h_.UpdateField("closed");
   for (int64_t id : closed) {
     buf += "[i";
-    buf += std::to_string(id);
+    number(id);
     buf += ";]";
     flush();
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/fast_hash.h"
+
 namespace divaudit::storage {
 
 std::string_view Arena::Copy(std::string_view v) {
@@ -19,21 +21,7 @@ std::string_view Arena::Copy(std::string_view v) {
 }
 
 size_t ValueHash::operator()(std::string_view v) const noexcept {
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ v.size();
-  auto mix = [&h](uint64_t w) {
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 31;
-  };
-  size_t i = 0;
-  for (; i + 8 <= v.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, v.data() + i, 8);
-    mix(w);
-  }
-  uint64_t tail = 0;
-  if (i < v.size()) std::memcpy(&tail, v.data() + i, v.size() - i);
-  mix(tail);
-  return static_cast<size_t>(h);
+  return static_cast<size_t>(FastHash(v));
 }
 
 Status IdDict::Load(Db& db) {

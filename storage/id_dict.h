@@ -27,7 +27,7 @@ class Arena {
   size_t used_ = 0;
 };
 
-// A fast hash for the dictionary's values (GUIDs): 8 bytes at a time, every byte mixed in.
+// The dictionary's values (GUIDs) hashed with FastHash (common/fast_hash.h).
 struct ValueHash {
   size_t operator()(std::string_view v) const noexcept;
 };

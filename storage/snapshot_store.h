@@ -50,6 +50,7 @@ struct FindingFilter {
   std::vector<audit::FindingState> states;  // empty: every state
   std::optional<std::string> tenant;        // matches tenant, home_tenant or any of tenants
   std::optional<audit::Rule> rule;
+  friend bool operator==(const FindingFilter&, const FindingFilter&) = default;
 };
 
 struct Membership {

@@ -182,18 +182,18 @@ Status LoadCurrentIds(Db& db, const TableSpec& t, std::vector<CurrentId>& curren
 }
 
 // The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, sorted
-// by key then snapshot order.
+// by key then snapshot order. `interned`: the views are audit::Id texts (grants), one address
+// per distinct text.
 template <typename Value>
 Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSpec& t, size_t count,
-                                          const Value& value, IdDict& dict) {
+                                          const Value& value, bool interned, IdDict& dict) {
   const size_t n = t.cols.size();
   std::vector<DesiredId> want;
   want.reserve(count);
   // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
   // the last lookup per column. Grants' roles and divisions change from row to row but are
-  // interned (audit::Id: one address per distinct text), and the snapshot does not change
-  // during the commit, so a view's address and size identify its text: look those up by
-  // address before hashing the text.
+  // interned, and the snapshot does not change during the commit, so there a view's address
+  // and size identify its text: look those up by address before hashing the text.
   std::array<std::string_view, 4> last_value;
   std::array<int64_t, 4> last_id{0, 0, 0, 0};
   std::unordered_map<const char*, std::pair<size_t, int64_t>> by_address;
@@ -206,11 +206,13 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
         continue;
       }
       if (last_id[i] == 0 || v.data() != last_value[i].data() || v != last_value[i]) {
-        auto [it, added] = by_address.try_emplace(v.data(), v.size(), 0);
-        if (added || it->second.first != v.size()) {
-          it->second = {v.size(), dict.Intern(v)};
+        if (interned) {
+          auto [it, added] = by_address.try_emplace(v.data(), v.size(), 0);
+          if (added || it->second.first != v.size()) it->second = {v.size(), dict.Intern(v)};
+          last_id[i] = it->second.second;
+        } else {
+          last_id[i] = dict.Intern(v);
         }
-        last_id[i] = it->second.second;
         if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
           return DataLossError(path + ": dictionary id out of range in table ids");
         }
@@ -231,6 +233,7 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
 void MergeIds(const std::vector<DesiredId>& want, const std::vector<CurrentId>& current,
               const std::unordered_set<uint32_t>& unread, bool complete,
               std::vector<DesiredId>& to_insert, std::vector<int64_t>& to_close) {
+  to_insert.reserve(want.size() > current.size() ? want.size() - current.size() : 0);
   size_t i = 0, j = 0;
   while (i < want.size() || j < current.size()) {
     if (j == current.size() || (i < want.size() && want[i].key < current[j].key)) {
@@ -275,8 +278,9 @@ Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& valu
   std::vector<CurrentId> current;
   std::vector<int64_t> to_close;
   DIVAUDIT_RETURN_IF_ERROR(LoadCurrentIds(db, t, current, to_close));
+  const bool interned = &t == &Tables()[kGrants];  // audit::Grant holds audit::Ids
   DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
-                            DesiredIds(db.path(), t, count, value, dict));
+                            DesiredIds(db.path(), t, count, value, interned, dict));
   std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
   if (unread_groups != nullptr) {
     for (const std::string& g : *unread_groups) {

@@ -1,0 +1,106 @@
+#include "storage/cached_reads.h"
+
+namespace divaudit::storage {
+namespace {
+
+// The kept answer under `key` in `memo`, else `read()`'s answer, kept when it is a value.
+template <typename Map, typename Key, typename Read>
+auto Remember(Map& memo, const Key& key, int64_t& calls, Read read) -> decltype(read()) {
+  if (auto it = memo.find(key); it != memo.end()) return it->second;
+  ++calls;
+  auto r = read();
+  if (r.ok()) memo.emplace(key, *r);
+  return r;
+}
+
+}  // namespace
+
+Result<CommitResult> CachedReads::CommitSweep(const audit::SweepInfo& info,
+                                              const audit::OrgSnapshot& snapshot,
+                                              const std::vector<audit::Finding>& findings) {
+  MutexLock lock(mu_);
+  Forget();
+  return store_.CommitSweep(info, snapshot, findings);
+}
+
+Result<std::vector<SweepRecord>> CachedReads::ListSweeps(std::optional<int64_t> from_unix,
+                                                         std::optional<int64_t> to_unix) {
+  MutexLock lock(mu_);
+  return Remember(sweeps_, std::make_pair(from_unix, to_unix), store_calls_,
+                  [&] { return store_.ListSweeps(from_unix, to_unix); });
+}
+
+Result<SweepRecord> CachedReads::LastCompleteSweep() {
+  MutexLock lock(mu_);
+  if (last_complete_) return *last_complete_;
+  ++store_calls_;
+  auto r = store_.LastCompleteSweep();
+  if (r.ok()) last_complete_ = *r;
+  return r;
+}
+
+Result<audit::OrgSnapshot> CachedReads::SnapshotAt(int64_t sweep_id) {
+  MutexLock lock(mu_);
+  return Remember(snapshots_, sweep_id, store_calls_, [&] { return store_.SnapshotAt(sweep_id); });
+}
+
+Result<std::vector<FindingRecord>> CachedReads::QueryFindings(const FindingFilter& filter) {
+  MutexLock lock(mu_);
+  for (const auto& [kept, records] : findings_) {
+    if (kept == filter) return records;
+  }
+  ++store_calls_;
+  auto r = store_.QueryFindings(filter);
+  if (r.ok()) findings_.emplace_back(filter, *r);
+  return r;
+}
+
+Result<SnapshotDiff> CachedReads::Diff(int64_t from_sweep, int64_t to_sweep) {
+  MutexLock lock(mu_);
+  ++store_calls_;
+  return store_.Diff(from_sweep, to_sweep);
+}
+
+Result<VerifyResult> CachedReads::Verify() {
+  MutexLock lock(mu_);
+  ++store_calls_;
+  return store_.Verify();
+}
+
+Result<PruneResult> CachedReads::Prune(std::chrono::seconds retention, int64_t now_unix) {
+  MutexLock lock(mu_);
+  Forget();
+  return store_.Prune(retention, now_unix);
+}
+
+Result<std::vector<FindingEvent>> CachedReads::FindingEvents(int64_t from_unix, int64_t to_unix) {
+  MutexLock lock(mu_);
+  return Remember(events_, std::make_pair(from_unix, to_unix), store_calls_,
+                  [&] { return store_.FindingEvents(from_unix, to_unix); });
+}
+
+Result<std::vector<ExceptionSeen>> CachedReads::ExceptionsSeen() {
+  MutexLock lock(mu_);
+  if (exceptions_) return *exceptions_;
+  ++store_calls_;
+  auto r = store_.ExceptionsSeen();
+  if (r.ok()) exceptions_ = *r;
+  return r;
+}
+
+int64_t CachedReads::store_calls() const {
+  MutexLock lock(mu_);
+  return store_calls_;
+}
+
+void CachedReads::Forget() {
+  ++store_calls_;
+  sweeps_.clear();
+  last_complete_.reset();
+  snapshots_.clear();
+  findings_.clear();
+  events_.clear();
+  exceptions_.reset();
+}
+
+}  // namespace divaudit::storage
