@@ -13,6 +13,16 @@ auto Remember(Map& memo, const Key& key, int64_t& calls, Read read) -> decltype(
   return r;
 }
 
+// The same for a read without arguments.
+template <typename T, typename Read>
+auto Remember(std::optional<T>& memo, int64_t& calls, Read read) -> decltype(read()) {
+  if (memo) return *memo;
+  ++calls;
+  auto r = read();
+  if (r.ok()) memo = *r;
+  return r;
+}
+
 }  // namespace
 
 Result<CommitResult> CachedReads::CommitSweep(const audit::SweepInfo& info,
@@ -20,6 +30,7 @@ Result<CommitResult> CachedReads::CommitSweep(const audit::SweepInfo& info,
                                               const std::vector<audit::Finding>& findings) {
   MutexLock lock(mu_);
   Forget();
+  ++store_calls_;
   return store_.CommitSweep(info, snapshot, findings);
 }
 
@@ -32,11 +43,7 @@ Result<std::vector<SweepRecord>> CachedReads::ListSweeps(std::optional<int64_t> 
 
 Result<SweepRecord> CachedReads::LastCompleteSweep() {
   MutexLock lock(mu_);
-  if (last_complete_) return *last_complete_;
-  ++store_calls_;
-  auto r = store_.LastCompleteSweep();
-  if (r.ok()) last_complete_ = *r;
-  return r;
+  return Remember(last_complete_, store_calls_, [&] { return store_.LastCompleteSweep(); });
 }
 
 Result<audit::OrgSnapshot> CachedReads::SnapshotAt(int64_t sweep_id) {
@@ -70,6 +77,7 @@ Result<VerifyResult> CachedReads::Verify() {
 Result<PruneResult> CachedReads::Prune(std::chrono::seconds retention, int64_t now_unix) {
   MutexLock lock(mu_);
   Forget();
+  ++store_calls_;
   return store_.Prune(retention, now_unix);
 }
 
@@ -81,11 +89,7 @@ Result<std::vector<FindingEvent>> CachedReads::FindingEvents(int64_t from_unix, 
 
 Result<std::vector<ExceptionSeen>> CachedReads::ExceptionsSeen() {
   MutexLock lock(mu_);
-  if (exceptions_) return *exceptions_;
-  ++store_calls_;
-  auto r = store_.ExceptionsSeen();
-  if (r.ok()) exceptions_ = *r;
-  return r;
+  return Remember(exceptions_, store_calls_, [&] { return store_.ExceptionsSeen(); });
 }
 
 int64_t CachedReads::store_calls() const {
@@ -94,7 +98,6 @@ int64_t CachedReads::store_calls() const {
 }
 
 void CachedReads::Forget() {
-  ++store_calls_;
   sweeps_.clear();
   last_complete_.reset();
   snapshots_.clear();

@@ -269,16 +269,15 @@ Status CloseRows(Db& db, const TableSpec& t, std::vector<int64_t>& to_close, int
 }
 
 // Diffs and writes one all-id table. Every column is a key column, so a row is either
-// unchanged, new or gone; a partial sweep never closes.
+// unchanged, new or gone; a partial sweep never closes. `interned`: as in DesiredIds.
 template <typename Value>
-Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& value,
+Status CommitIdTable(Db& db, const TableSpec& t, size_t count, const Value& value, bool interned,
                      const std::unordered_set<std::string>* unread_groups, bool complete,
                      int64_t sweep, IdDict& dict, SweepHashBuilder& hash, CommitResult& result) {
   const size_t n = t.cols.size();
   std::vector<CurrentId> current;
   std::vector<int64_t> to_close;
   DIVAUDIT_RETURN_IF_ERROR(LoadCurrentIds(db, t, current, to_close));
-  const bool interned = &t == &Tables()[kGrants];  // audit::Grant holds audit::Ids
   DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
                             DesiredIds(db.path(), t, count, value, interned, dict));
   std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
@@ -467,13 +466,14 @@ Status CommitSnapshot(Db& db, const audit::OrgSnapshot& input, bool complete, in
     if (ti == kGrants) {  // read straight from the snapshot (no views for 500,000 grants)
       const auto& g = snapshot.grants;
       DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(
-          db, t, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); }, nullptr,
-          complete, sweep, dict, hash, result));
+          db, t, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); },
+          /*interned=*/true, nullptr, complete, sweep, dict, hash, result));
     } else if (t.all_ids()) {
       const std::vector<ViewRow>& rows = desired[ti];
       DIVAUDIT_RETURN_IF_ERROR(CommitIdTable(
           db, t, rows.size(), [&rows](size_t r, size_t c) { return rows[r][c]; },
-          ti == kMemberships ? &unread_groups : nullptr, complete, sweep, dict, hash, result));
+          /*interned=*/false, ti == kMemberships ? &unread_groups : nullptr, complete, sweep, dict,
+          hash, result));
     } else {
       DIVAUDIT_RETURN_IF_ERROR(CommitKeyedTable(db, t, desired[ti], complete, sweep, hash, result));
     }
