@@ -1,5 +1,7 @@
 #include "storage/cached_reads.h"
 
+#include <utility>
+
 namespace divaudit::storage {
 namespace {
 
@@ -32,6 +34,22 @@ Result<CommitResult> CachedReads::CommitSweep(const audit::SweepInfo& info,
   Forget();
   ++store_calls_;
   return store_.CommitSweep(info, snapshot, findings);
+}
+
+std::unique_ptr<SweepStream> CachedReads::BeginSweep() {
+  MutexLock lock(mu_);
+  ++store_calls_;
+  return store_.BeginSweep();
+}
+
+Result<CommitResult> CachedReads::CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+                                                      const audit::SweepInfo& info,
+                                                      const audit::OrgSnapshot& snapshot,
+                                                      const std::vector<audit::Finding>& findings) {
+  MutexLock lock(mu_);
+  Forget();
+  ++store_calls_;
+  return store_.CommitStreamedSweep(std::move(stream), info, snapshot, findings);
 }
 
 Result<std::vector<SweepRecord>> CachedReads::ListSweeps(std::optional<int64_t> from_unix,

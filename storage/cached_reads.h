@@ -26,6 +26,11 @@ class CachedReads final : public SnapshotStore {
 
   Result<CommitResult> CommitSweep(const audit::SweepInfo& info, const audit::OrgSnapshot& snapshot,
                                    const std::vector<audit::Finding>& findings) override;
+  std::unique_ptr<SweepStream> BeginSweep() override;
+  Result<CommitResult> CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+                                           const audit::SweepInfo& info,
+                                           const audit::OrgSnapshot& snapshot,
+                                           const std::vector<audit::Finding>& findings) override;
   Result<std::vector<SweepRecord>> ListSweeps(std::optional<int64_t> from_unix,
                                               std::optional<int64_t> to_unix) override;
   Result<SweepRecord> LastCompleteSweep() override;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,6 +130,22 @@ struct ExceptionSeen {
   std::vector<std::string> fingerprints;  // findings currently suppressed by it
 };
 
+// A sweep's snapshot written while the org is still being read (SnapshotStore::BeginSweep), so
+// that little is left to write once the last response has arrived. What a stream writes is
+// tentative: CommitStreamedSweep stores exactly what CommitSweep would have stored for the
+// final snapshot, and a stream destroyed before its commit leaves nothing behind. Calls come
+// from one thread at a time; the writing happens in the background.
+class SweepStream {
+ public:
+  virtual ~SweepStream() = default;
+  // Objects the sweep has read and will not read again (a listing that completed): their users,
+  // external subjects, grants, group memberships and queue members are written.
+  virtual void Add(audit::OrgSnapshot part) = 0;
+  // The final snapshot (it must not change until the commit) of a complete or partial sweep:
+  // what remains of it is written while the caller audits.
+  virtual void Seal(const audit::OrgSnapshot& final, bool complete) = 0;
+};
+
 // The persistent store of sweeps, the temporal org snapshot and the findings lifecycle
 // (docs/storage.md). Implementations are thread-safe (calls are serialised). Every method
 // returns kUnavailable when the database is busy, kResourceExhausted when the disk is full,
@@ -144,6 +161,19 @@ class SnapshotStore {
   virtual Result<CommitResult> CommitSweep(const audit::SweepInfo& info,
                                            const audit::OrgSnapshot& snapshot,
                                            const std::vector<audit::Finding>& findings) = 0;
+
+  // A stream for the next sweep's snapshot, or nullptr when this store does not stream (the
+  // sweep then commits with CommitSweep alone). A stream holds the database's write lock until
+  // it is committed or destroyed.
+  virtual std::unique_ptr<SweepStream> BeginSweep() = 0;
+  // CommitSweep for a sweep whose snapshot went to `stream` (this store's BeginSweep, or
+  // nullptr): the same outcome as CommitSweep(info, snapshot, findings). A failed sweep, a
+  // stream sealed with another snapshot or status, and a stream that could not write commit
+  // through CommitSweep (the stream's writes are discarded first).
+  virtual Result<CommitResult> CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+                                                   const audit::SweepInfo& info,
+                                                   const audit::OrgSnapshot& snapshot,
+                                                   const std::vector<audit::Finding>& findings) = 0;
 
   // Sweeps started in [from_unix, to_unix] (both optional), oldest first.
   virtual Result<std::vector<SweepRecord>> ListSweeps(std::optional<int64_t> from_unix,

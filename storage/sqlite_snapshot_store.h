@@ -51,6 +51,11 @@ class SqliteSnapshotStore final : public SnapshotStore {
 
   Result<CommitResult> CommitSweep(const audit::SweepInfo& info, const audit::OrgSnapshot& snapshot,
                                    const std::vector<audit::Finding>& findings) override;
+  std::unique_ptr<SweepStream> BeginSweep() override;
+  Result<CommitResult> CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+                                           const audit::SweepInfo& info,
+                                           const audit::OrgSnapshot& snapshot,
+                                           const std::vector<audit::Finding>& findings) override;
   Result<std::vector<SweepRecord>> ListSweeps(std::optional<int64_t> from_unix,
                                               std::optional<int64_t> to_unix) override;
   Result<SweepRecord> LastCompleteSweep() override;
@@ -71,6 +76,12 @@ class SqliteSnapshotStore final : public SnapshotStore {
                                     const audit::OrgSnapshot& snapshot,
                                     const std::vector<audit::Finding>& findings);
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id);
+  // Runs `commit` and logs its outcome (event=sweep_committed or sweep_commit_failed).
+  template <typename Commit>
+  Result<CommitResult> LogCommit(const audit::SweepInfo& info, int64_t streamed,
+                                 const Commit& commit);
+  // kInvalidArgument unless every finding has a fingerprint and is open or suppressed.
+  Status CheckFindings(const std::vector<audit::Finding>& findings) const;
 
   // Read-only stores refuse; kDataLoss when the path no longer names the opened file.
   Status CheckWritable();

@@ -37,14 +37,8 @@ Result<SweepRecord> ReadSweepRow(const Stmt& st, const std::string& path) {
   return r;
 }
 
-}  // namespace
-
-Result<int64_t> InsertSweep(Db& db, const audit::SweepInfo& info) {
-  DIVAUDIT_ASSIGN_OR_RETURN(
-      Stmt st,
-      db.Prepare("INSERT INTO sweeps(started_at, finished_at, status, incomplete, requests, "
-                 "retries, throttled, coverage, rule_set_version, unknown_subject_types, "
-                 "content_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '')"));
+// Binds ?1..?10 of the sweep columns (InsertSweep, UpdateSweep).
+void BindSweep(Stmt& st, const audit::SweepInfo& info) {
   st.Bind(1, info.started_at_unix)
       .Bind(2, info.finished_at_unix)
       .Bind(3, audit::SweepStatusName(info.status))
@@ -55,8 +49,29 @@ Result<int64_t> InsertSweep(Db& db, const audit::SweepInfo& info) {
       .Bind(8, info.coverage_ratio)
       .Bind(9, audit::kRuleSetVersion)
       .Bind(10, CountMapJson(info.unknown_subject_types));
+}
+
+}  // namespace
+
+Result<int64_t> InsertSweep(Db& db, const audit::SweepInfo& info) {
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("INSERT INTO sweeps(started_at, finished_at, status, incomplete, requests, "
+                 "retries, throttled, coverage, rule_set_version, unknown_subject_types, "
+                 "content_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '')"));
+  BindSweep(st, info);
   DIVAUDIT_RETURN_IF_ERROR(st.Run());
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+}
+
+Status UpdateSweep(Db& db, int64_t id, const audit::SweepInfo& info) {
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("UPDATE sweeps SET started_at = ?1, finished_at = ?2, status = ?3, "
+                          "incomplete = ?4, requests = ?5, retries = ?6, throttled = ?7, "
+                          "coverage = ?8, rule_set_version = ?9, unknown_subject_types = ?10, "
+                          "content_hash = '' WHERE id = ?11"));
+  BindSweep(st, info);
+  return st.Bind(11, id).Run();
 }
 
 Status SetSweepHash(Db& db, int64_t id, const std::string& hash) {

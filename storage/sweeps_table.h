@@ -16,6 +16,9 @@ namespace divaudit::storage {
 
 // Inserts the sweep row (content_hash empty until SetSweepHash) and returns its id.
 Result<int64_t> InsertSweep(Db& db, const audit::SweepInfo& info);
+// Sets every column InsertSweep sets of sweep row `id` from `info` (a streamed sweep inserts
+// its row when it starts and knows its outcome only at the end).
+Status UpdateSweep(Db& db, int64_t id, const audit::SweepInfo& info);
 Status SetSweepHash(Db& db, int64_t id, const std::string& hash);
 
 // The newest sweep id ever assigned (sqlite_sequence; 0 before the first sweep).

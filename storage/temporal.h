@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "audit/org_snapshot.h"
 #include "common/status.h"
@@ -14,12 +15,44 @@ namespace divaudit::storage {
 // The temporal org snapshot (storage/tables.h): each object version is a row valid from one
 // sweep to another.
 
-// Writes the snapshot of sweep `sweep` inside the caller's transaction, diffing it against the
-// current rows of every table in memory. A complete sweep inserts new and changed rows and
-// closes changed and vanished ones (never memberships of a group whose members it did not
-// read); a partial sweep only inserts rows whose key is not current. Counts go to `result`.
-// Each table's part of the sweep's content hash goes to `hash` as it is written (Begin
-// called; the caller then writes the findings and calls Finish).
+// Writes the snapshot of sweep `sweep` into the temporal tables inside the caller's write
+// transaction (the sweep row inserted), diffing it against the current rows of every table in
+// memory. A complete sweep inserts new and changed rows and closes changed and vanished ones
+// (never memberships of a group whose members it did not read); a partial sweep only inserts
+// rows whose key is not current.
+//
+// Rows may be written while the sweep is still being read (Stream): they are tentative, and
+// Finish makes the sweep's rows exactly what the final snapshot alone would have written —
+// streamed rows the final snapshot lacks, has twice or has with other attributes are deleted —
+// so the stored rows, the counts and the content hash do not depend on what was streamed.
+// Use: Stream any number of times, Finish once, then AddToHash after SweepHashBuilder::Begin
+// (the caller then writes the findings and calls Finish on the builder). `db` and `dict` must
+// outlive it, and the snapshot given to Finish must outlive AddToHash. Not thread-safe.
+class SnapshotWriter {
+ public:
+  SnapshotWriter(Db& db, IdDict& dict, int64_t sweep);
+  ~SnapshotWriter();
+  SnapshotWriter(const SnapshotWriter&) = delete;
+  SnapshotWriter& operator=(const SnapshotWriter&) = delete;
+
+  // Inserts the rows of `part` that the listings finish with (users, external subjects, grants,
+  // group memberships from each group's member_ids, queue members) whose key is neither current
+  // nor streamed already. Every other table of `part` (the group rows themselves included) is
+  // ignored: Finish writes those.
+  Status Stream(const audit::OrgSnapshot& part);
+  // Reconciles every table with `final`; counts go to `result`.
+  Status Finish(const audit::OrgSnapshot& final, bool complete, CommitResult& result);
+  // Each table's part of the content hash, in table order (after Finish).
+  void AddToHash(SweepHashBuilder& hash) const;
+  // Rows inserted by Stream so far (deleted ones included).
+  int64_t streamed_rows() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// SnapshotWriter without streaming: Finish and AddToHash (`hash` Begin called).
 Status CommitSnapshot(Db& db, const audit::OrgSnapshot& snapshot, bool complete, int64_t sweep,
                       IdDict& dict, SweepHashBuilder& hash, CommitResult& result);
 
