@@ -1,6 +1,7 @@
 #include "daemon/sweep_job.h"
 
 #include <cstdlib>
+#include <memory>
 #include <unordered_map>
 
 #include "audit/lifecycle.h"
@@ -111,6 +112,10 @@ Result<std::unique_ptr<SweepJob>> SweepJob::Create(std::shared_ptr<const config:
 
 Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) {
   SweepJobOutput out;
+  // The store takes the write lock and reads the current rows while the org is read, and writes
+  // the snapshot while the rules run (storage/README.md, "Pending sweeps"). A cancelled sweep
+  // drops it, and with it everything it wrote.
+  std::unique_ptr<storage::PendingSweep> pending = store_.BeginSweep();
   genesys::Sweeper sweeper(*client_, clock_);
   genesys::SweepResult swept = sweeper.Run(cancel_, progress);
   out.info = std::move(swept.info);
@@ -125,6 +130,10 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   if (out.info.status != audit::SweepStatus::kFailed) {
     auto tenants = audit::TenantMap::Build(policy_, out.snapshot.divisions);
     if (tenants.ok()) {
+      // The snapshot is final: the store writes it while the rules run.
+      if (pending != nullptr) {
+        pending->Seal(out.snapshot, out.info.status == audit::SweepStatus::kComplete);
+      }
       out.audit = audit::RunAudit(out.snapshot, *tenants, policy_, clock_.Now(), swept.completeness,
                                   audit::OrgRef{out.info.org_id, out.info.org_name});
       for (const auto& line : out.audit.not_judged) out.info.incomplete.push_back(line);
@@ -178,7 +187,8 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
     return AbortedError("sweep cancelled before commit; nothing was stored");
   }
 
-  auto committed = store_.CommitSweep(out.info, out.snapshot, out.audit.findings);
+  auto committed =
+      store_.CommitPendingSweep(std::move(pending), out.info, out.snapshot, out.audit.findings);
   if (!committed.ok()) return committed.status();
   out.info.id = committed->sweep_id;
   out.commit = std::move(committed).value();

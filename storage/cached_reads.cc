@@ -36,20 +36,20 @@ Result<CommitResult> CachedReads::CommitSweep(const audit::SweepInfo& info,
   return store_.CommitSweep(info, snapshot, findings);
 }
 
-std::unique_ptr<SweepStream> CachedReads::BeginSweep() {
+std::unique_ptr<PendingSweep> CachedReads::BeginSweep() {
   MutexLock lock(mu_);
   ++store_calls_;
   return store_.BeginSweep();
 }
 
-Result<CommitResult> CachedReads::CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+Result<CommitResult> CachedReads::CommitPendingSweep(std::unique_ptr<PendingSweep> pending,
                                                       const audit::SweepInfo& info,
                                                       const audit::OrgSnapshot& snapshot,
                                                       const std::vector<audit::Finding>& findings) {
   MutexLock lock(mu_);
   Forget();
   ++store_calls_;
-  return store_.CommitStreamedSweep(std::move(stream), info, snapshot, findings);
+  return store_.CommitPendingSweep(std::move(pending), info, snapshot, findings);
 }
 
 Result<std::vector<SweepRecord>> CachedReads::ListSweeps(std::optional<int64_t> from_unix,

@@ -26,8 +26,8 @@ class CachedReads final : public SnapshotStore {
 
   Result<CommitResult> CommitSweep(const audit::SweepInfo& info, const audit::OrgSnapshot& snapshot,
                                    const std::vector<audit::Finding>& findings) override;
-  std::unique_ptr<SweepStream> BeginSweep() override;
-  Result<CommitResult> CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+  std::unique_ptr<PendingSweep> BeginSweep() override;
+  Result<CommitResult> CommitPendingSweep(std::unique_ptr<PendingSweep> pending,
                                            const audit::SweepInfo& info,
                                            const audit::OrgSnapshot& snapshot,
                                            const std::vector<audit::Finding>& findings) override;

@@ -130,19 +130,16 @@ struct ExceptionSeen {
   std::vector<std::string> fingerprints;  // findings currently suppressed by it
 };
 
-// A sweep's snapshot written while the org is still being read (SnapshotStore::BeginSweep), so
-// that little is left to write once the last response has arrived. What a stream writes is
-// tentative: CommitStreamedSweep stores exactly what CommitSweep would have stored for the
-// final snapshot, and a stream destroyed before its commit leaves nothing behind. Calls come
-// from one thread at a time; the writing happens in the background.
-class SweepStream {
+// The write of the next sweep, started before the org is read (SnapshotStore::BeginSweep): it
+// takes the database's write lock and reads the current rows while the sweep reads the org,
+// then writes the final snapshot's rows (Seal) while the caller audits, so that little is left
+// to do once the findings are known. CommitPendingSweep stores exactly what CommitSweep would
+// have stored; a pending sweep destroyed before its commit leaves nothing behind. The work
+// happens in the background; calls come from one thread.
+class PendingSweep {
  public:
-  virtual ~SweepStream() = default;
-  // Objects the sweep has read and will not read again (a listing that completed): their users,
-  // external subjects, grants, group memberships and queue members are written.
-  virtual void Add(audit::OrgSnapshot part) = 0;
-  // The final snapshot (it must not change until the commit) of a complete or partial sweep:
-  // what remains of it is written while the caller audits.
+  virtual ~PendingSweep() = default;
+  // The final snapshot of a complete or partial sweep (it must not change until the commit).
   virtual void Seal(const audit::OrgSnapshot& final, bool complete) = 0;
 };
 
@@ -162,18 +159,18 @@ class SnapshotStore {
                                            const audit::OrgSnapshot& snapshot,
                                            const std::vector<audit::Finding>& findings) = 0;
 
-  // A stream for the next sweep's snapshot, or nullptr when this store does not stream (the
-  // sweep then commits with CommitSweep alone). A stream holds the database's write lock until
-  // it is committed or destroyed.
-  virtual std::unique_ptr<SweepStream> BeginSweep() = 0;
-  // CommitSweep for a sweep whose snapshot went to `stream` (this store's BeginSweep, or
-  // nullptr): the same outcome as CommitSweep(info, snapshot, findings). A failed sweep, a
-  // stream sealed with another snapshot or status, and a stream that could not write commit
-  // through CommitSweep (the stream's writes are discarded first).
-  virtual Result<CommitResult> CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
-                                                   const audit::SweepInfo& info,
-                                                   const audit::OrgSnapshot& snapshot,
-                                                   const std::vector<audit::Finding>& findings) = 0;
+  // The next sweep's write, begun now, or nullptr when this store cannot begin one (the sweep
+  // then commits with CommitSweep alone). It holds the database's write lock until it is
+  // committed or destroyed.
+  virtual std::unique_ptr<PendingSweep> BeginSweep() = 0;
+  // CommitSweep for a sweep begun with BeginSweep (`pending` may be nullptr): the same outcome
+  // as CommitSweep(info, snapshot, findings). A failed sweep, a pending sweep sealed with
+  // another snapshot or status, and one that could not write commit through CommitSweep (what
+  // it wrote is discarded first).
+  virtual Result<CommitResult> CommitPendingSweep(std::unique_ptr<PendingSweep> pending,
+                                                  const audit::SweepInfo& info,
+                                                  const audit::OrgSnapshot& snapshot,
+                                                  const std::vector<audit::Finding>& findings) = 0;
 
   // Sweeps started in [from_unix, to_unix] (both optional), oldest first.
   virtual Result<std::vector<SweepRecord>> ListSweeps(std::optional<int64_t> from_unix,

@@ -15,7 +15,7 @@
 #include "storage/id_dict.h"
 #include "storage/prune.h"
 #include "storage/schema.h"
-#include "storage/sweep_stream.h"
+#include "storage/pending_sweep.h"
 #include "storage/sweeps_table.h"
 #include "storage/tables.h"
 #include "storage/temporal.h"
@@ -147,59 +147,62 @@ Result<CommitResult> SqliteSnapshotStore::CommitSweep(const audit::SweepInfo& in
                                                       const audit::OrgSnapshot& snapshot,
                                                       const std::vector<audit::Finding>& findings) {
   std::lock_guard<std::mutex> lock(mu_);
-  return LogCommit(info, 0, [&] { return CommitLocked(info, snapshot, findings); });
+  return LogCommit(info, [&] { return CommitLocked(info, snapshot, findings); });
 }
 
-std::unique_ptr<SweepStream> SqliteSnapshotStore::BeginSweep() {
+std::unique_ptr<PendingSweep> SqliteSnapshotStore::BeginSweep() {
   std::lock_guard<std::mutex> lock(mu_);
   if (options_.read_only || !CheckWritable().ok()) return nullptr;  // the commit says why
-  auto stream = SqliteSweepStream::Begin(db_.path(), options_.busy_timeout_ms, known_head_);
-  if (!stream.ok()) {
-    GetLogger("storage")->warn("event=sweep_stream_unavailable err=\"{}\"",
-                               stream.status().ToString());
+  // The pending sweep's connection has its own page cache: hand back what this one holds from
+  // earlier reads (the daemon reads the last snapshot when it starts).
+  sqlite3_db_release_memory(db_.raw());
+  auto pending = SqlitePendingSweep::Begin(db_.path(), options_.busy_timeout_ms, known_head_);
+  if (!pending.ok()) {
+    GetLogger("storage")->warn("event=sweep_begin_failed err=\"{}\" (committing at the end)",
+                               pending.status().ToString());
     return nullptr;
   }
-  return std::move(stream).value();
+  return std::move(pending).value();
 }
 
-Result<CommitResult> SqliteSnapshotStore::CommitStreamedSweep(
-    std::unique_ptr<SweepStream> stream, const audit::SweepInfo& info,
+Result<CommitResult> SqliteSnapshotStore::CommitPendingSweep(
+    std::unique_ptr<PendingSweep> pending, const audit::SweepInfo& info,
     const audit::OrgSnapshot& snapshot, const std::vector<audit::Finding>& findings) {
-  auto* s = dynamic_cast<SqliteSweepStream*>(stream.get());
+  auto* p = dynamic_cast<SqlitePendingSweep*>(pending.get());
   const bool complete = info.status == audit::SweepStatus::kComplete;
-  if (s != nullptr && info.status != audit::SweepStatus::kFailed) {
-    if (s->sealed() == nullptr) s->Seal(snapshot, complete);
-    if (s->sealed() != &snapshot || s->sealed_complete() != complete) {
+  if (p != nullptr && info.status != audit::SweepStatus::kFailed) {
+    if (p->sealed() == nullptr) p->Seal(snapshot, complete);
+    if (p->sealed() != &snapshot || p->sealed_complete() != complete) {
       GetLogger("storage")->warn(
-          "event=sweep_stream_discarded err=\"sealed with another snapshot or status\"");
-      s = nullptr;
+          "event=sweep_pending_discarded err=\"sealed with another snapshot or status\"");
+      p = nullptr;
     }
   } else {
-    s = nullptr;
+    p = nullptr;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (s != nullptr) {
-    if (Status st = s->Wait(); !st.ok()) {
-      GetLogger("storage")->warn("event=sweep_stream_failed err=\"{}\" (committing without it)",
-                                 st.ToString());
-      s = nullptr;
+  return LogCommit(info, [&]() -> Result<CommitResult> {
+    if (p != nullptr) {
+      if (Status st = p->Wait(); !st.ok()) {
+        GetLogger("storage")->warn(
+            "event=sweep_pending_failed err=\"{}\" (committing without it)", st.ToString());
+        p = nullptr;
+      }
     }
-  }
-  if (s == nullptr) {
-    stream.reset();  // rolls back what it wrote and releases the write lock
-    return LogCommit(info, 0, [&] { return CommitLocked(info, snapshot, findings); });
-  }
-  return LogCommit(info, s->streamed_rows(), [&]() -> Result<CommitResult> {
+    if (p == nullptr) {
+      pending.reset();  // rolls back what it wrote and releases the write lock
+      return CommitLocked(info, snapshot, findings);
+    }
     DIVAUDIT_RETURN_IF_ERROR(CheckFindings(findings));
     DIVAUDIT_RETURN_IF_ERROR(CheckWritable());
-    DIVAUDIT_ASSIGN_OR_RETURN(CommitResult r, s->Commit(info, findings));
+    DIVAUDIT_ASSIGN_OR_RETURN(CommitResult r, p->Commit(info, findings));
     known_head_ = r.sweep_id;
     return r;
   });
 }
 
 template <typename Commit>
-Result<CommitResult> SqliteSnapshotStore::LogCommit(const audit::SweepInfo& info, int64_t streamed,
+Result<CommitResult> SqliteSnapshotStore::LogCommit(const audit::SweepInfo& info,
                                                     const Commit& commit) {
   const SteadyTime start = clock_.SteadyNow();
   Result<CommitResult> r = commit();
@@ -212,10 +215,10 @@ Result<CommitResult> SqliteSnapshotStore::LogCommit(const audit::SweepInfo& info
   } else {
     log->info(
         "event=sweep_committed sweep_id={} status={} inserted={} closed={} new={} resolved={} "
-        "reopened={} duration_ms={} content_hash={} streamed={}",
+        "reopened={} duration_ms={} content_hash={}",
         r->sweep_id, audit::SweepStatusName(info.status), r->rows_inserted, r->rows_closed,
         r->new_findings.size(), r->resolved_findings.size(), r->reopened_findings.size(), ms,
-        r->content_hash, streamed);
+        r->content_hash);
   }
   return r;
 }

@@ -26,7 +26,7 @@ struct SqliteStoreOptions {
   bool writer_lock = true;
 };
 
-// SnapshotStore on one SQLite file (WAL, foreign keys on, synchronous=FULL, 8 MiB page cache,
+// SnapshotStore on one SQLite file (WAL, foreign keys on, synchronous=FULL, 32 MiB page cache,
 // cached prepared statements, one BEGIN IMMEDIATE transaction per sweep). Schema:
 // storage/schema.cc and storage/README.md. Thread-safe: every call holds an internal mutex. Several
 // processes may open the same file (SQLite locking); writers wait up to busy_timeout_ms.
@@ -51,8 +51,8 @@ class SqliteSnapshotStore final : public SnapshotStore {
 
   Result<CommitResult> CommitSweep(const audit::SweepInfo& info, const audit::OrgSnapshot& snapshot,
                                    const std::vector<audit::Finding>& findings) override;
-  std::unique_ptr<SweepStream> BeginSweep() override;
-  Result<CommitResult> CommitStreamedSweep(std::unique_ptr<SweepStream> stream,
+  std::unique_ptr<PendingSweep> BeginSweep() override;
+  Result<CommitResult> CommitPendingSweep(std::unique_ptr<PendingSweep> pending,
                                            const audit::SweepInfo& info,
                                            const audit::OrgSnapshot& snapshot,
                                            const std::vector<audit::Finding>& findings) override;
@@ -78,8 +78,7 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id);
   // Runs `commit` and logs its outcome (event=sweep_committed or sweep_commit_failed).
   template <typename Commit>
-  Result<CommitResult> LogCommit(const audit::SweepInfo& info, int64_t streamed,
-                                 const Commit& commit);
+  Result<CommitResult> LogCommit(const audit::SweepInfo& info, const Commit& commit);
   // kInvalidArgument unless every finding has a fingerprint and is open or suppressed.
   Status CheckFindings(const std::vector<audit::Finding>& findings) const;
 

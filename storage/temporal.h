@@ -21,13 +21,11 @@ namespace divaudit::storage {
 // (never memberships of a group whose members it did not read); a partial sweep only inserts
 // rows whose key is not current.
 //
-// Rows may be written while the sweep is still being read (Stream): they are tentative, and
-// Finish makes the sweep's rows exactly what the final snapshot alone would have written —
-// streamed rows the final snapshot lacks, has twice or has with other attributes are deleted —
-// so the stored rows, the counts and the content hash do not depend on what was streamed.
-// Use: Stream any number of times, Finish once, then AddToHash after SweepHashBuilder::Begin
-// (the caller then writes the findings and calls Finish on the builder). `db` and `dict` must
-// outlive it, and the snapshot given to Finish must outlive AddToHash. Not thread-safe.
+// The current rows may be read ahead (Preload), while the sweep is still reading the org. Use:
+// Preload (optional), Finish once, then AddToHash after SweepHashBuilder::Begin (the caller then
+// writes the findings and calls Finish on the builder): the hash needs the final sweep row
+// first, the rows do not. `db` and `dict` must outlive it, and the snapshot given to Finish
+// must outlive AddToHash. Not thread-safe.
 class SnapshotWriter {
  public:
   SnapshotWriter(Db& db, IdDict& dict, int64_t sweep);
@@ -35,24 +33,19 @@ class SnapshotWriter {
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
 
-  // Inserts the rows of `part` that the listings finish with (users, external subjects, grants,
-  // group memberships from each group's member_ids, queue members) whose key is neither current
-  // nor streamed already. Every other table of `part` (the group rows themselves included) is
-  // ignored: Finish writes those.
-  Status Stream(const audit::OrgSnapshot& part);
-  // Reconciles every table with `final`; counts go to `result`.
+  // Reads the current rows of every table (Finish reads those it lacks itself).
+  Status Preload();
+  // Writes `final`'s rows; counts go to `result`.
   Status Finish(const audit::OrgSnapshot& final, bool complete, CommitResult& result);
   // Each table's part of the content hash, in table order (after Finish).
   void AddToHash(SweepHashBuilder& hash) const;
-  // Rows inserted by Stream so far (deleted ones included).
-  int64_t streamed_rows() const;
 
  private:
   struct State;
   std::unique_ptr<State> state_;
 };
 
-// SnapshotWriter without streaming: Finish and AddToHash (`hash` Begin called).
+// SnapshotWriter in one go: Finish and AddToHash (`hash` Begin called).
 Status CommitSnapshot(Db& db, const audit::OrgSnapshot& snapshot, bool complete, int64_t sweep,
                       IdDict& dict, SweepHashBuilder& hash, CommitResult& result);
 

@@ -228,6 +228,32 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
   return want;
 }
 
+// Merge-join: rows wanted but not current go to `to_insert` (snapshot order); on a complete
+// sweep, current rows not wanted go to `to_close` unless their first column is in `unread`.
+void MergeIds(const std::vector<DesiredId>& want, const std::vector<CurrentId>& current,
+              const std::unordered_set<uint32_t>& unread, bool complete,
+              std::vector<DesiredId>& to_insert, std::vector<int64_t>& to_close) {
+  to_insert.reserve(want.size() > current.size() ? want.size() - current.size() : 0);
+  size_t i = 0, j = 0;
+  while (i < want.size() || j < current.size()) {
+    if (j == current.size() || (i < want.size() && want[i].key < current[j].key)) {
+      to_insert.push_back(want[i]);
+    } else if (i == want.size() || current[j].key < want[i].key) {
+      if (complete && unread.count(current[j].key.Get(0)) == 0) {
+        to_close.push_back(current[j].row_id);
+      }
+      ++j;
+      continue;
+    } else {
+      ++j;  // unchanged
+    }
+    const IdKey key = want[i].key;
+    while (i < want.size() && want[i].key == key) ++i;  // duplicates in the snapshot
+  }
+  std::sort(to_insert.begin(), to_insert.end(),
+            [](const DesiredId& a, const DesiredId& b) { return a.index < b.index; });
+}
+
 Status CloseRows(Db& db, const TableSpec& t, std::vector<int64_t>& to_close, int64_t sweep,
                  CommitResult& result) {
   std::sort(to_close.begin(), to_close.end());
@@ -239,19 +265,6 @@ Status CloseRows(Db& db, const TableSpec& t, std::vector<int64_t>& to_close, int
     DIVAUDIT_RETURN_IF_ERROR(st.Bind(1, sweep).Bind(2, row_id).Run());
   }
   result.rows_closed += static_cast<int64_t>(to_close.size());
-  return Status::Ok();
-}
-
-// Deletes rows a stream wrote that the final snapshot does not keep (they were never part of a
-// committed sweep).
-Status DeleteRows(Db& db, const TableSpec& t, const std::vector<int64_t>& row_ids) {
-  if (row_ids.empty()) return Status::Ok();
-  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st,
-                            db.Prepare(std::string("DELETE FROM ") + t.name + " WHERE row_id = ?1"));
-  for (int64_t row_id : row_ids) {
-    st.Reset();
-    DIVAUDIT_RETURN_IF_ERROR(st.Bind(1, row_id).Run());
-  }
   return Status::Ok();
 }
 
@@ -273,7 +286,6 @@ Status InsertIdRows(Db& db, const TableSpec& t, int64_t sweep, const std::vector
     }
   };
   const std::string into = std::string(t.name) + "(valid_from_sweep, " + ColumnList(t) + ")";
-  out.reserve(out.size() + keys.size());
   if (before > INT64_MAX - count) {
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(into, n + 1, 1)));
     for (size_t r = 0; r < keys.size(); ++r) {
@@ -370,34 +382,24 @@ std::string_view GrantColumn(const audit::Grant& g, size_t c) {
   }
 }
 
-// The tables Stream writes: those whose rows a listing finishes (users; a role's subject grants
-// and their external subjects; a group's members; a queue's members).
-constexpr std::array<TableIndex, 5> kStreamedTables = {kUsers, kMemberships, kExternal, kGrants,
-                                                       kQueueMembers};
 
 // All-id table state: the rows current before this sweep (sorted by key; rows not readable as
-// ids, from an edited file, apart: a complete sweep closes them), the rows Stream inserted (row
-// id order), and after Finish the sweep's rows (row id order) and the row ids it closed.
+// ids, from an edited file, apart: a complete sweep closes them), then after Finish the
+// sweep's rows (row id order) and the row ids it closed.
 struct IdTable {
   bool loaded = false;
   std::vector<CurrentId> current;
   std::vector<int64_t> unreadable;
-  std::vector<CurrentId> streamed;
   std::vector<CurrentId> written;
   std::vector<int64_t> closed;
 };
 
-// Keyed table state: as IdTable, keys and attributes joined (AppendField) into the arena.
-struct StreamedKeyed {
-  int64_t row_id;
-  std::string_view attrs;  // in the arena
-  bool kept = false;
-};
+// Keyed table state: as IdTable, the current rows' keys and attributes joined (AppendField)
+// into the arena.
 struct KeyedTable {
   bool loaded = false;
   Arena arena;
   CurrentKeyedMap current;
-  std::unordered_map<std::string_view, StreamedKeyed> streamed;  // keys in the arena
   std::vector<std::pair<int64_t, const ViewRow*>> written;
   std::vector<int64_t> closed;
 };
@@ -411,84 +413,37 @@ struct SnapshotWriter::State {
   const int64_t sweep;
   std::array<IdTable, kTableCount> ids;
   std::array<KeyedTable, kTableCount> keyed;
-  int64_t streamed_rows = 0;
   bool finished = false;
   // Finish's snapshot as views (AddToHash reads the keyed rows from them).
   std::optional<audit::OrgSnapshot> canonical_copy;
   std::deque<std::string> texts;
   TableViewRows desired;
 
-  Status LoadIds(size_t ti) {
-    IdTable& s = ids[ti];
-    if (s.loaded) return Status::Ok();
-    s.loaded = true;
-    return LoadCurrentIds(db, Tables()[ti], s.current, s.unreadable);
-  }
-  Status LoadKeyed(size_t ti) {
+  Status Load(size_t ti) {
+    const TableSpec& t = Tables()[ti];
+    if (t.all_ids()) {
+      IdTable& s = ids[ti];
+      if (s.loaded) return Status::Ok();
+      s.loaded = true;
+      return LoadCurrentIds(db, t, s.current, s.unreadable);
+    }
     KeyedTable& s = keyed[ti];
     if (s.loaded) return Status::Ok();
     s.loaded = true;
-    DIVAUDIT_ASSIGN_OR_RETURN(s.current, LoadCurrentKeyed(db, Tables()[ti], s.arena));
+    DIVAUDIT_ASSIGN_OR_RETURN(s.current, LoadCurrentKeyed(db, t, s.arena));
     return Status::Ok();
   }
 
-  // Stream: rows whose key is neither current nor streamed (duplicates within `value` too).
-  template <typename Value>
-  Status StreamIds(size_t ti, size_t count, const Value& value, bool interned) {
-    if (count == 0) return Status::Ok();
-    DIVAUDIT_RETURN_IF_ERROR(LoadIds(ti));
-    IdTable& s = ids[ti];
-    const TableSpec& t = Tables()[ti];
-    DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
-                              DesiredIds(db.path(), t, count, value, interned, dict));
-    auto by_key = [](const CurrentId& a, const IdKey& k) { return a.key < k; };
-    auto has = [&](const std::vector<CurrentId>& v, const IdKey& k) {
-      auto it = std::lower_bound(v.begin(), v.end(), k, by_key);
-      return it != v.end() && it->key == k;
-    };
-    std::vector<IdKey> add;
-    for (size_t i = 0; i < want.size(); ++i) {
-      if (i > 0 && want[i].key == want[i - 1].key) continue;
-      if (!has(s.current, want[i].key)) add.push_back(want[i].key);
-    }
-    // Keys streamed before are few (a listing is streamed once): Finish deletes the repeats.
-    DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
-    streamed_rows += static_cast<int64_t>(add.size());
-    return InsertIdRows(db, t, sweep, add, s.streamed);
-  }
-
-  Status StreamKeyed(size_t ti, const std::vector<ViewRow>& rows) {
-    if (rows.empty()) return Status::Ok();
-    DIVAUDIT_RETURN_IF_ERROR(LoadKeyed(ti));
-    KeyedTable& s = keyed[ti];
-    const TableSpec& t = Tables()[ti];
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt insert_st, PrepareKeyedInsert(db, t));
-    std::string key, attrs;
-    for (const ViewRow& row : rows) {
-      JoinFieldsInto(key, row, 0, t.key_count);
-      if (s.current.contains(std::string_view(key)) || s.streamed.contains(std::string_view(key))) {
-        continue;
-      }
-      DIVAUDIT_ASSIGN_OR_RETURN(int64_t row_id, InsertKeyedRow(db, insert_st, t, row, sweep));
-      JoinFieldsInto(attrs, row, t.key_count, t.cols.size());
-      s.streamed.emplace(s.arena.Copy(key), StreamedKeyed{row_id, s.arena.Copy(attrs)});
-      ++streamed_rows;
-    }
-    return Status::Ok();
-  }
-
-  // Finish, all-id table: a three-way merge of the wanted keys, the current rows and the
-  // streamed rows. Wanted and current: unchanged. Wanted, not current: the first streamed row
-  // of the key is kept, else the row is inserted. Current, not wanted: closed (complete sweeps;
-  // never a membership of a group whose members were not read). Streamed rows not kept are
-  // deleted.
+  // Diffs and writes one all-id table. Every column is a key column, so a row is either
+  // unchanged, new or gone; a partial sweep never closes. `interned`: as in DesiredIds.
   template <typename Value>
   Status FinishIds(size_t ti, size_t count, const Value& value, bool interned,
                    const std::unordered_set<std::string>* unread_groups, bool complete,
                    CommitResult& result) {
-    DIVAUDIT_RETURN_IF_ERROR(LoadIds(ti));
+    DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     IdTable& s = ids[ti];
     const TableSpec& t = Tables()[ti];
+    std::vector<int64_t> to_close = std::move(s.unreadable);
     DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
                               DesiredIds(db.path(), t, count, value, interned, dict));
     std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
@@ -497,55 +452,18 @@ struct SnapshotWriter::State {
         if (auto id = dict.FindValue(g)) unread.insert(static_cast<uint32_t>(*id));
       }
     }
-    std::vector<CurrentId> streamed = std::move(s.streamed);
-    std::sort(streamed.begin(), streamed.end(), [](const CurrentId& a, const CurrentId& b) {
-      return a.key == b.key ? a.row_id < b.row_id : a.key < b.key;
-    });
-    std::vector<CurrentId> kept;
     std::vector<DesiredId> to_insert;
-    std::vector<int64_t> to_delete;
-    std::vector<int64_t> to_close = complete ? std::move(s.unreadable) : std::vector<int64_t>();
-    kept.reserve(streamed.size());
-    to_insert.reserve(want.size() > s.current.size() + streamed.size()
-                          ? want.size() - s.current.size() - streamed.size()
-                          : 0);
-    size_t i = 0, j = 0, k = 0;
-    while (i < want.size() || j < s.current.size() || k < streamed.size()) {
-      IdKey key{~uint64_t{0}, ~uint64_t{0}};
-      if (i < want.size()) key = want[i].key;
-      if (j < s.current.size() && s.current[j].key < key) key = s.current[j].key;
-      if (k < streamed.size() && streamed[k].key < key) key = streamed[k].key;
-      const bool wanted = i < want.size() && want[i].key == key;
-      const bool current = j < s.current.size() && s.current[j].key == key;
-      const size_t first_streamed = k;
-      while (k < streamed.size() && streamed[k].key == key) ++k;
-      size_t deleted_from = first_streamed;
-      if (wanted && !current) {
-        if (k > first_streamed) {
-          kept.push_back(streamed[first_streamed]);
-          deleted_from = first_streamed + 1;
-        } else {
-          to_insert.push_back(want[i]);
-        }
-      } else if (current && !wanted && complete && unread.count(key.Get(0)) == 0) {
-        to_close.push_back(s.current[j].row_id);
-      }
-      for (size_t d = deleted_from; d < k; ++d) to_delete.push_back(streamed[d].row_id);
-      if (current) ++j;  // one current row per round: a repeated current key is closed
-      while (i < want.size() && want[i].key == key) ++i;  // duplicates in the snapshot
-    }
+    MergeIds(want, s.current, unread, complete, to_insert, to_close);
+    if (!complete) to_close.clear();  // a partial sweep never closes
     std::vector<DesiredId>().swap(want);
     std::vector<CurrentId>().swap(s.current);
-    std::sort(to_insert.begin(), to_insert.end(),
-              [](const DesiredId& a, const DesiredId& b) { return a.index < b.index; });
     std::vector<IdKey> keys;
     keys.reserve(to_insert.size());
     for (const DesiredId& d : to_insert) keys.push_back(d.key);
-    DIVAUDIT_RETURN_IF_ERROR(DeleteRows(db, t, to_delete));
+    std::vector<DesiredId>().swap(to_insert);
     DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
-    s.written = std::move(kept);
     DIVAUDIT_RETURN_IF_ERROR(InsertIdRows(db, t, sweep, keys, s.written));
-    std::sort(s.written.begin(), s.written.end(),
+    std::sort(s.written.begin(), s.written.end(),  // already sorted unless ids were picked
               [](const CurrentId& a, const CurrentId& b) { return a.row_id < b.row_id; });
     result.rows_inserted += static_cast<int64_t>(s.written.size());
     DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));  // sorts to_close
@@ -553,38 +471,32 @@ struct SnapshotWriter::State {
     return Status::Ok();
   }
 
-  // Finish, keyed table. A changed row is closed and inserted again on a complete sweep; a
-  // partial sweep inserts only keys that are not current (it never closes, so it cannot
-  // replace either). The first of duplicate keys in the snapshot wins. A streamed row is kept
-  // when the final row of its key has the same attributes, else deleted.
+  // Diffs and writes one keyed table. A changed row is closed and inserted again on a complete
+  // sweep; a partial sweep inserts only keys that are not current (it never closes, so it
+  // cannot replace either). The first of duplicate keys in the snapshot wins.
   Status FinishKeyed(size_t ti, const std::vector<ViewRow>& rows, bool complete,
                      CommitResult& result) {
-    DIVAUDIT_RETURN_IF_ERROR(LoadKeyed(ti));
+    DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     KeyedTable& s = keyed[ti];
     const TableSpec& t = Tables()[ti];
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt insert_st, PrepareKeyedInsert(db, t));
-    std::vector<int64_t> to_close, to_delete;
+    std::vector<int64_t> to_close;
     std::string key, prev_key, attrs;
     bool first = true;
     for (const ViewRow& row : rows) {
       JoinFieldsInto(key, row, 0, t.key_count);
       if (!first && key == prev_key) continue;
       first = false;
-      JoinFieldsInto(attrs, row, t.key_count, t.cols.size());
       bool insert = true;
-      if (auto it = s.current.find(std::string_view(key)); it != s.current.end()) {
+      auto it = s.current.find(std::string_view(key));
+      if (it != s.current.end()) {
+        JoinFieldsInto(attrs, row, t.key_count, t.cols.size());
         if (it->second.attrs == attrs || !complete) {
           insert = false;
         } else {
           to_close.push_back(it->second.row_id);
         }
         it->second.seen = true;
-      } else if (auto st = s.streamed.find(std::string_view(key)); st != s.streamed.end()) {
-        if (st->second.attrs == attrs) {
-          st->second.kept = true;
-          s.written.emplace_back(st->second.row_id, &row);
-          insert = false;
-        }
       }
       if (insert) {
         DIVAUDIT_ASSIGN_OR_RETURN(int64_t row_id, InsertKeyedRow(db, insert_st, t, row, sweep));
@@ -597,10 +509,6 @@ struct SnapshotWriter::State {
         if (!cur.seen) to_close.push_back(cur.row_id);
       }
     }
-    for (const auto& [k, st] : s.streamed) {
-      if (!st.kept) to_delete.push_back(st.row_id);
-    }
-    DIVAUDIT_RETURN_IF_ERROR(DeleteRows(db, t, to_delete));
     std::sort(s.written.begin(), s.written.end());
     result.rows_inserted += static_cast<int64_t>(s.written.size());
     DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));  // sorts to_close
@@ -614,27 +522,8 @@ SnapshotWriter::SnapshotWriter(Db& db, IdDict& dict, int64_t sweep)
 
 SnapshotWriter::~SnapshotWriter() = default;
 
-int64_t SnapshotWriter::streamed_rows() const { return state_->streamed_rows; }
-
-Status SnapshotWriter::Stream(const audit::OrgSnapshot& part) {
-  State& st = *state_;
-  if (st.finished) return FailedPreconditionError("SnapshotWriter::Stream after Finish");
-  std::deque<std::string> texts;
-  const TableViewRows rows = SnapshotToViewRows(part, texts);
-  for (TableIndex ti : kStreamedTables) {
-    if (ti == kGrants) {
-      const auto& g = part.grants;
-      DIVAUDIT_RETURN_IF_ERROR(st.StreamIds(
-          ti, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); },
-          /*interned=*/true));
-    } else if (Tables()[ti].all_ids()) {
-      const std::vector<ViewRow>& v = rows[ti];
-      DIVAUDIT_RETURN_IF_ERROR(st.StreamIds(
-          ti, v.size(), [&v](size_t r, size_t c) { return v[r][c]; }, /*interned=*/false));
-    } else {
-      DIVAUDIT_RETURN_IF_ERROR(st.StreamKeyed(ti, rows[ti]));
-    }
-  }
+Status SnapshotWriter::Preload() {
+  for (size_t ti = 0; ti < kTableCount; ++ti) DIVAUDIT_RETURN_IF_ERROR(state_->Load(ti));
   return Status::Ok();
 }
 

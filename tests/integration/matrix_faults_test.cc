@@ -249,13 +249,15 @@ TEST(FaultMatrixTest, DatabaseBusy) {
   std::string error;
   ASSERT_TRUE(d.Start(Small(), &error)) << error;
   ASSERT_TRUE(d.WaitForSweeps("complete", 1, 60s)) << d.Log();
-  // Another process holds the write lock for 8 s (longer than the 5 s busy timeout).
+  // Another process holds the write lock for 20 s: longer than a sweep's two 5 s busy waits
+  // (when it begins its write, and again at its commit, which retries without the pending
+  // write).
   ChildProcess locker;
   ASSERT_TRUE(locker.Start({"/usr/bin/python3", "-c",
                             "import sqlite3,sys,time\n"
                             "c=sqlite3.connect(sys.argv[1],isolation_level=None,timeout=30)\n"
                             "c.execute('BEGIN IMMEDIATE')\nprint('locked',flush=True)\n"
-                            "time.sleep(8)\nc.execute('COMMIT')\n",
+                            "time.sleep(20)\nc.execute('COMMIT')\n",
                             d.db_path()}));
   ASSERT_TRUE(locker.ReadLine(30s).has_value());
   const double failed_before = d.Sweeps("failed");
@@ -264,7 +266,7 @@ TEST(FaultMatrixTest, DatabaseBusy) {
   locker.Wait(30s);
   const double complete = d.Sweeps("complete");
   ASSERT_TRUE(d.WaitForSweeps("complete", complete + 1, 60s)) << d.Log();
-  Finish(d, "SQLite busy (writer lock held 8 s)", "failed (not stored), then complete",
+  Finish(d, "SQLite busy (writer lock held 20 s)", "failed (not stored), then complete",
          "failed_total=" + std::to_string(static_cast<int>(d.Sweeps("failed"))));
 }
 

@@ -1,0 +1,156 @@
+#include "storage/pending_sweep.h"
+
+#include <chrono>
+#include <utility>
+
+#include "common/logging.h"
+#include "storage/findings_table.h"
+#include "storage/hash_chain.h"
+#include "storage/sweeps_table.h"
+
+namespace divaudit::storage {
+namespace {
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+}  // namespace
+
+Status SetWriterPragmas(Db& db) {
+  // Statement journals (one per INSERT batch, as foreign keys may abort it) and sorts stay in
+  // memory: spilled to a /var/tmp file they cost a cold 50k-user commit 127,640 writes (261 MB);
+  // a 32 MiB page cache rereads fewer pages. Measured: write syscalls 168k -> 24k, RSS +5 MiB.
+  return db.Exec(
+      "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; "
+      "PRAGMA temp_store = MEMORY;");
+}
+
+Result<std::unique_ptr<SqlitePendingSweep>> SqlitePendingSweep::Begin(const std::string& path,
+                                                                       int busy_timeout_ms,
+                                                                       int64_t known_head) {
+  std::unique_ptr<SqlitePendingSweep> p(new SqlitePendingSweep());
+  DIVAUDIT_RETURN_IF_ERROR(p->db_.Open(path, Db::Mode::kReadWrite));
+  sqlite3_busy_timeout(p->db_.raw(), busy_timeout_ms);
+  DIVAUDIT_RETURN_IF_ERROR(SetWriterPragmas(p->db_));
+  // A smaller page cache than the store's: this connection's pages coexist with the sweep's
+  // snapshot and the audit (a 50,000-user first sweep: 16 MiB keeps its peak RSS ~15 MiB lower
+  // at the same commit time).
+  DIVAUDIT_RETURN_IF_ERROR(p->db_.Exec("PRAGMA cache_size = -16384"));
+  p->known_head_ = known_head;
+  p->tasks_.push_back(Task::kBegin);
+  p->worker_ = std::thread([raw = p.get()] { raw->Work(); });
+  return p;
+}
+
+SqlitePendingSweep::~SqlitePendingSweep() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  // tx_ (declared after db_) rolls back whatever was not committed.
+}
+
+void SqlitePendingSweep::Seal(const audit::OrgSnapshot& final, bool complete) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sealed_ != nullptr) return;
+    sealed_ = &final;
+    sealed_complete_ = complete;
+    tasks_.push_back(Task::kSeal);
+  }
+  work_cv_.notify_one();
+}
+
+Status SqlitePendingSweep::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [this] { return tasks_.empty() && !busy_; });
+  return error_;
+}
+
+void SqlitePendingSweep::Work() {
+  while (true) {
+    Task task = Task::kBegin;
+    bool skip = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
+      if (stop_) return;
+      task = tasks_.front();
+      tasks_.pop_front();
+      busy_ = true;
+      skip = !error_.ok();  // after an error nothing more is written
+    }
+    Status st = skip ? Status::Ok() : Run(task);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!st.ok() && error_.ok()) error_ = std::move(st);
+      busy_ = false;
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+Status SqlitePendingSweep::Run(Task task) {
+  const auto start = std::chrono::steady_clock::now();
+  Status st;
+  if (task == Task::kBegin) {
+    st = BeginTransaction();
+    GetLogger("storage")->debug("event=sweep_begun sweep_id={} preload_ms={}", sweep_id_,
+                                MillisSince(start));
+  } else {
+    st = writer_->Finish(*sealed_, sealed_complete_, result_);
+    GetLogger("storage")->debug("event=sweep_written sweep_id={} inserted={} closed={} ms={}",
+                                sweep_id_, result_.rows_inserted, result_.rows_closed,
+                                MillisSince(start));
+  }
+  return st;
+}
+
+Status SqlitePendingSweep::BeginTransaction() {
+  tx_.emplace(db_);
+  DIVAUDIT_RETURN_IF_ERROR(tx_->Begin("BEGIN IMMEDIATE"));
+  DIVAUDIT_ASSIGN_OR_RETURN(const int64_t head, SweepHead(db_));
+  if (head != known_head_) {
+    return FailedPreconditionError("database " + db_.path() + ": sweep " + std::to_string(head) +
+                                   " was committed by another writer");
+  }
+  DIVAUDIT_ASSIGN_OR_RETURN(prev_hash_, PreviousHash(db_));
+  audit::SweepInfo placeholder;  // status failed until Commit says otherwise
+  DIVAUDIT_ASSIGN_OR_RETURN(sweep_id_, InsertSweep(db_, placeholder));
+  DIVAUDIT_RETURN_IF_ERROR(dict_.Load(db_));
+  writer_.emplace(db_, dict_, sweep_id_);
+  return writer_->Preload();
+}
+
+Result<CommitResult> SqlitePendingSweep::Commit(const audit::SweepInfo& info,
+                                                const std::vector<audit::Finding>& findings) {
+  if (committed_ || sealed_ == nullptr) {
+    return FailedPreconditionError(db_.path() + ": a pending sweep commits once, after Seal");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  DIVAUDIT_RETURN_IF_ERROR(Wait());
+  const int64_t wait_ms = MillisSince(start);
+  DIVAUDIT_RETURN_IF_ERROR(CheckAuditedOrg(db_, info.org_id, info.started_at_unix));
+  DIVAUDIT_RETURN_IF_ERROR(UpdateSweep(db_, sweep_id_, info));
+  CommitResult result = std::move(result_);
+  result.sweep_id = sweep_id_;
+  SweepHashBuilder hash;
+  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db_, sweep_id_, prev_hash_));
+  writer_->AddToHash(hash);
+  DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db_, info, sweep_id_, findings, result));
+  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, hash.Finish(db_));
+  DIVAUDIT_RETURN_IF_ERROR(SetSweepHash(db_, sweep_id_, result.content_hash));
+  const int64_t hashed_ms = MillisSince(start);
+  DIVAUDIT_RETURN_IF_ERROR(tx_->Commit());
+  committed_ = true;
+  GetLogger("storage")->debug("event=sweep_commit_timing wait_ms={} hashed_ms={} total_ms={}",
+                              wait_ms, hashed_ms, MillisSince(start));
+  return result;
+}
+
+}  // namespace divaudit::storage
