@@ -43,9 +43,9 @@ std::unique_ptr<PendingSweep> CachedReads::BeginSweep() {
 }
 
 Result<CommitResult> CachedReads::CommitPendingSweep(std::unique_ptr<PendingSweep> pending,
-                                                      const audit::SweepInfo& info,
-                                                      const audit::OrgSnapshot& snapshot,
-                                                      const std::vector<audit::Finding>& findings) {
+                                                     const audit::SweepInfo& info,
+                                                     const audit::OrgSnapshot& snapshot,
+                                                     const std::vector<audit::Finding>& findings) {
   MutexLock lock(mu_);
   Forget();
   ++store_calls_;

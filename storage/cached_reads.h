@@ -28,9 +28,9 @@ class CachedReads final : public SnapshotStore {
                                    const std::vector<audit::Finding>& findings) override;
   std::unique_ptr<PendingSweep> BeginSweep() override;
   Result<CommitResult> CommitPendingSweep(std::unique_ptr<PendingSweep> pending,
-                                           const audit::SweepInfo& info,
-                                           const audit::OrgSnapshot& snapshot,
-                                           const std::vector<audit::Finding>& findings) override;
+                                          const audit::SweepInfo& info,
+                                          const audit::OrgSnapshot& snapshot,
+                                          const std::vector<audit::Finding>& findings) override;
   Result<std::vector<SweepRecord>> ListSweeps(std::optional<int64_t> from_unix,
                                               std::optional<int64_t> to_unix) override;
   Result<SweepRecord> LastCompleteSweep() override;

@@ -29,8 +29,8 @@ Status SetWriterPragmas(Db& db) {
 }
 
 Result<std::unique_ptr<SqlitePendingSweep>> SqlitePendingSweep::Begin(const std::string& path,
-                                                                       int busy_timeout_ms,
-                                                                       int64_t known_head) {
+                                                                      int busy_timeout_ms,
+                                                                      int64_t known_head) {
   std::unique_ptr<SqlitePendingSweep> p(new SqlitePendingSweep());
   DIVAUDIT_RETURN_IF_ERROR(p->db_.Open(path, Db::Mode::kReadWrite));
   sqlite3_busy_timeout(p->db_.raw(), busy_timeout_ms);

@@ -37,8 +37,7 @@ class SqlitePendingSweep final : public PendingSweep {
   // store's newest sweep id (sqlite_sequence); a newer one makes the worker fail
   // (kFailedPrecondition).
   static Result<std::unique_ptr<SqlitePendingSweep>> Begin(const std::string& path,
-                                                           int busy_timeout_ms,
-                                                           int64_t known_head);
+                                                           int busy_timeout_ms, int64_t known_head);
   ~SqlitePendingSweep() override;
   SqlitePendingSweep(const SqlitePendingSweep&) = delete;
   SqlitePendingSweep& operator=(const SqlitePendingSweep&) = delete;

@@ -13,9 +13,9 @@
 #include "storage/findings_table.h"
 #include "storage/hash_chain.h"
 #include "storage/id_dict.h"
+#include "storage/pending_sweep.h"
 #include "storage/prune.h"
 #include "storage/schema.h"
-#include "storage/pending_sweep.h"
 #include "storage/sweeps_table.h"
 #include "storage/tables.h"
 #include "storage/temporal.h"
@@ -184,8 +184,8 @@ Result<CommitResult> SqliteSnapshotStore::CommitPendingSweep(
   return LogCommit(info, [&]() -> Result<CommitResult> {
     if (p != nullptr) {
       if (Status st = p->Wait(); !st.ok()) {
-        GetLogger("storage")->warn(
-            "event=sweep_pending_failed err=\"{}\" (committing without it)", st.ToString());
+        GetLogger("storage")->warn("event=sweep_pending_failed err=\"{}\" (committing without it)",
+                                   st.ToString());
         p = nullptr;
       }
     }

@@ -382,7 +382,6 @@ std::string_view GrantColumn(const audit::Grant& g, size_t c) {
   }
 }
 
-
 // All-id table state: the rows current before this sweep (sorted by key; rows not readable as
 // ids, from an edited file, apart: a complete sweep closes them), then after Finish the
 // sweep's rows (row id order) and the row ids it closed.

@@ -4,14 +4,14 @@
 
 #include <algorithm>
 #include <map>
-#include <random>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
-#include "storage/sqlite_snapshot_store.h"
 #include "storage/pending_sweep.h"
+#include "storage/sqlite_snapshot_store.h"
 #include "storage/tables.h"
 #include "tests/storage/store_test_util.h"
 
@@ -39,8 +39,8 @@ audit::OrgSnapshot MakeOrgWithQueues(uint32_t seed, int users = 300) {
                        "div-" + std::to_string(q % 4)};
     s.queues.push_back(queue);
     for (int m = 0; m < 10; ++m) {
-      s.queue_members.push_back({queue.id, "user-" + std::to_string(rng() % users), m % 3 == 0,
-                                 m % 2 == 0});
+      s.queue_members.push_back(
+          {queue.id, "user-" + std::to_string(rng() % users), m % 3 == 0, m % 2 == 0});
     }
   }
   audit::Canonicalize(s);
@@ -81,8 +81,8 @@ audit::OrgSnapshot Mutate(audit::OrgSnapshot s, uint32_t seed) {
   std::mt19937 rng(seed);
   for (size_t i = 0; i < s.users.size(); i += 7) s.users[i].name += " v" + std::to_string(seed);
   if (s.users.size() > 3) s.users.erase(s.users.begin() + 3);
-  s.users.push_back({"user-new-" + std::to_string(seed), "New", "new@example.com", "div-2",
-                     "active"});
+  s.users.push_back(
+      {"user-new-" + std::to_string(seed), "New", "new@example.com", "div-2", "active"});
   for (size_t i = 0; i < s.grants.size(); i += 11) s.grants[i].division_id = "div-3";
   s.grants.push_back({audit::SubjectType::kUser, "user-new-" + std::to_string(seed), "role-4",
                       "div-" + std::to_string(rng() % 5)});
