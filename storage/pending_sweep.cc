@@ -51,6 +51,9 @@ SqlitePendingSweep::~SqlitePendingSweep() {
     stop_ = true;
   }
   work_cv_.notify_all();
+  // A cancelled sweep must not wait for a whole snapshot to be written: stop the statement the
+  // worker is running (it then returns SQLITE_INTERRUPT; no effect when none runs).
+  if (!committed_) sqlite3_interrupt(db_.raw());
   if (worker_.joinable()) worker_.join();
   // tx_ (declared after db_) rolls back whatever was not committed.
 }

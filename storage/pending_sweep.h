@@ -29,7 +29,8 @@ Status SetWriterPragmas(Db& db);
 // store's was committed, inserts the sweep's row as a placeholder (a failed sweep until Commit
 // says otherwise), loads the dictionary and the current rows (SnapshotWriter::Preload); Seal
 // then has it write the final snapshot (SnapshotWriter::Finish). The transaction stays open
-// until Commit; the destructor stops the worker and rolls everything back unless committed.
+// until Commit; the destructor interrupts the worker's statement, stops it and rolls
+// everything back unless committed.
 // The first error stops the work and is kept for Wait. Seal, Wait and Commit: one thread.
 class SqlitePendingSweep final : public PendingSweep {
  public:

@@ -268,42 +268,62 @@ Status CloseRows(Db& db, const TableSpec& t, std::vector<int64_t>& to_close, int
   return Status::Ok();
 }
 
-// Inserts rows of all-id table `t` with these keys, in this order, and appends each (key, row
-// id) to `out`. SQLite numbers new rows max(row_id) + 1, + 2, ... (checked) unless that would
-// pass INT64_MAX, where it picks free ids at random: then rows go one by one.
-Status InsertIdRows(Db& db, const TableSpec& t, int64_t sweep, const std::vector<IdKey>& keys,
-                    std::vector<CurrentId>& out) {
-  if (keys.empty()) return Status::Ok();
+// The rows a sweep inserted into an all-id table, in row id order: their keys, and their row
+// ids (first_row_id, +1, +2, ... unless `row_ids` lists them).
+struct InsertedIds {
+  std::vector<IdKey> keys;
+  int64_t first_row_id = 0;
+  std::vector<int64_t> row_ids;
+  size_t size() const { return keys.size(); }
+  int64_t row_id(size_t r) const {
+    return row_ids.empty() ? first_row_id + static_cast<int64_t>(r) : row_ids[r];
+  }
+};
+
+// Inserts rows of all-id table `t` with the keys of `rows` (snapshot order) into `out`. SQLite
+// numbers new rows max(row_id) + 1, + 2, ... (checked) unless that would pass INT64_MAX, where
+// it picks free ids at random: then rows go one by one and `out` is sorted by the ids picked.
+Status InsertIdRows(Db& db, const TableSpec& t, int64_t sweep, const std::vector<DesiredId>& rows,
+                    InsertedIds& out) {
+  out = {};
+  if (rows.empty()) return Status::Ok();
   const size_t n = t.cols.size();
-  const auto count = static_cast<int64_t>(keys.size());
+  const auto count = static_cast<int64_t>(rows.size());
   DIVAUDIT_ASSIGN_OR_RETURN(
       const int64_t before,
       db.QueryInt(std::string("SELECT coalesce(max(row_id), 0) FROM ") + t.name));
   auto bind = [&](Stmt& st, int p, size_t r) {
     st.Bind(p, sweep);
     for (size_t c = 0; c < n; ++c) {
-      st.Bind(p + 1 + static_cast<int>(c), static_cast<int64_t>(keys[r].Get(c)));
+      st.Bind(p + 1 + static_cast<int>(c), static_cast<int64_t>(rows[r].key.Get(c)));
     }
   };
   const std::string into = std::string(t.name) + "(valid_from_sweep, " + ColumnList(t) + ")";
+  out.keys.reserve(rows.size());
+  for (const DesiredId& d : rows) out.keys.push_back(d.key);
   if (before > INT64_MAX - count) {
+    std::vector<std::pair<int64_t, IdKey>> picked;
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(into, n + 1, 1)));
-    for (size_t r = 0; r < keys.size(); ++r) {
+    for (size_t r = 0; r < rows.size(); ++r) {
       st.Reset();
       bind(st, 1, r);
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
-      out.push_back({keys[r], LastInsertRowId(db)});
+      picked.emplace_back(LastInsertRowId(db), rows[r].key);
+    }
+    std::sort(picked.begin(), picked.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t r = 0; r < picked.size(); ++r) {
+      out.row_ids.push_back(picked[r].first);
+      out.keys[r] = picked[r].second;
     }
     return Status::Ok();
   }
-  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, into, n + 1, keys.size(), bind));
+  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, into, n + 1, rows.size(), bind));
   if (LastInsertRowId(db) != before + count) {
     return InternalError(db.path() + ": table " + t.name +
                          ": SQLite did not number new rows after the largest row id");
   }
-  for (size_t r = 0; r < keys.size(); ++r) {
-    out.push_back({keys[r], before + 1 + static_cast<int64_t>(r)});
-  }
+  out.first_row_id = before + 1;
   return Status::Ok();
 }
 
@@ -389,7 +409,7 @@ struct IdTable {
   bool loaded = false;
   std::vector<CurrentId> current;
   std::vector<int64_t> unreadable;
-  std::vector<CurrentId> written;
+  InsertedIds written;
   std::vector<int64_t> closed;
 };
 
@@ -456,14 +476,9 @@ struct SnapshotWriter::State {
     if (!complete) to_close.clear();  // a partial sweep never closes
     std::vector<DesiredId>().swap(want);
     std::vector<CurrentId>().swap(s.current);
-    std::vector<IdKey> keys;
-    keys.reserve(to_insert.size());
-    for (const DesiredId& d : to_insert) keys.push_back(d.key);
-    std::vector<DesiredId>().swap(to_insert);
     DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
-    DIVAUDIT_RETURN_IF_ERROR(InsertIdRows(db, t, sweep, keys, s.written));
-    std::sort(s.written.begin(), s.written.end(),  // already sorted unless ids were picked
-              [](const CurrentId& a, const CurrentId& b) { return a.row_id < b.row_id; });
+    DIVAUDIT_RETURN_IF_ERROR(InsertIdRows(db, t, sweep, to_insert, s.written));
+    std::vector<DesiredId>().swap(to_insert);
     result.rows_inserted += static_cast<int64_t>(s.written.size());
     DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));  // sorts to_close
     s.closed = std::move(to_close);
@@ -568,9 +583,9 @@ void SnapshotWriter::AddToHash(SweepHashBuilder& hash) const {
     if (t.all_ids()) {
       const IdTable& s = st.ids[ti];
       hash.AddWrittenTable(
-          t, s.written.size(), [&s](size_t r) { return s.written[r].row_id; },
+          t, s.written.size(), [&s](size_t r) { return s.written.row_id(r); },
           [&](size_t r, size_t c) -> std::string_view {
-            const uint32_t v = s.written[r].key.Get(c);
+            const uint32_t v = s.written.keys[r].Get(c);
             if (t.cols[c].kind == Kind::kInt) return v == 1 ? "1" : "0";
             const std::string_view* text = st.dict.Find(v);
             return text == nullptr ? std::string_view() : *text;

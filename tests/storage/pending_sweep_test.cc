@@ -135,7 +135,7 @@ class PendingSweepTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<SqliteSnapshotStore> plain_ = Open(plain_path_);
   std::unique_ptr<SqliteSnapshotStore> pending_ = Open(pending_path_);
-  int next_ = 0;
+  int64_t next_ = 0;
 };
 
 TEST_F(PendingSweepTest, SweepSequencesStoreWhatCommitSweepStores) {
