@@ -107,9 +107,9 @@ Status SqlitePendingSweep::Run(Task task) {
                                 MillisSince(start));
   } else {
     st = writer_->Finish(*sealed_, sealed_complete_, result_);
-    GetLogger("storage")->debug("event=sweep_written sweep_id={} inserted={} closed={} ms={}",
-                                sweep_id_, result_.rows_inserted, result_.rows_closed,
-                                MillisSince(start));
+    GetLogger("storage")->debug(
+        "event=sweep_written sweep_id={} inserted={} closed={} duration_ms={}", sweep_id_,
+        result_.rows_inserted, result_.rows_closed, MillisSince(start));
   }
   return st;
 }
@@ -151,7 +151,7 @@ Result<CommitResult> SqlitePendingSweep::Commit(const audit::SweepInfo& info,
   const int64_t hashed_ms = MillisSince(start);
   DIVAUDIT_RETURN_IF_ERROR(tx_->Commit());
   committed_ = true;
-  GetLogger("storage")->debug("event=sweep_commit_timing wait_ms={} hashed_ms={} total_ms={}",
+  GetLogger("storage")->debug("event=sweep_commit_timing wait_ms={} hashed_ms={} duration_ms={}",
                               wait_ms, hashed_ms, MillisSince(start));
   return result;
 }
