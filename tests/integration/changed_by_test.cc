@@ -6,6 +6,7 @@
 // the findings JSON and the store carry the same ChangedBy values.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -96,7 +97,9 @@ std::map<std::string, std::map<std::string, std::string>> OpenedLines(const std:
 
 std::string NowIso() {
   char buf[32];
-  const std::time_t t = std::time(nullptr);
+  // system_clock, as the simulator stamps events: time() reads the coarse clock, which can
+  // still show the previous second just after the simulator's clock has passed into the next.
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
