@@ -7,6 +7,7 @@
 #include "storage/findings_table.h"
 #include "storage/hash_chain.h"
 #include "storage/sweeps_table.h"
+#include "storage/tables.h"
 
 namespace divaudit::storage {
 namespace {
@@ -26,6 +27,21 @@ Status SetWriterPragmas(Db& db) {
   return db.Exec(
       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; "
       "PRAGMA temp_store = MEMORY;");
+}
+
+Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string& prev_hash,
+                        const SnapshotWriter* writer, const std::vector<audit::Finding>& findings,
+                        CommitResult& result) {
+  SweepHashBuilder hash;
+  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db, result.sweep_id, prev_hash));
+  if (writer != nullptr) {
+    writer->AddToHash(hash);
+    DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db, info, result.sweep_id, findings, result));
+  } else {  // a failed sweep stores its row only
+    for (const TableSpec& t : Tables()) hash.AddWrittenTable(t, 0, nullptr, nullptr, {});
+  }
+  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, hash.Finish(db));
+  return SetSweepHash(db, result.sweep_id, result.content_hash);
 }
 
 Result<std::unique_ptr<SqlitePendingSweep>> SqlitePendingSweep::Begin(const std::string& path,
@@ -143,12 +159,7 @@ Result<CommitResult> SqlitePendingSweep::Commit(const audit::SweepInfo& info,
   DIVAUDIT_RETURN_IF_ERROR(UpdateSweep(db_, sweep_id_, info));
   CommitResult result = std::move(result_);
   result.sweep_id = sweep_id_;
-  SweepHashBuilder hash;
-  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db_, sweep_id_, prev_hash_));
-  writer_->AddToHash(hash);
-  DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db_, info, sweep_id_, findings, result));
-  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, hash.Finish(db_));
-  DIVAUDIT_RETURN_IF_ERROR(SetSweepHash(db_, sweep_id_, result.content_hash));
+  DIVAUDIT_RETURN_IF_ERROR(FinishSweepWrite(db_, info, prev_hash_, &*writer_, findings, result));
   const int64_t hashed_ms = MillisSince(start);
   DIVAUDIT_RETURN_IF_ERROR(tx_->Commit());
   committed_ = true;

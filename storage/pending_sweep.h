@@ -24,6 +24,14 @@ namespace divaudit::storage {
 // page cache, temporary data in memory). The file must already be in WAL mode and migrated.
 Status SetWriterPragmas(Db& db);
 
+// The end of every sweep's write, inside its transaction (sweep row `result.sweep_id` final):
+// feeds the hash (header, `prev_hash`, the sweep row, each table's part from `writer` — empty
+// parts for a failed sweep, `writer` nullptr — the findings), writes the findings of a sweep
+// that is not failed, and stores the content hash in the sweep row and in `result`.
+Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string& prev_hash,
+                        const SnapshotWriter* writer, const std::vector<audit::Finding>& findings,
+                        CommitResult& result);
+
 // PendingSweep on a second connection to the database (SqliteSnapshotStore::BeginSweep). A
 // worker thread takes the write lock (BEGIN IMMEDIATE), checks that no sweep newer than the
 // store's was committed, inserts the sweep's row as a placeholder (a failed sweep until Commit

@@ -248,18 +248,14 @@ Result<CommitResult> SqliteSnapshotStore::CommitLocked(
   DIVAUDIT_ASSIGN_OR_RETURN(result.sweep_id, InsertSweep(db_, info));
   IdDict dict;
   DIVAUDIT_RETURN_IF_ERROR(dict.Load(db_));
-  SweepHashBuilder hash;  // fed as the rows are written: nothing is read back
-  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db_, result.sweep_id, prev_hash));
+  std::optional<SnapshotWriter> writer;
   if (info.status != audit::SweepStatus::kFailed) {  // a failed sweep stores its row only
-    const bool complete = info.status == audit::SweepStatus::kComplete;
+    writer.emplace(db_, dict, result.sweep_id);
     DIVAUDIT_RETURN_IF_ERROR(
-        CommitSnapshot(db_, snapshot, complete, result.sweep_id, dict, hash, result));
-    DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db_, info, result.sweep_id, findings, result));
-  } else {
-    for (const TableSpec& t : Tables()) hash.AddWrittenTable(t, 0, nullptr, nullptr, {});
+        writer->Finish(snapshot, info.status == audit::SweepStatus::kComplete, result));
   }
-  DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, hash.Finish(db_));
-  DIVAUDIT_RETURN_IF_ERROR(SetSweepHash(db_, result.sweep_id, result.content_hash));
+  DIVAUDIT_RETURN_IF_ERROR(
+      FinishSweepWrite(db_, info, prev_hash, writer ? &*writer : nullptr, findings, result));
   DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
   known_head_ = result.sweep_id;
   return result;

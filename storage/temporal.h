@@ -45,10 +45,6 @@ class SnapshotWriter {
   std::unique_ptr<State> state_;
 };
 
-// SnapshotWriter in one go: Finish and AddToHash (`hash` Begin called).
-Status CommitSnapshot(Db& db, const audit::OrgSnapshot& snapshot, bool complete, int64_t sweep,
-                      IdDict& dict, SweepHashBuilder& hash, CommitResult& result);
-
 // The canonical snapshot as of sweep `sweep_id` (the caller checks it is complete).
 Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id);
 

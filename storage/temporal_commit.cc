@@ -1,4 +1,4 @@
-// Writing a sweep's snapshot into the temporal tables (CommitSnapshot in storage/temporal.h).
+// Writing a sweep's snapshot into the temporal tables (SnapshotWriter in storage/temporal.h).
 #include <algorithm>
 #include <array>
 #include <deque>
@@ -74,12 +74,12 @@ TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::st
   for (const auto& m : s.queue_members) {
     r[kQueueMembers].push_back({m.queue_id, m.user_id, BV(m.via_group), BV(m.joined)});
   }
-  // Grants (the bulk) are not copied: CommitSnapshot reads them from the snapshot.
+  // Grants (the bulk) are not copied: SnapshotWriter::Finish reads them from the snapshot.
   return r;
 }
 
 // True when audit::Canonicalize would leave `s` as it is (every sweep from genesys/ is), so
-// CommitSnapshot can use it without a copy.
+// SnapshotWriter::Finish can use it without a copy.
 bool IsCanonical(const audit::OrgSnapshot& s) {
   auto sorted_by_id = [](const auto& v) {
     return std::is_sorted(v.begin(), v.end(),
@@ -598,14 +598,6 @@ void SnapshotWriter::AddToHash(SweepHashBuilder& hash) const {
           [&s](size_t r, size_t c) { return (*s.written[r].second)[c]; }, s.closed);
     }
   }
-}
-
-Status CommitSnapshot(Db& db, const audit::OrgSnapshot& snapshot, bool complete, int64_t sweep,
-                      IdDict& dict, SweepHashBuilder& hash, CommitResult& result) {
-  SnapshotWriter writer(db, dict, sweep);
-  DIVAUDIT_RETURN_IF_ERROR(writer.Finish(snapshot, complete, result));
-  writer.AddToHash(hash);
-  return Status::Ok();
 }
 
 }  // namespace divaudit::storage
