@@ -125,7 +125,7 @@ EffectiveGrants::EffectiveGrants(const OrgSnapshot& snapshot) : snapshot_(snapsh
 
   std::vector<std::pair<uint32_t, uint32_t>> member_pairs;
   for (const Group& g : s.groups) {
-    const uint32_t group = groups_by_id.at(g.id);
+    const uint32_t group = *groups_by_id.find(g.id);
     if (subjects_[group].group != &g) continue;  // a duplicate listing entry
     for (const std::string& member : g.member_ids) {
       const uint32_t user = InternSubject(SubjectType::kUser, member);
@@ -141,44 +141,44 @@ EffectiveGrants::EffectiveGrants(const OrgSnapshot& snapshot) : snapshot_(snapsh
 }
 
 uint32_t EffectiveGrants::InternDivision(std::string_view id) {
-  const auto [it, inserted] =
+  const auto [code, inserted] =
       division_by_id_.emplace(id, static_cast<uint32_t>(division_ids_.size()));
   if (inserted) {
     division_ids_.push_back(id);
     division_names_.push_back({});
   }
-  return it->second;
+  return *code;
 }
 
 uint32_t EffectiveGrants::InternRole(std::string_view id) {
-  const auto [it, inserted] = role_by_id_.emplace(id, static_cast<uint32_t>(role_ids_.size()));
+  const auto [code, inserted] = role_by_id_.emplace(id, static_cast<uint32_t>(role_ids_.size()));
   if (inserted) {
     role_ids_.push_back(id);
     role_names_.push_back({});
   }
-  return it->second;
+  return *code;
 }
 
 uint32_t EffectiveGrants::InternSubject(SubjectType type, std::string_view id) {
   auto& by_id = subject_by_id_[static_cast<size_t>(type)];
-  const auto [it, inserted] = by_id.emplace(id, static_cast<uint32_t>(subjects_.size()));
+  const auto [code, inserted] = by_id.emplace(id, static_cast<uint32_t>(subjects_.size()));
   if (inserted) {
     subjects_.push_back(Subject{type, id, {}, nullptr, nullptr, false, true});
   }
-  return it->second;
+  return *code;
 }
 
 std::optional<uint32_t> EffectiveGrants::FindSubject(SubjectType type, std::string_view id) const {
   const auto& by_id = subject_by_id_[static_cast<size_t>(type)];
-  const auto it = by_id.find(id);
-  if (it == by_id.end()) return std::nullopt;
-  return it->second;
+  const uint32_t* code = by_id.find(id);
+  if (code == nullptr) return std::nullopt;
+  return *code;
 }
 
 std::optional<uint32_t> EffectiveGrants::FindDivision(std::string_view id) const {
-  const auto it = division_by_id_.find(id);
-  if (it == division_by_id_.end()) return std::nullopt;
-  return it->second;
+  const uint32_t* code = division_by_id_.find(id);
+  if (code == nullptr) return std::nullopt;
+  return *code;
 }
 
 std::span<const EffectiveGrants::GrantRef> EffectiveGrants::DirectGrants(uint32_t s) const {

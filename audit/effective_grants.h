@@ -5,10 +5,10 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "audit/org_snapshot.h"
+#include "common/flat_string_map.h"
 
 namespace divaudit::audit {
 
@@ -117,14 +117,14 @@ class EffectiveGrants {
 
   const OrgSnapshot& snapshot_;
   std::vector<Subject> subjects_;
-  std::array<std::unordered_map<std::string_view, uint32_t>, 6> subject_by_id_;
+  std::array<FlatStringMap<uint32_t>, 7> subject_by_id_;  // by SubjectType
   std::vector<std::string_view> division_ids_;
   std::vector<std::string_view> division_names_;
-  std::unordered_map<std::string_view, uint32_t> division_by_id_;
+  FlatStringMap<uint32_t> division_by_id_;
   uint32_t known_divisions_ = 0;
   std::vector<std::string_view> role_ids_;
   std::vector<std::string_view> role_names_;
-  std::unordered_map<std::string_view, uint32_t> role_by_id_;
+  FlatStringMap<uint32_t> role_by_id_;
   // CSR: grants_[grant_begin_[s] .. grant_begin_[s+1]) are subject s's direct grants.
   std::vector<uint32_t> grant_begin_;
   std::vector<GrantRef> grants_;

@@ -84,38 +84,119 @@ void SortById(std::vector<T>& v) {
   auto by_id = [](const T& a, const T& b) { return a.id < b.id; };
   if (!std::is_sorted(v.begin(), v.end(), by_id)) std::sort(v.begin(), v.end(), by_id);
 }
-// Sorts and de-duplicates grants in their <=> order. Comparing GUID texts made a plain sort
-// the costliest step of assembling a 500,000-grant sweep, so the grants are first ordered by
-// (subject type, the subject id's first 8 bytes read big-endian, zero-padded) — a monotone
-// image of the <=> order, as integers — and only equal prefixes compare the texts.
-void SortUniqueGrants(std::vector<Grant>& grants) {
-  if (!std::is_sorted(grants.begin(), grants.end())) {
-    struct Key {
-      uint64_t type;
-      uint64_t prefix;
-      uint32_t index;
-    };
-    std::vector<Key> keys;
-    keys.reserve(grants.size());
-    for (uint32_t i = 0; i < grants.size(); ++i) {
-      const std::string_view id = grants[i].subject_id.view();
-      uint64_t prefix = 0;
-      for (size_t b = 0; b < 8; ++b) {
-        prefix = (prefix << 8) | (b < id.size() ? static_cast<unsigned char>(id[b]) : 0U);
-      }
-      keys.push_back({static_cast<uint64_t>(grants[i].subject_type), prefix, i});
-    }
-    std::sort(keys.begin(), keys.end(), [&grants](const Key& a, const Key& b) {
-      if (a.type != b.type) return a.type < b.type;
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
-      return grants[a.index] < grants[b.index];
-    });
-    std::vector<Grant> sorted;
-    sorted.reserve(grants.size());
-    for (const Key& k : keys) sorted.push_back(grants[k.index]);
-    grants = std::move(sorted);
+// Dense indexes of distinct interned ids, found by the address of their text (audit::Id: one
+// address per distinct text, nullptr for the empty id): open addressing, linear probing.
+class IdAddressIndex {
+ public:
+  explicit IdAddressIndex(size_t expected) {
+    size_t capacity = 64;
+    while (capacity < 2 * expected) capacity *= 2;
+    Resize(capacity);
   }
-  grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
+  uint32_t Intern(const Id& id) {
+    const char* address = id.data();
+    if (!ids_.empty() && address == last_address_) return last_index_;
+    last_address_ = address;
+    for (size_t slot = SlotOf(address);; slot = (slot + 1) & mask_) {
+      if (slots_[slot].index == kEmpty) {
+        slots_[slot] = {address, static_cast<uint32_t>(ids_.size())};
+        ids_.push_back(id);
+        if (2 * ids_.size() > slots_.size()) Resize(2 * slots_.size());
+        return last_index_ = static_cast<uint32_t>(ids_.size() - 1);
+      }
+      if (slots_[slot].address == address) return last_index_ = slots_[slot].index;
+    }
+  }
+  const std::vector<Id>& ids() const { return ids_; }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    const char* address = nullptr;
+    uint32_t index = kEmpty;
+  };
+  size_t SlotOf(const char* address) const {
+    return static_cast<size_t>((reinterpret_cast<uintptr_t>(address) * 0x9E3779B97F4A7C15ULL) >>
+                               shift_);
+  }
+  void Resize(size_t capacity) {
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+    shift_ = 64;
+    for (size_t c = capacity; c > 1; c /= 2) --shift_;
+    for (uint32_t i = 0; i < ids_.size(); ++i) {
+      size_t slot = SlotOf(ids_[i].data());
+      while (slots_[slot].index != kEmpty) slot = (slot + 1) & mask_;
+      slots_[slot] = {ids_[i].data(), i};
+    }
+  }
+  std::vector<Slot> slots_;
+  std::vector<Id> ids_;
+  size_t mask_ = 0;
+  unsigned shift_ = 64;
+  const char* last_address_ = nullptr;  // the last lookup (consecutive grants share ids)
+  uint32_t last_index_ = 0;
+};
+
+// rank[i] = the position of ids[i] in text order.
+std::vector<uint32_t> RanksByText(const std::vector<Id>& ids) {
+  std::vector<uint32_t> by_text(ids.size());
+  for (uint32_t i = 0; i < by_text.size(); ++i) by_text[i] = i;
+  std::sort(by_text.begin(), by_text.end(),
+            [&ids](uint32_t a, uint32_t b) { return ids[a].view() < ids[b].view(); });
+  std::vector<uint32_t> rank(ids.size());
+  for (uint32_t r = 0; r < by_text.size(); ++r) rank[by_text[r]] = r;
+  return rank;
+}
+
+// Sorts and de-duplicates grants in their <=> order. Comparing GUID texts made a plain sort
+// the costliest step of assembling a 500,000-grant sweep, so no texts are compared per grant:
+// each distinct id (a few hundred thousand at most, found by address) gets its rank in text
+// order, and the grants sort as integers (type, subject rank, role rank, division rank) — the
+// same order, since ranks follow the texts and equal texts share one rank. Equal integer keys
+// are equal grants, which the copy back skips.
+void SortUniqueGrants(std::vector<Grant>& grants) {
+  if (std::is_sorted(grants.begin(), grants.end())) {
+    grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
+    return;
+  }
+  if (grants.size() >= UINT32_MAX) {  // beyond the 32-bit positions below: the plain sort
+    std::sort(grants.begin(), grants.end());
+    grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
+    return;
+  }
+  // Subjects (tens of thousands) and roles with divisions (hundreds) get separate indexes: the
+  // small one stays in cache for the million lookups it answers.
+  IdAddressIndex subjects(1024);
+  IdAddressIndex others(256);
+  struct Key {
+    uint64_t high;  // type, subject rank
+    uint64_t low;   // role rank, division rank
+    uint32_t grant;
+  };
+  std::vector<Key> keys(grants.size());
+  for (size_t i = 0; i < grants.size(); ++i) {
+    const Grant& g = grants[i];
+    keys[i] = {(static_cast<uint64_t>(g.subject_type) << 32) | subjects.Intern(g.subject_id),
+               (uint64_t{others.Intern(g.role_id)} << 32) | others.Intern(g.division_id),
+               static_cast<uint32_t>(i)};
+  }
+  const std::vector<uint32_t> subject_rank = RanksByText(subjects.ids());
+  const std::vector<uint32_t> other_rank = RanksByText(others.ids());
+  for (Key& k : keys) {
+    k.high = (k.high & ~uint64_t{0xFFFFFFFFU}) | subject_rank[k.high & 0xFFFFFFFFU];
+    k.low = (uint64_t{other_rank[k.low >> 32]} << 32) | other_rank[k.low & 0xFFFFFFFFU];
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    return a.high != b.high ? a.high < b.high : a.low < b.low;
+  });
+  std::vector<Grant> sorted;
+  sorted.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0 && keys[i].high == keys[i - 1].high && keys[i].low == keys[i - 1].low) continue;
+    sorted.push_back(grants[keys[i].grant]);
+  }
+  grants = std::move(sorted);
 }
 
 }  // namespace
@@ -149,7 +230,9 @@ void Canonicalize(OrgSnapshot& s) {
   s.permissions.erase(std::unique(s.permissions.begin(), s.permissions.end()), s.permissions.end());
   SortById(s.queues);
   for (auto& q : s.queues) std::sort(q.member_groups.begin(), q.member_groups.end());
-  std::sort(s.queue_members.begin(), s.queue_members.end());
+  if (!std::is_sorted(s.queue_members.begin(), s.queue_members.end())) {
+    std::sort(s.queue_members.begin(), s.queue_members.end());
+  }
   s.queue_members.erase(std::unique(s.queue_members.begin(), s.queue_members.end()),
                         s.queue_members.end());
 }

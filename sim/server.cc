@@ -318,9 +318,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return;
     stream_.expires_never();
+    // The latency counts from the request's arrival, as a server's does: the time spent
+    // computing the answer is part of it, not added on top.
+    const auto arrived = std::chrono::steady_clock::now();
     outcome_ = impl_->Process(parser_->get());
     if (outcome_.delay.count() > 0) {
-      timer_.expires_after(outcome_.delay);
+      timer_.expires_at(arrived + outcome_.delay);
       timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
         if (!wait_ec) self->Send();
       });

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "common/fast_hash.h"
-
 namespace divaudit::storage {
 
 std::string_view Arena::Copy(std::string_view v) {
@@ -18,10 +16,6 @@ std::string_view Arena::Copy(std::string_view v) {
   std::memcpy(p, v.data(), v.size());
   used_ += v.size();
   return {p, v.size()};
-}
-
-size_t ValueHash::operator()(std::string_view v) const noexcept {
-  return static_cast<size_t>(FastHash(v));
 }
 
 Status IdDict::Load(Db& db) {
@@ -47,9 +41,9 @@ const std::string_view* IdDict::Find(int64_t id) const {
 }
 
 std::optional<int64_t> IdDict::FindValue(std::string_view v) const {
-  auto it = by_value_.find(v);
-  if (it == by_value_.end()) return std::nullopt;
-  return it->second;
+  const int64_t* id = by_value_.find(v);
+  if (id == nullptr) return std::nullopt;
+  return *id;
 }
 
 int64_t IdDict::Intern(std::string_view v) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/flat_string_map.h"
 #include "common/status.h"
 #include "storage/sqlite_db.h"
 
@@ -25,11 +26,6 @@ class Arena {
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_size_ = 0;
   size_t used_ = 0;
-};
-
-// The dictionary's values (GUIDs) hashed with FastHash (common/fast_hash.h).
-struct ValueHash {
-  size_t operator()(std::string_view v) const noexcept;
 };
 
 // The `ids` dictionary (schema v3): each distinct string of a kId column stored once, referred
@@ -57,7 +53,7 @@ class IdDict {
   std::vector<std::string_view> by_id_;
   std::vector<bool> present_;
   std::unordered_map<int64_t, std::string_view> sparse_;
-  std::unordered_map<std::string_view, int64_t, ValueHash> by_value_;
+  FlatStringMap<int64_t> by_value_;  // keys in arena_
 };
 
 // A column of a temporal table as text (kId columns decoded through `dict`: an id the

@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/flat_string_map.h"
 #include "storage/hash_chain.h"
 #include "storage/json_columns.h"
 #include "storage/tables.h"
@@ -341,7 +342,7 @@ struct CurrentKeyed {
   std::string_view attrs;  // in the arena
   bool seen = false;
 };
-using CurrentKeyedMap = std::unordered_map<std::string_view, CurrentKeyed>;  // keys in the arena
+using CurrentKeyedMap = FlatStringMap<CurrentKeyed>;  // keys in the arena
 
 Result<CurrentKeyedMap> LoadCurrentKeyed(Db& db, const TableSpec& t, Arena& arena) {
   CurrentKeyedMap current;
@@ -502,15 +503,14 @@ struct SnapshotWriter::State {
       if (!first && key == prev_key) continue;
       first = false;
       bool insert = true;
-      auto it = s.current.find(std::string_view(key));
-      if (it != s.current.end()) {
+      if (CurrentKeyed* cur = s.current.find(key); cur != nullptr) {
         JoinFieldsInto(attrs, row, t.key_count, t.cols.size());
-        if (it->second.attrs == attrs || !complete) {
+        if (cur->attrs == attrs || !complete) {
           insert = false;
         } else {
-          to_close.push_back(it->second.row_id);
+          to_close.push_back(cur->row_id);
         }
-        it->second.seen = true;
+        cur->seen = true;
       }
       if (insert) {
         DIVAUDIT_ASSIGN_OR_RETURN(int64_t row_id, InsertKeyedRow(db, insert_st, t, row, sweep));
@@ -519,9 +519,9 @@ struct SnapshotWriter::State {
       std::swap(prev_key, key);
     }
     if (complete) {
-      for (const auto& [k, cur] : s.current) {
+      s.current.ForEach([&to_close](std::string_view, const CurrentKeyed& cur) {
         if (!cur.seen) to_close.push_back(cur.row_id);
-      }
+      });
     }
     std::sort(s.written.begin(), s.written.end());
     result.rows_inserted += static_cast<int64_t>(s.written.size());
