@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/address_index.h"
+
 namespace divaudit::audit {
 
 std::string_view SubjectTypeName(SubjectType t) {
@@ -84,58 +86,19 @@ void SortById(std::vector<T>& v) {
   auto by_id = [](const T& a, const T& b) { return a.id < b.id; };
   if (!std::is_sorted(v.begin(), v.end(), by_id)) std::sort(v.begin(), v.end(), by_id);
 }
-// Dense indexes of distinct interned ids, found by the address of their text (audit::Id: one
-// address per distinct text, nullptr for the empty id): open addressing, linear probing.
-class IdAddressIndex {
+// Dense numbers of distinct interned ids (common/address_index.h), with the ids in that order.
+class IdNumbers {
  public:
-  explicit IdAddressIndex(size_t expected) {
-    size_t capacity = 64;
-    while (capacity < 2 * expected) capacity *= 2;
-    Resize(capacity);
-  }
   uint32_t Intern(const Id& id) {
-    const char* address = id.data();
-    if (!ids_.empty() && address == last_address_) return last_index_;
-    last_address_ = address;
-    for (size_t slot = SlotOf(address);; slot = (slot + 1) & mask_) {
-      if (slots_[slot].index == kEmpty) {
-        slots_[slot] = {address, static_cast<uint32_t>(ids_.size())};
-        ids_.push_back(id);
-        if (2 * ids_.size() > slots_.size()) Resize(2 * slots_.size());
-        return last_index_ = static_cast<uint32_t>(ids_.size() - 1);
-      }
-      if (slots_[slot].address == address) return last_index_ = slots_[slot].index;
-    }
+    const uint32_t n = index_.Intern(id.data());
+    if (n == ids_.size()) ids_.push_back(id);
+    return n;
   }
   const std::vector<Id>& ids() const { return ids_; }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
-    const char* address = nullptr;
-    uint32_t index = kEmpty;
-  };
-  size_t SlotOf(const char* address) const {
-    return static_cast<size_t>((reinterpret_cast<uintptr_t>(address) * 0x9E3779B97F4A7C15ULL) >>
-                               shift_);
-  }
-  void Resize(size_t capacity) {
-    slots_.assign(capacity, Slot{});
-    mask_ = capacity - 1;
-    shift_ = 64;
-    for (size_t c = capacity; c > 1; c /= 2) --shift_;
-    for (uint32_t i = 0; i < ids_.size(); ++i) {
-      size_t slot = SlotOf(ids_[i].data());
-      while (slots_[slot].index != kEmpty) slot = (slot + 1) & mask_;
-      slots_[slot] = {ids_[i].data(), i};
-    }
-  }
-  std::vector<Slot> slots_;
+  AddressIndex index_;
   std::vector<Id> ids_;
-  size_t mask_ = 0;
-  unsigned shift_ = 64;
-  const char* last_address_ = nullptr;  // the last lookup (consecutive grants share ids)
-  uint32_t last_index_ = 0;
 };
 
 // rank[i] = the position of ids[i] in text order.
@@ -165,10 +128,12 @@ void SortUniqueGrants(std::vector<Grant>& grants) {
     grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
     return;
   }
-  // Subjects (tens of thousands) and roles with divisions (hundreds) get separate indexes: the
-  // small one stays in cache for the million lookups it answers.
-  IdAddressIndex subjects(1024);
-  IdAddressIndex others(256);
+  // One numbering per column: the subjects (tens of thousands), the roles (one per run of a
+  // role's listing: the last lookup answers) and the divisions (a few hundred: a table that
+  // stays in cache).
+  IdNumbers subjects;
+  IdNumbers roles;
+  IdNumbers divisions;
   struct Key {
     uint64_t high;  // type, subject rank
     uint64_t low;   // role rank, division rank
@@ -178,14 +143,15 @@ void SortUniqueGrants(std::vector<Grant>& grants) {
   for (size_t i = 0; i < grants.size(); ++i) {
     const Grant& g = grants[i];
     keys[i] = {(static_cast<uint64_t>(g.subject_type) << 32) | subjects.Intern(g.subject_id),
-               (uint64_t{others.Intern(g.role_id)} << 32) | others.Intern(g.division_id),
+               (uint64_t{roles.Intern(g.role_id)} << 32) | divisions.Intern(g.division_id),
                static_cast<uint32_t>(i)};
   }
   const std::vector<uint32_t> subject_rank = RanksByText(subjects.ids());
-  const std::vector<uint32_t> other_rank = RanksByText(others.ids());
+  const std::vector<uint32_t> role_rank = RanksByText(roles.ids());
+  const std::vector<uint32_t> division_rank = RanksByText(divisions.ids());
   for (Key& k : keys) {
     k.high = (k.high & ~uint64_t{0xFFFFFFFFU}) | subject_rank[k.high & 0xFFFFFFFFU];
-    k.low = (uint64_t{other_rank[k.low >> 32]} << 32) | other_rank[k.low & 0xFFFFFFFFU];
+    k.low = (uint64_t{role_rank[k.low >> 32]} << 32) | division_rank[k.low & 0xFFFFFFFFU];
   }
   std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
     return a.high != b.high ? a.high < b.high : a.low < b.low;
@@ -201,7 +167,17 @@ void SortUniqueGrants(std::vector<Grant>& grants) {
 
 }  // namespace
 
+void CanonicalizeGrants(std::vector<Grant>& grants, std::vector<ExternalSubject>& external) {
+  SortUniqueGrants(grants);
+  SortById(external);
+}
+
 void Canonicalize(OrgSnapshot& s) {
+  CanonicalizeExceptGrants(s);
+  CanonicalizeGrants(s.grants, s.external_subjects);
+}
+
+void CanonicalizeExceptGrants(OrgSnapshot& s) {
   SortById(s.divisions);
   SortById(s.roles);
   for (auto& r : s.roles) {
@@ -224,8 +200,6 @@ void Canonicalize(OrgSnapshot& s) {
     c.role_divisions.erase(std::unique(c.role_divisions.begin(), c.role_divisions.end()),
                            c.role_divisions.end());
   }
-  SortById(s.external_subjects);
-  SortUniqueGrants(s.grants);
   std::sort(s.permissions.begin(), s.permissions.end());
   s.permissions.erase(std::unique(s.permissions.begin(), s.permissions.end()), s.permissions.end());
   SortById(s.queues);

@@ -182,6 +182,10 @@ struct OrgSnapshot {
 
 // Sorts every collection into canonical order and removes exact duplicate grants.
 void Canonicalize(OrgSnapshot& snapshot);
+// Canonicalize in two parts that touch disjoint members (so they may run on two threads): the
+// grants (sorted, unique) with the external subjects they name, and everything else.
+void CanonicalizeGrants(std::vector<Grant>& grants, std::vector<ExternalSubject>& external);
+void CanonicalizeExceptGrants(OrgSnapshot& snapshot);
 
 // Which listings of one sweep were read completely: every page, consistent, no final error.
 // genesys::Sweeper fills it; the audit engine judges a subject only from complete inputs for that

@@ -63,6 +63,7 @@ Result<std::unique_ptr<SqlitePendingSweep>> SqlitePendingSweep::Begin(const std:
 }
 
 SqlitePendingSweep::~SqlitePendingSweep() {
+  if (committed_) (void)Wait();  // the release queued by Commit; nothing else can be left
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -72,6 +73,7 @@ SqlitePendingSweep::~SqlitePendingSweep() {
   // worker is running (it then returns SQLITE_INTERRUPT; no effect when none runs).
   if (!committed_) sqlite3_interrupt(db_.raw());
   if (worker_.joinable()) worker_.join();
+  // Whatever the worker had not released yet (an uncommitted sweep) goes here.
   // tx_ (declared after db_) rolls back whatever was not committed.
 }
 
@@ -103,7 +105,7 @@ void SqlitePendingSweep::Work() {
       task = tasks_.front();
       tasks_.pop_front();
       busy_ = true;
-      skip = !error_.ok();  // after an error nothing more is written
+      skip = !error_.ok() && task != Task::kRelease;  // after an error nothing more is written
     }
     Status st = skip ? Status::Ok() : Run(task);
     {
@@ -122,6 +124,9 @@ Status SqlitePendingSweep::Run(Task task) {
     st = BeginTransaction();
     GetLogger("storage")->debug("event=sweep_begun sweep_id={} preload_ms={}", sweep_id_,
                                 MillisSince(start));
+  } else if (task == Task::kRelease) {
+    writer_.reset();
+    dict_ = IdDict();
   } else {
     st = writer_->Finish(*sealed_, sealed_complete_, result_);
     GetLogger("storage")->debug(
@@ -163,6 +168,11 @@ Result<CommitResult> SqlitePendingSweep::Commit(const audit::SweepInfo& info,
   const int64_t hashed_ms = MillisSince(start);
   DIVAUDIT_RETURN_IF_ERROR(tx_->Commit());
   committed_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.push_back(Task::kRelease);
+  }
+  work_cv_.notify_one();
   GetLogger("storage")->debug("event=sweep_commit_timing wait_ms={} hashed_ms={} duration_ms={}",
                               wait_ms, hashed_ms, MillisSince(start));
   return result;

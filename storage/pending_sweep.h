@@ -60,12 +60,13 @@ class SqlitePendingSweep final : public PendingSweep {
   // Waits until the worker has done everything asked of it: its first error, else Ok.
   Status Wait();
   // After Seal: waits, stores the sweep row from `info` (complete or partial, as sealed), the
-  // findings and the content hash, and commits.
+  // findings and the content hash, and commits. The worker then frees what it held (the current
+  // rows of every table) in the background; the destructor waits for that.
   Result<CommitResult> Commit(const audit::SweepInfo& info,
                               const std::vector<audit::Finding>& findings);
 
  private:
-  enum class Task { kBegin, kSeal };
+  enum class Task { kBegin, kSeal, kRelease };
 
   SqlitePendingSweep() = default;
   void Work();

@@ -152,6 +152,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitSweep(const audit::SweepInfo& in
 
 std::unique_ptr<PendingSweep> SqliteSnapshotStore::BeginSweep() {
   std::lock_guard<std::mutex> lock(mu_);
+  retired_.reset();
   if (options_.read_only || !CheckWritable().ok()) return nullptr;  // the commit says why
   // The pending sweep's connection has its own page cache: hand back what this one holds from
   // earlier reads (the daemon reads the last snapshot when it starts).
@@ -197,6 +198,7 @@ Result<CommitResult> SqliteSnapshotStore::CommitPendingSweep(
     DIVAUDIT_RETURN_IF_ERROR(CheckWritable());
     DIVAUDIT_ASSIGN_OR_RETURN(CommitResult r, p->Commit(info, findings));
     known_head_ = r.sweep_id;
+    retired_ = std::move(pending);  // frees its rows in the background (see retired_)
     return r;
   });
 }

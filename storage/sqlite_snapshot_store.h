@@ -94,6 +94,10 @@ class SqliteSnapshotStore final : public SnapshotStore {
   FileIdentity identity_;
   int64_t known_head_ = 0;  // the newest sweep id this store has seen (sqlite_sequence)
   Db db_;
+  // The last committed pending sweep, kept until the next BeginSweep or the store's end, so
+  // that its worker frees the current rows it held (25 ms for a 50,000-user org) while the
+  // caller goes on, instead of the committing thread. Holds no lock and no transaction.
+  std::unique_ptr<PendingSweep> retired_;
 };
 
 }  // namespace divaudit::storage

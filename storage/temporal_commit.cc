@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/address_index.h"
 #include "common/flat_string_map.h"
 #include "storage/hash_chain.h"
 #include "storage/json_columns.h"
@@ -193,11 +194,13 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
   want.reserve(count);
   // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
   // the last lookup per column. Grants' roles and divisions change from row to row but are
-  // interned, and the snapshot does not change during the commit, so there a view's address
-  // and size identify its text: look those up by address before hashing the text.
+  // interned (audit::Id: one address per distinct text, for the life of the process), so there
+  // a view's address identifies its text: number the addresses (common/address_index.h) and
+  // hash a text only the first time its address is seen.
   std::array<std::string_view, 4> last_value;
   std::array<int64_t, 4> last_id{0, 0, 0, 0};
-  std::unordered_map<const char*, std::pair<size_t, int64_t>> by_address;
+  std::array<AddressIndex, 4> by_address;  // per column: address → number → dictionary id
+  std::array<std::vector<int64_t>, 4> address_id;
   for (size_t r = 0; r < count; ++r) {
     DesiredId d{{}, static_cast<uint32_t>(r)};
     for (size_t i = 0; i < n; ++i) {
@@ -208,9 +211,9 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
       }
       if (last_id[i] == 0 || v.data() != last_value[i].data() || v != last_value[i]) {
         if (interned) {
-          auto [it, added] = by_address.try_emplace(v.data(), v.size(), 0);
-          if (added || it->second.first != v.size()) it->second = {v.size(), dict.Intern(v)};
-          last_id[i] = it->second.second;
+          const uint32_t number = by_address[i].Intern(v.data());
+          if (number == address_id[i].size()) address_id[i].push_back(dict.Intern(v));
+          last_id[i] = address_id[i][number];
         } else {
           last_id[i] = dict.Intern(v);
         }
