@@ -899,10 +899,10 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
   snap.oauth_clients = std::move(clients_);
   DedupeById(snap.oauth_clients);
   // The grants (half a million for a 50,000-user org) are gathered and sorted on a second
-  // thread while this one does the rest: the request stream is over, so a core is free. The
-  // grants thread touches only snap.grants, snap.external_subjects and
-  // info.unknown_subject_types, and reads the OAuth clients, which are final above; this thread
-  // touches none of them.
+  // thread while this one gathers the rest: the request stream is over, so a core is free. The
+  // grants thread writes only snap.grants, snap.external_subjects and
+  // info.unknown_subject_types, and reads the OAuth clients; this thread touches none of them
+  // until the join (ThreadSanitizer: tests/genesys under scripts/sanitize tsan).
   std::thread grants([this, &snap, &info] {
     AssembleGrants(snap, info);
     audit::CanonicalizeGrants(snap.grants, snap.external_subjects);
@@ -911,8 +911,8 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
   AssembleGroups(snap);
   AssembleQueues(snap);
   AssemblePermissions(snap, info);
-  audit::CanonicalizeExceptGrants(snap);
   grants.join();
+  audit::CanonicalizeExceptGrants(snap);  // sorts the clients' roleDivisions, which it reads
 }
 
 void SweepRun::AssemblePermissions(audit::OrgSnapshot& snap, audit::SweepInfo& info) {
