@@ -119,12 +119,10 @@ std::vector<uint32_t> RanksByText(const std::vector<Id>& ids) {
 // same order, since ranks follow the texts and equal texts share one rank. Equal integer keys
 // are equal grants, which the copy back skips.
 void SortUniqueGrants(std::vector<Grant>& grants) {
-  if (std::is_sorted(grants.begin(), grants.end())) {
-    grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
-    return;
-  }
-  if (grants.size() >= UINT32_MAX) {  // beyond the 32-bit positions below: the plain sort
-    std::sort(grants.begin(), grants.end());
+  // Sorted already (a snapshot read back), or beyond the 32-bit positions below: no ranks.
+  if (const bool sorted = std::is_sorted(grants.begin(), grants.end());
+      sorted || grants.size() >= UINT32_MAX) {
+    if (!sorted) std::sort(grants.begin(), grants.end());
     grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
     return;
   }

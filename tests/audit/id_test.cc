@@ -120,7 +120,7 @@ TEST(IdTest, GrantOrderMatchesStringOrder) {
   EXPECT_EQ(org.grants[4], (Grant{SubjectType::kGroup, "g1", "r1", "*"}));
 }
 
-// Canonicalize sorts grants by an integer prefix of the subject id first: the order must be
+// Canonicalize sorts grants by integer ranks of their ids' texts: the order must be
 // exactly std::sort's on random ids that share prefixes, are shorter than 8 bytes, empty, or
 // carry bytes above 0x7f, with duplicates removed.
 TEST(IdTest, CanonicalGrantOrderIsThePlainSortOnAwkwardIds) {
