@@ -117,7 +117,14 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   // drops it, and with it everything it wrote.
   std::unique_ptr<storage::PendingSweep> pending = store_.BeginSweep();
   genesys::Sweeper sweeper(*client_, clock_);
-  genesys::SweepResult swept = sweeper.Run(cancel_, progress);
+  // The grants (most of a first sweep's rows) are written while the rest of the org is read.
+  genesys::FinalGrantsCallback final_grants;
+  if (pending != nullptr) {
+    final_grants = [&pending](std::span<const audit::Grant> grants) {
+      pending->AddFinalGrants(std::vector<audit::Grant>(grants.begin(), grants.end()));
+    };
+  }
+  genesys::SweepResult swept = sweeper.Run(cancel_, progress, final_grants);
   out.info = std::move(swept.info);
   out.snapshot = std::move(swept.snapshot);
   out.api_stats = client_->Stats();

@@ -479,9 +479,16 @@ struct QueueMembersRead {
 // thread).
 class SweepRun final : public ApiRequestSource {
  public:
+  ~SweepRun() override {
+    if (gather_.joinable()) gather_.join();
+  }
   SweepRun(const Clock& clock, const SweeperOptions& options, const CancellationToken& cancel,
-           const ProgressCallback& progress)
-      : clock_(clock), options_(options), cancel_(cancel), progress_(progress) {
+           const ProgressCallback& progress, const FinalGrantsCallback& final_grants)
+      : clock_(clock),
+        options_(options),
+        cancel_(cancel),
+        progress_(progress),
+        final_grants_(final_grants) {
     last_progress_ = clock_.SteadyNow();
     StartIndependentListings();
   }
@@ -512,6 +519,10 @@ class SweepRun final : public ApiRequestSource {
   void DiscoverGroupMembers();    // step 7, for each group a grant read so far names
   void DiscoverInactiveCursor();  // step 5 past the page listing's limit
   void DiscoverQueueMembers();    // step 12, for each queue read so far
+  // The grants, once every listing they come from is complete (FinalGrantsCallback).
+  bool GrantListingsComplete() const;
+  void GatherGrants(std::vector<audit::Grant>& out, const std::vector<audit::OAuthClient>& clients);
+  void HandOverFinalGrants();
 
   // Queues.
   void Enqueue(Listing& listing);
@@ -539,6 +550,7 @@ class SweepRun final : public ApiRequestSource {
   const SweeperOptions& options_;
   const CancellationToken& cancel_;
   const ProgressCallback& progress_;
+  const FinalGrantsCallback& final_grants_;
   JsonPageParser parser_;
   SweepFlags flags_;
 
@@ -552,6 +564,11 @@ class SweepRun final : public ApiRequestSource {
   std::vector<audit::OAuthClient> clients_;
   std::vector<std::string> permitted_;
   std::deque<RoleGrants> role_grants_;  // deque: stable references for the listings' lambdas
+  // HandOverFinalGrants: the grants gathered (and canonical) before the stream ended, by
+  // gather_ (gathered_grants_ is that thread's until the join).
+  bool grants_gathered_ = false;
+  std::vector<audit::Grant> gathered_grants_;
+  std::thread gather_;
   std::deque<GroupMembers> group_members_;
   std::unordered_set<std::string> roles_listed_;
   std::unordered_set<std::string> groups_listed_;
@@ -846,7 +863,61 @@ void SweepRun::OnResult(uint64_t tag, Result<ApiResponse> result) {
   DiscoverInactiveCursor();
   DiscoverQueueMembers();
   EnqueueNewListings();
+  if (final_grants_ && !grants_gathered_ && GrantListingsComplete()) HandOverFinalGrants();
   if (progress_) NoteProgress(*listing);
+}
+
+bool SweepRun::GrantListingsComplete() const {
+  if (!roles_listing_->complete() || !clients_listing_->complete()) return false;
+  if (roles_scanned_ != roles_.size()) return false;
+  return std::all_of(role_grants_.begin(), role_grants_.end(),
+                     [](const RoleGrants& rg) { return rg.listing->complete(); });
+}
+
+// Appends every role's subject grants (moved out, each role's vector freed at once: 500,000
+// grants are ~16 MB; HandOverFinalGrants took them already) and the OAuth clients'
+// roleDivisions, which are grants too (union with the PC_OAUTH_CLIENT subject grants), to `out`.
+void SweepRun::GatherGrants(std::vector<audit::Grant>& out,
+                            const std::vector<audit::OAuthClient>& clients) {
+  size_t count = out.size();
+  for (const RoleGrants& rg : role_grants_) count += rg.grants.size();
+  for (const auto& c : clients) count += c.role_divisions.size();
+  out.reserve(count);
+  for (RoleGrants& rg : role_grants_) {
+    for (auto& g : rg.grants) out.push_back(std::move(g));
+    std::vector<audit::Grant>().swap(rg.grants);
+  }
+  for (const auto& c : clients) {
+    for (const auto& rd : c.role_divisions) {
+      out.push_back(
+          audit::Grant{audit::SubjectType::kOAuthClient, c.id, rd.role_id, rd.division_id});
+    }
+  }
+}
+
+// Complete listings take no more pages, so these grants are the sweep's: gathered and sorted now,
+// while the rest of the org is still being read, they become the snapshot's (AssembleGrants).
+// Taking each role's vector is cheap; joining and sorting half a million grants (~0.15 s) runs
+// on a thread of its own (joined by AssembleSnapshot), so that the stream goes on meanwhile. That
+// thread touches only what it is handed, gathered_grants_ and the callback.
+void SweepRun::HandOverFinalGrants() {
+  grants_gathered_ = true;
+  std::vector<std::vector<audit::Grant>> parts;
+  parts.reserve(role_grants_.size() + 1);
+  for (RoleGrants& rg : role_grants_) parts.push_back(std::exchange(rg.grants, {}));
+  GatherGrants(parts.emplace_back(), clients_);  // the OAuth clients' roleDivisions
+  gather_ = std::thread([this, parts = std::move(parts)]() mutable {
+    size_t count = 0;
+    for (const auto& p : parts) count += p.size();
+    gathered_grants_.reserve(count);
+    for (auto& p : parts) {
+      gathered_grants_.insert(gathered_grants_.end(), p.begin(), p.end());
+      std::vector<audit::Grant>().swap(p);
+    }
+    std::vector<audit::ExternalSubject> none;
+    audit::CanonicalizeGrants(gathered_grants_, none);
+    final_grants_(gathered_grants_);
+  });
 }
 
 void SweepRun::NoteProgress(const Listing& listing) {
@@ -886,6 +957,7 @@ void SweepRun::Finish(SweepResult& result) {
 }
 
 void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info) {
+  if (gather_.joinable()) gather_.join();  // HandOverFinalGrants' thread
   snap.divisions = std::move(divisions_);
   DedupeById(snap.divisions);
   snap.roles = std::move(roles_);
@@ -899,7 +971,8 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
   snap.oauth_clients = std::move(clients_);
   DedupeById(snap.oauth_clients);
   // The grants (half a million for a 50,000-user org) are gathered and sorted on a second
-  // thread while this one gathers the rest: the request stream is over, so a core is free. The
+  // thread while this one gathers the rest: the request stream is over, so a core is free
+  // (usually they were gathered and sorted during the stream: HandOverFinalGrants). The
   // grants thread writes only snap.grants, snap.external_subjects and
   // info.unknown_subject_types, and reads the OAuth clients; this thread touches none of them
   // until the join (ThreadSanitizer: tests/genesys under scripts/sanitize tsan).
@@ -1010,24 +1083,24 @@ void SweepRun::AssembleGroups(audit::OrgSnapshot& snap) {
 }
 
 void SweepRun::AssembleGrants(audit::OrgSnapshot& snap, audit::SweepInfo& info) {
-  size_t grant_count = 0;
-  for (const RoleGrants& rg : role_grants_) grant_count += rg.grants.size();
-  for (const auto& c : snap.oauth_clients) grant_count += c.role_divisions.size();
-  snap.grants.reserve(grant_count);
-  for (RoleGrants& rg : role_grants_) {
-    for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
-    for (auto& e : rg.externals) snap.external_subjects.push_back(std::move(e));
-    // Free each role's moved-from vector at once, so the grants are not held twice (500,000
-    // grants are ~16 MB of 32-byte Grants).
-    std::vector<audit::Grant>().swap(rg.grants);
-    std::vector<audit::ExternalSubject>().swap(rg.externals);
-  }
-  // OAuth clients' roleDivisions are grants too (union with PC_OAUTH_CLIENT subject grants).
-  for (const auto& c : snap.oauth_clients) {
-    for (const auto& rd : c.role_divisions) {
-      snap.grants.push_back(
-          audit::Grant{audit::SubjectType::kOAuthClient, c.id, rd.role_id, rd.division_id});
+  if (grants_gathered_) {
+    // Gathered during the stream from listings that were complete, so nothing can have been
+    // added since. Were anything added, it is kept (the snapshot then differs from what the
+    // callback saw, and a store that wrote those grants early falls back).
+    snap.grants = std::move(gathered_grants_);
+    for (RoleGrants& rg : role_grants_) {
+      if (rg.grants.empty()) continue;
+      GetLogger("sweep")->error("event=grants_after_handover role={} grants={}", rg.role_id,
+                                rg.grants.size());
+      for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
+      std::vector<audit::Grant>().swap(rg.grants);
     }
+  } else {
+    GatherGrants(snap.grants, snap.oauth_clients);
+  }
+  for (RoleGrants& rg : role_grants_) {
+    for (auto& e : rg.externals) snap.external_subjects.push_back(std::move(e));
+    std::vector<audit::ExternalSubject>().swap(rg.externals);
   }
   DedupeById(snap.external_subjects);
   for (const auto& e : snap.external_subjects) {
@@ -1114,14 +1187,15 @@ void SweepRun::DecideStatus(const audit::OrgSnapshot& snap, audit::SweepInfo& in
 Sweeper::Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
-SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback& progress) {
+SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback& progress,
+                         const FinalGrantsCallback& final_grants) {
   auto log = GetLogger("sweep");
   SweepResult result;
   audit::SweepInfo& info = result.info;
   info.started_at_unix = UnixSeconds(clock_.Now());
   const ApiStats stats_before = client_.Stats();
 
-  SweepRun run(clock_, options_, cancel, progress);
+  SweepRun run(clock_, options_, cancel, progress, final_grants);
   const SteadyTime stream_started = clock_.SteadyNow();
   client_.Stream(run);
   const SteadyTime stream_ended = clock_.SteadyNow();

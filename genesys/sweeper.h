@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,14 @@ struct SweeperOptions {
 // sweep that was not cut short).
 using ProgressCallback = std::function<void(std::string_view phase, int64_t done, int64_t total)>;
 
+// The sweep's grants (every role's subject grants and the OAuth clients' roleDivisions, in
+// canonical order), as soon as every listing they come from is complete — the roles, each
+// role's subject grants, the OAuth clients — while other listings are still being read, so that
+// a store can write them early (storage::PendingSweep::AddFinalGrants). Called at most once per
+// sweep, during Run, from a thread of its own (the grants are sorted there); never when one of
+// those listings failed. The snapshot Run returns holds exactly these grants.
+using FinalGrantsCallback = std::function<void(std::span<const audit::Grant> grants)>;
+
 struct SweepResult {
   audit::OrgSnapshot snapshot;  // canonical (audit::Canonicalize)
   audit::SweepInfo info;        // id left 0 (storage assigns it)
@@ -74,7 +83,8 @@ class Sweeper {
   // `client` and `clock` must outlive the Sweeper.
   Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options = {});
 
-  SweepResult Run(const CancellationToken& cancel, const ProgressCallback& progress = nullptr);
+  SweepResult Run(const CancellationToken& cancel, const ProgressCallback& progress = nullptr,
+                  const FinalGrantsCallback& final_grants = nullptr);
 
  private:
   ApiClient& client_;

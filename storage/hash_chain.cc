@@ -172,55 +172,10 @@ Status SweepHashBuilder::Begin(Db& db, int64_t id, const std::string& prev_hash)
   return HashRows(db, kSweepHashSql, id, h_, "sweep");
 }
 
-void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count,
-                                       const std::function<int64_t(size_t)>& row_id,
-                                       const std::function<std::string_view(size_t, size_t)>& value,
-                                       const std::vector<int64_t>& closed) {
-  if (t.hashed_when_used && count == 0 && closed.empty()) return;
-  // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text and kId 't'.
-  std::string buf;
-  buf.reserve(65536 + 4096);
-  auto flush = [&] {
-    if (buf.size() > 65536) {
-      h_.Update(buf);
-      buf.clear();
-    }
-  };
-  auto number = [&buf](int64_t v) {  // std::to_string's digits without a string per number
-    char digits[24];
-    buf.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
-  };
-  h_.UpdateField(t.name);
-  for (size_t r = 0; r < count; ++r) {
-    buf += "[i";
-    number(row_id(r));
-    buf += ';';
-    for (size_t c = 0; c < t.cols.size(); ++c) {
-      const std::string_view v = value(r, c);
-      if (t.cols[c].kind == Kind::kInt) {
-        buf += v == "1" ? "i1;" : "i0;";
-      } else {
-        buf += 't';  // AppendField: "<length>:<bytes>"
-        number(static_cast<int64_t>(v.size()));
-        buf += ':';
-        buf += v;
-      }
-    }
-    buf += ']';
-    flush();
-  }
-  h_.Update(buf);
-  buf.clear();
-  h_.UpdateField(std::to_string(count));
-  h_.UpdateField("closed");
-  for (int64_t id : closed) {
-    buf += "[i";
-    number(id);
-    buf += ";]";
-    flush();
-  }
-  h_.Update(buf);
-  h_.UpdateField(std::to_string(closed.size()));
+void SweepHashBuilder::AddEmptyTable(const TableSpec& t) {
+  AddWrittenTable(
+      t, 0, [](size_t) { return int64_t{0}; }, [](size_t, size_t) { return std::string_view(); },
+      {});
 }
 
 Status SweepHashBuilder::AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t) {

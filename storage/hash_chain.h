@@ -1,10 +1,13 @@
 #pragma once
 
+#include <charconv>
 #include <cstdint>
-#include <functional>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/sha256.h"
 #include "common/status.h"
@@ -46,10 +49,14 @@ class SweepHashBuilder {
   // has row id row_id(r) and column c the value value(r, c): a kId column as the text it
   // stands for, a kInt column "1" for 1 and anything else for 0), and the row ids it closed,
   // ascending. Exactly what AddStoredTable would read once the rows are written.
-  void AddWrittenTable(const TableSpec& t, size_t count,
-                       const std::function<int64_t(size_t)>& row_id,
-                       const std::function<std::string_view(size_t, size_t)>& value,
+  // (A template, writing through a fixed buffer: a first 50,000-user sweep hashes 663,827 rows,
+  // ~80 MB; a std::function call per value and std::string appends made that 0.23-0.25 s,
+  // now 0.19-0.20 s, of which SHA-256 is 0.06 s.)
+  template <typename RowId, typename Value>
+  void AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id, const Value& value,
                        const std::vector<int64_t>& closed);
+  // AddWrittenTable with no rows written or closed (a failed sweep's tables).
+  void AddEmptyTable(const TableSpec& t);
 
   // Table `t`'s part read from the database.
   Status AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t);
@@ -61,6 +68,90 @@ class SweepHashBuilder {
   Sha256 h_;
   int64_t id_ = 0;
 };
+
+namespace internal {
+
+// Bytes for a Sha256 gathered in a fixed 64 KiB buffer (fed when full): the serialization of a
+// first 50,000-user sweep's 663,827 rows is ~80 MB of short pieces.
+class HashBuffer {
+ public:
+  explicit HashBuffer(Sha256& h) : h_(h) {}
+  ~HashBuffer() { Flush(); }
+  HashBuffer(const HashBuffer&) = delete;
+  HashBuffer& operator=(const HashBuffer&) = delete;
+
+  void Put(std::string_view v) {
+    if (v.size() > kSize - used_) {
+      Flush();
+      if (v.size() > kSize) {
+        h_.Update(v);
+        return;
+      }
+    }
+    std::memcpy(buf_ + used_, v.data(), v.size());
+    used_ += v.size();
+  }
+  void Put(char c) {
+    if (used_ == kSize) Flush();
+    buf_[used_++] = c;
+  }
+  // The decimal digits of `v` (std::to_string's, without a string per number).
+  void Number(int64_t v) {
+    if (kSize - used_ < 24) Flush();
+    used_ = static_cast<size_t>(std::to_chars(buf_ + used_, buf_ + kSize, v).ptr - buf_);
+  }
+  void Flush() {
+    h_.Update(std::string_view(buf_, used_));
+    used_ = 0;
+  }
+
+ private:
+  static constexpr size_t kSize = 65536;
+  Sha256& h_;
+  size_t used_ = 0;
+  char buf_[kSize];
+};
+
+}  // namespace internal
+
+template <typename RowId, typename Value>
+void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id,
+                                       const Value& value, const std::vector<int64_t>& closed) {
+  if (t.hashed_when_used && count == 0 && closed.empty()) return;
+  // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text and kId 't'.
+  h_.UpdateField(t.name);
+  {
+    auto out = std::make_unique<internal::HashBuffer>(h_);
+    for (size_t r = 0; r < count; ++r) {
+      out->Put("[i");
+      out->Number(row_id(r));
+      out->Put(';');
+      for (size_t c = 0; c < t.cols.size(); ++c) {
+        const std::string_view v = value(r, c);
+        if (t.cols[c].kind == Kind::kInt) {
+          out->Put(v == "1" ? "i1;" : "i0;");
+        } else {
+          out->Put('t');  // AppendField: "<length>:<bytes>"
+          out->Number(static_cast<int64_t>(v.size()));
+          out->Put(':');
+          out->Put(v);
+        }
+      }
+      out->Put(']');
+    }
+  }  // flushed
+  h_.UpdateField(std::to_string(count));
+  h_.UpdateField("closed");
+  {
+    auto out = std::make_unique<internal::HashBuffer>(h_);
+    for (int64_t id : closed) {
+      out->Put("[i");
+      out->Number(id);
+      out->Put(";]");
+    }
+  }
+  h_.UpdateField(std::to_string(closed.size()));
+}
 
 // Digest of everything Prune rebased onto the chain anchor (rows whose first sweep is gone).
 Result<std::string> ComputeAnchorDigest(Db& db, const IdDict& dict);

@@ -38,7 +38,7 @@ Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string&
     writer->AddToHash(hash);
     DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db, info, result.sweep_id, findings, result));
   } else {  // a failed sweep stores its row only
-    for (const TableSpec& t : Tables()) hash.AddWrittenTable(t, 0, nullptr, nullptr, {});
+    for (const TableSpec& t : Tables()) hash.AddEmptyTable(t);
   }
   DIVAUDIT_ASSIGN_OR_RETURN(result.content_hash, hash.Finish(db));
   return SetSweepHash(db, result.sweep_id, result.content_hash);
@@ -75,6 +75,17 @@ SqlitePendingSweep::~SqlitePendingSweep() {
   if (worker_.joinable()) worker_.join();
   // Whatever the worker had not released yet (an uncommitted sweep) goes here.
   // tx_ (declared after db_) rolls back whatever was not committed.
+}
+
+void SqlitePendingSweep::AddFinalGrants(std::vector<audit::Grant> grants) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sealed_ != nullptr || grants_added_) return;
+    grants_added_ = true;
+    grants_ = std::move(grants);
+    tasks_.push_back(Task::kGrants);
+  }
+  work_cv_.notify_one();
 }
 
 void SqlitePendingSweep::Seal(const audit::OrgSnapshot& final, bool complete) {
@@ -127,6 +138,11 @@ Status SqlitePendingSweep::Run(Task task) {
   } else if (task == Task::kRelease) {
     writer_.reset();
     dict_ = IdDict();
+  } else if (task == Task::kGrants) {
+    st = writer_->WriteGrantsEarly(grants_);
+    GetLogger("storage")->debug("event=sweep_grants_written sweep_id={} grants={} duration_ms={}",
+                                sweep_id_, grants_.size(), MillisSince(start));
+    std::vector<audit::Grant>().swap(grants_);  // the writer keeps only their keys
   } else {
     st = writer_->Finish(*sealed_, sealed_complete_, result_);
     GetLogger("storage")->debug(

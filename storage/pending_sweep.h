@@ -38,7 +38,8 @@ Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string&
 // says otherwise), loads the dictionary and the current rows (SnapshotWriter::Preload); Seal
 // then has it write the final snapshot (SnapshotWriter::Finish). The transaction stays open
 // until Commit; the destructor interrupts the worker's statement, stops it and rolls
-// everything back unless committed.
+// everything back unless committed. Final grants handed over before Seal (AddFinalGrants) are
+// written as soon as the worker is free (SnapshotWriter::WriteGrantsEarly).
 // The first error stops the work and is kept for Wait. Seal, Wait and Commit: one thread.
 class SqlitePendingSweep final : public PendingSweep {
  public:
@@ -51,6 +52,7 @@ class SqlitePendingSweep final : public PendingSweep {
   SqlitePendingSweep(const SqlitePendingSweep&) = delete;
   SqlitePendingSweep& operator=(const SqlitePendingSweep&) = delete;
 
+  void AddFinalGrants(std::vector<audit::Grant> grants) override;
   void Seal(const audit::OrgSnapshot& final, bool complete) override;
 
   // What Seal was given (nullptr before Seal).
@@ -66,7 +68,7 @@ class SqlitePendingSweep final : public PendingSweep {
                               const std::vector<audit::Finding>& findings);
 
  private:
-  enum class Task { kBegin, kSeal, kRelease };
+  enum class Task { kBegin, kGrants, kSeal, kRelease };
 
   SqlitePendingSweep() = default;
   void Work();
@@ -84,6 +86,10 @@ class SqlitePendingSweep final : public PendingSweep {
   CommitResult result_;
   const audit::OrgSnapshot* sealed_ = nullptr;
   bool sealed_complete_ = false;
+  bool grants_added_ = false;
+  // AddFinalGrants' grants: set under mu_ before their kGrants task is queued, then the worker's
+  // (freed once written).
+  std::vector<audit::Grant> grants_;
   bool committed_ = false;
 
   std::mutex mu_;

@@ -139,6 +139,11 @@ struct ExceptionSeen {
 class PendingSweep {
  public:
   virtual ~PendingSweep() = default;
+  // The sweep's grants, final and canonical, before Seal (genesys::Sweeper knows them once every
+  // listing they come from is read, while others are still being read): the store may write
+  // them now. Seal's snapshot must hold exactly these grants; if it does not, CommitPendingSweep
+  // falls back to CommitSweep. Once, before Seal; ignored otherwise.
+  virtual void AddFinalGrants(std::vector<audit::Grant> grants) { (void)grants; }
   // The final snapshot of a complete or partial sweep (it must not change until the commit).
   virtual void Seal(const audit::OrgSnapshot& final, bool complete) = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "audit/org_snapshot.h"
 #include "common/status.h"
@@ -21,10 +22,11 @@ namespace divaudit::storage {
 // (never memberships of a group whose members it did not read); a partial sweep only inserts
 // rows whose key is not current.
 //
-// The current rows may be read ahead (Preload), while the sweep is still reading the org. Use:
-// Preload (optional), Finish once, then AddToHash after SweepHashBuilder::Begin (the caller then
-// writes the findings and calls Finish on the builder): the hash needs the final sweep row
-// first, the rows do not. `db` and `dict` must outlive it, and the snapshot given to Finish
+// The current rows may be read ahead (Preload), and the grants written ahead
+// (WriteGrantsEarly), while the sweep is still reading the org. Use: Preload (optional),
+// WriteGrantsEarly (optional, once), Finish once, then AddToHash after SweepHashBuilder::Begin (the
+// caller then writes the findings and calls Finish on the builder): the hash needs the final sweep
+// row first, the rows do not. `db` and `dict` must outlive it, and the snapshot given to Finish
 // must outlive AddToHash. Not thread-safe.
 class SnapshotWriter {
  public:
@@ -35,6 +37,12 @@ class SnapshotWriter {
 
   // Reads the current rows of every table (Finish reads those it lacks itself).
   Status Preload();
+  // The snapshot's grants, final and canonical, before the rest of it is known: inserts the new
+  // grant rows now (the same rows and row ids Finish would write). Finish
+  // then checks that its snapshot holds exactly these grants, in this order
+  // (kFailedPrecondition otherwise: nothing is committed from this writer), and closes the
+  // vanished ones if the sweep is complete. Grants' ids must be interned (audit::Id).
+  Status WriteGrantsEarly(std::span<const audit::Grant> grants);
   // Writes `final`'s rows; counts go to `result`.
   Status Finish(const audit::OrgSnapshot& final, bool complete, CommitResult& result);
   // Each table's part of the content hash, in table order (after Finish).

@@ -183,48 +183,67 @@ Status LoadCurrentIds(Db& db, const TableSpec& t, std::vector<CurrentId>& curren
   return Status::Ok();
 }
 
-// The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, sorted
-// by key then snapshot order. `interned`: the views are audit::Id texts (grants), one address
-// per distinct text.
-template <typename Value>
-Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSpec& t, size_t count,
-                                          const Value& value, bool interned, IdDict& dict) {
-  const size_t n = t.cols.size();
-  std::vector<DesiredId> want;
-  want.reserve(count);
-  // Consecutive rows mostly repeat a column's value (grants are sorted by subject): remember
-  // the last lookup per column. Grants' roles and divisions change from row to row but are
-  // interned (audit::Id: one address per distinct text, for the life of the process), so there
-  // a view's address identifies its text: number the addresses (common/address_index.h) and
-  // hash a text only the first time its address is seen.
-  std::array<std::string_view, 4> last_value;
-  std::array<int64_t, 4> last_id{0, 0, 0, 0};
-  std::array<AddressIndex, 4> by_address;  // per column: address → number → dictionary id
-  std::array<std::vector<int64_t>, 4> address_id;
-  for (size_t r = 0; r < count; ++r) {
-    DesiredId d{{}, static_cast<uint32_t>(r)};
-    for (size_t i = 0; i < n; ++i) {
+// Turns a snapshot row (column c of row r is value(r, c)) into its dictionary key, interning
+// new texts. Consecutive rows mostly repeat a column's value (grants are sorted by subject): the
+// last lookup per column is remembered. Grants' roles and divisions change from row to row but
+// are interned (audit::Id: one address per distinct text, for the life of the process), so there
+// a view's address identifies its text: the addresses are numbered (common/address_index.h) and
+// a text is hashed only the first time its address is seen — by this KeyMaker, which a table
+// keeps for the whole sweep (the early grants, then Finish's check of them).
+class KeyMaker {
+ public:
+  template <typename Value>
+  Result<IdKey> Make(const std::string& path, const TableSpec& t, size_t r, const Value& value,
+                     bool interned, IdDict& dict) {
+    IdKey key;
+    for (size_t i = 0; i < t.cols.size(); ++i) {
       const std::string_view v = value(r, i);
       if (t.cols[i].kind == Kind::kInt) {  // a flag: stored as 0/1, not in the dictionary
-        d.key.Set(i, v == "1" ? 1u : 0u);
+        key.Set(i, v == "1" ? 1u : 0u);
         continue;
       }
-      if (last_id[i] == 0 || v.data() != last_value[i].data() || v != last_value[i]) {
+      if (last_id_[i] == 0 || v.data() != last_value_[i].data() || v != last_value_[i]) {
         if (interned) {
-          const uint32_t number = by_address[i].Intern(v.data());
-          if (number == address_id[i].size()) address_id[i].push_back(dict.Intern(v));
-          last_id[i] = address_id[i][number];
+          const uint32_t number = by_address_[i].Intern(v.data());
+          if (number == address_id_[i].size()) address_id_[i].push_back(dict.Intern(v));
+          last_id_[i] = address_id_[i][number];
         } else {
-          last_id[i] = dict.Intern(v);
+          last_id_[i] = dict.Intern(v);
         }
-        if (last_id[i] <= 0 || last_id[i] > int64_t{UINT32_MAX}) {
+        if (last_id_[i] <= 0 || last_id_[i] > int64_t{UINT32_MAX}) {
+          last_id_[i] = 0;
           return DataLossError(path + ": dictionary id out of range in table ids");
         }
-        last_value[i] = v;
+        last_value_[i] = v;
       }
-      d.key.Set(i, static_cast<uint32_t>(last_id[i]));
+      key.Set(i, static_cast<uint32_t>(last_id_[i]));
     }
-    want.push_back(d);
+    return key;
+  }
+
+  // Forgets the last lookups (the rows they came from may be gone); numbered addresses stay
+  // (interned texts live as long as the process).
+  void ForgetLast() { last_id_ = {0, 0, 0, 0}; }
+
+ private:
+  std::array<std::string_view, 4> last_value_;
+  std::array<int64_t, 4> last_id_{0, 0, 0, 0};
+  std::array<AddressIndex, 4> by_address_;  // per column: address → number → dictionary id
+  std::array<std::vector<int64_t>, 4> address_id_;
+};
+
+// The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, sorted by
+// key then snapshot order. `interned`: the views are audit::Id texts (grants).
+template <typename Value>
+Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSpec& t, size_t count,
+                                          const Value& value, bool interned, IdDict& dict,
+                                          KeyMaker& keys) {
+  std::vector<DesiredId> want;
+  want.reserve(count);
+  keys.ForgetLast();
+  for (size_t r = 0; r < count; ++r) {
+    DIVAUDIT_ASSIGN_OR_RETURN(const IdKey key, keys.Make(path, t, r, value, interned, dict));
+    want.push_back(DesiredId{key, static_cast<uint32_t>(r)});
   }
   std::sort(want.begin(), want.end(), [](const DesiredId& a, const DesiredId& b) {
     return a.key == b.key ? a.index < b.index : a.key < b.key;
@@ -411,6 +430,7 @@ std::string_view GrantColumn(const audit::Grant& g, size_t c) {
 // sweep's rows (row id order) and the row ids it closed.
 struct IdTable {
   bool loaded = false;
+  KeyMaker keys;
   std::vector<CurrentId> current;
   std::vector<int64_t> unreadable;
   InsertedIds written;
@@ -437,6 +457,11 @@ struct SnapshotWriter::State {
   std::array<IdTable, kTableCount> ids;
   std::array<KeyedTable, kTableCount> keyed;
   bool finished = false;
+  // WriteGrantsEarly: the grants' keys in snapshot order (Finish checks its snapshot against
+  // them) and the grant rows to close if the sweep turns out complete.
+  bool grants_early = false;
+  std::vector<IdKey> early_keys;
+  std::vector<int64_t> early_close;
   // Finish's snapshot as views (AddToHash reads the keyed rows from them).
   std::optional<audit::OrgSnapshot> canonical_copy;
   std::deque<std::string> texts;
@@ -457,18 +482,24 @@ struct SnapshotWriter::State {
     return Status::Ok();
   }
 
-  // Diffs and writes one all-id table. Every column is a key column, so a row is either
-  // unchanged, new or gone; a partial sweep never closes. `interned`: as in DesiredIds.
+  // Diffs one all-id table and inserts its new rows; the rows to close (on a complete sweep:
+  // current rows not wanted, unless their first column is in `unread_groups`, and unreadable
+  // ones) go to `to_close`, for the caller. `interned`: as in KeyMaker. `keys_in_order`, if
+  // given, receives each row's key in snapshot order.
   template <typename Value>
-  Status FinishIds(size_t ti, size_t count, const Value& value, bool interned,
-                   const std::unordered_set<std::string>* unread_groups, bool complete,
-                   CommitResult& result) {
+  Status WriteIds(size_t ti, size_t count, const Value& value, bool interned,
+                  const std::unordered_set<std::string>* unread_groups,
+                  std::vector<int64_t>& to_close, std::vector<IdKey>* keys_in_order = nullptr) {
     DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     IdTable& s = ids[ti];
     const TableSpec& t = Tables()[ti];
-    std::vector<int64_t> to_close = std::move(s.unreadable);
+    to_close = std::move(s.unreadable);
     DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
-                              DesiredIds(db.path(), t, count, value, interned, dict));
+                              DesiredIds(db.path(), t, count, value, interned, dict, s.keys));
+    if (keys_in_order != nullptr) {
+      keys_in_order->resize(count);
+      for (const DesiredId& d : want) (*keys_in_order)[d.index] = d.key;
+    }
     std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
     if (unread_groups != nullptr) {
       for (const std::string& g : *unread_groups) {
@@ -476,17 +507,54 @@ struct SnapshotWriter::State {
       }
     }
     std::vector<DesiredId> to_insert;
-    MergeIds(want, s.current, unread, complete, to_insert, to_close);
-    if (!complete) to_close.clear();  // a partial sweep never closes
+    MergeIds(want, s.current, unread, /*complete=*/true, to_insert, to_close);
     std::vector<DesiredId>().swap(want);
     std::vector<CurrentId>().swap(s.current);
     DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
-    DIVAUDIT_RETURN_IF_ERROR(InsertIdRows(db, t, sweep, to_insert, s.written));
-    std::vector<DesiredId>().swap(to_insert);
+    return InsertIdRows(db, t, sweep, to_insert, s.written);
+  }
+
+  // Closes what WriteIds left to close, on a complete sweep (a partial sweep never closes).
+  Status CloseIds(size_t ti, std::vector<int64_t> to_close, bool complete, CommitResult& result) {
+    IdTable& s = ids[ti];
+    if (!complete) to_close.clear();
     result.rows_inserted += static_cast<int64_t>(s.written.size());
-    DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));  // sorts to_close
+    DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, Tables()[ti], to_close, sweep, result));  // sorts
     s.closed = std::move(to_close);
     return Status::Ok();
+  }
+
+  // Diffs and writes one all-id table. Every column is a key column, so a row is either
+  // unchanged, new or gone; a partial sweep never closes.
+  template <typename Value>
+  Status FinishIds(size_t ti, size_t count, const Value& value, bool interned,
+                   const std::unordered_set<std::string>* unread_groups, bool complete,
+                   CommitResult& result) {
+    std::vector<int64_t> to_close;
+    DIVAUDIT_RETURN_IF_ERROR(WriteIds(ti, count, value, interned, unread_groups, to_close));
+    return CloseIds(ti, std::move(to_close), complete, result);
+  }
+
+  // Finish for grants written early (WriteGrantsEarly): checks that the snapshot's grants are
+  // exactly those, then closes.
+  Status FinishEarlyGrants(const std::vector<audit::Grant>& g, bool complete,
+                           CommitResult& result) {
+    IdTable& s = ids[kGrants];
+    const TableSpec& t = Tables()[kGrants];
+    bool same = g.size() == early_keys.size();
+    s.keys.ForgetLast();
+    auto value = [&g](size_t r, size_t c) { return GrantColumn(g[r], c); };
+    for (size_t r = 0; same && r < g.size(); ++r) {
+      DIVAUDIT_ASSIGN_OR_RETURN(const IdKey key,
+                                s.keys.Make(db.path(), t, r, value, /*interned=*/true, dict));
+      same = key == early_keys[r];
+    }
+    std::vector<IdKey>().swap(early_keys);
+    if (!same) {
+      return FailedPreconditionError(db.path() +
+                                     ": the sweep's grants changed after they were written early");
+    }
+    return CloseIds(kGrants, std::move(early_close), complete, result);
   }
 
   // Diffs and writes one keyed table. A changed row is closed and inserted again on a complete
@@ -544,6 +612,18 @@ Status SnapshotWriter::Preload() {
   return Status::Ok();
 }
 
+Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
+  State& st = *state_;
+  if (st.finished || st.grants_early) {
+    return FailedPreconditionError("SnapshotWriter::WriteGrantsEarly after Finish or twice");
+  }
+  st.grants_early = true;
+  auto value = [&grants](size_t r, size_t c) { return GrantColumn(grants[r], c); };
+  // The keys in snapshot order are kept for Finish's check.
+  return st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr, st.early_close,
+                     &st.early_keys);
+}
+
 Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
                               CommitResult& result) {
   State& st = *state_;
@@ -562,7 +642,9 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
   }
   for (size_t ti = 0; ti < kTableCount; ++ti) {
     const TableSpec& t = Tables()[ti];
-    if (ti == kGrants) {  // read straight from the snapshot (no views for 500,000 grants)
+    if (ti == kGrants && st.grants_early) {
+      DIVAUDIT_RETURN_IF_ERROR(st.FinishEarlyGrants(snapshot.grants, complete, result));
+    } else if (ti == kGrants) {  // read straight from the snapshot (no views for 500,000 grants)
       const auto& g = snapshot.grants;
       DIVAUDIT_RETURN_IF_ERROR(st.FinishIds(
           ti, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); },

@@ -636,6 +636,52 @@ TEST_F(SweeperTest, CompletenessNamesExactlyTheListingThatFailed) {
   EXPECT_TRUE(r.completeness.active_users);
 }
 
+// The grants go to the FinalGrantsCallback once (here as soon as the grant listings are done,
+// while 125 pages of queue members are left), and the snapshot holds exactly them: the subject
+// grants and the OAuth client's roleDivisions (c1 holds r1 on * both ways: once in the
+// snapshot), in canonical order.
+TEST_F(SweeperTest, FinalGrantsAreHandedOverOnceAndAreTheSnapshots) {
+  Org org;
+  org.ps = 2;
+  org.queues = {{"q1", "d2", {}}};
+  for (int i = 0; i < 250; ++i)
+    org.queues[0].members.push_back({"m" + std::to_string(i), "user", true});
+  org.Install(api_);
+  std::vector<std::vector<audit::Grant>> handed;  // the callback's thread, until Run returns
+  Sweeper sweeper(api_, clock_, org.Options());
+  SweepResult r = sweeper.Run(cancel_, nullptr, [&](std::span<const audit::Grant> grants) {
+    handed.emplace_back(grants.begin(), grants.end());
+  });
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0], r.snapshot.grants);
+  audit::OrgSnapshot canonical = r.snapshot;
+  audit::Canonicalize(canonical);
+  EXPECT_EQ(canonical.grants, handed[0]);
+  const auto client_grants = std::count_if(handed[0].begin(), handed[0].end(), [](const auto& g) {
+    return g.subject_type == audit::SubjectType::kOAuthClient;
+  });
+  EXPECT_EQ(client_grants, 2);  // r1 on * (subject grant and roleDivision), r2 on d2
+}
+
+// A grant listing that failed: no handover (the sweep is partial, its grants are not final).
+TEST_F(SweeperTest, NoFinalGrantsAreHandedOverWhenAGrantListingFailed) {
+  for (const std::string& path :
+       {PagePath("/api/v2/authorization/roles/r2/subjectgrants", 500, 1, ""),
+        std::string("/api/v2/oauth/clients")}) {
+    FakeApiClient api;
+    Org org;
+    org.Install(api);
+    api.Set(path, 403, R"({"message":"no","code":"missing.permissions","status":403})");
+    int handed = 0;
+    Sweeper sweeper(api, clock_, org.Options());
+    SweepResult r = sweeper.Run(cancel_, nullptr, [&](std::span<const audit::Grant>) { ++handed; });
+    EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial) << path;
+    EXPECT_EQ(handed, 0) << path;
+    EXPECT_FALSE(r.snapshot.grants.empty()) << path;
+  }
+}
+
 TEST_F(SweeperTest, EveryRequestCarriesTheCapOfItsEndpointKindAndAnOversizedPageIsNamed) {
   Org org;
   org.Install(api_);

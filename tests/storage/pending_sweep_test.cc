@@ -129,6 +129,31 @@ class PendingSweepTest : public ::testing::Test {
     EXPECT_TRUE(verified->ok) << (verified->problems.empty() ? "" : verified->problems.front());
   }
 
+  // As Both (sealed), with the snapshot's grants handed over first (as SweepJob does once the
+  // sweeper has read every grant): the same rows, row ids and content hash.
+  void Early(const audit::OrgSnapshot& org, SweepStatus status) {
+    const audit::SweepInfo info = MakeInfo(kT0 + 900 * next_++, status);
+    const std::vector<audit::Finding> findings = {MakeFinding("user-1", "div-2")};
+    auto want = plain_->CommitSweep(info, org, findings);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    std::unique_ptr<PendingSweep> pending = pending_->BeginSweep();
+    ASSERT_NE(pending, nullptr);
+    pending->AddFinalGrants(org.grants);
+    auto* sqlite_pending = dynamic_cast<SqlitePendingSweep*>(pending.get());
+    ASSERT_TRUE(sqlite_pending->Wait().ok());
+    if (status != SweepStatus::kFailed) pending->Seal(org, status == SweepStatus::kComplete);
+    auto got = pending_->CommitPendingSweep(std::move(pending), info, org, findings);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->sweep_id, want->sweep_id);
+    EXPECT_EQ(got->rows_inserted, want->rows_inserted);
+    EXPECT_EQ(got->rows_closed, want->rows_closed);
+    EXPECT_EQ(got->content_hash, want->content_hash);
+    EXPECT_EQ(Contents(pending_path_), Contents(plain_path_));
+    auto verified = pending_->Verify();
+    ASSERT_TRUE(verified.ok());
+    EXPECT_TRUE(verified->ok) << (verified->problems.empty() ? "" : verified->problems.front());
+  }
+
   TempDir dir_;
   std::string plain_path_ = dir_.File("plain.db");
   std::string pending_path_ = dir_.File("pending.db");
@@ -150,6 +175,49 @@ TEST_F(PendingSweepTest, SweepSequencesStoreWhatCommitSweepStores) {
     Both(org, SweepStatus::kFailed, true);   // its row only
     org = Mutate(org, seed + 200);
     Both(org, SweepStatus::kComplete, false);
+  }
+}
+
+TEST_F(PendingSweepTest, GrantsWrittenEarlyStoreWhatCommitSweepStores) {
+  for (uint32_t seed : {21u, 22u}) {
+    audit::OrgSnapshot org = MakeOrgWithQueues(seed);
+    Early(org, SweepStatus::kComplete);
+    Early(org, SweepStatus::kComplete);  // unchanged
+    org = Mutate(org, seed);
+    Early(org, SweepStatus::kComplete);  // grants added and closed
+    org = Mutate(org, seed + 100);
+    Early(org, SweepStatus::kPartial);  // new keys only: the closes it found are not applied
+    Early(org, SweepStatus::kFailed);   // what was written early is rolled back
+    org = Mutate(org, seed + 200);
+    Both(org, SweepStatus::kComplete, true);
+    Early(org, SweepStatus::kComplete);
+  }
+}
+
+TEST_F(PendingSweepTest, GrantsThatDifferFromTheSealedSnapshotFallBackToCommitSweep) {
+  audit::OrgSnapshot current = MakeOrgWithQueues(24);
+  Both(current, SweepStatus::kComplete, true);
+  for (int i = 0; i < 3; ++i) {
+    const audit::OrgSnapshot next = Mutate(current, 30 + i);
+    // Handed over: the previous sweep's grants, one grant fewer, one grant more.
+    std::vector<audit::Grant> wrong = i == 0 ? current.grants : next.grants;
+    if (i == 1) wrong.pop_back();
+    if (i == 2) wrong.push_back({audit::SubjectType::kUser, "zz-late", "role-1", "div-1"});
+    const audit::SweepInfo info = MakeInfo(kT0 + 900 * next_++);
+    auto want = plain_->CommitSweep(info, next, {});
+    ASSERT_TRUE(want.ok());
+    std::unique_ptr<PendingSweep> pending = pending_->BeginSweep();
+    ASSERT_NE(pending, nullptr);
+    pending->AddFinalGrants(wrong);
+    pending->Seal(next, true);
+    Status st = dynamic_cast<SqlitePendingSweep*>(pending.get())->Wait();
+    EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << i;
+    EXPECT_NE(st.message().find("grants changed"), std::string::npos) << st.ToString();
+    auto got = pending_->CommitPendingSweep(std::move(pending), info, next, {});
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->content_hash, want->content_hash) << i;
+    EXPECT_EQ(Contents(pending_path_), Contents(plain_path_)) << i;
+    current = next;
   }
 }
 
