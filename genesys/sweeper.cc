@@ -884,7 +884,7 @@ void SweepRun::GatherGrants(std::vector<audit::Grant>& out,
   for (const auto& c : clients) count += c.role_divisions.size();
   out.reserve(count);
   for (RoleGrants& rg : role_grants_) {
-    for (auto& g : rg.grants) out.push_back(std::move(g));
+    out.insert(out.end(), rg.grants.begin(), rg.grants.end());  // trivially copyable
     std::vector<audit::Grant>().swap(rg.grants);
   }
   for (const auto& c : clients) {
@@ -1092,7 +1092,7 @@ void SweepRun::AssembleGrants(audit::OrgSnapshot& snap, audit::SweepInfo& info) 
       if (rg.grants.empty()) continue;
       GetLogger("sweep")->error("event=grants_after_handover role={} grants={}", rg.role_id,
                                 rg.grants.size());
-      for (auto& g : rg.grants) snap.grants.push_back(std::move(g));
+      snap.grants.insert(snap.grants.end(), rg.grants.begin(), rg.grants.end());
       std::vector<audit::Grant>().swap(rg.grants);
     }
   } else {
