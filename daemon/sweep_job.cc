@@ -117,14 +117,19 @@ Result<SweepJobOutput> SweepJob::Run(const genesys::ProgressCallback& progress) 
   // drops it, and with it everything it wrote.
   std::unique_ptr<storage::PendingSweep> pending = store_.BeginSweep();
   genesys::Sweeper sweeper(*client_, clock_);
-  // The grants (most of a first sweep's rows) are written while the rest of the org is read.
+  // The grants (most of a first sweep's rows) and the users are written while the rest of the
+  // org is read.
   genesys::FinalGrantsCallback final_grants;
+  genesys::FinalUsersCallback final_users;
   if (pending != nullptr) {
     final_grants = [&pending](std::span<const audit::Grant> grants) {
       pending->AddFinalGrants(std::vector<audit::Grant>(grants.begin(), grants.end()));
     };
+    final_users = [&pending](std::span<const audit::User> users) {
+      pending->AddFinalUsers(std::vector<audit::User>(users.begin(), users.end()));
+    };
   }
-  genesys::SweepResult swept = sweeper.Run(cancel_, progress, final_grants);
+  genesys::SweepResult swept = sweeper.Run(cancel_, progress, final_grants, final_users);
   out.info = std::move(swept.info);
   out.snapshot = std::move(swept.snapshot);
   out.api_stats = client_->Stats();

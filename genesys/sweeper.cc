@@ -483,12 +483,14 @@ class SweepRun final : public ApiRequestSource {
     if (gather_.joinable()) gather_.join();
   }
   SweepRun(const Clock& clock, const SweeperOptions& options, const CancellationToken& cancel,
-           const ProgressCallback& progress, const FinalGrantsCallback& final_grants)
+           const ProgressCallback& progress, const FinalGrantsCallback& final_grants,
+           const FinalUsersCallback& final_users)
       : clock_(clock),
         options_(options),
         cancel_(cancel),
         progress_(progress),
-        final_grants_(final_grants) {
+        final_grants_(final_grants),
+        final_users_(final_users) {
     last_progress_ = clock_.SteadyNow();
     StartIndependentListings();
   }
@@ -523,6 +525,10 @@ class SweepRun final : public ApiRequestSource {
   bool GrantListingsComplete() const;
   void GatherGrants(std::vector<audit::Grant>& out, const std::vector<audit::OAuthClient>& clients);
   void HandOverFinalGrants();
+  // The users, once the user listings are complete (FinalUsersCallback).
+  bool UserListingsComplete() const;
+  void GatherUsers(audit::OrgSnapshot& snap);
+  void HandOverFinalUsers();
 
   // Queues.
   void Enqueue(Listing& listing);
@@ -551,6 +557,7 @@ class SweepRun final : public ApiRequestSource {
   const CancellationToken& cancel_;
   const ProgressCallback& progress_;
   const FinalGrantsCallback& final_grants_;
+  const FinalUsersCallback& final_users_;
   JsonPageParser parser_;
   SweepFlags flags_;
 
@@ -560,6 +567,9 @@ class SweepRun final : public ApiRequestSource {
   std::vector<audit::User> active_users_;
   std::vector<audit::User> inactive_users_;
   std::vector<audit::User> cursor_users_;
+  // HandOverFinalUsers: the users, gathered (deduplicated) before the stream ended.
+  bool users_gathered_ = false;
+  std::vector<audit::User> gathered_users_;
   std::vector<audit::Group> groups_;
   std::vector<audit::OAuthClient> clients_;
   std::vector<std::string> permitted_;
@@ -601,7 +611,7 @@ class SweepRun final : public ApiRequestSource {
   PagedListing* queues_listing_ = nullptr;
   PagedListing* queue_coverage_listing_ = nullptr;
   std::deque<Queued> queue_lane_;  // queue-member pages
-  bool queue_turn_ = false;        // the next pick takes the queue lane when both have work
+  bool queue_turn_ = false;  // the next pick is not urgent (Next: urgent and the rest alternate)
 
   // Requests that may reveal more work (every page 1, roles, subject grants, the cursor) go
   // before the remaining pages of long listings.
@@ -831,15 +841,16 @@ std::optional<ApiRequestSource::Tagged> SweepRun::Next() {
     flags_.cancelled = true;
     return std::nullopt;
   }
-  // The grant chain (urgent) and the queue-member lane take turns; plain pages come last.
-  std::deque<Queued>* lane = &plain_;
+  // The grant chain (urgent) and the queue-member lane take turns; then plain pages, then what
+  // is left of the queue-member lane. The user pages (plain) are thus read once the grant chain
+  // is done, and the queue members, which reveal nothing, last: the users are final
+  // (HandOverFinalUsers) well before the stream ends.
+  std::deque<Queued>* lane = plain_.empty() ? &queue_lane_ : &plain_;
   if (!urgent_.empty() && !queue_lane_.empty()) {
     lane = queue_turn_ ? &queue_lane_ : &urgent_;
     queue_turn_ = !queue_turn_;
   } else if (!urgent_.empty()) {
     lane = &urgent_;
-  } else if (!queue_lane_.empty()) {
-    lane = &queue_lane_;
   }
   std::deque<Queued>& queue = *lane;
   if (queue.empty()) return std::nullopt;
@@ -864,6 +875,7 @@ void SweepRun::OnResult(uint64_t tag, Result<ApiResponse> result) {
   DiscoverQueueMembers();
   EnqueueNewListings();
   if (final_grants_ && !grants_gathered_ && GrantListingsComplete()) HandOverFinalGrants();
+  if (final_users_ && !users_gathered_ && UserListingsComplete()) HandOverFinalUsers();
   if (progress_) NoteProgress(*listing);
 }
 
@@ -910,6 +922,37 @@ void SweepRun::HandOverFinalGrants() {
   });
 }
 
+bool SweepRun::UserListingsComplete() const {
+  if (!active_listing_->complete() || !inactive_listing_->complete()) return false;
+  // Past the page listing's limit the inactive users come from the cursor (DiscoverInactiveCursor
+  // has run for this response already).
+  return !inactive_listing_->too_large() ||
+         (cursor_listing_ != nullptr && cursor_listing_->complete());
+}
+
+// The snapshot's users from the three user sinks (moved out), deduplicated and sorted by id.
+void SweepRun::GatherUsers(audit::OrgSnapshot& snap) {
+  snap.users = std::move(active_users_);
+  snap.users.reserve(snap.users.size() + inactive_users_.size() + cursor_users_.size());
+  for (auto& u : inactive_users_) snap.users.push_back(std::move(u));
+  for (auto& u : cursor_users_) snap.users.push_back(std::move(u));
+  std::vector<audit::User>().swap(active_users_);  // moved-from shells: free them now
+  std::vector<audit::User>().swap(inactive_users_);
+  std::vector<audit::User>().swap(cursor_users_);
+  DedupeById(snap.users);
+}
+
+// Complete listings take no more pages, so these are the sweep's users (AssembleSnapshot takes
+// them). The user pages are plain pages, read before the queue lane (Next), so on an org with
+// many queues this happens well before the stream ends.
+void SweepRun::HandOverFinalUsers() {
+  users_gathered_ = true;
+  audit::OrgSnapshot users;
+  GatherUsers(users);
+  gathered_users_ = std::move(users.users);
+  final_users_(gathered_users_);
+}
+
 void SweepRun::NoteProgress(const Listing& listing) {
   ++responses_since_progress_;
   if (std::find(phases_.begin(), phases_.end(), listing.phase()) == phases_.end()) {
@@ -952,12 +995,6 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
   DedupeById(snap.divisions);
   snap.roles = std::move(roles_);
   DedupeById(snap.roles);
-  snap.users = std::move(active_users_);
-  snap.users.reserve(snap.users.size() + inactive_users_.size() + cursor_users_.size());
-  for (auto& u : inactive_users_) snap.users.push_back(std::move(u));
-  for (auto& u : cursor_users_) snap.users.push_back(std::move(u));
-  std::vector<audit::User>().swap(inactive_users_);  // moved-from shells: free them now
-  std::vector<audit::User>().swap(cursor_users_);
   snap.oauth_clients = std::move(clients_);
   DedupeById(snap.oauth_clients);
   // The grants (half a million for a 50,000-user org) are gathered and sorted on a second
@@ -970,7 +1007,11 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
     AssembleGrants(snap, info);
     audit::CanonicalizeGrants(snap.grants, snap.external_subjects);
   });
-  DedupeById(snap.users);
+  if (users_gathered_) {
+    snap.users = std::move(gathered_users_);  // HandOverFinalUsers: nothing can have been added
+  } else {
+    GatherUsers(snap);
+  }
   AssembleGroups(snap);
   AssembleQueues(snap);
   AssemblePermissions(snap, info);
@@ -1177,14 +1218,15 @@ Sweeper::Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
 SweepResult Sweeper::Run(const CancellationToken& cancel, const ProgressCallback& progress,
-                         const FinalGrantsCallback& final_grants) {
+                         const FinalGrantsCallback& final_grants,
+                         const FinalUsersCallback& final_users) {
   auto log = GetLogger("sweep");
   SweepResult result;
   audit::SweepInfo& info = result.info;
   info.started_at_unix = UnixSeconds(clock_.Now());
   const ApiStats stats_before = client_.Stats();
 
-  SweepRun run(clock_, options_, cancel, progress, final_grants);
+  SweepRun run(clock_, options_, cancel, progress, final_grants, final_users);
   const SteadyTime stream_started = clock_.SteadyNow();
   client_.Stream(run);
   const SteadyTime stream_ended = clock_.SteadyNow();

@@ -57,6 +57,13 @@ using ProgressCallback = std::function<void(std::string_view phase, int64_t done
 // those listings failed. The snapshot Run returns holds exactly these grants.
 using FinalGrantsCallback = std::function<void(std::span<const audit::Grant> grants)>;
 
+// The sweep's users (active, inactive and, past the page listing's limit, the inactive cursor;
+// deduplicated, sorted by id), as soon as those listings are complete, so that a store can write
+// them early (storage::PendingSweep::AddFinalUsers). Called at most once per sweep, during Run,
+// on Run's thread; never when one of those listings failed. The snapshot Run returns holds
+// exactly these users.
+using FinalUsersCallback = std::function<void(std::span<const audit::User> users)>;
+
 struct SweepResult {
   audit::OrgSnapshot snapshot;  // canonical (audit::Canonicalize)
   audit::SweepInfo info;        // id left 0 (storage assigns it)
@@ -84,7 +91,8 @@ class Sweeper {
   Sweeper(ApiClient& client, const Clock& clock, SweeperOptions options = {});
 
   SweepResult Run(const CancellationToken& cancel, const ProgressCallback& progress = nullptr,
-                  const FinalGrantsCallback& final_grants = nullptr);
+                  const FinalGrantsCallback& final_grants = nullptr,
+                  const FinalUsersCallback& final_users = nullptr);
 
  private:
   ApiClient& client_;

@@ -88,6 +88,17 @@ void SqlitePendingSweep::AddFinalGrants(std::vector<audit::Grant> grants) {
   work_cv_.notify_one();
 }
 
+void SqlitePendingSweep::AddFinalUsers(std::vector<audit::User> users) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sealed_ != nullptr || users_added_) return;
+    users_added_ = true;
+    users_ = std::move(users);
+    tasks_.push_back(Task::kUsers);
+  }
+  work_cv_.notify_one();
+}
+
 void SqlitePendingSweep::Seal(const audit::OrgSnapshot& final, bool complete) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -103,6 +114,11 @@ Status SqlitePendingSweep::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   idle_cv_.wait(lock, [this] { return tasks_.empty() && !busy_; });
   return error_;
+}
+
+bool SqlitePendingSweep::users_written_early() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return users_written_early_;
 }
 
 void SqlitePendingSweep::Work() {
@@ -143,6 +159,16 @@ Status SqlitePendingSweep::Run(Task task) {
     GetLogger("storage")->debug("event=sweep_grants_written sweep_id={} grants={} duration_ms={}",
                                 sweep_id_, grants_.size(), MillisSince(start));
     std::vector<audit::Grant>().swap(grants_);  // the writer keeps only their keys
+  } else if (task == Task::kUsers) {
+    const size_t count = users_.size();
+    DIVAUDIT_ASSIGN_OR_RETURN(const bool written, writer_->WriteUsersEarly(std::move(users_)));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      users_written_early_ = written;
+    }
+    GetLogger("storage")->debug(
+        "event=sweep_users_written sweep_id={} users={} written={} duration_ms={}", sweep_id_,
+        count, written, MillisSince(start));
   } else {
     st = writer_->Finish(*sealed_, sealed_complete_, result_);
     GetLogger("storage")->debug(

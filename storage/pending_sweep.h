@@ -38,8 +38,9 @@ Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string&
 // says otherwise), loads the dictionary and the current rows (SnapshotWriter::Preload); Seal
 // then has it write the final snapshot (SnapshotWriter::Finish). The transaction stays open
 // until Commit; the destructor interrupts the worker's statement, stops it and rolls
-// everything back unless committed. Final grants handed over before Seal (AddFinalGrants) are
-// written as soon as the worker is free (SnapshotWriter::WriteGrantsEarly).
+// everything back unless committed. Final grants and users handed over before Seal
+// (AddFinalGrants, AddFinalUsers) are written as soon as the worker is free
+// (SnapshotWriter::WriteGrantsEarly, WriteUsersEarly).
 // The first error stops the work and is kept for Wait. Seal, Wait and Commit: one thread.
 class SqlitePendingSweep final : public PendingSweep {
  public:
@@ -53,6 +54,7 @@ class SqlitePendingSweep final : public PendingSweep {
   SqlitePendingSweep& operator=(const SqlitePendingSweep&) = delete;
 
   void AddFinalGrants(std::vector<audit::Grant> grants) override;
+  void AddFinalUsers(std::vector<audit::User> users) override;
   void Seal(const audit::OrgSnapshot& final, bool complete) override;
 
   // What Seal was given (nullptr before Seal).
@@ -61,6 +63,9 @@ class SqlitePendingSweep final : public PendingSweep {
 
   // Waits until the worker has done everything asked of it: its first error, else Ok.
   Status Wait();
+  // After Wait: whether the users handed over (AddFinalUsers) were written early
+  // (SnapshotWriter::WriteUsersEarly returned true).
+  bool users_written_early();
   // After Seal: waits, stores the sweep row from `info` (complete or partial, as sealed), the
   // findings and the content hash, and commits. The worker then frees what it held (the current
   // rows of every table) in the background; the destructor waits for that.
@@ -68,7 +73,7 @@ class SqlitePendingSweep final : public PendingSweep {
                               const std::vector<audit::Finding>& findings);
 
  private:
-  enum class Task { kBegin, kGrants, kSeal, kRelease };
+  enum class Task { kBegin, kGrants, kUsers, kSeal, kRelease };
 
   SqlitePendingSweep() = default;
   void Work();
@@ -90,6 +95,10 @@ class SqlitePendingSweep final : public PendingSweep {
   // AddFinalGrants' grants: set under mu_ before their kGrants task is queued, then the worker's
   // (freed once written).
   std::vector<audit::Grant> grants_;
+  // AddFinalUsers' users: as grants_ (the writer keeps them once written).
+  bool users_added_ = false;
+  std::vector<audit::User> users_;
+  bool users_written_early_ = false;  // guarded by mu_
   bool committed_ = false;
 
   std::mutex mu_;

@@ -144,6 +144,10 @@ class PendingSweep {
   // them now. Seal's snapshot must hold exactly these grants; if it does not, CommitPendingSweep
   // falls back to CommitSweep. Once, before Seal; ignored otherwise.
   virtual void AddFinalGrants(std::vector<audit::Grant> grants) { (void)grants; }
+  // The sweep's users, final and sorted by id, before Seal: the store may write them now. As
+  // AddFinalGrants: Seal's snapshot must hold exactly these users, else CommitPendingSweep falls
+  // back to CommitSweep. Once, before Seal; ignored otherwise.
+  virtual void AddFinalUsers(std::vector<audit::User> users) { (void)users; }
   // The final snapshot of a complete or partial sweep (it must not change until the commit).
   virtual void Seal(const audit::OrgSnapshot& final, bool complete) = 0;
 };

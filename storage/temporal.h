@@ -23,11 +23,11 @@ namespace divaudit::storage {
 // rows whose key is not current.
 //
 // The current rows may be read ahead (Preload), and the grants written ahead
-// (WriteGrantsEarly), while the sweep is still reading the org. Use: Preload (optional),
-// WriteGrantsEarly (optional, once), Finish once, then AddToHash after SweepHashBuilder::Begin (the
-// caller then writes the findings and calls Finish on the builder): the hash needs the final sweep
-// row first, the rows do not. `db` and `dict` must outlive it, and the snapshot given to Finish
-// must outlive AddToHash. Not thread-safe.
+// (WriteGrantsEarly) and the users (WriteUsersEarly), while the sweep is still reading the org.
+// Use: Preload (optional), WriteGrantsEarly and WriteUsersEarly (optional, once each), Finish once,
+// then AddToHash after SweepHashBuilder::Begin (the caller then writes the findings and calls
+// Finish on the builder): the hash needs the final sweep row first, the rows do not. `db` and
+// `dict` must outlive it, and the snapshot given to Finish must outlive AddToHash. Not thread-safe.
 class SnapshotWriter {
  public:
   SnapshotWriter(Db& db, IdDict& dict, int64_t sweep);
@@ -43,6 +43,13 @@ class SnapshotWriter {
   // (kFailedPrecondition otherwise: nothing is committed from this writer), and closes the
   // vanished ones if the sweep is complete. Grants' ids must be interned (audit::Id).
   Status WriteGrantsEarly(std::span<const audit::Grant> grants);
+  // The snapshot's users, final and sorted by id, before the rest of it: when no current user
+  // has changed (so a complete and a partial sweep would write the same rows), inserts the new
+  // user rows now (the same rows and row ids Finish would write) and returns true; otherwise
+  // writes nothing and returns false (Finish writes them). After true, Finish checks that its
+  // snapshot holds exactly these users (kFailedPrecondition otherwise) and closes the vanished
+  // ones if the sweep is complete. Keeps `users` until Finish.
+  Result<bool> WriteUsersEarly(std::vector<audit::User> users);
   // Writes `final`'s rows; counts go to `result`.
   Status Finish(const audit::OrgSnapshot& final, bool complete, CommitResult& result);
   // Each table's part of the content hash, in table order (after Finish).

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,22 @@ std::string_view BV(bool b) { return b ? "1" : "0"; }
 
 int64_t LastInsertRowId(Db& db) { return sqlite3_last_insert_rowid(db.raw()); }
 
+ViewRow UserRow(const audit::User& u) {
+  return {u.id, u.name, u.email, u.home_division_id, u.state};
+}
+
+// A 64-bit digest of `rows` (every field, length-delimited, in order): Finish's check that the
+// users written early are the snapshot's, where the rows were not kept.
+uint64_t RowsDigest(const std::vector<ViewRow>& rows) {
+  uint64_t h = 0x9e3779b97f4a7c15u ^ rows.size();
+  for (const ViewRow& row : rows) {
+    for (const std::string_view f : row) {
+      h = (h ^ std::hash<std::string_view>{}(f)) * 0x100000001b3u + f.size();
+    }
+  }
+  return h;
+}
+
 // `texts` owns the strings that are not in the snapshot (role policies' action sets as JSON).
 TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::string>& texts) {
   TableViewRows r;
@@ -38,9 +55,7 @@ TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::st
   r[kRoles].reserve(s.roles.size());
   for (const auto& x : s.roles) r[kRoles].push_back({x.id, x.name});
   r[kUsers].reserve(s.users.size());
-  for (const auto& u : s.users) {
-    r[kUsers].push_back({u.id, u.name, u.email, u.home_division_id, u.state});
-  }
+  for (const auto& u : s.users) r[kUsers].push_back(UserRow(u));
   for (const auto& g : s.groups) {
     r[kGroups].push_back({g.id, g.name, BV(g.roles_enabled), BV(g.members_read)});
     for (const auto& m : g.member_ids) r[kMemberships].push_back({g.id, m});
@@ -462,6 +477,13 @@ struct SnapshotWriter::State {
   bool grants_early = false;
   std::vector<IdKey> early_keys;
   std::vector<int64_t> early_close;
+  // WriteUsersEarly: the users (the written rows are views into them until Finish) and their
+  // rows.
+  // When none was inserted (an unchanged org) only their digest is kept.
+  bool users_early = false;
+  std::vector<audit::User> early_users;
+  std::vector<ViewRow> early_user_rows;
+  uint64_t early_users_digest = 0;
   // Finish's snapshot as views (AddToHash reads the keyed rows from them).
   std::optional<audit::OrgSnapshot> canonical_copy;
   std::deque<std::string> texts;
@@ -562,11 +584,19 @@ struct SnapshotWriter::State {
   // cannot replace either). The first of duplicate keys in the snapshot wins.
   Status FinishKeyed(size_t ti, const std::vector<ViewRow>& rows, bool complete,
                      CommitResult& result) {
+    std::vector<int64_t> to_close;
+    DIVAUDIT_RETURN_IF_ERROR(WriteKeyed(ti, rows, complete, to_close));
+    return CloseKeyed(ti, std::move(to_close), complete, result);
+  }
+
+  // FinishKeyed's inserts: new keys, and changed rows on a complete sweep (their current rows go
+  // to `to_close`). Marks the current rows seen.
+  Status WriteKeyed(size_t ti, const std::vector<ViewRow>& rows, bool complete,
+                    std::vector<int64_t>& to_close) {
     DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     KeyedTable& s = keyed[ti];
     const TableSpec& t = Tables()[ti];
     DIVAUDIT_ASSIGN_OR_RETURN(Stmt insert_st, PrepareKeyedInsert(db, t));
-    std::vector<int64_t> to_close;
     std::string key, prev_key, attrs;
     bool first = true;
     for (const ViewRow& row : rows) {
@@ -589,6 +619,12 @@ struct SnapshotWriter::State {
       }
       std::swap(prev_key, key);
     }
+    return Status::Ok();
+  }
+
+  // FinishKeyed's closes (on a complete sweep, also the current rows not seen) and counts.
+  Status CloseKeyed(size_t ti, std::vector<int64_t> to_close, bool complete, CommitResult& result) {
+    KeyedTable& s = keyed[ti];
     if (complete) {
       s.current.ForEach([&to_close](std::string_view, const CurrentKeyed& cur) {
         if (!cur.seen) to_close.push_back(cur.row_id);
@@ -596,9 +632,41 @@ struct SnapshotWriter::State {
     }
     std::sort(s.written.begin(), s.written.end());
     result.rows_inserted += static_cast<int64_t>(s.written.size());
-    DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, t, to_close, sweep, result));  // sorts to_close
+    DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, Tables()[ti], to_close, sweep, result));  // sorts
     s.closed = std::move(to_close);
     return Status::Ok();
+  }
+
+  // True when a row of `rows` has a current key with other attributes (a changed row: whether
+  // it replaces the current one depends on the sweep being complete).
+  Result<bool> AnyChangedKeyed(size_t ti, const std::vector<ViewRow>& rows) {
+    DIVAUDIT_RETURN_IF_ERROR(Load(ti));
+    const KeyedTable& s = keyed[ti];
+    const TableSpec& t = Tables()[ti];
+    std::string key, attrs;
+    for (const ViewRow& row : rows) {
+      JoinFieldsInto(key, row, 0, t.key_count);
+      const CurrentKeyed* cur = s.current.find(key);
+      if (cur == nullptr) continue;
+      JoinFieldsInto(attrs, row, t.key_count, t.cols.size());
+      if (cur->attrs != attrs) return true;
+    }
+    return false;
+  }
+
+  // Finish for users written early (WriteUsersEarly): checks that the snapshot's users are
+  // exactly those (their digest; row by row when the copy was kept), then closes. The written
+  // rows then point into the snapshot's `rows`, and the users' copy is freed.
+  Status FinishEarlyUsers(const std::vector<ViewRow>& rows, bool complete, CommitResult& result) {
+    const bool kept = !early_user_rows.empty();
+    if (RowsDigest(rows) != early_users_digest || (kept && rows != early_user_rows)) {
+      return FailedPreconditionError(db.path() +
+                                     ": the sweep's users changed after they were written early");
+    }
+    for (auto& w : keyed[kUsers].written) w.second = &rows[w.second - early_user_rows.data()];
+    std::vector<ViewRow>().swap(early_user_rows);
+    std::vector<audit::User>().swap(early_users);
+    return CloseKeyed(kUsers, {}, complete, result);
   }
 };
 
@@ -622,6 +690,32 @@ Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
   // The keys in snapshot order are kept for Finish's check.
   return st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr, st.early_close,
                      &st.early_keys);
+}
+
+Result<bool> SnapshotWriter::WriteUsersEarly(std::vector<audit::User> users) {
+  State& st = *state_;
+  if (st.finished || st.users_early || !st.early_users.empty()) {
+    return FailedPreconditionError("SnapshotWriter::WriteUsersEarly after Finish or twice");
+  }
+  st.early_users = std::move(users);
+  st.early_user_rows.reserve(st.early_users.size());
+  for (const auto& u : st.early_users) st.early_user_rows.push_back(UserRow(u));
+  DIVAUDIT_ASSIGN_OR_RETURN(const bool changed, st.AnyChangedKeyed(kUsers, st.early_user_rows));
+  if (changed) {  // Finish writes them all
+    std::vector<ViewRow>().swap(st.early_user_rows);
+    std::vector<audit::User>().swap(st.early_users);
+    return false;
+  }
+  // No row is changed, so complete and partial sweeps write the same rows: the new keys.
+  std::vector<int64_t> none;
+  DIVAUDIT_RETURN_IF_ERROR(st.WriteKeyed(kUsers, st.early_user_rows, /*complete=*/false, none));
+  st.users_early = true;
+  st.early_users_digest = RowsDigest(st.early_user_rows);
+  if (st.keyed[kUsers].written.empty()) {  // nothing points into the copy: the digest will do
+    std::vector<ViewRow>().swap(st.early_user_rows);
+    std::vector<audit::User>().swap(st.early_users);
+  }
+  return true;
 }
 
 Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
@@ -649,6 +743,8 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
       DIVAUDIT_RETURN_IF_ERROR(st.FinishIds(
           ti, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); },
           /*interned=*/true, nullptr, complete, result));
+    } else if (ti == kUsers && st.users_early) {
+      DIVAUDIT_RETURN_IF_ERROR(st.FinishEarlyUsers(st.desired[ti], complete, result));
     } else if (t.all_ids()) {
       const std::vector<ViewRow>& rows = st.desired[ti];
       DIVAUDIT_RETURN_IF_ERROR(st.FinishIds(

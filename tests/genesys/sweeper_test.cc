@@ -682,6 +682,80 @@ TEST_F(SweeperTest, NoFinalGrantsAreHandedOverWhenAGrantListingFailed) {
   }
 }
 
+// The users go to the FinalUsersCallback once, as soon as the user listings are done: their
+// pages are read before what is left of the queue-member lane, so here most of its 125 pages are
+// still to come. The snapshot holds exactly them (deduplicated: u2 is listed active and
+// inactive).
+TEST_F(SweeperTest, FinalUsersAreHandedOverOnceBeforeTheQueueMembersAndAreTheSnapshots) {
+  Org org;
+  org.ps = 2;
+  org.queue_member_ps = 2;
+  org.active = {{"u4", "d1"}, {"u1", "d1"}, {"u2", "d2"}, {"u6", "d3"}, {"u5", "d2"}};
+  org.inactive = {{"u3", "d3"}, {"u2", "d2"}, {"u7", "d1"}};
+  org.queues = {{"q1", "d2", {}}};
+  for (int i = 0; i < 250; ++i)
+    org.queues[0].members.push_back({"m" + std::to_string(i), "user", true});
+  org.Install(api_);
+  std::vector<std::vector<audit::User>> handed;
+  size_t queue_pages_before = 0;
+  auto queue_pages = [this] {
+    return static_cast<size_t>(
+        std::count_if(api_.calls().begin(), api_.calls().end(), [](const genesys::ApiRequest& c) {
+          return c.path_and_query.starts_with("/api/v2/routing/queues/q1/members");
+        }));
+  };
+  Sweeper sweeper(api_, clock_, org.Options());
+  SweepResult r = sweeper.Run(cancel_, nullptr, nullptr, [&](std::span<const audit::User> users) {
+    handed.emplace_back(users.begin(), users.end());
+    queue_pages_before = queue_pages();
+  });
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0], r.snapshot.users);
+  EXPECT_EQ(handed[0].size(), 7u);
+  audit::OrgSnapshot canonical = r.snapshot;
+  audit::Canonicalize(canonical);
+  EXPECT_EQ(canonical.users, handed[0]);
+  EXPECT_EQ(queue_pages(), 125u);
+  EXPECT_LT(queue_pages_before, 100u);
+}
+
+// Past the inactive page listing's limit the cursor listing's users are part of the handover.
+TEST_F(SweeperTest, FinalUsersIncludeTheInactiveCursorListing) {
+  Org org;
+  org.ps = 2;
+  org.inactive_limit = 4;
+  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  org.Install(api_);
+  std::vector<std::vector<audit::User>> handed;
+  Sweeper sweeper(api_, clock_, org.Options());
+  SweepResult r = sweeper.Run(cancel_, nullptr, nullptr, [&](std::span<const audit::User> users) {
+    handed.emplace_back(users.begin(), users.end());
+  });
+  ASSERT_EQ(r.info.status, audit::SweepStatus::kComplete) << Incomplete(r);
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0], r.snapshot.users);
+  EXPECT_TRUE(std::any_of(handed[0].begin(), handed[0].end(),
+                          [](const audit::User& u) { return u.id == "i5"; }));
+}
+
+// A user listing that failed: no handover (the sweep is partial, its users are not final).
+TEST_F(SweeperTest, NoFinalUsersAreHandedOverWhenAUserListingFailed) {
+  for (const std::string& path : {PagePath("/api/v2/users", 500, 1, "&state=active"),
+                                  PagePath("/api/v2/users", 500, 1, "&state=inactive")}) {
+    FakeApiClient api;
+    Org org;
+    org.Install(api);
+    api.Set(path, 403, R"({"message":"no","code":"missing.permissions","status":403})");
+    int handed = 0;
+    Sweeper sweeper(api, clock_, org.Options());
+    SweepResult r =
+        sweeper.Run(cancel_, nullptr, nullptr, [&](std::span<const audit::User>) { ++handed; });
+    EXPECT_EQ(r.info.status, audit::SweepStatus::kPartial) << path;
+    EXPECT_EQ(handed, 0) << path;
+  }
+}
+
 TEST_F(SweeperTest, EveryRequestCarriesTheCapOfItsEndpointKindAndAnOversizedPageIsNamed) {
   Org org;
   org.Install(api_);

@@ -129,18 +129,24 @@ class PendingSweepTest : public ::testing::Test {
     EXPECT_TRUE(verified->ok) << (verified->problems.empty() ? "" : verified->problems.front());
   }
 
-  // As Both (sealed), with the snapshot's grants handed over first (as SweepJob does once the
-  // sweeper has read every grant): the same rows, row ids and content hash.
-  void Early(const audit::OrgSnapshot& org, SweepStatus status) {
+  // As Both (sealed), with the snapshot's grants and/or users handed over first (as SweepJob
+  // does once the sweeper has read them): the same rows, row ids and content hash.
+  // `users_early`: whether the users must have been written early (no current user changed).
+  void Early(const audit::OrgSnapshot& org, SweepStatus status, bool grants = true,
+             bool users = false, bool users_early = false) {
     const audit::SweepInfo info = MakeInfo(kT0 + 900 * next_++, status);
     const std::vector<audit::Finding> findings = {MakeFinding("user-1", "div-2")};
     auto want = plain_->CommitSweep(info, org, findings);
     ASSERT_TRUE(want.ok()) << want.status().ToString();
     std::unique_ptr<PendingSweep> pending = pending_->BeginSweep();
     ASSERT_NE(pending, nullptr);
-    pending->AddFinalGrants(org.grants);
+    if (grants) pending->AddFinalGrants(org.grants);
+    if (users) pending->AddFinalUsers(org.users);
     auto* sqlite_pending = dynamic_cast<SqlitePendingSweep*>(pending.get());
     ASSERT_TRUE(sqlite_pending->Wait().ok());
+    if (users) {
+      EXPECT_EQ(sqlite_pending->users_written_early(), users_early);
+    }
     if (status != SweepStatus::kFailed) pending->Seal(org, status == SweepStatus::kComplete);
     auto got = pending_->CommitPendingSweep(std::move(pending), info, org, findings);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -213,6 +219,65 @@ TEST_F(PendingSweepTest, GrantsThatDifferFromTheSealedSnapshotFallBackToCommitSw
     Status st = dynamic_cast<SqlitePendingSweep*>(pending.get())->Wait();
     EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << i;
     EXPECT_NE(st.message().find("grants changed"), std::string::npos) << st.ToString();
+    auto got = pending_->CommitPendingSweep(std::move(pending), info, next, {});
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->content_hash, want->content_hash) << i;
+    EXPECT_EQ(Contents(pending_path_), Contents(plain_path_)) << i;
+    current = next;
+  }
+}
+
+// Users removed and added, none changed (so they can be written early).
+audit::OrgSnapshot AddAndRemoveUsers(audit::OrgSnapshot s, uint32_t seed) {
+  if (s.users.size() > 5) s.users.erase(s.users.begin() + 5);
+  for (int i = 0; i < 2; ++i) {
+    s.users.push_back({"user-added-" + std::to_string(seed) + "-" + std::to_string(i), "Added",
+                       "added@example.com", "div-1", "inactive"});
+  }
+  audit::Canonicalize(s);
+  return s;
+}
+
+TEST_F(PendingSweepTest, UsersWrittenEarlyStoreWhatCommitSweepStores) {
+  for (uint32_t seed : {41u, 42u}) {
+    audit::OrgSnapshot org = MakeOrgWithQueues(seed);
+    // The first org: every user is new. The second: its users replace the first's renamed ones.
+    Early(org, SweepStatus::kComplete, true, true, seed == 41u);
+    Early(org, SweepStatus::kComplete, false, true, true);  // unchanged: none written (digest)
+    org = AddAndRemoveUsers(org, seed);
+    Early(org, SweepStatus::kComplete, true, true, true);  // two new, one closed at Finish
+    org = AddAndRemoveUsers(org, seed + 100);
+    Early(org, SweepStatus::kPartial, false, true, true);  // new keys only, nothing closed
+    Early(org, SweepStatus::kFailed, true, true, true);    // rolled back
+    org = Mutate(org, seed + 200);                         // renamed users: Finish writes them
+    Early(org, SweepStatus::kComplete, true, true, false);
+    org = Mutate(org, seed + 300);
+    Early(org, SweepStatus::kPartial, false, true, false);
+  }
+}
+
+TEST_F(PendingSweepTest, UsersThatDifferFromTheSealedSnapshotFallBackToCommitSweep) {
+  audit::OrgSnapshot current = MakeOrgWithQueues(44);
+  Both(current, SweepStatus::kComplete, true);
+  for (int i = 0; i < 3; ++i) {
+    const audit::OrgSnapshot next = AddAndRemoveUsers(current, 50 + i);
+    // Handed over: the previous sweep's users (all unchanged: only their digest is kept), one
+    // user fewer, one user more.
+    std::vector<audit::User> wrong = i == 0 ? current.users : next.users;
+    if (i == 1) wrong.pop_back();
+    if (i == 2) wrong.push_back({"zz-late", "Late", "late@example.com", "div-1", "active"});
+    const audit::SweepInfo info = MakeInfo(kT0 + 900 * next_++);
+    auto want = plain_->CommitSweep(info, next, {});
+    ASSERT_TRUE(want.ok());
+    std::unique_ptr<PendingSweep> pending = pending_->BeginSweep();
+    ASSERT_NE(pending, nullptr);
+    pending->AddFinalUsers(wrong);
+    pending->Seal(next, true);
+    auto* sqlite_pending = dynamic_cast<SqlitePendingSweep*>(pending.get());
+    Status st = sqlite_pending->Wait();
+    EXPECT_TRUE(sqlite_pending->users_written_early()) << i;
+    EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << i;
+    EXPECT_NE(st.message().find("users changed"), std::string::npos) << st.ToString();
     auto got = pending_->CommitPendingSweep(std::move(pending), info, next, {});
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(got->content_hash, want->content_hash) << i;
