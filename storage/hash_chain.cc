@@ -165,61 +165,6 @@ Result<std::string> PreviousHash(Db& db) {
   return arow ? an.Text(0) : std::string();
 }
 
-namespace internal {
-
-HashBuffer::HashBuffer(Sha256& h, bool background) : h_(h) {
-  bufs_[0] = std::make_unique<char[]>(kSize);
-  if (background) {
-    bufs_[1] = std::make_unique<char[]>(kSize);
-    thread_ = std::thread([this] { HashInThread(); });
-  }
-  buf_ = bufs_[0].get();
-}
-
-HashBuffer::~HashBuffer() {
-  Flush();
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();  // after the last buffer handed over is hashed
-}
-
-void HashBuffer::Flush() {
-  if (!thread_.joinable()) {
-    h_.Update(std::string_view(buf_, used_));
-    used_ = 0;
-    return;
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return handed_ == nullptr; });  // the other buffer is free again
-    handed_ = buf_;
-    handed_size_ = used_;
-  }
-  cv_.notify_all();
-  buf_ = buf_ == bufs_[0].get() ? bufs_[1].get() : bufs_[0].get();
-  used_ = 0;
-}
-
-void HashBuffer::HashInThread() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    cv_.wait(lock, [this] { return handed_ != nullptr || stop_; });
-    if (handed_ == nullptr) return;  // stopped, and nothing is left
-    const std::string_view bytes(handed_, handed_size_);
-    lock.unlock();
-    h_.Update(bytes);
-    lock.lock();
-    handed_ = nullptr;
-    cv_.notify_all();
-  }
-}
-
-}  // namespace internal
-
 Status SweepHashBuilder::Begin(Db& db, int64_t id, const std::string& prev_hash) {
   id_ = id;
   h_.UpdateField("divaudit-sweep-v1");

@@ -1,15 +1,12 @@
 #pragma once
 
 #include <charconv>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "common/sha256.h"
@@ -52,16 +49,16 @@ class SweepHashBuilder {
   // has row id row_id(r) and column c the value value(r, c): a kId column as the text it
   // stands for, a kInt column "1" for 1 and anything else for 0), and the row ids it closed,
   // ascending. Exactly what AddStoredTable would read once the rows are written.
-  // (A template, writing through internal::HashBuffer: a first 50,000-user sweep hashes 663,827
-  // rows, ~80 MB; a std::function call per value and std::string appends cost more than the
-  // serialization now does. Tables of kBackgroundRows rows or more are hashed on a second
-  // thread while they are serialized.)
+  // (A template, writing through a fixed buffer: a first 50,000-user sweep hashes 663,827 rows,
+  // ~80 MB; a std::function call per value and std::string appends cost more than the
+  // serialization does now. SHA-256 is most of what is left: 180-380 MB/s on the bench VM, which
+  // lacks the SHA extensions; hashing it on a second thread beside the serialization gained
+  // nothing there, bench/results/queues-bench.md "Session 10".)
   template <typename RowId, typename Value>
   void AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id, const Value& value,
                        const std::vector<int64_t>& closed);
   // AddWrittenTable with no rows written or closed (a failed sweep's tables).
   void AddEmptyTable(const TableSpec& t);
-  static constexpr size_t kBackgroundRows = 8192;
 
   // Table `t`'s part read from the database.
   Status AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t);
@@ -76,26 +73,22 @@ class SweepHashBuilder {
 
 namespace internal {
 
-// Bytes for a Sha256, gathered in fixed 256 KiB buffers: the serialization of a first
-// 50,000-user sweep's 663,827 rows is ~80 MB of short pieces. With `background`, a full buffer is
-// hashed on a thread of its own while the caller fills the other one: SHA-256 (180-380 MB/s on
-// the 2-core bench VM, which lacks the SHA extensions) is then the whole cost, and the
-// serialization (about a third of it) runs beside it (bench/results/queues-bench.md,
-// "Session 10"). The Sha256 is the HashBuffer's until it is destroyed (which hashes the rest).
+// Bytes for a Sha256 gathered in a fixed 64 KiB buffer (fed when full): the serialization of a
+// first 50,000-user sweep's 663,827 rows is ~80 MB of short pieces.
 class HashBuffer {
  public:
-  HashBuffer(Sha256& h, bool background);
-  ~HashBuffer();
+  explicit HashBuffer(Sha256& h) : h_(h) {}
+  ~HashBuffer() { Flush(); }
   HashBuffer(const HashBuffer&) = delete;
   HashBuffer& operator=(const HashBuffer&) = delete;
 
   void Put(std::string_view v) {
-    while (v.size() > kSize - used_) {  // fill up, hand over, go on
-      const size_t n = kSize - used_;
-      std::memcpy(buf_ + used_, v.data(), n);
-      used_ = kSize;
-      v.remove_prefix(n);
+    if (v.size() > kSize - used_) {
       Flush();
+      if (v.size() > kSize) {
+        h_.Update(v);
+        return;
+      }
     }
     std::memcpy(buf_ + used_, v.data(), v.size());
     used_ += v.size();
@@ -109,23 +102,16 @@ class HashBuffer {
     if (kSize - used_ < 24) Flush();
     used_ = static_cast<size_t>(std::to_chars(buf_ + used_, buf_ + kSize, v).ptr - buf_);
   }
+  void Flush() {
+    h_.Update(std::string_view(buf_, used_));
+    used_ = 0;
+  }
 
  private:
-  static constexpr size_t kSize = size_t{1} << 18;
-  void Flush();         // hashes the buffer, or hands it to the thread and takes the other one
-  void HashInThread();  // the thread: hashes each buffer handed over
-
+  static constexpr size_t kSize = 65536;
   Sha256& h_;
-  std::unique_ptr<char[]> bufs_[2];
-  char* buf_;
   size_t used_ = 0;
-  // background only: the buffer being hashed (nullptr when the thread is idle)
-  std::mutex mu_;
-  std::condition_variable cv_;
-  const char* handed_ = nullptr;
-  size_t handed_size_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
+  char buf_[kSize];
 };
 
 }  // namespace internal
@@ -137,33 +123,33 @@ void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count, const R
   // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text and kId 't'.
   h_.UpdateField(t.name);
   {
-    internal::HashBuffer out(h_, count >= kBackgroundRows);
+    auto out = std::make_unique<internal::HashBuffer>(h_);
     for (size_t r = 0; r < count; ++r) {
-      out.Put("[i");
-      out.Number(row_id(r));
-      out.Put(';');
+      out->Put("[i");
+      out->Number(row_id(r));
+      out->Put(';');
       for (size_t c = 0; c < t.cols.size(); ++c) {
         const std::string_view v = value(r, c);
         if (t.cols[c].kind == Kind::kInt) {
-          out.Put(v == "1" ? "i1;" : "i0;");
+          out->Put(v == "1" ? "i1;" : "i0;");
         } else {
-          out.Put('t');  // AppendField: "<length>:<bytes>"
-          out.Number(static_cast<int64_t>(v.size()));
-          out.Put(':');
-          out.Put(v);
+          out->Put('t');  // AppendField: "<length>:<bytes>"
+          out->Number(static_cast<int64_t>(v.size()));
+          out->Put(':');
+          out->Put(v);
         }
       }
-      out.Put(']');
+      out->Put(']');
     }
   }  // flushed
   h_.UpdateField(std::to_string(count));
   h_.UpdateField("closed");
   {
-    internal::HashBuffer out(h_, closed.size() >= kBackgroundRows);
+    auto out = std::make_unique<internal::HashBuffer>(h_);
     for (int64_t id : closed) {
-      out.Put("[i");
-      out.Number(id);
-      out.Put(";]");
+      out->Put("[i");
+      out->Number(id);
+      out->Put(";]");
     }
   }
   h_.UpdateField(std::to_string(closed.size()));
