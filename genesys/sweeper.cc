@@ -527,7 +527,7 @@ class SweepRun final : public ApiRequestSource {
   void HandOverFinalGrants();
   // The users, once the user listings are complete (FinalUsersCallback).
   bool UserListingsComplete() const;
-  void GatherUsers(audit::OrgSnapshot& snap);
+  void GatherUsers(std::vector<audit::User>& out);
   void HandOverFinalUsers();
 
   // Queues.
@@ -611,7 +611,7 @@ class SweepRun final : public ApiRequestSource {
   PagedListing* queues_listing_ = nullptr;
   PagedListing* queue_coverage_listing_ = nullptr;
   std::deque<Queued> queue_lane_;  // queue-member pages
-  bool queue_turn_ = false;  // the next pick is not urgent (Next: urgent and the rest alternate)
+  bool queue_turn_ = false;        // the next pick takes the queue lane when both have work
 
   // Requests that may reveal more work (every page 1, roles, subject grants, the cursor) go
   // before the remaining pages of long listings.
@@ -930,26 +930,25 @@ bool SweepRun::UserListingsComplete() const {
          (cursor_listing_ != nullptr && cursor_listing_->complete());
 }
 
-// The snapshot's users from the three user sinks (moved out), deduplicated and sorted by id.
-void SweepRun::GatherUsers(audit::OrgSnapshot& snap) {
-  snap.users = std::move(active_users_);
-  snap.users.reserve(snap.users.size() + inactive_users_.size() + cursor_users_.size());
-  for (auto& u : inactive_users_) snap.users.push_back(std::move(u));
-  for (auto& u : cursor_users_) snap.users.push_back(std::move(u));
+// The snapshot's users from the three user sinks (moved out, the sinks freed) into `out`,
+// deduplicated and sorted by id.
+void SweepRun::GatherUsers(std::vector<audit::User>& out) {
+  out = std::move(active_users_);
+  out.reserve(out.size() + inactive_users_.size() + cursor_users_.size());
+  for (auto& u : inactive_users_) out.push_back(std::move(u));
+  for (auto& u : cursor_users_) out.push_back(std::move(u));
   std::vector<audit::User>().swap(active_users_);  // moved-from shells: free them now
   std::vector<audit::User>().swap(inactive_users_);
   std::vector<audit::User>().swap(cursor_users_);
-  DedupeById(snap.users);
+  DedupeById(out);
 }
 
 // Complete listings take no more pages, so these are the sweep's users (AssembleSnapshot takes
-// them). The user pages are plain pages, read before the queue lane (Next), so on an org with
-// many queues this happens well before the stream ends.
+// them). The user pages are plain pages, read before what is left of the queue lane (Next), so
+// on an org with many queues this happens well before the stream ends.
 void SweepRun::HandOverFinalUsers() {
   users_gathered_ = true;
-  audit::OrgSnapshot users;
-  GatherUsers(users);
-  gathered_users_ = std::move(users.users);
+  GatherUsers(gathered_users_);
   final_users_(gathered_users_);
 }
 
@@ -1007,11 +1006,9 @@ void SweepRun::AssembleSnapshot(audit::OrgSnapshot& snap, audit::SweepInfo& info
     AssembleGrants(snap, info);
     audit::CanonicalizeGrants(snap.grants, snap.external_subjects);
   });
-  if (users_gathered_) {
-    snap.users = std::move(gathered_users_);  // HandOverFinalUsers: nothing can have been added
-  } else {
-    GatherUsers(snap);
-  }
+  // HandOverFinalUsers gathered them already, if it ran: nothing can have been added since.
+  if (!users_gathered_) GatherUsers(gathered_users_);
+  snap.users = std::move(gathered_users_);
   AssembleGroups(snap);
   AssembleQueues(snap);
   AssemblePermissions(snap, info);

@@ -77,26 +77,25 @@ SqlitePendingSweep::~SqlitePendingSweep() {
   // tx_ (declared after db_) rolls back whatever was not committed.
 }
 
-void SqlitePendingSweep::AddFinalGrants(std::vector<audit::Grant> grants) {
+template <typename T>
+void SqlitePendingSweep::HandOver(bool& added, std::vector<T>& slot, std::vector<T> items,
+                                  Task task) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (sealed_ != nullptr || grants_added_) return;
-    grants_added_ = true;
-    grants_ = std::move(grants);
-    tasks_.push_back(Task::kGrants);
+    if (sealed_ != nullptr || added) return;
+    added = true;
+    slot = std::move(items);
+    tasks_.push_back(task);
   }
   work_cv_.notify_one();
 }
 
+void SqlitePendingSweep::AddFinalGrants(std::vector<audit::Grant> grants) {
+  HandOver(grants_added_, grants_, std::move(grants), Task::kGrants);
+}
+
 void SqlitePendingSweep::AddFinalUsers(std::vector<audit::User> users) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (sealed_ != nullptr || users_added_) return;
-    users_added_ = true;
-    users_ = std::move(users);
-    tasks_.push_back(Task::kUsers);
-  }
-  work_cv_.notify_one();
+  HandOver(users_added_, users_, std::move(users), Task::kUsers);
 }
 
 void SqlitePendingSweep::Seal(const audit::OrgSnapshot& final, bool complete) {

@@ -76,6 +76,10 @@ class SqlitePendingSweep final : public PendingSweep {
   enum class Task { kBegin, kGrants, kUsers, kSeal, kRelease };
 
   SqlitePendingSweep() = default;
+  // AddFinalGrants and AddFinalUsers: before Seal and once (`added`), hands `items` to the
+  // worker as `slot` and queues `task`.
+  template <typename T>
+  void HandOver(bool& added, std::vector<T>& slot, std::vector<T> items, Task task);
   void Work();
   Status Run(Task task);
   Status BeginTransaction();

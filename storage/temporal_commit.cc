@@ -478,8 +478,7 @@ struct SnapshotWriter::State {
   std::vector<IdKey> early_keys;
   std::vector<int64_t> early_close;
   // WriteUsersEarly: the users (the written rows are views into them until Finish) and their
-  // rows.
-  // When none was inserted (an unchanged org) only their digest is kept.
+  // rows; when none was inserted (an unchanged org), only the rows' digest instead.
   bool users_early = false;
   std::vector<audit::User> early_users;
   std::vector<ViewRow> early_user_rows;
@@ -659,7 +658,7 @@ struct SnapshotWriter::State {
   // rows then point into the snapshot's `rows`, and the users' copy is freed.
   Status FinishEarlyUsers(const std::vector<ViewRow>& rows, bool complete, CommitResult& result) {
     const bool kept = !early_user_rows.empty();
-    if (RowsDigest(rows) != early_users_digest || (kept && rows != early_user_rows)) {
+    if (kept ? rows != early_user_rows : RowsDigest(rows) != early_users_digest) {
       return FailedPreconditionError(db.path() +
                                      ": the sweep's users changed after they were written early");
     }
@@ -694,7 +693,7 @@ Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
 
 Result<bool> SnapshotWriter::WriteUsersEarly(std::vector<audit::User> users) {
   State& st = *state_;
-  if (st.finished || st.users_early || !st.early_users.empty()) {
+  if (st.finished || st.users_early) {
     return FailedPreconditionError("SnapshotWriter::WriteUsersEarly after Finish or twice");
   }
   st.early_users = std::move(users);
@@ -710,8 +709,8 @@ Result<bool> SnapshotWriter::WriteUsersEarly(std::vector<audit::User> users) {
   std::vector<int64_t> none;
   DIVAUDIT_RETURN_IF_ERROR(st.WriteKeyed(kUsers, st.early_user_rows, /*complete=*/false, none));
   st.users_early = true;
-  st.early_users_digest = RowsDigest(st.early_user_rows);
   if (st.keyed[kUsers].written.empty()) {  // nothing points into the copy: the digest will do
+    st.early_users_digest = RowsDigest(st.early_user_rows);
     std::vector<ViewRow>().swap(st.early_user_rows);
     std::vector<audit::User>().swap(st.early_users);
   }
