@@ -54,22 +54,20 @@ void SerializeTableColumn(std::string& out, sqlite3_stmt* st, int col, Kind kind
   AppendField(out, *v);
 }
 
-// Feeds every row of `sql` (bound to `id`, or unbound when id is nullopt) into `h`. With
-// `table`, column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`).
-// With `skip_if_empty` (sections added by schema v5) no row means nothing is fed, not even the
-// label, so sweeps hashed before the section existed keep their bytes.
-Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
-                std::string_view label, const TableSpec* table = nullptr,
-                const IdDict* dict = nullptr, bool skip_if_empty = false) {
+// Feeds the serialized rows of `sql` (bound to `id`, or unbound when id is nullopt) into `h`,
+// calling `before_first` before the first row's bytes; returns how many rows. With `table`,
+// column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`).
+template <typename F>
+Result<int64_t> FeedRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
+                         const TableSpec* table, const IdDict* dict, const F& before_first) {
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
   if (id) st.Bind(1, *id);
-  if (!skip_if_empty) h.UpdateField(label);
   std::string buf;
   int64_t rows = 0;
   while (true) {
     DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    if (rows == 0 && skip_if_empty) h.UpdateField(label);
+    if (rows == 0) before_first();
     ++rows;
     buf += '[';
     for (int c = 0; c < st.ColumnCount(); ++c) {
@@ -85,8 +83,21 @@ Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha25
       buf.clear();
     }
   }
-  if (rows == 0 && skip_if_empty) return Status::Ok();
   h.Update(buf);
+  return rows;
+}
+
+// Feeds `label` and every row of `sql` into `h` (FeedRows), then the row count. With
+// `skip_if_empty` (sections added by schema v5) no row means nothing is fed, not even the
+// label, so sweeps hashed before the section existed keep their bytes.
+Status HashRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
+                std::string_view label, const TableSpec* table = nullptr,
+                const IdDict* dict = nullptr, bool skip_if_empty = false) {
+  if (!skip_if_empty) h.UpdateField(label);
+  DIVAUDIT_ASSIGN_OR_RETURN(const int64_t rows, FeedRows(db, sql, id, h, table, dict, [&] {
+                              if (skip_if_empty) h.UpdateField(label);
+                            }));
+  if (rows == 0 && skip_if_empty) return Status::Ok();
   h.UpdateField(std::to_string(rows));
   return Status::Ok();
 }
@@ -165,9 +176,11 @@ Result<std::string> PreviousHash(Db& db) {
   return arow ? an.Text(0) : std::string();
 }
 
-Status SweepHashBuilder::Begin(Db& db, int64_t id, const std::string& prev_hash) {
+Status SweepHashBuilder::Begin(Db& db, int64_t id, const std::string& prev_hash,
+                               HashLayout layout) {
   id_ = id;
-  h_.UpdateField("divaudit-sweep-v1");
+  layout_ = layout;
+  h_.UpdateField(layout == HashLayout::kV1 ? "divaudit-sweep-v1" : "divaudit-sweep-v2");
   h_.UpdateField(prev_hash);
   return HashRows(db, kSweepHashSql, id, h_, "sweep");
 }
@@ -176,6 +189,28 @@ void SweepHashBuilder::AddEmptyTable(const TableSpec& t) {
   AddWrittenTable(
       t, 0, [](size_t) { return int64_t{0}; }, [](size_t, size_t) { return std::string_view(); },
       {});
+}
+
+void SweepHashBuilder::AddTableDigest(const TableSpec& t, std::string_view rows_digest,
+                                      size_t count, const std::vector<int64_t>& closed) {
+  if (t.hashed_when_used && count == 0 && closed.empty()) return;
+  h_.UpdateField(t.name);
+  h_.UpdateField(rows_digest);
+  AddClosed(count, closed);
+}
+
+void SweepHashBuilder::AddClosed(size_t count, const std::vector<int64_t>& closed) {
+  h_.UpdateField(std::to_string(count));
+  h_.UpdateField("closed");
+  {
+    auto out = std::make_unique<internal::HashBuffer>(h_);
+    for (int64_t id : closed) {
+      out->Put("[i");
+      out->Number(id);
+      out->Put(";]");
+    }
+  }  // flushed
+  h_.UpdateField(std::to_string(closed.size()));
 }
 
 Status SweepHashBuilder::AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t) {
@@ -187,14 +222,27 @@ Status SweepHashBuilder::AddStoredTable(Db& db, const IdDict& dict, const TableS
                                   t.name + " WHERE valid_to_sweep = " + id + ")"));
     if (used == 0) return Status::Ok();
   }
-  DIVAUDIT_RETURN_IF_ERROR(HashRows(db,
-                                    std::string("SELECT row_id, ") + ColumnList(t) + " FROM " +
-                                        t.name + " WHERE valid_from_sweep = ?1 ORDER BY row_id",
-                                    id_, h_, t.name, &t, &dict));
-  return HashRows(
-      db,
-      std::string("SELECT row_id FROM ") + t.name + " WHERE valid_to_sweep = ?1 ORDER BY row_id",
-      id_, h_, "closed");
+  const std::string rows_sql = std::string("SELECT row_id, ") + ColumnList(t) + " FROM " + t.name +
+                               " WHERE valid_from_sweep = ?1 ORDER BY row_id";
+  const std::string closed_sql =
+      std::string("SELECT row_id FROM ") + t.name + " WHERE valid_to_sweep = ?1 ORDER BY row_id";
+  if (layout_ == HashLayout::kV1) {
+    DIVAUDIT_RETURN_IF_ERROR(HashRows(db, rows_sql, id_, h_, t.name, &t, &dict));
+    return HashRows(db, closed_sql, id_, h_, "closed");
+  }
+  Sha256 rows_h;
+  DIVAUDIT_ASSIGN_OR_RETURN(const int64_t count,
+                            FeedRows(db, rows_sql, id_, rows_h, &t, &dict, [] {}));
+  std::vector<int64_t> closed;
+  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(closed_sql));
+  st.Bind(1, id_);
+  while (true) {
+    DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    closed.push_back(st.Int(0));
+  }
+  AddTableDigest(t, rows_h.FinishHex(), static_cast<size_t>(count), closed);
+  return Status::Ok();
 }
 
 Result<std::string> SweepHashBuilder::Finish(Db& db) {
@@ -211,9 +259,9 @@ Result<std::string> SweepHashBuilder::Finish(Db& db) {
 }
 
 Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
-                                     const std::string& prev_hash) {
+                                     const std::string& prev_hash, HashLayout layout) {
   SweepHashBuilder b;
-  DIVAUDIT_RETURN_IF_ERROR(b.Begin(db, id, prev_hash));
+  DIVAUDIT_RETURN_IF_ERROR(b.Begin(db, id, prev_hash, layout));
   for (const TableSpec& t : Tables()) DIVAUDIT_RETURN_IF_ERROR(b.AddStoredTable(db, dict, t));
   return b.Finish(db);
 }
@@ -257,6 +305,7 @@ Status VerifyChain(Db& db, const IdDict& dict, VerifyResult& v) {
   int64_t expected_id = 1;
   DIVAUDIT_RETURN_IF_ERROR(CheckAnchor(db, dict, v, expected_id, prev_hash));
   DIVAUDIT_ASSIGN_OR_RETURN(auto sweeps, StoredHashes(db));
+  HashLayout layout = kCurrentHashLayout;
   for (const auto& [id, stored_hash] : sweeps) {
     ++v.sweeps_checked;
     if (id != expected_id) {
@@ -266,7 +315,15 @@ Status VerifyChain(Db& db, const IdDict& dict, VerifyResult& v) {
                  expected_id);
       return Status::Ok();
     }
-    DIVAUDIT_ASSIGN_OR_RETURN(std::string hash, ComputeSweepHash(db, dict, id, prev_hash));
+    // The layout is not stored: a sweep verifies when either layout gives its hash (each binds
+    // the same content; their first field differs). Sweeps come in runs of one layout, so the
+    // last one that matched is tried first.
+    DIVAUDIT_ASSIGN_OR_RETURN(std::string hash, ComputeSweepHash(db, dict, id, prev_hash, layout));
+    if (hash != stored_hash) {
+      const HashLayout other = layout == HashLayout::kV1 ? HashLayout::kV2 : HashLayout::kV1;
+      DIVAUDIT_ASSIGN_OR_RETURN(hash, ComputeSweepHash(db, dict, id, prev_hash, other));
+      if (hash == stored_hash) layout = other;
+    }
     if (hash != stored_hash) {
       AddProblem(v,
                  "sweep " + std::to_string(id) +

@@ -19,10 +19,16 @@
 namespace divaudit::storage {
 
 // The hash chain (storage/README.md, "Hash chain"):
-//   content_hash(N) = SHA-256(prev_hash, sweep row N, rows with valid_from = N, row ids with
-//                     valid_to = N, identity of findings first seen in N, events of N)
-// length-prefixed and type-tagged; a kId column hashes as the text it stands for. These bytes
-// are a promise to every database in the field (tests/storage/chain_golden_test.cc).
+//   content_hash(N) = SHA-256(layout, prev_hash, sweep row N, rows with valid_from = N, row ids
+//                     with valid_to = N, identity of findings first seen in N, events of N)
+// length-prefixed and type-tagged; a kId column hashes as the text it stands for. Layout 1 feeds
+// each table's rows themselves; layout 2 (every sweep written since) feeds each table's rows
+// as their own SHA-256, so that a sweep's rows can be digested as soon as they are written,
+// before the sweep row is final. These bytes are a promise to every database in the field
+// (tests/storage/chain_golden_test.cc).
+enum class HashLayout { kV1 = 1, kV2 = 2 };
+// The layout every sweep is written with.
+inline constexpr HashLayout kCurrentHashLayout = HashLayout::kV2;
 
 // Length-prefixed "N:bytes", so that no field content can forge another split.
 void AppendField(std::string& out, std::string_view f);
@@ -32,18 +38,25 @@ Result<std::string> PreviousHash(Db& db);
 
 // The content hash of sweep `id` as stored now, chained to `prev_hash` (reads every row back).
 Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
-                                     const std::string& prev_hash);
+                                     const std::string& prev_hash, HashLayout layout);
+
+// Layout 2's digest of a table's rows (lower-case hex SHA-256 of their serialization): the
+// `count` rows, in row_id order, as SweepHashBuilder::AddWrittenTable takes them.
+template <typename RowId, typename Value>
+std::string DigestTableRows(const TableSpec& t, size_t count, const RowId& row_id,
+                            const Value& value);
 
 // The same bytes as ComputeSweepHash, fed while the commit writes the sweep: a temporal table's
 // part comes from the rows the commit just inserted and the row ids it closed, so 600,000 new
 // rows of a first 50,000-user sweep are not read back. ComputeSweepHash is this builder with
 // every table read from the database, so the two cannot drift apart.
-// Use: Begin, then every table of Tables() in order (AddWrittenTable or AddStoredTable), then
-// Finish once the findings are written. Not thread-safe.
+// Use: Begin, then every table of Tables() in order (AddWrittenTable, AddTableDigest or
+// AddStoredTable), then Finish once the findings are written. Not thread-safe.
 class SweepHashBuilder {
  public:
-  // Feeds the header, `prev_hash` and sweep row `id` (inserted; hashed columns final).
-  Status Begin(Db& db, int64_t id, const std::string& prev_hash);
+  // Feeds the header of `layout`, `prev_hash` and sweep row `id` (inserted; hashed columns
+  // final).
+  Status Begin(Db& db, int64_t id, const std::string& prev_hash, HashLayout layout);
 
   // Table `t`'s part from memory: the `count` rows this sweep inserted, in row_id order (row r
   // has row id row_id(r) and column c the value value(r, c): a kId column as the text it
@@ -53,22 +66,33 @@ class SweepHashBuilder {
   // ~80 MB; a std::function call per value and std::string appends cost more than the
   // serialization does now. SHA-256 is most of what is left: 180-380 MB/s on the bench VM, which
   // lacks the SHA extensions; hashing it on a second thread beside the serialization gained
-  // nothing there, bench/results/queues-bench.md "Session 10".)
+  // nothing there, bench/results/queues-bench.md "Session 10". Layout 2 lets the writer digest
+  // each table's rows as soon as they are written instead: AddTableDigest.)
   template <typename RowId, typename Value>
   void AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id, const Value& value,
                        const std::vector<int64_t>& closed);
   // AddWrittenTable with no rows written or closed (a failed sweep's tables).
   void AddEmptyTable(const TableSpec& t);
+  // Layout 2 only: AddWrittenTable with the rows already digested (DigestTableRows of the
+  // `count` rows written).
+  void AddTableDigest(const TableSpec& t, std::string_view rows_digest, size_t count,
+                      const std::vector<int64_t>& closed);
 
   // Table `t`'s part read from the database.
   Status AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t);
+
+  HashLayout layout() const { return layout_; }
 
   // Feeds the findings first seen in the sweep and its events; returns the lower-case hex hash.
   Result<std::string> Finish(Db& db);
 
  private:
+  // The closed row ids and the counts that end a table's part (both layouts).
+  void AddClosed(size_t count, const std::vector<int64_t>& closed);
+
   Sha256 h_;
   int64_t id_ = 0;
+  HashLayout layout_ = kCurrentHashLayout;
 };
 
 namespace internal {
@@ -114,45 +138,51 @@ class HashBuffer {
   char buf_[kSize];
 };
 
+// A table's rows as HashRows serializes the stored ones: row_id 'i', a kInt column 'i', text and
+// kId 't' (AppendField: "<length>:<bytes>").
+template <typename RowId, typename Value>
+void SerializeTableRows(Sha256& h, const TableSpec& t, size_t count, const RowId& row_id,
+                        const Value& value) {
+  auto out = std::make_unique<HashBuffer>(h);
+  for (size_t r = 0; r < count; ++r) {
+    out->Put("[i");
+    out->Number(row_id(r));
+    out->Put(';');
+    for (size_t c = 0; c < t.cols.size(); ++c) {
+      const std::string_view v = value(r, c);
+      if (t.cols[c].kind == Kind::kInt) {
+        out->Put(v == "1" ? "i1;" : "i0;");
+      } else {
+        out->Put('t');
+        out->Number(static_cast<int64_t>(v.size()));
+        out->Put(':');
+        out->Put(v);
+      }
+    }
+    out->Put(']');
+  }
+}  // flushed
+
 }  // namespace internal
+
+template <typename RowId, typename Value>
+std::string DigestTableRows(const TableSpec& t, size_t count, const RowId& row_id,
+                            const Value& value) {
+  Sha256 h;
+  internal::SerializeTableRows(h, t, count, row_id, value);
+  return h.FinishHex();
+}
 
 template <typename RowId, typename Value>
 void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id,
                                        const Value& value, const std::vector<int64_t>& closed) {
-  if (t.hashed_when_used && count == 0 && closed.empty()) return;
-  // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text and kId 't'.
-  h_.UpdateField(t.name);
-  {
-    auto out = std::make_unique<internal::HashBuffer>(h_);
-    for (size_t r = 0; r < count; ++r) {
-      out->Put("[i");
-      out->Number(row_id(r));
-      out->Put(';');
-      for (size_t c = 0; c < t.cols.size(); ++c) {
-        const std::string_view v = value(r, c);
-        if (t.cols[c].kind == Kind::kInt) {
-          out->Put(v == "1" ? "i1;" : "i0;");
-        } else {
-          out->Put('t');  // AppendField: "<length>:<bytes>"
-          out->Number(static_cast<int64_t>(v.size()));
-          out->Put(':');
-          out->Put(v);
-        }
-      }
-      out->Put(']');
-    }
-  }  // flushed
-  h_.UpdateField(std::to_string(count));
-  h_.UpdateField("closed");
-  {
-    auto out = std::make_unique<internal::HashBuffer>(h_);
-    for (int64_t id : closed) {
-      out->Put("[i");
-      out->Number(id);
-      out->Put(";]");
-    }
+  if (layout_ == HashLayout::kV2) {
+    return AddTableDigest(t, DigestTableRows(t, count, row_id, value), count, closed);
   }
-  h_.UpdateField(std::to_string(closed.size()));
+  if (t.hashed_when_used && count == 0 && closed.empty()) return;
+  h_.UpdateField(t.name);
+  internal::SerializeTableRows(h_, t, count, row_id, value);
+  AddClosed(count, closed);
 }
 
 // Digest of everything Prune rebased onto the chain anchor (rows whose first sweep is gone).

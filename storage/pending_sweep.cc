@@ -33,7 +33,7 @@ Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string&
                         const SnapshotWriter* writer, const std::vector<audit::Finding>& findings,
                         CommitResult& result) {
   SweepHashBuilder hash;
-  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db, result.sweep_id, prev_hash));
+  DIVAUDIT_RETURN_IF_ERROR(hash.Begin(db, result.sweep_id, prev_hash, kCurrentHashLayout));
   if (writer != nullptr) {
     writer->AddToHash(hash);
     DIVAUDIT_RETURN_IF_ERROR(CommitFindings(db, info, result.sweep_id, findings, result));

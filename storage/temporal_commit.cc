@@ -483,10 +483,46 @@ struct SnapshotWriter::State {
   std::vector<audit::User> early_users;
   std::vector<ViewRow> early_user_rows;
   uint64_t early_users_digest = 0;
+  // Layout 2's digest of each table's written rows (DigestTableRows), taken as soon as the
+  // table's rows are final: the grants' and users' written early during the request stream,
+  // the others' at the end of Finish. Empty until taken.
+  std::array<std::string, kTableCount> rows_digest;
   // Finish's snapshot as views (AddToHash reads the keyed rows from them).
   std::optional<audit::OrgSnapshot> canonical_copy;
   std::deque<std::string> texts;
   TableViewRows desired;
+
+  // Calls f(table, count, row_id, value) with table `ti`'s written rows in row_id order, as
+  // SweepHashBuilder::AddWrittenTable takes them.
+  template <typename F>
+  void WithWrittenRows(size_t ti, const F& f) const {
+    const TableSpec& t = Tables()[ti];
+    if (t.all_ids()) {
+      const IdTable& s = ids[ti];
+      f(
+          t, s.written.size(), [&s](size_t r) { return s.written.row_id(r); },
+          [&](size_t r, size_t c) -> std::string_view {
+            const uint32_t v = s.written.keys[r].Get(c);
+            if (t.cols[c].kind == Kind::kInt) return v == 1 ? "1" : "0";
+            const std::string_view* text = dict.Find(v);
+            return text == nullptr ? std::string_view() : *text;
+          });
+    } else {
+      const KeyedTable& s = keyed[ti];
+      f(
+          t, s.written.size(), [&s](size_t r) { return s.written[r].first; },
+          [&s](size_t r, size_t c) { return (*s.written[r].second)[c]; });
+    }
+  }
+
+  // Takes rows_digest[ti]; table `ti` must not be written any more (only closed).
+  void DigestRows(size_t ti) {
+    if (!Tables()[ti].all_ids()) std::sort(keyed[ti].written.begin(), keyed[ti].written.end());
+    WithWrittenRows(ti,
+                    [&](const TableSpec& t, size_t count, const auto& row_id, const auto& value) {
+                      rows_digest[ti] = DigestTableRows(t, count, row_id, value);
+                    });
+  }
 
   Status Load(size_t ti) {
     const TableSpec& t = Tables()[ti];
@@ -687,8 +723,10 @@ Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
   st.grants_early = true;
   auto value = [&grants](size_t r, size_t c) { return GrantColumn(grants[r], c); };
   // The keys in snapshot order are kept for Finish's check.
-  return st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr, st.early_close,
-                     &st.early_keys);
+  DIVAUDIT_RETURN_IF_ERROR(st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr,
+                                       st.early_close, &st.early_keys));
+  st.DigestRows(kGrants);  // Finish only closes grants now
+  return Status::Ok();
 }
 
 Result<bool> SnapshotWriter::WriteUsersEarly(std::vector<audit::User> users) {
@@ -709,6 +747,7 @@ Result<bool> SnapshotWriter::WriteUsersEarly(std::vector<audit::User> users) {
   std::vector<int64_t> none;
   DIVAUDIT_RETURN_IF_ERROR(st.WriteKeyed(kUsers, st.early_user_rows, /*complete=*/false, none));
   st.users_early = true;
+  st.DigestRows(kUsers);                   // Finish only closes users now
   if (st.keyed[kUsers].written.empty()) {  // nothing points into the copy: the digest will do
     st.early_users_digest = RowsDigest(st.early_user_rows);
     std::vector<ViewRow>().swap(st.early_user_rows);
@@ -752,6 +791,7 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
     } else {
       DIVAUDIT_RETURN_IF_ERROR(st.FinishKeyed(ti, st.desired[ti], complete, result));
     }
+    if (st.rows_digest[ti].empty()) st.DigestRows(ti);
   }
   return Status::Ok();
 }
@@ -759,23 +799,17 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
 void SnapshotWriter::AddToHash(SweepHashBuilder& hash) const {
   const State& st = *state_;
   for (size_t ti = 0; ti < kTableCount; ++ti) {
-    const TableSpec& t = Tables()[ti];
-    if (t.all_ids()) {
-      const IdTable& s = st.ids[ti];
-      hash.AddWrittenTable(
-          t, s.written.size(), [&s](size_t r) { return s.written.row_id(r); },
-          [&](size_t r, size_t c) -> std::string_view {
-            const uint32_t v = s.written.keys[r].Get(c);
-            if (t.cols[c].kind == Kind::kInt) return v == 1 ? "1" : "0";
-            const std::string_view* text = st.dict.Find(v);
-            return text == nullptr ? std::string_view() : *text;
-          },
-          s.closed);
+    const std::vector<int64_t>& closed =
+        Tables()[ti].all_ids() ? st.ids[ti].closed : st.keyed[ti].closed;
+    if (hash.layout() == HashLayout::kV2) {
+      const size_t count =
+          Tables()[ti].all_ids() ? st.ids[ti].written.size() : st.keyed[ti].written.size();
+      hash.AddTableDigest(Tables()[ti], st.rows_digest[ti], count, closed);
     } else {
-      const KeyedTable& s = st.keyed[ti];
-      hash.AddWrittenTable(
-          t, s.written.size(), [&s](size_t r) { return s.written[r].first; },
-          [&s](size_t r, size_t c) { return (*s.written[r].second)[c]; }, s.closed);
+      st.WithWrittenRows(
+          ti, [&](const TableSpec& t, size_t count, const auto& row_id, const auto& value) {
+            hash.AddWrittenTable(t, count, row_id, value, closed);
+          });
     }
   }
 }

@@ -1,7 +1,8 @@
 // The hash chain is a promise to every database already in the field: a fixed history (complete,
 // partial and failed sweeps; findings opened, suppressed, unsuppressed, resolved and reopened;
-// a prune) must hash to the same bytes in every build. The expected hashes were computed by the
-// build before storage was split by concern; never update them to make a change pass.
+// a prune) must hash to the same bytes in every build. The expected hashes of hash layout 1 were
+// computed by the build before storage was split by concern, those of layout 2 by the build
+// that introduced it; never update them to make a change pass.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -23,6 +24,25 @@ using testing::MakeInfo;
 using testing::MakeMultiTenantFinding;
 using testing::MakeOrg;
 using testing::TempDir;
+
+// Hash layout 1's content hashes of sweeps first..last as stored in `path`, chained from `prev`
+// (what a build before layout 2 stored, and what Verify accepts for such sweeps).
+std::vector<std::string> Layout1Hashes(const std::string& path, int64_t first, int64_t last,
+                                       std::string prev) {
+  Db db;
+  EXPECT_TRUE(db.Open(path, Db::Mode::kReadOnly).ok());
+  IdDict dict;
+  EXPECT_TRUE(dict.Load(db).ok());
+  std::vector<std::string> hashes;
+  for (int64_t id = first; id <= last; ++id) {
+    auto h = ComputeSweepHash(db, dict, id, prev, HashLayout::kV1);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    if (!h.ok()) break;
+    hashes.push_back(*h);
+    prev = *h;
+  }
+  return hashes;
+}
 
 TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
   TempDir dir;
@@ -63,11 +83,15 @@ TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
     hashes.push_back(r->content_hash);
     t += 86400;
   }
+  // Layout 1 of the same rows, before the prune rebases sweeps 1-3 onto the anchor.
+  std::vector<std::string> layout1 = Layout1Hashes(path, 1, 6, "");
   auto p = store->Prune(std::chrono::seconds(3 * 86400), t);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   auto r = store->CommitSweep(MakeInfo(t, SweepStatus::kComplete), org2, {b});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   hashes.push_back(r->content_hash);
+  ASSERT_EQ(layout1.size(), 6u);
+  for (const auto& h : Layout1Hashes(path, 7, 7, layout1.back())) layout1.push_back(h);
   // Rule set version 1 (every database written before issue 14): the hashes of the build before
   // storage was split by concern.
   const std::vector<std::string> expected_v1 = {
@@ -81,7 +105,7 @@ TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
   };
   // Rule set version 2 (issue 14): `rule_set_version` is part of each sweep's hashed content,
   // so the same history committed by a v2 build hashes differently; sweeps stored with version 1
-  // keep their stored version and verify (MigrationTest, V2DataTest).
+  // keep their stored version and verify (MigrationTest, V2DataTest). Hash layout 1.
   const std::vector<std::string> expected_v2 = {
       "5064a2924ade1b37d9fca62350fbe2104c26f748b28e55b303999b6b53160752",
       "e808f2a3f22b5c9201cad1766a424aa66f78c852b308adeaf2921e2e445fabc0",
@@ -91,8 +115,21 @@ TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
       "bb61ff907cd165179386a4b481e4aa47b9db43278ef1208cbddff474991cca30",
       "2eb69e42c5cebb94d26b9c2908f40f4902602f19d3f775064bd993bd18f0f62c",
   };
+  // Rule set version 2, hash layout 2 (each table's rows as their own SHA-256): what this
+  // build writes.
+  const std::vector<std::string> expected_v2_layout2 = {
+      "0712c405c0ca9352a111fd5e5e9d7b46b31ca8a86185089c4a15b01820edab58",
+      "ecb5b9b4120a524e81feba5b4484a6bfc5025db5ef45a230ab8fa6711e27a1d7",
+      "cadfa2ec2c8c903820cdd5d2c5a09ea7ae2d303cc7df0ece557b2a7a992a8cc6",
+      "d1bede58d810475b883f1e36c0e7e018dd705db1bebd2ff53cdc8340041a1e98",
+      "14a282bad461b0a5c5af375c5657cdc6e243febeca76828ea72f637a9e9a68b4",
+      "8a76c09612f2b5376a996324b7ddeb9b9996bc7c96612d03b3c6283970051d83",
+      "a2725389aeb3ffc946f866707be8717ac6a390a99e72812a48b9ca6cc21e6d3e",
+  };
   static_assert(audit::kRuleSetVersion == 2, "add the hashes of the new rule set version");
-  EXPECT_EQ(hashes, expected_v2);
+  static_assert(kCurrentHashLayout == HashLayout::kV2, "add the hashes of the new hash layout");
+  EXPECT_EQ(hashes, expected_v2_layout2);
+  EXPECT_EQ(layout1, expected_v2);
   EXPECT_EQ(expected_v1.size(), expected_v2.size());
   auto v = store->Verify();
   ASSERT_TRUE(v.ok());

@@ -86,8 +86,8 @@ TEST(MigrationTest, UpgradesAVersion1DatabaseKeepingItsHistoryVerifiable) {
   info.finished_at_unix = 1790000070;
   info.status = audit::SweepStatus::kComplete;
   info.api_requests = 12;
-  // The hash a v1 build wrote for this sweep is the one the current build computes for the
-  // same content (the chain format did not change): take it from a fresh database.
+  // The content of a sweep a v1 build wrote, with the hash the current build computes for it
+  // (taken from a fresh database; Verify accepts hash layout 1, what v1 wrote, or 2).
   std::string hash;
   {
     auto fresh = SqliteSnapshotStore::Open(dir.File("fresh.db"), clock);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "storage/hash_chain.h"
 #include "storage/sqlite_snapshot_store.h"
 #include "tests/storage/store_test_util.h"
 
@@ -54,6 +55,29 @@ class VerifyTest : public ::testing::Test {
     RawDb raw(path_);  // foreign keys are off on this connection, as an attacker would have it
     ASSERT_EQ(raw.Exec(sql), SQLITE_OK) << sqlite3_errmsg(raw.raw());
   }
+  // Stores sweep i's hash in `layouts[i-1]`, chained as a build writing those layouts would
+  // have (a build before hash layout 2 wrote layout 1); returns the hashes.
+  std::vector<std::string> Rehash(const std::vector<HashLayout>& layouts) {
+    std::vector<std::string> hashes;
+    std::string sql, prev;
+    {
+      Db db;
+      EXPECT_TRUE(db.Open(path_, Db::Mode::kReadOnly).ok());
+      IdDict dict;
+      EXPECT_TRUE(dict.Load(db).ok());
+      for (size_t i = 0; i < layouts.size(); ++i) {
+        const int64_t id = static_cast<int64_t>(i) + 1;
+        auto h = ComputeSweepHash(db, dict, id, prev, layouts[i]);
+        EXPECT_TRUE(h.ok()) << h.status().ToString();
+        if (!h.ok()) return {};
+        sql +=
+            "UPDATE sweeps SET content_hash = '" + *h + "' WHERE id = " + std::to_string(id) + ";";
+        hashes.push_back(prev = *h);
+      }
+    }
+    Tamper(sql);
+    return hashes;
+  }
 
   TempDir dir_;
   std::string path_ = dir_.File("v.db");
@@ -76,6 +100,34 @@ INSTANTIATE_TEST_SUITE_P(
                       "status = 'partial'", "incomplete = '[\"x\"]'", "requests = requests + 1",
                       "retries = 0", "throttled = 7", "coverage = 0.5", "rule_set_version = 9",
                       "unknown_subject_types = '{\"PC_X\":1}'", "content_hash = '00'"));
+
+// A database written by a build before hash layout 2 (sweeps 1-2 in layout 1) and continued by
+// this one (sweeps 3-4 in layout 2) verifies; an edit is found in either part.
+TEST_F(VerifyTest, ALayout1HistoryContinuedInLayout2Verifies) {
+  auto before = store_->Verify();
+  ASSERT_TRUE(before.ok());
+  const auto mixed = Rehash({HashLayout::kV1, HashLayout::kV1, HashLayout::kV2, HashLayout::kV2});
+  ASSERT_EQ(mixed.size(), 4u);
+  const auto all2 = Rehash({HashLayout::kV2, HashLayout::kV2, HashLayout::kV2, HashLayout::kV2});
+  ASSERT_EQ(all2.size(), 4u);
+  EXPECT_EQ(all2.back(), before->head_hash);  // what the writer stored is layout 2
+  EXPECT_NE(mixed[0], all2[0]);               // the layouts hash differently
+  EXPECT_NE(mixed[3], all2[3]);               // and a different prev changes every later hash
+  Rehash({HashLayout::kV1, HashLayout::kV1, HashLayout::kV2, HashLayout::kV2});
+  ExpectOk();
+  auto v = store_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->head_hash, mixed.back());
+  // A layout-1 sweep after layout-2 ones (no build writes that, but both bind the same
+  // content) verifies too.
+  Rehash({HashLayout::kV2, HashLayout::kV1, HashLayout::kV2, HashLayout::kV1});
+  ExpectOk();
+  // Both layouts' table parts cover the rows: an edit in a layout-1 and in a layout-2 sweep.
+  Tamper("UPDATE users SET name = 'x' WHERE valid_from_sweep = 3");
+  ExpectBad(3);
+  Tamper("UPDATE users SET name = 'x' WHERE valid_from_sweep = 2");
+  ExpectBad(2);
+}
 
 TEST_F(VerifyTest, EditingAGrantRowIsDetectedAtTheSweepThatWroteIt) {
   Tamper("UPDATE grants SET division_id = '*' WHERE row_id = 20 AND valid_from_sweep = 1");
