@@ -36,19 +36,30 @@ void SerializeColumn(std::string& out, sqlite3_stmt* st, int col) {
 }
 
 // A kId column hashes as the text it stands for ('t'), so the chain does not depend on how
-// rows are stored (sweeps hashed by schema v2 verify under v3). An id missing from the
-// dictionary hashes as NULL and a non-integer as 'x'+value: neither is what a writer hashed.
+// rows are stored (sweeps hashed by schema v2 verify under v3); with `seen` (layout 2), an id
+// seen before in the table's part as 'b' and the ordinal of its first appearance. An id missing
+// from the dictionary hashes as NULL and a non-integer as 'x'+value: neither is what a writer
+// hashed.
 void SerializeTableColumn(std::string& out, sqlite3_stmt* st, int col, Kind kind,
-                          const IdDict& dict) {
+                          const IdDict& dict, internal::FirstSeen* seen) {
   if (kind != Kind::kId) return SerializeColumn(out, st, col);
   if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
     out += 'x';
     return SerializeColumn(out, st, col);
   }
-  const std::string_view* v = dict.Find(sqlite3_column_int64(st, col));
+  const int64_t id = sqlite3_column_int64(st, col);
+  const std::string_view* v = dict.Find(id);
   if (v == nullptr) {
     out += "n;";
     return;
+  }
+  if (seen != nullptr) {
+    if (const int64_t k = seen->Seen(id); k >= 0) {
+      out += 'b';
+      out += std::to_string(k);
+      out += ';';
+      return;
+    }
   }
   out += 't';
   AppendField(out, *v);
@@ -56,10 +67,12 @@ void SerializeTableColumn(std::string& out, sqlite3_stmt* st, int col, Kind kind
 
 // Feeds the serialized rows of `sql` (bound to `id`, or unbound when id is nullopt) into `h`,
 // calling `before_first` before the first row's bytes; returns how many rows. With `table`,
-// column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`).
+// column 0 is row_id and columns 1.. are the table's columns (kId decoded via `dict`, with
+// back-references through `seen` if given).
 template <typename F>
 Result<int64_t> FeedRows(Db& db, const std::string& sql, std::optional<int64_t> id, Sha256& h,
-                         const TableSpec* table, const IdDict* dict, const F& before_first) {
+                         const TableSpec* table, const IdDict* dict, const F& before_first,
+                         internal::FirstSeen* seen = nullptr) {
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
   if (id) st.Bind(1, *id);
   std::string buf;
@@ -72,7 +85,8 @@ Result<int64_t> FeedRows(Db& db, const std::string& sql, std::optional<int64_t> 
     buf += '[';
     for (int c = 0; c < st.ColumnCount(); ++c) {
       if (table != nullptr && c >= 1 && static_cast<size_t>(c) <= table->cols.size()) {
-        SerializeTableColumn(buf, st.raw(), c, table->cols[static_cast<size_t>(c - 1)].kind, *dict);
+        SerializeTableColumn(buf, st.raw(), c, table->cols[static_cast<size_t>(c - 1)].kind, *dict,
+                             seen);
       } else {
         SerializeColumn(buf, st.raw(), c);
       }
@@ -186,9 +200,10 @@ Status SweepHashBuilder::Begin(Db& db, int64_t id, const std::string& prev_hash,
 }
 
 void SweepHashBuilder::AddEmptyTable(const TableSpec& t) {
-  AddWrittenTable(
-      t, 0, [](size_t) { return int64_t{0}; }, [](size_t, size_t) { return std::string_view(); },
-      {});
+  if (layout_ == HashLayout::kV2) return AddTableDigest(t, Sha256Hex(""), 0, {});
+  if (t.hashed_when_used) return;
+  h_.UpdateField(t.name);
+  AddClosed(0, {});
 }
 
 void SweepHashBuilder::AddTableDigest(const TableSpec& t, std::string_view rows_digest,
@@ -231,8 +246,10 @@ Status SweepHashBuilder::AddStoredTable(Db& db, const IdDict& dict, const TableS
     return HashRows(db, closed_sql, id_, h_, "closed");
   }
   Sha256 rows_h;
+  internal::FirstSeen seen;
   DIVAUDIT_ASSIGN_OR_RETURN(const int64_t count,
-                            FeedRows(db, rows_sql, id_, rows_h, &t, &dict, [] {}));
+                            FeedRows(
+                                db, rows_sql, id_, rows_h, &t, &dict, [] {}, &seen));
   std::vector<int64_t> closed;
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(closed_sql));
   st.Bind(1, id_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/sha256.h"
@@ -22,10 +24,10 @@ namespace divaudit::storage {
 //   content_hash(N) = SHA-256(layout, prev_hash, sweep row N, rows with valid_from = N, row ids
 //                     with valid_to = N, identity of findings first seen in N, events of N)
 // length-prefixed and type-tagged; a kId column hashes as the text it stands for. Layout 1 feeds
-// each table's rows themselves; layout 2 (every sweep written since) feeds each table's rows
-// as their own SHA-256, so that a sweep's rows can be digested as soon as they are written,
-// before the sweep row is final. These bytes are a promise to every database in the field
-// (tests/storage/chain_golden_test.cc).
+// each table's rows themselves. Layout 2 feeds each table's rows as their own SHA-256 (a kId
+// value after its first appearance in the table's part as a back-reference to it), so that the
+// writer digests a table's rows as soon as they are written, before the sweep row is final.
+// These bytes are a promise to every database in the field (tests/storage/chain_golden_test.cc).
 enum class HashLayout { kV1 = 1, kV2 = 2 };
 // The layout every sweep is written with.
 inline constexpr HashLayout kCurrentHashLayout = HashLayout::kV2;
@@ -40,54 +42,50 @@ Result<std::string> PreviousHash(Db& db);
 Result<std::string> ComputeSweepHash(Db& db, const IdDict& dict, int64_t id,
                                      const std::string& prev_hash, HashLayout layout);
 
-// Layout 2's digest of a table's rows (lower-case hex SHA-256 of their serialization): the
-// `count` rows, in row_id order, as SweepHashBuilder::AddWrittenTable takes them.
+// Layout 2's digest of a table's rows, lower-case hex: exactly what
+// SweepHashBuilder::AddStoredTable computes once the rows are stored. The `count` rows come in
+// row_id order; row r has row id row_id(r).
+//   DigestTextRows, a table without kId columns: column c is value(r, c), a kInt column "1" for
+//   1 and anything else for 0.
+//   DigestIdRows, a table whose columns are all kId or kInt (TableSpec::all_ids): column c is
+//   id_at(r, c), the dictionary id (kId) or the integer (kInt); text_of(id) is an id's text.
+// (Templates writing through a fixed buffer: a first 50,000-user sweep digests 663,827 rows, and
+// a std::function call per value costs more than the serialization.)
 template <typename RowId, typename Value>
-std::string DigestTableRows(const TableSpec& t, size_t count, const RowId& row_id,
-                            const Value& value);
+std::string DigestTextRows(const TableSpec& t, size_t count, const RowId& row_id,
+                           const Value& value);
+template <typename RowId, typename IdAt, typename TextOf>
+std::string DigestIdRows(const TableSpec& t, size_t count, const RowId& row_id, const IdAt& id_at,
+                         const TextOf& text_of);
 
-// The same bytes as ComputeSweepHash, fed while the commit writes the sweep: a temporal table's
-// part comes from the rows the commit just inserted and the row ids it closed, so 600,000 new
-// rows of a first 50,000-user sweep are not read back. ComputeSweepHash is this builder with
-// every table read from the database, so the two cannot drift apart.
-// Use: Begin, then every table of Tables() in order (AddWrittenTable, AddTableDigest or
+// A sweep's content hash, fed while the commit writes the sweep: a table's part comes from the
+// digest the writer took of the rows it inserted, and the row ids it closed, so 600,000 new rows
+// of a first 50,000-user sweep are not read back. ComputeSweepHash is this builder with every
+// table read from the database (the same serialization), so the two cannot drift apart.
+// Use: Begin, then every table of Tables() in order (AddTableDigest, AddEmptyTable or
 // AddStoredTable), then Finish once the findings are written. Not thread-safe.
 class SweepHashBuilder {
  public:
   // Feeds the header of `layout`, `prev_hash` and sweep row `id` (inserted; hashed columns
   // final).
   Status Begin(Db& db, int64_t id, const std::string& prev_hash, HashLayout layout);
+  HashLayout layout() const { return layout_; }
 
-  // Table `t`'s part from memory: the `count` rows this sweep inserted, in row_id order (row r
-  // has row id row_id(r) and column c the value value(r, c): a kId column as the text it
-  // stands for, a kInt column "1" for 1 and anything else for 0), and the row ids it closed,
-  // ascending. Exactly what AddStoredTable would read once the rows are written.
-  // (A template, writing through a fixed buffer: a first 50,000-user sweep hashes 663,827 rows,
-  // ~80 MB; a std::function call per value and std::string appends cost more than the
-  // serialization does now. SHA-256 is most of what is left: 180-380 MB/s on the bench VM, which
-  // lacks the SHA extensions; hashing it on a second thread beside the serialization gained
-  // nothing there, bench/results/queues-bench.md "Session 10". Layout 2 lets the writer digest
-  // each table's rows as soon as they are written instead: AddTableDigest.)
-  template <typename RowId, typename Value>
-  void AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id, const Value& value,
-                       const std::vector<int64_t>& closed);
-  // AddWrittenTable with no rows written or closed (a failed sweep's tables).
-  void AddEmptyTable(const TableSpec& t);
-  // Layout 2 only: AddWrittenTable with the rows already digested (DigestTableRows of the
-  // `count` rows written).
+  // Layout 2: table `t`'s part from memory, `rows_digest` (DigestTextRows or DigestIdRows) of
+  // the `count` rows this sweep inserted, and the row ids it closed, ascending.
   void AddTableDigest(const TableSpec& t, std::string_view rows_digest, size_t count,
                       const std::vector<int64_t>& closed);
+  // No rows written or closed (a failed sweep's tables); either layout.
+  void AddEmptyTable(const TableSpec& t);
 
-  // Table `t`'s part read from the database.
+  // Table `t`'s part read from the database; either layout.
   Status AddStoredTable(Db& db, const IdDict& dict, const TableSpec& t);
-
-  HashLayout layout() const { return layout_; }
 
   // Feeds the findings first seen in the sweep and its events; returns the lower-case hex hash.
   Result<std::string> Finish(Db& db);
 
  private:
-  // The closed row ids and the counts that end a table's part (both layouts).
+  // The row count, the closed row ids and their count, which end a table's part.
   void AddClosed(size_t count, const std::vector<int64_t>& closed);
 
   Sha256 h_;
@@ -98,7 +96,7 @@ class SweepHashBuilder {
 namespace internal {
 
 // Bytes for a Sha256 gathered in a fixed 64 KiB buffer (fed when full): the serialization of a
-// first 50,000-user sweep's 663,827 rows is ~80 MB of short pieces.
+// first 50,000-user sweep's 663,827 rows is tens of MB of short pieces.
 class HashBuffer {
  public:
   explicit HashBuffer(Sha256& h) : h_(h) {}
@@ -126,6 +124,12 @@ class HashBuffer {
     if (kSize - used_ < 24) Flush();
     used_ = static_cast<size_t>(std::to_chars(buf_ + used_, buf_ + kSize, v).ptr - buf_);
   }
+  // AppendField: "<length>:<bytes>".
+  void Field(std::string_view v) {
+    Number(static_cast<int64_t>(v.size()));
+    Put(':');
+    Put(v);
+  }
   void Flush() {
     h_.Update(std::string_view(buf_, used_));
     used_ = 0;
@@ -138,51 +142,90 @@ class HashBuffer {
   char buf_[kSize];
 };
 
-// A table's rows as HashRows serializes the stored ones: row_id 'i', a kInt column 'i', text and
-// kId 't' (AppendField: "<length>:<bytes>").
-template <typename RowId, typename Value>
-void SerializeTableRows(Sha256& h, const TableSpec& t, size_t count, const RowId& row_id,
-                        const Value& value) {
-  auto out = std::make_unique<HashBuffer>(h);
-  for (size_t r = 0; r < count; ++r) {
-    out->Put("[i");
-    out->Number(row_id(r));
-    out->Put(';');
-    for (size_t c = 0; c < t.cols.size(); ++c) {
-      const std::string_view v = value(r, c);
-      if (t.cols[c].kind == Kind::kInt) {
-        out->Put(v == "1" ? "i1;" : "i0;");
-      } else {
-        out->Put('t');
-        out->Number(static_cast<int64_t>(v.size()));
-        out->Put(':');
-        out->Put(v);
-      }
+// Layout 2's back-references within one table's part: the ordinal (0, 1, ...) of each
+// dictionary id's first appearance.
+class FirstSeen {
+ public:
+  // The ordinal of `id`'s earlier first appearance, or -1 when this is it (then recorded).
+  int64_t Seen(int64_t id) {
+    uint32_t* slot = nullptr;
+    if (id >= 0 && id < kDense) {  // dictionary ids are dense; an edited file's need not be
+      const auto i = static_cast<size_t>(id);
+      if (i >= dense_.size()) dense_.resize(std::max(i + 1, 2 * dense_.size()), 0);
+      slot = &dense_[i];
+    } else {
+      slot = &sparse_[id];
     }
-    out->Put(']');
+    if (*slot != 0) return *slot - 1;
+    *slot = ++count_;
+    return -1;
   }
-}  // flushed
+
+ private:
+  static constexpr int64_t kDense = int64_t{1} << 22;
+  std::vector<uint32_t> dense_;  // id -> ordinal + 1; 0: not seen
+  std::unordered_map<int64_t, uint32_t> sparse_;
+  uint32_t count_ = 0;
+};
 
 }  // namespace internal
 
 template <typename RowId, typename Value>
-std::string DigestTableRows(const TableSpec& t, size_t count, const RowId& row_id,
-                            const Value& value) {
+std::string DigestTextRows(const TableSpec& t, size_t count, const RowId& row_id,
+                           const Value& value) {
+  // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text 't'.
   Sha256 h;
-  internal::SerializeTableRows(h, t, count, row_id, value);
+  {
+    auto out = std::make_unique<internal::HashBuffer>(h);
+    for (size_t r = 0; r < count; ++r) {
+      out->Put("[i");
+      out->Number(row_id(r));
+      out->Put(';');
+      for (size_t c = 0; c < t.cols.size(); ++c) {
+        const std::string_view v = value(r, c);
+        if (t.cols[c].kind == Kind::kInt) {
+          out->Put(v == "1" ? "i1;" : "i0;");
+        } else {
+          out->Put('t');
+          out->Field(v);
+        }
+      }
+      out->Put(']');
+    }
+  }  // flushed
   return h.FinishHex();
 }
 
-template <typename RowId, typename Value>
-void SweepHashBuilder::AddWrittenTable(const TableSpec& t, size_t count, const RowId& row_id,
-                                       const Value& value, const std::vector<int64_t>& closed) {
-  if (layout_ == HashLayout::kV2) {
-    return AddTableDigest(t, DigestTableRows(t, count, row_id, value), count, closed);
-  }
-  if (t.hashed_when_used && count == 0 && closed.empty()) return;
-  h_.UpdateField(t.name);
-  internal::SerializeTableRows(h_, t, count, row_id, value);
-  AddClosed(count, closed);
+template <typename RowId, typename IdAt, typename TextOf>
+std::string DigestIdRows(const TableSpec& t, size_t count, const RowId& row_id, const IdAt& id_at,
+                         const TextOf& text_of) {
+  // As HashRows serializes the stored rows, a kId value 't' and its text the first time,
+  // 'b' and the ordinal of that first time after.
+  Sha256 h;
+  {
+    auto out = std::make_unique<internal::HashBuffer>(h);
+    internal::FirstSeen seen;
+    for (size_t r = 0; r < count; ++r) {
+      out->Put("[i");
+      out->Number(row_id(r));
+      out->Put(';');
+      for (size_t c = 0; c < t.cols.size(); ++c) {
+        const auto v = static_cast<int64_t>(id_at(r, c));
+        if (t.cols[c].kind == Kind::kInt) {
+          out->Put(v == 1 ? "i1;" : "i0;");
+        } else if (const int64_t k = seen.Seen(v); k >= 0) {
+          out->Put('b');
+          out->Number(k);
+          out->Put(';');
+        } else {
+          out->Put('t');
+          out->Field(text_of(v));
+        }
+      }
+      out->Put(']');
+    }
+  }  // flushed
+  return h.FinishHex();
 }
 
 // Digest of everything Prune rebased onto the chain anchor (rows whose first sweep is gone).

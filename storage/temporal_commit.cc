@@ -1,6 +1,7 @@
 // Writing a sweep's snapshot into the temporal tables (SnapshotWriter in storage/temporal.h).
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -492,36 +493,29 @@ struct SnapshotWriter::State {
   std::deque<std::string> texts;
   TableViewRows desired;
 
-  // Calls f(table, count, row_id, value) with table `ti`'s written rows in row_id order, as
-  // SweepHashBuilder::AddWrittenTable takes them.
-  template <typename F>
-  void WithWrittenRows(size_t ti, const F& f) const {
+  // Takes rows_digest[ti] (DigestIdRows or DigestTextRows of the rows written, in row_id
+  // order); table `ti` must not be written any more (only closed).
+  void DigestRows(size_t ti) {
     const TableSpec& t = Tables()[ti];
     if (t.all_ids()) {
       const IdTable& s = ids[ti];
-      f(
+      rows_digest[ti] = DigestIdRows(
           t, s.written.size(), [&s](size_t r) { return s.written.row_id(r); },
-          [&](size_t r, size_t c) -> std::string_view {
-            const uint32_t v = s.written.keys[r].Get(c);
-            if (t.cols[c].kind == Kind::kInt) return v == 1 ? "1" : "0";
-            const std::string_view* text = dict.Find(v);
+          [&s](size_t r, size_t c) { return s.written.keys[r].Get(c); },
+          [this](int64_t id) {
+            const std::string_view* text = dict.Find(id);
             return text == nullptr ? std::string_view() : *text;
           });
-    } else {
-      const KeyedTable& s = keyed[ti];
-      f(
-          t, s.written.size(), [&s](size_t r) { return s.written[r].first; },
-          [&s](size_t r, size_t c) { return (*s.written[r].second)[c]; });
+      return;
     }
-  }
-
-  // Takes rows_digest[ti]; table `ti` must not be written any more (only closed).
-  void DigestRows(size_t ti) {
-    if (!Tables()[ti].all_ids()) std::sort(keyed[ti].written.begin(), keyed[ti].written.end());
-    WithWrittenRows(ti,
-                    [&](const TableSpec& t, size_t count, const auto& row_id, const auto& value) {
-                      rows_digest[ti] = DigestTableRows(t, count, row_id, value);
-                    });
+    // A keyed table has no kId column (DigestTextRows would hash one as plain text).
+    assert(std::none_of(t.cols.begin(), t.cols.end(),
+                        [](const Col& c) { return c.kind == Kind::kId; }));
+    KeyedTable& s = keyed[ti];
+    std::sort(s.written.begin(), s.written.end());
+    rows_digest[ti] = DigestTextRows(
+        t, s.written.size(), [&s](size_t r) { return s.written[r].first; },
+        [&s](size_t r, size_t c) { return (*s.written[r].second)[c]; });
   }
 
   Status Load(size_t ti) {
@@ -798,18 +792,13 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
 
 void SnapshotWriter::AddToHash(SweepHashBuilder& hash) const {
   const State& st = *state_;
+  assert(hash.layout() == HashLayout::kV2);  // the rows' digests are layout 2's
   for (size_t ti = 0; ti < kTableCount; ++ti) {
-    const std::vector<int64_t>& closed =
-        Tables()[ti].all_ids() ? st.ids[ti].closed : st.keyed[ti].closed;
-    if (hash.layout() == HashLayout::kV2) {
-      const size_t count =
-          Tables()[ti].all_ids() ? st.ids[ti].written.size() : st.keyed[ti].written.size();
-      hash.AddTableDigest(Tables()[ti], st.rows_digest[ti], count, closed);
+    const TableSpec& t = Tables()[ti];
+    if (t.all_ids()) {
+      hash.AddTableDigest(t, st.rows_digest[ti], st.ids[ti].written.size(), st.ids[ti].closed);
     } else {
-      st.WithWrittenRows(
-          ti, [&](const TableSpec& t, size_t count, const auto& row_id, const auto& value) {
-            hash.AddWrittenTable(t, count, row_id, value, closed);
-          });
+      hash.AddTableDigest(t, st.rows_digest[ti], st.keyed[ti].written.size(), st.keyed[ti].closed);
     }
   }
 }

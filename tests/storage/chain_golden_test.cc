@@ -118,13 +118,13 @@ TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
   // Rule set version 2, hash layout 2 (each table's rows as their own SHA-256): what this
   // build writes.
   const std::vector<std::string> expected_v2_layout2 = {
-      "0712c405c0ca9352a111fd5e5e9d7b46b31ca8a86185089c4a15b01820edab58",
-      "ecb5b9b4120a524e81feba5b4484a6bfc5025db5ef45a230ab8fa6711e27a1d7",
-      "cadfa2ec2c8c903820cdd5d2c5a09ea7ae2d303cc7df0ece557b2a7a992a8cc6",
-      "d1bede58d810475b883f1e36c0e7e018dd705db1bebd2ff53cdc8340041a1e98",
-      "14a282bad461b0a5c5af375c5657cdc6e243febeca76828ea72f637a9e9a68b4",
-      "8a76c09612f2b5376a996324b7ddeb9b9996bc7c96612d03b3c6283970051d83",
-      "a2725389aeb3ffc946f866707be8717ac6a390a99e72812a48b9ca6cc21e6d3e",
+      "be0a92cfee7f0c2a70e71b059fc34bee0f2b5bb16a1460de5b26afa7407f86df",
+      "2fd83c26fdb5c87da11507fbf576ac98cd039c6afe63262debac0f47c48c1478",
+      "6397c254c992885d4232a42d03496a70863767d9ca19026ffea4db2ae59c437f",
+      "3e960b2d4bd57ebf8ce2c4e56c467f8c90e742f126908eabffd6632f5f2a2180",
+      "4a8ca74df60cce24de756058e8171d6b91ef05075625afacb79159fae6deaae9",
+      "ed48cbf742a4731eda73a86573b2abf041af71d22ce98a67d9f4e2fdeb08e25e",
+      "6ffe1f8ef873fb1d0e4bbca6f0d57b24442ee795403228c3d474657e14e6997c",
   };
   static_assert(audit::kRuleSetVersion == 2, "add the hashes of the new rule set version");
   static_assert(kCurrentHashLayout == HashLayout::kV2, "add the hashes of the new hash layout");
@@ -134,6 +134,28 @@ TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
   auto v = store->Verify();
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->problems.front();
+}
+
+// Layout 2's row bytes: a kId value as its text the first time it appears in the table's
+// part, then as 'b' and the ordinal of that first appearance; a kInt as 'i0;'/'i1;'.
+TEST(LayoutTwoTest, IdRowsHashTheirTextOnceThenBackReferences) {
+  const TableSpec& t = Tables()[kQueueMembers];  // queue_id, user_id (kId), via_group, joined
+  const std::vector<std::vector<uint32_t>> rows = {{7, 9, 0, 1}, {7, 8, 1, 1}, {9, 7, 0, 0}};
+  const auto text = [](int64_t id) {
+    return std::string_view(id == 7 ? "q-1" : id == 8 ? "u-22" : "u-3");
+  };
+  const std::string digest = DigestIdRows(
+      t, rows.size(), [](size_t r) { return static_cast<int64_t>(r) + 41; },
+      [&rows](size_t r, size_t c) { return rows[r][c]; }, text);
+  EXPECT_EQ(digest, Sha256Hex("[i41;t3:q-1t3:u-3i0;i1;][i42;b0;t4:u-22i1;i1;][i43;b1;b0;i0;i0;]"));
+  // Text rows (no kId columns) hash every value.
+  const TableSpec& q = Tables()[kQueues];  // id, name, division_id (text)
+  const std::vector<std::vector<std::string>> qrows = {{"q-1", "Sales", "d-1"},
+                                                       {"q-2", "Sales", "d-1"}};
+  EXPECT_EQ(DigestTextRows(
+                q, qrows.size(), [](size_t r) { return static_cast<int64_t>(r) + 1; },
+                [&qrows](size_t r, size_t c) { return std::string_view(qrows[r][c]); }),
+            Sha256Hex("[i1;t3:q-1t5:Salest3:d-1][i2;t3:q-2t5:Salest3:d-1]"));
 }
 
 // The table serialization goes through internal::HashBuffer: pieces smaller and larger than its
