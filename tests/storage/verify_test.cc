@@ -30,7 +30,7 @@ class VerifyTest : public ::testing::Test {
     for (int i = 0; i < 4; ++i) {
       std::vector<audit::Finding> findings = {MakeFinding("user-1", "div-2")};
       if (i % 2 == 0) findings.push_back(MakeFinding("user-" + std::to_string(i + 10), "div-3"));
-      auto r = store_->CommitSweep(MakeInfo(kT0 + i * 900), org, findings);
+      auto r = store_->CommitSweep(MakeInfo(kT0 + int64_t{i} * 900), org, findings);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       org.grants.erase(org.grants.begin() + i);
       org.users[static_cast<size_t>(i)].name += " (renamed)";
