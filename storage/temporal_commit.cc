@@ -484,7 +484,7 @@ struct SnapshotWriter::State {
   std::vector<audit::User> early_users;
   std::vector<ViewRow> early_user_rows;
   uint64_t early_users_digest = 0;
-  // Layout 2's digest of each table's written rows (DigestTableRows), taken as soon as the
+  // Layout 2's digest of each table's written rows (DigestRows), taken as soon as the
   // table's rows are final: the grants' and users' written early during the request stream,
   // the others' at the end of Finish. Empty until taken.
   std::array<std::string, kTableCount> rows_digest;
