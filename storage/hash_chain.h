@@ -170,62 +170,62 @@ class FirstSeen {
 
 }  // namespace internal
 
-template <typename RowId, typename Value>
-std::string DigestTextRows(const TableSpec& t, size_t count, const RowId& row_id,
-                           const Value& value) {
-  // As HashRows serializes the stored rows: row_id 'i', a kInt column 'i', text 't'.
+namespace internal {
+
+// SHA-256 (hex) of `count` rows as HashRows serializes stored ones: '[', row_id 'i', the
+// columns (put(out, r, c) writes column c of row r), ']'.
+template <typename RowId, typename PutColumn>
+std::string DigestRowsWith(size_t count, size_t cols, const RowId& row_id, const PutColumn& put) {
   Sha256 h;
   {
-    auto out = std::make_unique<internal::HashBuffer>(h);
+    auto out = std::make_unique<HashBuffer>(h);
     for (size_t r = 0; r < count; ++r) {
       out->Put("[i");
       out->Number(row_id(r));
       out->Put(';');
-      for (size_t c = 0; c < t.cols.size(); ++c) {
-        const std::string_view v = value(r, c);
-        if (t.cols[c].kind == Kind::kInt) {
-          out->Put(v == "1" ? "i1;" : "i0;");
-        } else {
-          out->Put('t');
-          out->Field(v);
-        }
-      }
+      for (size_t c = 0; c < cols; ++c) put(*out, r, c);
       out->Put(']');
     }
   }  // flushed
   return h.FinishHex();
 }
 
+}  // namespace internal
+
+template <typename RowId, typename Value>
+std::string DigestTextRows(const TableSpec& t, size_t count, const RowId& row_id,
+                           const Value& value) {
+  // A kInt column 'i0;'/'i1;', text 't' and the field.
+  return internal::DigestRowsWith(count, t.cols.size(), row_id,
+                                  [&](internal::HashBuffer& out, size_t r, size_t c) {
+                                    const std::string_view v = value(r, c);
+                                    if (t.cols[c].kind == Kind::kInt)
+                                      return out.Put(v == "1" ? "i1;" : "i0;");
+                                    out.Put('t');
+                                    out.Field(v);
+                                  });
+}
+
 template <typename RowId, typename IdAt, typename TextOf>
 std::string DigestIdRows(const TableSpec& t, size_t count, const RowId& row_id, const IdAt& id_at,
                          const TextOf& text_of) {
-  // As HashRows serializes the stored rows, a kId value 't' and its text the first time,
-  // 'b' and the ordinal of that first time after.
-  Sha256 h;
-  {
-    auto out = std::make_unique<internal::HashBuffer>(h);
-    internal::FirstSeen seen;
-    for (size_t r = 0; r < count; ++r) {
-      out->Put("[i");
-      out->Number(row_id(r));
-      out->Put(';');
-      for (size_t c = 0; c < t.cols.size(); ++c) {
-        const auto v = static_cast<int64_t>(id_at(r, c));
-        if (t.cols[c].kind == Kind::kInt) {
-          out->Put(v == 1 ? "i1;" : "i0;");
-        } else if (const int64_t k = seen.Seen(v); k >= 0) {
-          out->Put('b');
-          out->Number(k);
-          out->Put(';');
-        } else {
-          out->Put('t');
-          out->Field(text_of(v));
-        }
-      }
-      out->Put(']');
-    }
-  }  // flushed
-  return h.FinishHex();
+  // A kInt column 'i0;'/'i1;'; a kId value 't' and its text the first time, 'b' and the ordinal
+  // of that first time after.
+  internal::FirstSeen seen;
+  return internal::DigestRowsWith(count, t.cols.size(), row_id,
+                                  [&](internal::HashBuffer& out, size_t r, size_t c) {
+                                    const auto v = static_cast<int64_t>(id_at(r, c));
+                                    if (t.cols[c].kind == Kind::kInt)
+                                      return out.Put(v == 1 ? "i1;" : "i0;");
+                                    if (const int64_t k = seen.Seen(v); k >= 0) {
+                                      out.Put('b');
+                                      out.Number(k);
+                                      out.Put(';');
+                                      return;
+                                    }
+                                    out.Put('t');
+                                    out.Field(text_of(v));
+                                  });
 }
 
 // Digest of everything Prune rebased onto the chain anchor (rows whose first sweep is gone).

@@ -26,8 +26,9 @@ namespace divaudit::storage {
 // (WriteGrantsEarly) and the users (WriteUsersEarly), while the sweep is still reading the org.
 // Use: Preload (optional), WriteGrantsEarly and WriteUsersEarly (optional, once each), Finish once,
 // then AddToHash after SweepHashBuilder::Begin (the caller then writes the findings and calls
-// Finish on the builder): the hash needs the final sweep row first, the rows do not. `db` and
-// `dict` must outlive it, and the snapshot given to Finish must outlive AddToHash. Not thread-safe.
+// Finish on the builder): the hash needs the final sweep row first, so each table's rows are
+// digested (hash layout 2) as soon as they are written and AddToHash feeds the digests. `db` and
+// `dict` must outlive it. Not thread-safe.
 class SnapshotWriter {
  public:
   SnapshotWriter(Db& db, IdDict& dict, int64_t sweep);
@@ -52,7 +53,8 @@ class SnapshotWriter {
   Result<bool> WriteUsersEarly(std::vector<audit::User> users);
   // Writes `final`'s rows; counts go to `result`.
   Status Finish(const audit::OrgSnapshot& final, bool complete, CommitResult& result);
-  // Each table's part of the content hash, in table order (after Finish).
+  // Each table's part of the content hash (layout 2: its rows' digest, count and closed row
+  // ids), in table order (after Finish).
   void AddToHash(SweepHashBuilder& hash) const;
 
  private:

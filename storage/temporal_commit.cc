@@ -488,7 +488,7 @@ struct SnapshotWriter::State {
   // table's rows are final: the grants' and users' written early during the request stream,
   // the others' at the end of Finish. Empty until taken.
   std::array<std::string, kTableCount> rows_digest;
-  // Finish's snapshot as views (AddToHash reads the keyed rows from them).
+  // Finish's snapshot as views (Finish writes and digests the keyed rows from them).
   std::optional<audit::OrgSnapshot> canonical_copy;
   std::deque<std::string> texts;
   TableViewRows desired;
@@ -511,8 +511,7 @@ struct SnapshotWriter::State {
     // A keyed table has no kId column (DigestTextRows would hash one as plain text).
     assert(std::none_of(t.cols.begin(), t.cols.end(),
                         [](const Col& c) { return c.kind == Kind::kId; }));
-    KeyedTable& s = keyed[ti];
-    std::sort(s.written.begin(), s.written.end());
+    const KeyedTable& s = keyed[ti];
     rows_digest[ti] = DigestTextRows(
         t, s.written.size(), [&s](size_t r) { return s.written[r].first; },
         [&s](size_t r, size_t c) { return (*s.written[r].second)[c]; });
@@ -619,7 +618,7 @@ struct SnapshotWriter::State {
   }
 
   // FinishKeyed's inserts: new keys, and changed rows on a complete sweep (their current rows go
-  // to `to_close`). Marks the current rows seen.
+  // to `to_close`). Marks the current rows seen; leaves the written rows in row_id order.
   Status WriteKeyed(size_t ti, const std::vector<ViewRow>& rows, bool complete,
                     std::vector<int64_t>& to_close) {
     DIVAUDIT_RETURN_IF_ERROR(Load(ti));
@@ -648,6 +647,8 @@ struct SnapshotWriter::State {
       }
       std::swap(prev_key, key);
     }
+    // Ascending, unless the largest row id was taken and SQLite picked them at random.
+    std::sort(s.written.begin(), s.written.end());
     return Status::Ok();
   }
 
@@ -659,7 +660,6 @@ struct SnapshotWriter::State {
         if (!cur.seen) to_close.push_back(cur.row_id);
       });
     }
-    std::sort(s.written.begin(), s.written.end());
     result.rows_inserted += static_cast<int64_t>(s.written.size());
     DIVAUDIT_RETURN_IF_ERROR(CloseRows(db, Tables()[ti], to_close, sweep, result));  // sorts
     s.closed = std::move(to_close);

@@ -290,6 +290,16 @@ struct Org {
   }
 };
 
+// Five inactive users at page size 2 against an inactive-listing limit of 4: past the limit,
+// so the inactive users come from the cursor listing.
+Org InactiveCursorOrg() {
+  Org org;
+  org.ps = 2;
+  org.inactive_limit = 4;
+  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  return org;
+}
+
 class SweeperTest : public ::testing::Test {
  protected:
   SweepResult Sweep(const Org& org) {
@@ -623,10 +633,7 @@ TEST_F(SweeperTest, CompletenessNamesExactlyTheListingThatFailed) {
   }
   // The cursor listing of inactive users counts for inactive users.
   FakeApiClient api;
-  Org org;
-  org.ps = 2;
-  org.inactive_limit = 4;
-  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  Org org = InactiveCursorOrg();
   org.Install(api);
   forbid(api, "/api/v2/users/query?state=inactive&pageSize=2&cursor=c2");
   Sweeper sweeper(api, clock_, org.Options());
@@ -722,10 +729,7 @@ TEST_F(SweeperTest, FinalUsersAreHandedOverOnceBeforeTheQueueMembersAndAreTheSna
 
 // Past the inactive page listing's limit the cursor listing's users are part of the handover.
 TEST_F(SweeperTest, FinalUsersIncludeTheInactiveCursorListing) {
-  Org org;
-  org.ps = 2;
-  org.inactive_limit = 4;
-  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  Org org = InactiveCursorOrg();
   org.Install(api_);
   std::vector<std::vector<audit::User>> handed;
   Sweeper sweeper(api_, clock_, org.Options());
@@ -825,10 +829,7 @@ TEST_F(SweeperTest, CoverageBelowOneIsPartialNamingTheInvisibleDivision) {
 }
 
 TEST_F(SweeperTest, ManyInactiveUsersUseTheCursorListingWithoutProvokingThe400) {
-  Org org;
-  org.ps = 2;
-  org.inactive_limit = 4;
-  org.inactive = {{"i1", "d1"}, {"i2", "d1"}, {"i3", "d2"}, {"i4", "d2"}, {"i5", "d3"}};
+  Org org = InactiveCursorOrg();
   org.Install(api_);
   api_.count_token_request = true;
   SweepResult r = Sweep(org);

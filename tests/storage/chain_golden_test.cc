@@ -25,25 +25,6 @@ using testing::MakeMultiTenantFinding;
 using testing::MakeOrg;
 using testing::TempDir;
 
-// Hash layout 1's content hashes of sweeps first..last as stored in `path`, chained from `prev`
-// (what a build before layout 2 stored, and what Verify accepts for such sweeps).
-std::vector<std::string> Layout1Hashes(const std::string& path, int64_t first, int64_t last,
-                                       std::string prev) {
-  Db db;
-  EXPECT_TRUE(db.Open(path, Db::Mode::kReadOnly).ok());
-  IdDict dict;
-  EXPECT_TRUE(dict.Load(db).ok());
-  std::vector<std::string> hashes;
-  for (int64_t id = first; id <= last; ++id) {
-    auto h = ComputeSweepHash(db, dict, id, prev, HashLayout::kV1);
-    EXPECT_TRUE(h.ok()) << h.status().ToString();
-    if (!h.ok()) break;
-    hashes.push_back(*h);
-    prev = *h;
-  }
-  return hashes;
-}
-
 TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
   TempDir dir;
   FakeClock clock;
@@ -84,14 +65,17 @@ TEST(ChainGoldenTest, AFixedHistoryHashesToTheSameBytesInEveryBuild) {
     t += 86400;
   }
   // Layout 1 of the same rows, before the prune rebases sweeps 1-3 onto the anchor.
-  std::vector<std::string> layout1 = Layout1Hashes(path, 1, 6, "");
+  std::vector<std::string> layout1 =
+      testing::RecomputeHashes(path, 1, std::vector<HashLayout>(6, HashLayout::kV1), "");
   auto p = store->Prune(std::chrono::seconds(3 * 86400), t);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   auto r = store->CommitSweep(MakeInfo(t, SweepStatus::kComplete), org2, {b});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   hashes.push_back(r->content_hash);
   ASSERT_EQ(layout1.size(), 6u);
-  for (const auto& h : Layout1Hashes(path, 7, 7, layout1.back())) layout1.push_back(h);
+  for (const auto& h : testing::RecomputeHashes(path, 7, {HashLayout::kV1}, layout1.back())) {
+    layout1.push_back(h);
+  }
   // Rule set version 1 (every database written before issue 14): the hashes of the build before
   // storage was split by concern.
   const std::vector<std::string> expected_v1 = {

@@ -2,6 +2,7 @@
 
 // Helpers shared by the storage tests: synthetic orgs, findings, raw SQL access, temp dirs.
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -13,6 +14,9 @@
 
 #include "audit/finding.h"
 #include "audit/org_snapshot.h"
+#include "storage/hash_chain.h"
+#include "storage/id_dict.h"
+#include "storage/sqlite_db.h"
 
 namespace divaudit::storage::testing {
 
@@ -196,5 +200,25 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The content hashes of sweeps first, first + 1, ... in layouts[0], layouts[1], ..., recomputed
+// from the rows stored in `path` and chained from `prev`: what a build writing those layouts
+// would have stored. Empty (and a test failure) when a sweep cannot be hashed.
+inline std::vector<std::string> RecomputeHashes(const std::string& path, int64_t first,
+                                                const std::vector<HashLayout>& layouts,
+                                                std::string prev) {
+  Db db;
+  EXPECT_TRUE(db.Open(path, Db::Mode::kReadOnly).ok());
+  IdDict dict;
+  EXPECT_TRUE(dict.Load(db).ok());
+  std::vector<std::string> hashes;
+  for (size_t i = 0; i < layouts.size(); ++i) {
+    auto h = ComputeSweepHash(db, dict, first + static_cast<int64_t>(i), prev, layouts[i]);
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    if (!h.ok()) return {};
+    hashes.push_back(prev = *h);
+  }
+  return hashes;
+}
 
 }  // namespace divaudit::storage::testing

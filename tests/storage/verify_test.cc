@@ -58,22 +58,11 @@ class VerifyTest : public ::testing::Test {
   // Stores sweep i's hash in `layouts[i-1]`, chained as a build writing those layouts would
   // have (a build before hash layout 2 wrote layout 1); returns the hashes.
   std::vector<std::string> Rehash(const std::vector<HashLayout>& layouts) {
-    std::vector<std::string> hashes;
-    std::string sql, prev;
-    {
-      Db db;
-      EXPECT_TRUE(db.Open(path_, Db::Mode::kReadOnly).ok());
-      IdDict dict;
-      EXPECT_TRUE(dict.Load(db).ok());
-      for (size_t i = 0; i < layouts.size(); ++i) {
-        const int64_t id = static_cast<int64_t>(i) + 1;
-        auto h = ComputeSweepHash(db, dict, id, prev, layouts[i]);
-        EXPECT_TRUE(h.ok()) << h.status().ToString();
-        if (!h.ok()) return {};
-        sql +=
-            "UPDATE sweeps SET content_hash = '" + *h + "' WHERE id = " + std::to_string(id) + ";";
-        hashes.push_back(prev = *h);
-      }
+    const std::vector<std::string> hashes = testing::RecomputeHashes(path_, 1, layouts, "");
+    std::string sql;
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      sql += "UPDATE sweeps SET content_hash = '" + hashes[i] +
+             "' WHERE id = " + std::to_string(i + 1) + ";";
     }
     Tamper(sql);
     return hashes;
