@@ -58,7 +58,7 @@ class VerifyTest : public ::testing::Test {
   // Stores sweep i's hash in `layouts[i-1]`, chained as a build writing those layouts would
   // have (a build before hash layout 2 wrote layout 1); returns the hashes.
   std::vector<std::string> Rehash(const std::vector<HashLayout>& layouts) {
-    const std::vector<std::string> hashes = testing::RecomputeHashes(path_, 1, layouts, "");
+    std::vector<std::string> hashes = testing::RecomputeHashes(path_, 1, layouts, "");
     std::string sql;
     for (size_t i = 0; i < hashes.size(); ++i) {
       sql += "UPDATE sweeps SET content_hash = '" + hashes[i] +
