@@ -573,6 +573,9 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
   Rollback rollback(grants, externals);
   // Reused across subjects: `divisions` may precede `type`, so ids are collected first.
   std::vector<std::string> division_ids;
+  // division_ids[j] interned. Subjects of a page often list the same divisions in the same
+  // order: an unchanged slot keeps its Id (a compare instead of the global intern table).
+  std::vector<audit::Id> division_interned;
   std::string id;
   std::string name;
   std::string type;
@@ -605,6 +608,10 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
                                       return Status::Ok();
                                     }));
                   if (did.empty()) return err.Missing(dp.Child("id"));
+                  if (division_interned.size() <= n_divisions) division_interned.emplace_back();
+                  if (audit::Id& interned = division_interned[n_divisions]; interned != did) {
+                    interned = audit::Id(did);
+                  }
                   ++n_divisions;
                   return Status::Ok();
                 },
@@ -622,7 +629,7 @@ Result<PageInfo> JsonPageParser::SubjectGrants(const std::string& body, const Pa
           g.subject_type = subject_type;
           g.subject_id = subject_id;
           g.role_id = interned_role_id;
-          g.division_id = division_ids[j];
+          g.division_id = division_interned[j];
         }
         if (subject_type == audit::SubjectType::kTrusteeUser ||
             subject_type == audit::SubjectType::kTrusteeGroup ||

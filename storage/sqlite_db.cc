@@ -41,6 +41,10 @@ Stmt& Stmt::Bind(int i, std::string_view v) {
   return Check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT),
                i);
 }
+Stmt& Stmt::BindUnowned(int i, std::string_view v) {
+  if (v.size() > static_cast<size_t>(INT32_MAX)) return Check(SQLITE_TOOBIG, i);
+  return Check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC), i);
+}
 Stmt& Stmt::Bind(int i, int64_t v) { return Check(sqlite3_bind_int64(stmt_, i, v), i); }
 Stmt& Stmt::Bind(int i, double v) { return Check(sqlite3_bind_double(stmt_, i, v), i); }
 Stmt& Stmt::BindNull(int i) { return Check(sqlite3_bind_null(stmt_, i), i); }
@@ -103,6 +107,11 @@ std::string FileUri(const std::string& path, std::string_view query) {
 }  // namespace
 
 Status Db::Open(const std::string& path, Mode mode) {
+  // Before SQLite initializes (the first open): no allocation statistics, which take a global
+  // mutex on every SQLite malloc and free. divaudit reads none of them. Too late (SQLite was
+  // initialized elsewhere first) is harmless: the statistics stay on.
+  static const int kMemStatusOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kMemStatusOff;
   Close();
   path_ = path;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_URI;

@@ -39,6 +39,9 @@ class Stmt {
   // is checked: the first failure (a bad index, a string over SQLite's limit, no memory) is
   // kept and returned by the next Step/Run, so nothing runs with a missing value.
   Stmt& Bind(int i, std::string_view v);
+  // Binds text without copying it (SQLITE_STATIC): `v` must stay valid until this parameter is
+  // bound again or the statement is destroyed.
+  Stmt& BindUnowned(int i, std::string_view v);
   Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   Stmt& Bind(int i, int64_t v);

@@ -403,29 +403,56 @@ Result<CurrentKeyedMap> LoadCurrentKeyed(Db& db, const TableSpec& t, Arena& aren
   return current;
 }
 
-Result<Stmt> PrepareKeyedInsert(Db& db, const TableSpec& t) {
-  std::string sql =
-      std::string("INSERT INTO ") + t.name + "(valid_from_sweep, " + ColumnList(t) + ") VALUES(?1";
-  for (size_t c = 0; c < t.cols.size(); ++c) sql += ", ?" + std::to_string(c + 2);
-  sql += ")";
-  return db.Prepare(sql);
-}
-
-// Inserts `row` with `st` (PrepareKeyedInsert); returns its row id.
-Result<int64_t> InsertKeyedRow(Db& db, Stmt& st, const TableSpec& t, const ViewRow& row,
-                               int64_t sweep) {
-  const size_t n = t.cols.size();
-  st.Reset();
-  st.Bind(1, sweep);
-  for (size_t c = 0; c < n; ++c) {
+// Binds a keyed row's columns from parameter `first` on: flags as 0/1, texts without a copy
+// (the rows outlive the statement).
+void BindKeyedRow(Stmt& st, int first, const TableSpec& t, const ViewRow& row) {
+  for (size_t c = 0; c < t.cols.size(); ++c) {
+    const int p = first + static_cast<int>(c);
     if (t.cols[c].kind == Kind::kInt) {
-      st.Bind(static_cast<int>(c + 2), static_cast<int64_t>(row[c] == "1" ? 1 : 0));
+      st.Bind(p, static_cast<int64_t>(row[c] == "1" ? 1 : 0));
     } else {
-      st.Bind(static_cast<int>(c + 2), row[c]);
+      st.BindUnowned(p, row[c]);
     }
   }
-  DIVAUDIT_RETURN_IF_ERROR(st.Run());
-  return LastInsertRowId(db);
+}
+
+// Inserts `rows` as new rows of `sweep`, in kBatchRows-row statements, and appends their row
+// ids (in `rows` order) with the rows to `written`. Past the largest row id (SQLite then picks
+// ids at random) the rows go one by one, each with the id SQLite gave it.
+Status InsertKeyedRows(Db& db, const TableSpec& t, int64_t sweep,
+                       const std::vector<const ViewRow*>& rows,
+                       std::vector<std::pair<int64_t, const ViewRow*>>& written) {
+  if (rows.empty()) return Status::Ok();
+  const auto count = static_cast<int64_t>(rows.size());
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      const int64_t before,
+      db.QueryInt(std::string("SELECT coalesce(max(row_id), 0) FROM ") + t.name));
+  const size_t n = t.cols.size() + 1;
+  const std::string into = std::string(t.name) + "(valid_from_sweep, " + ColumnList(t) + ")";
+  auto bind = [&](Stmt& st, int p, size_t r) {
+    st.Bind(p, sweep);
+    BindKeyedRow(st, p + 1, t, *rows[r]);
+  };
+  written.reserve(written.size() + rows.size());
+  if (before > INT64_MAX - count) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(into, n, 1)));
+    for (size_t r = 0; r < rows.size(); ++r) {
+      st.Reset();
+      bind(st, 1, r);
+      DIVAUDIT_RETURN_IF_ERROR(st.Run());
+      written.emplace_back(LastInsertRowId(db), rows[r]);
+    }
+    return Status::Ok();
+  }
+  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, into, n, rows.size(), bind));
+  if (LastInsertRowId(db) != before + count) {
+    return InternalError(db.path() + ": table " + t.name +
+                         ": SQLite did not number new rows after the largest row id");
+  }
+  for (size_t r = 0; r < rows.size(); ++r) {
+    written.emplace_back(before + 1 + static_cast<int64_t>(r), rows[r]);
+  }
+  return Status::Ok();
 }
 
 std::string_view GrantColumn(const audit::Grant& g, size_t c) {
@@ -624,7 +651,7 @@ struct SnapshotWriter::State {
     DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     KeyedTable& s = keyed[ti];
     const TableSpec& t = Tables()[ti];
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt insert_st, PrepareKeyedInsert(db, t));
+    std::vector<const ViewRow*> to_insert;
     std::string key, prev_key, attrs;
     bool first = true;
     for (const ViewRow& row : rows) {
@@ -641,12 +668,10 @@ struct SnapshotWriter::State {
         }
         cur->seen = true;
       }
-      if (insert) {
-        DIVAUDIT_ASSIGN_OR_RETURN(int64_t row_id, InsertKeyedRow(db, insert_st, t, row, sweep));
-        s.written.emplace_back(row_id, &row);
-      }
+      if (insert) to_insert.push_back(&row);
       std::swap(prev_key, key);
     }
+    DIVAUDIT_RETURN_IF_ERROR(InsertKeyedRows(db, t, sweep, to_insert, s.written));
     // Ascending, unless the largest row id was taken and SQLite picked them at random.
     std::sort(s.written.begin(), s.written.end());
     return Status::Ok();
