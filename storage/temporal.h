@@ -39,10 +39,11 @@ class SnapshotWriter {
   // Reads the current rows of every table (Finish reads those it lacks itself).
   Status Preload();
   // The snapshot's grants, final and canonical, before the rest of it is known: inserts the new
-  // grant rows now (the same rows and row ids Finish would write). Finish
-  // then checks that its snapshot holds exactly these grants, in this order
-  // (kFailedPrecondition otherwise: nothing is committed from this writer), and closes the
-  // vanished ones if the sweep is complete. Grants' ids must be interned (audit::Id).
+  // grant rows now (the same rows and row ids Finish would write). Grants not in canonical order
+  // are refused (kFailedPrecondition, nothing written). Finish then checks that its snapshot
+  // holds exactly these grants, in this order (a 64-bit digest of their interned ids;
+  // kFailedPrecondition otherwise: nothing is committed from this writer), and closes the
+  // vanished ones if the sweep is complete. Grants' ids are interned (audit::Id).
   Status WriteGrantsEarly(std::span<const audit::Grant> grants);
   // The snapshot's users, final and sorted by id, before the rest of it: when no current user
   // has changed (so a complete and a partial sweep would write the same rows), inserts the new

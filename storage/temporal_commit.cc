@@ -46,6 +46,30 @@ uint64_t RowsDigest(const std::vector<ViewRow>& rows) {
   return h;
 }
 
+// A 64-bit digest of `grants` (type and the ids' interned addresses, in order): Finish's check
+// that the grants written early are the snapshot's. Interned ids share one address per text
+// (audit/id.h), so no text is read.
+uint64_t GrantsDigest(std::span<const audit::Grant> grants) {
+  uint64_t h = 0x9e3779b97f4a7c15u ^ grants.size();
+  auto mix = [&h](uint64_t v) {
+    h = (h ^ v) * 0x100000001b3u;
+    h ^= h >> 29;
+  };
+  for (const audit::Grant& g : grants) {
+    mix(static_cast<uint64_t>(g.subject_type));
+    mix(reinterpret_cast<uintptr_t>(g.subject_id.data()));
+    mix(reinterpret_cast<uintptr_t>(g.role_id.data()));
+    mix(reinterpret_cast<uintptr_t>(g.division_id.data()));
+  }
+  return h;
+}
+
+// True when no grant is less than or equal to the one before (audit::CanonicalizeGrants).
+bool GrantsCanonical(std::span<const audit::Grant> grants) {
+  return std::adjacent_find(grants.begin(), grants.end(),
+                            [](const auto& a, const auto& b) { return !(a < b); }) == grants.end();
+}
+
 // `texts` owns the strings that are not in the snapshot (role policies' action sets as JSON).
 TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::string>& texts) {
   TableViewRows r;
@@ -98,7 +122,9 @@ TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::st
 
 // True when audit::Canonicalize would leave `s` as it is (every sweep from genesys/ is), so
 // SnapshotWriter::Finish can use it without a copy.
-bool IsCanonical(const audit::OrgSnapshot& s) {
+// Whether `s` is in audit::Canonicalize's order; the grants are not looked at when
+// `grants_checked` (WriteGrantsEarly checked them, and Finish checks they are the same).
+bool IsCanonical(const audit::OrgSnapshot& s, bool grants_checked) {
   auto sorted_by_id = [](const auto& v) {
     return std::is_sorted(v.begin(), v.end(),
                           [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -109,7 +135,7 @@ bool IsCanonical(const audit::OrgSnapshot& s) {
   };
   if (!sorted_by_id(s.divisions) || !sorted_by_id(s.roles) || !sorted_by_id(s.users) ||
       !sorted_by_id(s.groups) || !sorted_by_id(s.oauth_clients) ||
-      !sorted_by_id(s.external_subjects) || !strictly_increasing(s.grants)) {
+      !sorted_by_id(s.external_subjects) || (!grants_checked && !GrantsCanonical(s.grants))) {
     return false;
   }
   for (const auto& g : s.groups) {
@@ -500,10 +526,11 @@ struct SnapshotWriter::State {
   std::array<IdTable, kTableCount> ids;
   std::array<KeyedTable, kTableCount> keyed;
   bool finished = false;
-  // WriteGrantsEarly: the grants' keys in snapshot order (Finish checks its snapshot against
-  // them) and the grant rows to close if the sweep turns out complete.
+  // WriteGrantsEarly: the grants' count and digest (Finish checks its snapshot against them)
+  // and the grant rows to close if the sweep turns out complete.
   bool grants_early = false;
-  std::vector<IdKey> early_keys;
+  size_t early_grants_count = 0;
+  uint64_t early_grants_digest = 0;
   std::vector<int64_t> early_close;
   // WriteUsersEarly: the users (the written rows are views into them until Finish) and their
   // rows; when none was inserted (an unchanged org), only the rows' digest instead.
@@ -566,17 +593,13 @@ struct SnapshotWriter::State {
   template <typename Value>
   Status WriteIds(size_t ti, size_t count, const Value& value, bool interned,
                   const std::unordered_set<std::string>* unread_groups,
-                  std::vector<int64_t>& to_close, std::vector<IdKey>* keys_in_order = nullptr) {
+                  std::vector<int64_t>& to_close) {
     DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     IdTable& s = ids[ti];
     const TableSpec& t = Tables()[ti];
     to_close = std::move(s.unreadable);
     DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
                               DesiredIds(db.path(), t, count, value, interned, dict, s.keys));
-    if (keys_in_order != nullptr) {
-      keys_in_order->resize(count);
-      for (const DesiredId& d : want) (*keys_in_order)[d.index] = d.key;
-    }
     std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
     if (unread_groups != nullptr) {
       for (const std::string& g : *unread_groups) {
@@ -613,21 +636,10 @@ struct SnapshotWriter::State {
   }
 
   // Finish for grants written early (WriteGrantsEarly): checks that the snapshot's grants are
-  // exactly those, then closes.
+  // exactly those (their count and digest), then closes.
   Status FinishEarlyGrants(const std::vector<audit::Grant>& g, bool complete,
                            CommitResult& result) {
-    IdTable& s = ids[kGrants];
-    const TableSpec& t = Tables()[kGrants];
-    bool same = g.size() == early_keys.size();
-    s.keys.ForgetLast();
-    auto value = [&g](size_t r, size_t c) { return GrantColumn(g[r], c); };
-    for (size_t r = 0; same && r < g.size(); ++r) {
-      DIVAUDIT_ASSIGN_OR_RETURN(const IdKey key,
-                                s.keys.Make(db.path(), t, r, value, /*interned=*/true, dict));
-      same = key == early_keys[r];
-    }
-    std::vector<IdKey>().swap(early_keys);
-    if (!same) {
+    if (g.size() != early_grants_count || GrantsDigest(g) != early_grants_digest) {
       return FailedPreconditionError(db.path() +
                                      ": the sweep's grants changed after they were written early");
     }
@@ -739,11 +751,16 @@ Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
   if (st.finished || st.grants_early) {
     return FailedPreconditionError("SnapshotWriter::WriteGrantsEarly after Finish or twice");
   }
+  if (!GrantsCanonical(grants)) {
+    return FailedPreconditionError(
+        "SnapshotWriter::WriteGrantsEarly: the grants are not in canonical order");
+  }
   st.grants_early = true;
+  st.early_grants_count = grants.size();
+  st.early_grants_digest = GrantsDigest(grants);
   auto value = [&grants](size_t r, size_t c) { return GrantColumn(grants[r], c); };
-  // The keys in snapshot order are kept for Finish's check.
-  DIVAUDIT_RETURN_IF_ERROR(st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr,
-                                       st.early_close, &st.early_keys));
+  DIVAUDIT_RETURN_IF_ERROR(
+      st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr, st.early_close));
   st.DigestRows(kGrants);  // Finish only closes grants now
   return Status::Ok();
 }
@@ -781,7 +798,7 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
   if (st.finished) return FailedPreconditionError("SnapshotWriter::Finish called twice");
   st.finished = true;
   // genesys/ hands over canonical snapshots: copy (and sort) only when the input is not.
-  if (!IsCanonical(input)) {
+  if (!IsCanonical(input, /*grants_checked=*/st.grants_early)) {
     st.canonical_copy = input;
     audit::Canonicalize(*st.canonical_copy);
   }

@@ -230,13 +230,21 @@ TEST_F(PendingSweepTest, GrantsWrittenEarlyStoreWhatCommitSweepStores) {
 TEST_F(PendingSweepTest, GrantsThatDifferFromTheSealedSnapshotFallBackToCommitSweep) {
   audit::OrgSnapshot current = MakeOrgWithQueues(24);
   Both(current, SweepStatus::kComplete, true);
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     const audit::OrgSnapshot next = Mutate(current, 30 + i);
-    // Handed over: the previous sweep's grants, one grant fewer, one grant more.
+    // Handed over: the previous sweep's grants, one grant fewer, one grant more (in its
+    // place), the right grants out of order (refused before anything is written).
     std::vector<audit::Grant> wrong = i == 0 ? current.grants : next.grants;
     if (i == 1) wrong.pop_back();
-    if (i == 2) wrong.push_back({audit::SubjectType::kUser, "zz-late", "role-1", "div-1"});
-    FallBack(next, &wrong, nullptr, "grants changed", i);
+    if (i == 2) {
+      const audit::Grant late{audit::SubjectType::kUser, "zz-late", "role-1", "div-1"};
+      wrong.insert(std::upper_bound(wrong.begin(), wrong.end(), late), late);
+    }
+    if (i == 3) {
+      ASSERT_GE(wrong.size(), 2u);
+      std::swap(wrong.front(), wrong.back());
+    }
+    FallBack(next, &wrong, nullptr, i == 3 ? "not in canonical order" : "grants changed", i);
     current = next;
   }
 }
