@@ -253,16 +253,17 @@ struct CurlHttpClient::Impl {
   }
 
   Result<HttpResponse> Finish(const HttpRequest& request, Transfer& t, CURLcode code) {
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+      t.response.status = static_cast<int>(status);
+      return std::move(t.response);
+    }
+    // Errors only: the redacted URL costs a parse.
     const std::string what = request.method + " " + RedactUrl(request.url);
     const std::string detail =
         t.error[0] != '\0' ? std::string(t.error) : std::string(curl_easy_strerror(code));
     switch (code) {
-      case CURLE_OK: {
-        long status = 0;
-        curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-        t.response.status = static_cast<int>(status);
-        return std::move(t.response);
-      }
       case CURLE_OPERATION_TIMEDOUT:
         return DeadlineExceededError(what + ": timed out (" + detail + ")");
       case CURLE_WRITE_ERROR:

@@ -111,7 +111,8 @@ Status PlatformClient::Authenticate() {
 // feeds them to HttpClient::Run.
 class PlatformClient::Session final : public HttpStream {
  public:
-  Session(PlatformClient& client, ApiRequestSource& source) : c_(client), source_(source) {}
+  Session(PlatformClient& client, ApiRequestSource& source)
+      : c_(client), source_(source), log_(GetLogger("api")) {}
 
   // Why the last Run ended (valid after Run returned).
   bool need_token() const { return need_token_; }
@@ -198,7 +199,7 @@ class PlatformClient::Session final : public HttpStream {
     auto node = in_flight_.extract(tag);
     if (node.empty()) return;  // not ours (cannot happen)
     Item& item = node.mapped();
-    auto log = GetLogger("api");
+    spdlog::logger* const log = log_.get();  // looked up once, not per response
     const SteadyTime ended = c_.clock_.SteadyNow();
     const auto duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(ended - item.started).count();
@@ -271,6 +272,7 @@ class PlatformClient::Session final : public HttpStream {
 
   PlatformClient& c_;
   ApiRequestSource& source_;
+  std::shared_ptr<spdlog::logger> log_;
   std::unordered_map<uint64_t, Item> in_flight_;
   std::vector<Item> retry_;   // waiting for their back-off (or a fresh token after a 401)
   std::optional<Item> held_;  // taken from the source, not started yet (limiter or token)
