@@ -232,7 +232,8 @@ struct CurlHttpClient::Impl {
     }
     t.headers = curl_slist_append(t.headers, "Expect:");
     for (const auto& [name, value] : request.headers) {
-      std::string line = name + ": " + value;
+      std::string line = name;
+      line.append(": ").append(value);
       t.headers = curl_slist_append(t.headers, line.c_str());
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
@@ -314,8 +315,8 @@ struct CurlHttpClient::Impl {
       std::chrono::milliseconds ask_again_in{0};
       while (in_flight.size() < static_cast<size_t>(options.max_concurrency)) {
         ask_again_in = std::chrono::milliseconds(0);
-        std::optional<HttpStart> next = held ? std::move(held) : stream.Next(ask_again_in);
-        held.reset();
+        std::optional<HttpStart> next =
+            held ? std::exchange(held, std::nullopt) : stream.Next(ask_again_in);
         if (!next) break;
         const size_t cap = CapOf(next->request);
         if (!in_flight.empty() && reserved + cap > options.max_bytes_in_flight) {

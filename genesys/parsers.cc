@@ -9,10 +9,10 @@
 // Like DIVAUDIT_RETURN_IF_ERROR, with a unique variable per expansion: the parsers nest lambdas
 // that each return early, which would otherwise trip -Wshadow.
 #define TRY_(expr) TRY_IMPL_(DIVAUDIT_CONCAT_(parse_status_, __COUNTER__), expr)
-#define TRY_IMPL_(var, expr)         \
-  do {                               \
-    ::divaudit::Status var = (expr); \
-    if (!var.ok()) return var;       \
+#define TRY_IMPL_(var, expr)                                                    \
+  do {                                                                          \
+    ::divaudit::Status var = (expr);                                            \
+    if (!var.ok()) return var; /* NOLINT(bugprone-macro-parentheses): a name */ \
   } while (0)
 
 namespace divaudit::genesys {
@@ -198,6 +198,8 @@ Status ForEachElementOf(od::array& arr, const Errors& err, const Path& p, std::s
   int64_t i = 0;
   for (auto element_result : arr) {
     od::value element;
+    // get() is &&-qualified (simdjson_result), so the move is needed.
+    // NOLINTNEXTLINE(performance-move-const-arg)
     if (auto e = std::move(element_result).get(element)) return err.Json(p.Child(name, i), e);
     TRY_(f(element, i));
     ++i;
