@@ -121,8 +121,7 @@ TableViewRows SnapshotToViewRows(const audit::OrgSnapshot& s, std::deque<std::st
 }
 
 // True when audit::Canonicalize would leave `s` as it is (every sweep from genesys/ is), so
-// SnapshotWriter::Finish can use it without a copy.
-// Whether `s` is in audit::Canonicalize's order; the grants are not looked at when
+// SnapshotWriter::Finish can use it without a copy. The grants are not looked at when
 // `grants_checked` (WriteGrantsEarly checked them, and Finish checks they are the same).
 bool IsCanonical(const audit::OrgSnapshot& s, bool grants_checked) {
   auto sorted_by_id = [](const auto& v) {
