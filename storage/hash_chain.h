@@ -168,10 +168,6 @@ class FirstSeen {
   uint32_t count_ = 0;
 };
 
-}  // namespace internal
-
-namespace internal {
-
 // SHA-256 (hex) of `count` rows as HashRows serializes stored ones: '[', row_id 'i', the
 // columns (put(out, r, c) writes column c of row r), ']'.
 template <typename RowId, typename PutColumn>

@@ -64,10 +64,12 @@ uint64_t GrantsDigest(std::span<const audit::Grant> grants) {
   return h;
 }
 
-// True when no grant is less than or equal to the one before (audit::CanonicalizeGrants).
-bool GrantsCanonical(std::span<const audit::Grant> grants) {
-  return std::adjacent_find(grants.begin(), grants.end(),
-                            [](const auto& a, const auto& b) { return !(a < b); }) == grants.end();
+// True when no element is less than or equal to the one before (audit::Canonicalize's order of
+// grants, member ids, policies, ...).
+template <typename Range>
+bool StrictlyIncreasing(const Range& v) {
+  return std::adjacent_find(std::begin(v), std::end(v),
+                            [](const auto& a, const auto& b) { return !(a < b); }) == std::end(v);
 }
 
 // `texts` owns the strings that are not in the snapshot (role policies' action sets as JSON).
@@ -128,29 +130,25 @@ bool IsCanonical(const audit::OrgSnapshot& s, bool grants_checked) {
     return std::is_sorted(v.begin(), v.end(),
                           [](const auto& a, const auto& b) { return a.id < b.id; });
   };
-  auto strictly_increasing = [](const auto& v) {
-    return std::adjacent_find(v.begin(), v.end(),
-                              [](const auto& a, const auto& b) { return !(a < b); }) == v.end();
-  };
   if (!sorted_by_id(s.divisions) || !sorted_by_id(s.roles) || !sorted_by_id(s.users) ||
       !sorted_by_id(s.groups) || !sorted_by_id(s.oauth_clients) ||
-      !sorted_by_id(s.external_subjects) || (!grants_checked && !GrantsCanonical(s.grants))) {
+      !sorted_by_id(s.external_subjects) || (!grants_checked && !StrictlyIncreasing(s.grants))) {
     return false;
   }
   for (const auto& g : s.groups) {
-    if (!strictly_increasing(g.member_ids)) return false;
+    if (!StrictlyIncreasing(g.member_ids)) return false;
   }
   for (const auto& c : s.oauth_clients) {
-    if (!strictly_increasing(c.role_divisions)) return false;
+    if (!StrictlyIncreasing(c.role_divisions)) return false;
   }
   for (const auto& r : s.roles) {
-    if (!strictly_increasing(r.policies)) return false;
+    if (!StrictlyIncreasing(r.policies)) return false;
     for (const auto& p : r.policies) {
-      if (!strictly_increasing(p.action_set)) return false;
+      if (!StrictlyIncreasing(p.action_set)) return false;
     }
   }
-  if (!strictly_increasing(s.permissions) || !sorted_by_id(s.queues) ||
-      !strictly_increasing(s.queue_members)) {
+  if (!StrictlyIncreasing(s.permissions) || !sorted_by_id(s.queues) ||
+      !StrictlyIncreasing(s.queue_members)) {
     return false;
   }
   for (const auto& q : s.queues) {
@@ -344,50 +342,72 @@ struct InsertedIds {
   }
 };
 
-// Inserts rows of all-id table `t` with the keys of `rows` (snapshot order) into `out`. SQLite
-// numbers new rows max(row_id) + 1, + 2, ... (checked) unless that would pass INT64_MAX, where
-// it picks free ids at random: then rows go one by one and `out` is sorted by the ids picked.
-Status InsertIdRows(Db& db, const TableSpec& t, int64_t sweep, const std::vector<DesiredId>& rows,
-                    InsertedIds& out) {
-  out = {};
-  if (rows.empty()) return Status::Ok();
-  const size_t n = t.cols.size();
-  const auto count = static_cast<int64_t>(rows.size());
+// The row ids InsertNewRows gave, in row order: first, first + 1, ..., unless `picked` lists
+// them (SQLite picked them at random: not ascending).
+struct NewRowIds {
+  int64_t first = 0;
+  std::vector<int64_t> picked;
+};
+
+// Inserts `count` new rows into table `t` (valid_from_sweep, then its columns), in kBatchRows-row
+// statements; bind(stmt, first_param, r) binds row r. SQLite numbers new rows max(row_id) + 1,
+// + 2, ... (checked) unless that would pass INT64_MAX, where it picks free ids at random: then
+// the rows go one by one and each id it picked is kept.
+template <typename Bind>
+Result<NewRowIds> InsertNewRows(Db& db, const TableSpec& t, size_t count, const Bind& bind) {
+  NewRowIds ids;
+  if (count == 0) return ids;
   DIVAUDIT_ASSIGN_OR_RETURN(
       const int64_t before,
       db.QueryInt(std::string("SELECT coalesce(max(row_id), 0) FROM ") + t.name));
-  auto bind = [&](Stmt& st, int p, size_t r) {
-    st.Bind(p, sweep);
-    for (size_t c = 0; c < n; ++c) {
-      st.Bind(p + 1 + static_cast<int>(c), static_cast<int64_t>(rows[r].key.Get(c)));
-    }
-  };
+  const size_t params = t.cols.size() + 1;
   const std::string into = std::string(t.name) + "(valid_from_sweep, " + ColumnList(t) + ")";
-  out.keys.reserve(rows.size());
-  for (const DesiredId& d : rows) out.keys.push_back(d.key);
-  if (before > INT64_MAX - count) {
-    std::vector<std::pair<int64_t, IdKey>> picked;
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(into, n + 1, 1)));
-    for (size_t r = 0; r < rows.size(); ++r) {
+  if (before > INT64_MAX - static_cast<int64_t>(count)) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(into, params, 1)));
+    ids.picked.reserve(count);
+    for (size_t r = 0; r < count; ++r) {
       st.Reset();
       bind(st, 1, r);
       DIVAUDIT_RETURN_IF_ERROR(st.Run());
-      picked.emplace_back(LastInsertRowId(db), rows[r].key);
+      ids.picked.push_back(LastInsertRowId(db));
     }
-    std::sort(picked.begin(), picked.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t r = 0; r < picked.size(); ++r) {
-      out.row_ids.push_back(picked[r].first);
-      out.keys[r] = picked[r].second;
-    }
-    return Status::Ok();
+    return ids;
   }
-  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, into, n + 1, rows.size(), bind));
-  if (LastInsertRowId(db) != before + count) {
+  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, into, params, count, bind));
+  if (LastInsertRowId(db) != before + static_cast<int64_t>(count)) {
     return InternalError(db.path() + ": table " + t.name +
                          ": SQLite did not number new rows after the largest row id");
   }
-  out.first_row_id = before + 1;
+  ids.first = before + 1;
+  return ids;
+}
+
+// Inserts rows of all-id table `t` with the keys of `rows` (snapshot order) into `out`, in row
+// id order (InsertNewRows).
+Status InsertIdRows(Db& db, const TableSpec& t, int64_t sweep, const std::vector<DesiredId>& rows,
+                    InsertedIds& out) {
+  out = {};
+  auto bind = [&](Stmt& st, int p, size_t r) {
+    st.Bind(p, sweep);
+    for (size_t c = 0; c < t.cols.size(); ++c) {
+      st.Bind(p + 1 + static_cast<int>(c), static_cast<int64_t>(rows[r].key.Get(c)));
+    }
+  };
+  DIVAUDIT_ASSIGN_OR_RETURN(NewRowIds ids, InsertNewRows(db, t, rows.size(), bind));
+  out.keys.reserve(rows.size());
+  if (ids.picked.empty()) {
+    for (const DesiredId& d : rows) out.keys.push_back(d.key);
+    out.first_row_id = ids.first;
+    return Status::Ok();
+  }
+  std::vector<size_t> order(rows.size());
+  for (size_t r = 0; r < order.size(); ++r) order[r] = r;
+  std::sort(order.begin(), order.end(),
+            [&ids](size_t a, size_t b) { return ids.picked[a] < ids.picked[b]; });
+  for (const size_t r : order) {
+    out.row_ids.push_back(ids.picked[r]);
+    out.keys.push_back(rows[r].key);
+  }
   return Status::Ok();
 }
 
@@ -441,42 +461,22 @@ void BindKeyedRow(Stmt& st, int first, const TableSpec& t, const ViewRow& row) {
   }
 }
 
-// Inserts `rows` as new rows of `sweep`, in kBatchRows-row statements, and appends their row
-// ids (in `rows` order) with the rows to `written`. Past the largest row id (SQLite then picks
-// ids at random) the rows go one by one, each with the id SQLite gave it.
+// Inserts `rows` as new rows of `sweep` (InsertNewRows) and appends them with their row ids to
+// `written`, which stays in row id order.
 Status InsertKeyedRows(Db& db, const TableSpec& t, int64_t sweep,
                        const std::vector<const ViewRow*>& rows,
                        std::vector<std::pair<int64_t, const ViewRow*>>& written) {
-  if (rows.empty()) return Status::Ok();
-  const auto count = static_cast<int64_t>(rows.size());
-  DIVAUDIT_ASSIGN_OR_RETURN(
-      const int64_t before,
-      db.QueryInt(std::string("SELECT coalesce(max(row_id), 0) FROM ") + t.name));
-  const size_t n = t.cols.size() + 1;
-  const std::string into = std::string(t.name) + "(valid_from_sweep, " + ColumnList(t) + ")";
   auto bind = [&](Stmt& st, int p, size_t r) {
     st.Bind(p, sweep);
     BindKeyedRow(st, p + 1, t, *rows[r]);
   };
+  DIVAUDIT_ASSIGN_OR_RETURN(NewRowIds ids, InsertNewRows(db, t, rows.size(), bind));
   written.reserve(written.size() + rows.size());
-  if (before > INT64_MAX - count) {
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(MultiRowInsertSql(into, n, 1)));
-    for (size_t r = 0; r < rows.size(); ++r) {
-      st.Reset();
-      bind(st, 1, r);
-      DIVAUDIT_RETURN_IF_ERROR(st.Run());
-      written.emplace_back(LastInsertRowId(db), rows[r]);
-    }
-    return Status::Ok();
-  }
-  DIVAUDIT_RETURN_IF_ERROR(BatchInsert(db, into, n, rows.size(), bind));
-  if (LastInsertRowId(db) != before + count) {
-    return InternalError(db.path() + ": table " + t.name +
-                         ": SQLite did not number new rows after the largest row id");
-  }
   for (size_t r = 0; r < rows.size(); ++r) {
-    written.emplace_back(before + 1 + static_cast<int64_t>(r), rows[r]);
+    written.emplace_back(ids.picked.empty() ? ids.first + static_cast<int64_t>(r) : ids.picked[r],
+                         rows[r]);
   }
+  if (!ids.picked.empty()) std::sort(written.begin(), written.end());
   return Status::Ok();
 }
 
@@ -682,10 +682,7 @@ struct SnapshotWriter::State {
       if (insert) to_insert.push_back(&row);
       std::swap(prev_key, key);
     }
-    DIVAUDIT_RETURN_IF_ERROR(InsertKeyedRows(db, t, sweep, to_insert, s.written));
-    // Ascending, unless the largest row id was taken and SQLite picked them at random.
-    std::sort(s.written.begin(), s.written.end());
-    return Status::Ok();
+    return InsertKeyedRows(db, t, sweep, to_insert, s.written);
   }
 
   // FinishKeyed's closes (on a complete sweep, also the current rows not seen) and counts.
@@ -750,7 +747,7 @@ Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
   if (st.finished || st.grants_early) {
     return FailedPreconditionError("SnapshotWriter::WriteGrantsEarly after Finish or twice");
   }
-  if (!GrantsCanonical(grants)) {
+  if (!StrictlyIncreasing(grants)) {
     return FailedPreconditionError(
         "SnapshotWriter::WriteGrantsEarly: the grants are not in canonical order");
   }

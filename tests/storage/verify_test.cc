@@ -194,5 +194,30 @@ TEST_F(VerifyTest, RowIdsSqliteDoesNotCountUpStillHashAsVerifyRecomputes) {
   EXPECT_EQ(v->sweeps_checked, 5);
 }
 
+// The same for a keyed table (texts, not dictionary ids): a user planted at the top of the id
+// range makes SQLite pick the new users' row ids at random.
+TEST_F(VerifyTest, KeyedRowIdsSqliteDoesNotCountUpStillHashAsVerifyRecomputes) {
+  Tamper(
+      "INSERT INTO users(row_id, valid_from_sweep, valid_to_sweep, id, name, email, "
+      "home_division_id, state) SELECT 9223372036854775807, NULL, NULL, 'planted-user', name, "
+      "email, home_division_id, state FROM users WHERE row_id = 1");
+  audit::OrgSnapshot org = MakeOrg(testing::OrgShape{});
+  for (int i = 0; i < 30; ++i) {
+    org.users.push_back({"user-new-" + std::to_string(100 + i), "New", "new@example.com",
+                         org.users.front().home_division_id, "active"});
+  }
+  audit::Canonicalize(org);
+  auto r = store_->CommitSweep(MakeInfo(kT0 + 9000), org, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM users WHERE valid_from_sweep = 5 AND id LIKE "
+                    "'user-new-%'"),
+            30);
+  EXPECT_EQ(raw.Int("SELECT valid_to_sweep FROM users WHERE row_id = 9223372036854775807"), 5);
+  auto v = store_->Verify();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+}
+
 }  // namespace
 }  // namespace divaudit::storage
