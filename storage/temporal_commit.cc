@@ -272,11 +272,12 @@ class KeyMaker {
 };
 
 // The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, sorted by
-// key then snapshot order. `interned`: the views are audit::Id texts (grants).
+// key then snapshot order unless `in_snapshot_order`. `interned`: the views are audit::Id texts
+// (grants).
 template <typename Value>
 Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSpec& t, size_t count,
                                           const Value& value, bool interned, IdDict& dict,
-                                          KeyMaker& keys) {
+                                          KeyMaker& keys, bool in_snapshot_order) {
   std::vector<DesiredId> want;
   want.reserve(count);
   keys.ForgetLast();
@@ -284,6 +285,7 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
     DIVAUDIT_ASSIGN_OR_RETURN(const IdKey key, keys.Make(path, t, r, value, interned, dict));
     want.push_back(DesiredId{key, static_cast<uint32_t>(r)});
   }
+  if (in_snapshot_order) return want;
   std::sort(want.begin(), want.end(), [](const DesiredId& a, const DesiredId& b) {
     return a.key == b.key ? a.index < b.index : a.key < b.key;
   });
@@ -587,18 +589,25 @@ struct SnapshotWriter::State {
 
   // Diffs one all-id table and inserts its new rows; the rows to close (on a complete sweep:
   // current rows not wanted, unless their first column is in `unread_groups`, and unreadable
-  // ones) go to `to_close`, for the caller. `interned`: as in KeyMaker. `keys_in_order`, if
-  // given, receives each row's key in snapshot order.
+  // ones) go to `to_close`, for the caller. `interned`: as in KeyMaker. `distinct`: the caller
+  // checked that no two rows are equal (then, with no current row, as in a first sweep, every
+  // row is new: nothing to sort or merge).
   template <typename Value>
-  Status WriteIds(size_t ti, size_t count, const Value& value, bool interned,
+  Status WriteIds(size_t ti, size_t count, const Value& value, bool interned, bool distinct,
                   const std::unordered_set<std::string>* unread_groups,
                   std::vector<int64_t>& to_close) {
     DIVAUDIT_RETURN_IF_ERROR(Load(ti));
     IdTable& s = ids[ti];
     const TableSpec& t = Tables()[ti];
     to_close = std::move(s.unreadable);
+    const bool all_new = distinct && s.current.empty();
     DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
-                              DesiredIds(db.path(), t, count, value, interned, dict, s.keys));
+                              DesiredIds(db.path(), t, count, value, interned, dict, s.keys,
+                                         /*in_snapshot_order=*/all_new));
+    if (all_new) {
+      DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
+      return InsertIdRows(db, t, sweep, want, s.written);
+    }
     std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
     if (unread_groups != nullptr) {
       for (const std::string& g : *unread_groups) {
@@ -624,13 +633,14 @@ struct SnapshotWriter::State {
   }
 
   // Diffs and writes one all-id table. Every column is a key column, so a row is either
-  // unchanged, new or gone; a partial sweep never closes.
+  // unchanged, new or gone; a partial sweep never closes. `interned`, `distinct`: as in WriteIds.
   template <typename Value>
-  Status FinishIds(size_t ti, size_t count, const Value& value, bool interned,
+  Status FinishIds(size_t ti, size_t count, const Value& value, bool interned, bool distinct,
                    const std::unordered_set<std::string>* unread_groups, bool complete,
                    CommitResult& result) {
     std::vector<int64_t> to_close;
-    DIVAUDIT_RETURN_IF_ERROR(WriteIds(ti, count, value, interned, unread_groups, to_close));
+    DIVAUDIT_RETURN_IF_ERROR(
+        WriteIds(ti, count, value, interned, distinct, unread_groups, to_close));
     return CloseIds(ti, std::move(to_close), complete, result);
   }
 
@@ -755,8 +765,8 @@ Status SnapshotWriter::WriteGrantsEarly(std::span<const audit::Grant> grants) {
   st.early_grants_count = grants.size();
   st.early_grants_digest = GrantsDigest(grants);
   auto value = [&grants](size_t r, size_t c) { return GrantColumn(grants[r], c); };
-  DIVAUDIT_RETURN_IF_ERROR(
-      st.WriteIds(kGrants, grants.size(), value, /*interned=*/true, nullptr, st.early_close));
+  DIVAUDIT_RETURN_IF_ERROR(st.WriteIds(kGrants, grants.size(), value, /*interned=*/true,
+                                       /*distinct=*/true, nullptr, st.early_close));
   st.DigestRows(kGrants);  // Finish only closes grants now
   return Status::Ok();
 }
@@ -812,14 +822,15 @@ Status SnapshotWriter::Finish(const audit::OrgSnapshot& input, bool complete,
       const auto& g = snapshot.grants;
       DIVAUDIT_RETURN_IF_ERROR(st.FinishIds(
           ti, g.size(), [&g](size_t r, size_t c) { return GrantColumn(g[r], c); },
-          /*interned=*/true, nullptr, complete, result));
+          /*interned=*/true, /*distinct=*/true, nullptr, complete, result));
     } else if (ti == kUsers && st.users_early) {
       DIVAUDIT_RETURN_IF_ERROR(st.FinishEarlyUsers(st.desired[ti], complete, result));
     } else if (t.all_ids()) {
       const std::vector<ViewRow>& rows = st.desired[ti];
       DIVAUDIT_RETURN_IF_ERROR(st.FinishIds(
           ti, rows.size(), [&rows](size_t r, size_t c) { return rows[r][c]; },
-          /*interned=*/false, ti == kMemberships ? &unread_groups : nullptr, complete, result));
+          /*interned=*/false, /*distinct=*/false, ti == kMemberships ? &unread_groups : nullptr,
+          complete, result));
     } else {
       DIVAUDIT_RETURN_IF_ERROR(st.FinishKeyed(ti, st.desired[ti], complete, result));
     }

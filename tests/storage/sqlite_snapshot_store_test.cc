@@ -456,5 +456,28 @@ TEST_F(StoreTest, ARowWhoseIdsWereEditedIsReplacedByTheNextCompleteSweep) {
   EXPECT_EQ(v->first_bad_sweep, 1);  // the sweep that wrote the edited rows
 }
 
+// With every stored grant unreadable there is no current grant to merge with, so the sweep's
+// grants are all new (the writer skips sorting and merging them): a partial sweep inserts them
+// and closes nothing; a complete one closes the unreadable rows.
+TEST_F(StoreTest, EveryGrantEditedLeavesNoCurrentGrantYetClosesThemOnACompleteSweep) {
+  const auto org = MakeOrg();
+  Commit(org, {});
+  const auto grants = static_cast<int64_t>(org.grants.size());
+  ASSERT_GT(grants, 1);
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("UPDATE grants SET role_id = 'junk'"), SQLITE_OK);
+  }
+  const CommitResult partial = Commit(org, {}, SweepStatus::kPartial);
+  EXPECT_EQ(partial.rows_closed, 0);
+  EXPECT_EQ(partial.rows_inserted, grants);
+  const CommitResult complete = Commit(org, {});
+  EXPECT_EQ(complete.rows_closed, grants);
+  EXPECT_EQ(complete.rows_inserted, 0);
+  auto snap = store_->SnapshotAt(3);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_TRUE(*snap == org);
+}
+
 }  // namespace
 }  // namespace divaudit::storage
