@@ -58,6 +58,9 @@ def main():
         print(f"| wall ÷ lower bound | {f(ratio(s1['wall_seconds'], lb))} | "
               f"{f(ratio(s2['wall_seconds'], lb))} |")
         print(f"| CPU seconds (user+sys) | {f(s1['cpu_seconds'])} | {f(s2['cpu_seconds'])} |")
+        print(f"| machine speed before the sweep (SHA-256 MB/s, one core) | "
+              f"{f(s1.get('machine_sha256_mb_per_s'), 0)} | "
+              f"{f(s2.get('machine_sha256_mb_per_s'), 0)} |")
         print(f"| peak RSS (MiB) | {f(s1['peak_rss_mib'], 1)} | {f(s2['peak_rss_mib'], 1)} |")
         print(f"| findings | {s1['findings']} | {s2['findings']} |")
         p1, p2 = s1.get("phases_seconds"), s2.get("phases_seconds")
