@@ -88,7 +88,7 @@ SweepJob::SweepJob(std::shared_ptr<const config::Config> config, storage::Snapsh
 Result<std::unique_ptr<SweepJob>> SweepJob::Create(std::shared_ptr<const config::Config> snapshot,
                                                    storage::SnapshotStore& store,
                                                    const Clock& clock, RandomSource& random,
-                                                   CancellationToken cancel) {
+                                                   const CancellationToken& cancel) {
   const config::Config& config = *snapshot;
   DIVAUDIT_ASSIGN_OR_RETURN(std::string secret, ResolveClientSecret(config.genesys));
   std::unique_ptr<SweepJob> job(new SweepJob(std::move(snapshot), store, clock, random, cancel));

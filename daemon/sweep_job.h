@@ -74,7 +74,8 @@ class SweepJob {
   // `config` is an immutable snapshot shared with the caller; the job keeps it for its lifetime.
   static Result<std::unique_ptr<SweepJob>> Create(std::shared_ptr<const config::Config> config,
                                                   storage::SnapshotStore& store, const Clock& clock,
-                                                  RandomSource& random, CancellationToken cancel);
+                                                  RandomSource& random,
+                                                  const CancellationToken& cancel);
 
   // Runs one sweep and commits it (complete, partial or failed). Before the commit, the findings
   // it will open (PlanLifecycle against the stored states) get changed_by from the audit trail

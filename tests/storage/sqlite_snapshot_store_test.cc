@@ -34,7 +34,7 @@ class StoreTest : public ::testing::Test {
   }
   CommitResult Commit(const audit::OrgSnapshot& org, const std::vector<audit::Finding>& findings,
                       SweepStatus status = SweepStatus::kComplete) {
-    auto r = store_->CommitSweep(MakeInfo(kT0 + 900 * next_++, status), org, findings);
+    auto r = store_->CommitSweep(MakeInfo(kT0 + int64_t{900} * next_++, status), org, findings);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : CommitResult{};
   }
@@ -214,7 +214,7 @@ TEST_F(StoreTest, FindingsResolveOnlyOnCompleteSweepsAndReopen) {
   FindingRecord rec = Get(f2.fingerprint);
   EXPECT_EQ(rec.finding.state, FindingState::kResolved);
   EXPECT_EQ(rec.resolved_by_sweep, 3);
-  EXPECT_EQ(rec.resolved_at, FormatIso8601(FromUnixSeconds(kT0 + 900 * 2)));
+  EXPECT_EQ(rec.resolved_at, FormatIso8601(FromUnixSeconds(kT0 + int64_t{900} * 2)));
   r = Commit(org, {f1, f2});  // 4: back
   ASSERT_EQ(r.reopened_findings.size(), 1u);
   EXPECT_TRUE(r.new_findings.empty());
@@ -240,8 +240,9 @@ TEST_F(StoreTest, FindingsResolveOnlyOnCompleteSweepsAndReopen) {
   ASSERT_TRUE(events.ok());
   std::vector<std::string> f2_events;
   for (const auto& e : *events) {
-    if (e.fingerprint == f2.fingerprint)
+    if (e.fingerprint == f2.fingerprint) {
       f2_events.push_back(e.event + "@" + std::to_string(e.sweep_id));
+    }
   }
   EXPECT_EQ(f2_events, (std::vector<std::string>{"opened@1", "resolved@3", "reopened@4",
                                                  "suppressed@5", "unsuppressed@6"}));
@@ -282,10 +283,11 @@ TEST_F(StoreTest, SnapshotAtRebuildsEveryCompleteSweepExactly) {
     Commit(org, {});
     committed.push_back(org);
     // Mutate for the next sweep: moves, new users, dropped grants, renamed groups.
-    org.users[static_cast<size_t>(i * 7)].home_division_id = "div-" + std::to_string(i);
+    org.users[static_cast<size_t>(i) * 7].home_division_id = "div-" + std::to_string(i);
     org.users.erase(org.users.begin() + 50 + i);
     org.users.push_back({"user-x" + std::to_string(i), "X", "x@example.com", "div-2", "active"});
-    org.grants.erase(org.grants.begin() + i * 11, org.grants.begin() + i * 11 + 3);
+    org.grants.erase(org.grants.begin() + ptrdiff_t{i} * 11,
+                     org.grants.begin() + ptrdiff_t{i} * 11 + 3);
     org.groups[2].name += "!";
     org.groups[2].member_ids.push_back("user-x" + std::to_string(i));
     org.oauth_clients[1].role_divisions.push_back({"role-" + std::to_string(i), "div-9"});
@@ -360,7 +362,7 @@ TEST_F(StoreTest, PruneKeepsChainVerifiableAndKeptSweepsReconstructible) {
   std::vector<audit::OrgSnapshot> committed;
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(store_
-                    ->CommitSweep(MakeInfo(kT0 + i * 86400), org,
+                    ->CommitSweep(MakeInfo(kT0 + int64_t{i} * 86400), org,
                                   i < 2 ? std::vector<audit::Finding>{f1, f2}
                                         : std::vector<audit::Finding>{f1})
                     .ok());
@@ -370,7 +372,7 @@ TEST_F(StoreTest, PruneKeepsChainVerifiableAndKeptSweepsReconstructible) {
     audit::Canonicalize(org);
   }
   // Keep the last 2.5 days: sweeps 1..3 go (f2 was resolved by sweep 3, so it goes too).
-  auto p = store_->Prune(std::chrono::hours(60), kT0 + 5 * 86400);
+  auto p = store_->Prune(std::chrono::hours(60), kT0 + int64_t{5} * 86400);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->sweeps_deleted, 3);
   EXPECT_EQ(p->anchor_sweep, 3);
@@ -390,7 +392,7 @@ TEST_F(StoreTest, PruneKeepsChainVerifiableAndKeptSweepsReconstructible) {
   EXPECT_FALSE(rec.first_seen_sweep.has_value());
   EXPECT_EQ(rec.finding.first_seen, FormatIso8601(FromUnixSeconds(kT0)));
   // Commits continue the chain; tampering with a rebased row is caught by the anchor.
-  ASSERT_TRUE(store_->CommitSweep(MakeInfo(kT0 + 6 * 86400), org, {f1}).ok());
+  ASSERT_TRUE(store_->CommitSweep(MakeInfo(kT0 + int64_t{6} * 86400), org, {f1}).ok());
   v = store_->Verify();
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->problems.front();
