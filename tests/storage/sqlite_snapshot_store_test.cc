@@ -459,26 +459,29 @@ TEST_F(StoreTest, ARowWhoseIdsWereEditedIsReplacedByTheNextCompleteSweep) {
 }
 
 // With every stored grant unreadable there is no current grant to merge with, so the sweep's
-// grants are all new (the writer skips sorting and merging them): a partial sweep inserts them
-// and closes nothing; a complete one closes the unreadable rows.
+// grants are all new (the writer skips sorting and merging them): a complete sweep still closes
+// the unreadable rows; a partial one inserts the grants and closes nothing.
 TEST_F(StoreTest, EveryGrantEditedLeavesNoCurrentGrantYetClosesThemOnACompleteSweep) {
   const auto org = MakeOrg();
   Commit(org, {});
   const auto grants = static_cast<int64_t>(org.grants.size());
   ASSERT_GT(grants, 1);
-  {
+  auto edit_every_grant = [this] {
     RawDb raw(path_);
-    ASSERT_EQ(raw.Exec("UPDATE grants SET role_id = 'junk'"), SQLITE_OK);
-  }
+    ASSERT_EQ(raw.Exec("UPDATE grants SET role_id = 'junk' WHERE valid_to_sweep IS NULL"),
+              SQLITE_OK);
+  };
+  edit_every_grant();
+  const CommitResult complete = Commit(org, {});
+  EXPECT_EQ(complete.rows_closed, grants);
+  EXPECT_EQ(complete.rows_inserted, grants);
+  auto snap = store_->SnapshotAt(2);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_TRUE(*snap == org);
+  edit_every_grant();
   const CommitResult partial = Commit(org, {}, SweepStatus::kPartial);
   EXPECT_EQ(partial.rows_closed, 0);
   EXPECT_EQ(partial.rows_inserted, grants);
-  const CommitResult complete = Commit(org, {});
-  EXPECT_EQ(complete.rows_closed, grants);
-  EXPECT_EQ(complete.rows_inserted, 0);
-  auto snap = store_->SnapshotAt(3);
-  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
-  EXPECT_TRUE(*snap == org);
 }
 
 }  // namespace
