@@ -271,13 +271,12 @@ class KeyMaker {
   std::array<std::vector<int64_t>, 4> address_id_;
 };
 
-// The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, sorted by
-// key then snapshot order unless `in_snapshot_order`. `interned`: the views are audit::Id texts
-// (grants).
+// The snapshot's `count` rows (column c of row r is value(r, c)) as dictionary keys, in snapshot
+// order. `interned`: the views are audit::Id texts (grants).
 template <typename Value>
 Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSpec& t, size_t count,
                                           const Value& value, bool interned, IdDict& dict,
-                                          KeyMaker& keys, bool in_snapshot_order) {
+                                          KeyMaker& keys) {
   std::vector<DesiredId> want;
   want.reserve(count);
   keys.ForgetLast();
@@ -285,18 +284,19 @@ Result<std::vector<DesiredId>> DesiredIds(const std::string& path, const TableSp
     DIVAUDIT_ASSIGN_OR_RETURN(const IdKey key, keys.Make(path, t, r, value, interned, dict));
     want.push_back(DesiredId{key, static_cast<uint32_t>(r)});
   }
-  if (in_snapshot_order) return want;
-  std::sort(want.begin(), want.end(), [](const DesiredId& a, const DesiredId& b) {
-    return a.key == b.key ? a.index < b.index : a.key < b.key;
-  });
   return want;
 }
 
-// Merge-join: rows wanted but not current go to `to_insert` (snapshot order); on a complete
-// sweep, current rows not wanted go to `to_close` unless their first column is in `unread`.
-void MergeIds(const std::vector<DesiredId>& want, const std::vector<CurrentId>& current,
+// Merge-join of `want` (DesiredIds: snapshot order; sorted here by key, then snapshot order)
+// with `current` (sorted by key): rows wanted but not current go to `to_insert` (snapshot order,
+// a duplicate once); on a complete sweep, current rows not wanted go to `to_close` unless their
+// first column is in `unread`.
+void MergeIds(std::vector<DesiredId> want, const std::vector<CurrentId>& current,
               const std::unordered_set<uint32_t>& unread, bool complete,
               std::vector<DesiredId>& to_insert, std::vector<int64_t>& to_close) {
+  std::sort(want.begin(), want.end(), [](const DesiredId& a, const DesiredId& b) {
+    return a.key == b.key ? a.index < b.index : a.key < b.key;
+  });
   to_insert.reserve(want.size() > current.size() ? want.size() - current.size() : 0);
   size_t i = 0, j = 0;
   while (i < want.size() || j < current.size()) {
@@ -600,24 +600,21 @@ struct SnapshotWriter::State {
     IdTable& s = ids[ti];
     const TableSpec& t = Tables()[ti];
     to_close = std::move(s.unreadable);
-    const bool all_new = distinct && s.current.empty();
     DIVAUDIT_ASSIGN_OR_RETURN(std::vector<DesiredId> want,
-                              DesiredIds(db.path(), t, count, value, interned, dict, s.keys,
-                                         /*in_snapshot_order=*/all_new));
-    if (all_new) {
-      DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
-      return InsertIdRows(db, t, sweep, want, s.written);
-    }
-    std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were not read
-    if (unread_groups != nullptr) {
-      for (const std::string& g : *unread_groups) {
-        if (auto id = dict.FindValue(g)) unread.insert(static_cast<uint32_t>(*id));
-      }
-    }
+                              DesiredIds(db.path(), t, count, value, interned, dict, s.keys));
     std::vector<DesiredId> to_insert;
-    MergeIds(want, s.current, unread, /*complete=*/true, to_insert, to_close);
-    std::vector<DesiredId>().swap(want);
-    std::vector<CurrentId>().swap(s.current);
+    if (distinct && s.current.empty()) {
+      to_insert = std::move(want);  // nothing to merge with: every row is new
+    } else {
+      std::unordered_set<uint32_t> unread;  // dictionary ids of groups whose members were unread
+      if (unread_groups != nullptr) {
+        for (const std::string& g : *unread_groups) {
+          if (auto id = dict.FindValue(g)) unread.insert(static_cast<uint32_t>(*id));
+        }
+      }
+      MergeIds(std::move(want), s.current, unread, /*complete=*/true, to_insert, to_close);
+      std::vector<CurrentId>().swap(s.current);
+    }
     DIVAUDIT_RETURN_IF_ERROR(dict.Flush(db));
     return InsertIdRows(db, t, sweep, to_insert, s.written);
   }
