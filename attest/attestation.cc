@@ -130,14 +130,14 @@ Status FillEvidence(AttestationData& d, storage::EvidenceStore* store) {
   e.from = e.to - kEvidencePeriodDays * 86400;
   if (store == nullptr) return Status::Ok();
   e.collected = true;
-  DIVAUDIT_ASSIGN_OR_RETURN(bool available, store->Available());
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::EvidenceCursor cursor, store->Cursor());
+  // As of the attested sweep: what later sweeps read is not part of it.
+  DIVAUDIT_ASSIGN_OR_RETURN(const storage::EvidenceAsOf as_of, store->StatusAt(d.sweep.info.id));
   auto ms = [](SystemTime t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   };
-  if (cursor.read_until) e.read_until_ms = ms(*cursor.read_until);
+  e.read_until_ms = as_of.read_until_ms;
   const int64_t from_ms = e.from * 1000, to_ms = e.to * 1000;
-  if (!available) {
+  if (!as_of.available) {
     e.status = "unavailable";
   } else if (!e.read_until_ms || *e.read_until_ms <= from_ms) {
     e.status = "not_read";

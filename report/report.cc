@@ -509,15 +509,11 @@ Status FillEvidence(ReportData& d, const ReportRequest& request) {
     return Status::Ok();
   }
   storage::EvidenceStore& store = *request.evidence;
-  DIVAUDIT_ASSIGN_OR_RETURN(bool available, store.Available());
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::EvidenceCursor cursor, store.Cursor());
+  // As of the report's sweep: what later sweeps read is not part of it.
+  DIVAUDIT_ASSIGN_OR_RETURN(const storage::EvidenceAsOf as_of, store.StatusAt(d.as_of_sweep_id));
   const int64_t from_ms = d.period_from * 1000, to_ms = d.period_to * 1000 + 999;
-  if (cursor.read_until) {
-    e.read_until_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(cursor.read_until->time_since_epoch())
-            .count();
-  }
-  if (!available) {
+  e.read_until_ms = as_of.read_until_ms;
+  if (!as_of.available) {
     e.status = EvidenceStatus::kUnavailable;
   } else if (!e.read_until_ms || *e.read_until_ms <= from_ms) {
     e.status = EvidenceStatus::kNotRead;

@@ -22,9 +22,9 @@ Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const std::string& pa
   DIVAUDIT_RETURN_IF_ERROR(store->db_.Exec("PRAGMA busy_timeout = 5000"));
   DIVAUDIT_ASSIGN_OR_RETURN(
       int64_t tables,
-      store->db_.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'evidence_state'"));
+      store->db_.QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'evidence_sweeps'"));
   if (tables == 0) {
-    return FailedPreconditionError(path + ": no evidence tables (schema older than version 6)");
+    return FailedPreconditionError(path + ": no evidence tables (schema older than version 7)");
   }
   return store;
 }
@@ -48,10 +48,18 @@ Result<audit::EvidenceCursor> EvidenceStore::Cursor() {
   return cursor;
 }
 
-Result<bool> EvidenceStore::Available() {
-  DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT available FROM evidence_state"));
+Result<EvidenceAsOf> EvidenceStore::StatusAt(int64_t sweep_id) {
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt st, db_.Prepare("SELECT sweep_id, available, read_until_ms FROM evidence_sweeps WHERE "
+                           "sweep_id <= ?1 ORDER BY sweep_id DESC LIMIT 1"));
+  st.Bind(1, sweep_id);
+  EvidenceAsOf status;
   DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
-  return !row || st.Int(0) != 0;
+  if (!row) return status;
+  status.recorded_by_sweep = st.Int(0);
+  status.available = st.Int(1) != 0;
+  if (!st.IsNull(2)) status.read_until_ms = st.Int(2);
+  return status;
 }
 
 Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(const EvidenceSweep& sweep) {
@@ -109,10 +117,13 @@ Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(const Evi
     st.Bind(1, sweep.sweep_id);
     DIVAUDIT_RETURN_IF_ERROR(st.Run());
   }
-  {
-    DIVAUDIT_ASSIGN_OR_RETURN(
-        Stmt st, db_.Prepare("INSERT OR REPLACE INTO evidence_state (id, read_until_ms, sweep_id, "
-                             "available, stopped) VALUES (1, ?1, ?2, ?3, ?4)"));
+  // The state the next sweep starts from, and the same as of this sweep.
+  for (const char* sql :
+       {"INSERT OR REPLACE INTO evidence_state (id, read_until_ms, sweep_id, available, stopped) "
+        "VALUES (1, ?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped) "
+        "VALUES (?2, ?1, ?3, ?4)"}) {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare(sql));
     st.Bind(1, sweep.cursor.read_until ? std::optional<int64_t>(ToMs(*sweep.cursor.read_until))
                                        : std::nullopt);
     st.Bind(2, sweep.sweep_id).Bind(3, sweep.available).Bind(4, sweep.stopped);

@@ -28,6 +28,14 @@ struct EvidenceRecord {
   int64_t sweep_id = 0;
 };
 
+// Where evidence stood after a sweep (StatusAt).
+struct EvidenceAsOf {
+  // The sweep that last recorded a reading up to the one asked about; 0 when none had.
+  int64_t recorded_by_sweep = 0;
+  bool available = true;                 // false: that sweep was refused the details
+  std::optional<int64_t> read_until_ms;  // the cursor then (Unix ms): everything before was read
+};
+
 // The conversation evidence tables of the divaudit database (schema migration 6;
 // docs/storage.md "Evidence"). Opens its own connection to a database that
 // SqliteSnapshotStore has created and migrated. Thread-compatible.
@@ -53,8 +61,10 @@ class EvidenceStore {
                                             std::optional<int64_t> from_sweep = std::nullopt,
                                             std::optional<int64_t> to_sweep = std::nullopt);
 
-  // Availability as the last sweep recorded it (true before any).
-  Result<bool> Available();
+  // Where evidence stood after sweep `sweep_id`: as the newest sweep up to it that recorded a
+  // reading left it (schema 7 keeps one row per such sweep). Nothing recorded by then: available,
+  // nothing read. What later sweeps read never shows in an older sweep's status.
+  Result<EvidenceAsOf> StatusAt(int64_t sweep_id);
 
  private:
   EvidenceStore() = default;

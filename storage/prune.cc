@@ -96,9 +96,15 @@ Result<PruneResult> PruneSweeps(Db& db, std::chrono::seconds retention, int64_t 
   }
   DIVAUDIT_RETURN_IF_ERROR(PruneTemporalRows(db, p, r));
   DIVAUDIT_RETURN_IF_ERROR(PruneFindings(db, p, r));
-  // Conversation evidence is history: it goes with the sweep that recorded it.
-  DIVAUDIT_RETURN_IF_ERROR(db.Exec("DELETE FROM evidence_conversations WHERE sweep_id <= " + p +
-                                   "; DELETE FROM evidence_windows WHERE sweep_id <= " + p));
+  // Conversation evidence is history: it goes with the sweep that recorded it. Of the
+  // per-sweep states, the last one up to the anchor stays: it is the state of the kept sweeps
+  // that read no evidence before one that did.
+  DIVAUDIT_RETURN_IF_ERROR(db.Exec(
+      "DELETE FROM evidence_conversations WHERE sweep_id <= " + p +
+      "; DELETE FROM evidence_windows WHERE sweep_id <= " + p +
+      "; DELETE FROM evidence_sweeps WHERE sweep_id < (SELECT max(sweep_id) FROM evidence_sweeps "
+      "WHERE sweep_id <= " +
+      p + ")"));
   DIVAUDIT_RETURN_IF_ERROR(db.Exec("DELETE FROM sweeps WHERE id <= " + p));
   r.sweeps_deleted = db.Changes();
   DIVAUDIT_RETURN_IF_ERROR(WriteAnchor(db, last_pruned, last_pruned_hash, pruned_at));

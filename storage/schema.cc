@@ -225,6 +225,24 @@ constexpr std::string_view kMigration6 =
     " available INTEGER NOT NULL,"
     " stopped TEXT NOT NULL);";
 
+// v7: where evidence stood after each sweep that read it (storage/evidence_store.h, StatusAt),
+// so that a report or attestation as of an older sweep states what was read by then, not what
+// has been read since. Rebuilt for older sweeps from what v6 kept: a sweep that recorded windows
+// had read up to the end of the last window recorded by then (windows are read in order), and
+// the last sweep's row is evidence_state itself. A v6 sweep refused the details that recorded
+// no window is not known as such.
+constexpr std::string_view kMigration7 =
+    "CREATE TABLE evidence_sweeps ("
+    " sweep_id INTEGER PRIMARY KEY,"
+    " read_until_ms INTEGER,"
+    " available INTEGER NOT NULL,"
+    " stopped TEXT NOT NULL);"
+    "INSERT INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped)"
+    " SELECT w.sweep_id, (SELECT max(x.end_ms) FROM evidence_windows x"
+    " WHERE x.sweep_id <= w.sweep_id), 1, '' FROM evidence_windows w GROUP BY w.sweep_id;"
+    "INSERT OR REPLACE INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped)"
+    " SELECT sweep_id, read_until_ms, available, stopped FROM evidence_state;";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
 #undef DIVAUDIT_ID_TABLE
@@ -247,6 +265,8 @@ std::string_view MigrationSql(int version) {
       return kMigration5;
     case 6:
       return kMigration6;
+    case 7:
+      return kMigration7;
     default:
       return {};
   }

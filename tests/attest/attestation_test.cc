@@ -311,6 +311,18 @@ TEST(AttestationTest, EvidenceOfThePeriodIsListedAndSigned) {
   EXPECT_EQ(refused->evidence.conversations.size(), 2u);
   EXPECT_NE(RenderAttestationHtml(*refused).find("analytics:conversationDetail:view"),
             std::string::npos);
+
+  // A later sweep (not the attested one) reads again: the attestation of sweep 3 still states
+  // what sweep 3 left.
+  sweep.sweep_id = 4;
+  sweep.available = true;
+  sweep.cursor.read_until = FromUnixSeconds(sweep_start + 900);
+  ASSERT_TRUE((*store)->Record(sweep).ok());
+  auto later = f.Build("Acme Retail", info, store->get());
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->sweep.info.id, 3);
+  EXPECT_EQ(later->evidence.status, "unavailable");
+  EXPECT_EQ(later->evidence.read_until_ms, (sweep_start + 60) * 1000);
 }
 
 TEST(AttestationTest, VerifyDetectsABrokenChainAndAMissingSweep) {

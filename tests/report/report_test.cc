@@ -740,11 +740,15 @@ TEST_F(ReportEvidenceTest, ListsTheNewestWithinThePeriodAndSaysHowManyInAll) {
             std::string::npos)
       << json;
 
-  // As of an earlier sweep: the evidence recorded later is not part of that report.
+  // As of an earlier sweep: the evidence recorded later is not part of that report, nor is how
+  // far later sweeps read (sweep 3 had read up to 2026-01-08, inside this period).
   r.to = At("2026-01-10T00:00:00Z");
   d = Build(r);
+  ASSERT_LT(d.as_of_sweep_id, 5);
   EXPECT_EQ(ConversationIds(d.evidence), (std::vector<std::string>{"c-3", "c-2", "c-1"}));
   EXPECT_EQ(d.evidence.total, 3);
+  EXPECT_EQ(d.evidence.status, EvidenceStatus::kPartial);
+  EXPECT_EQ(d.evidence.read_until_ms, ToUnixSeconds(At("2026-01-08T00:00:00Z")) * 1000);
 }
 
 // Off, refused, not read yet, read up to a point in the period: the section says so in every

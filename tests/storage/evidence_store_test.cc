@@ -15,6 +15,7 @@ namespace {
 using std::chrono::hours;
 using testing::MakeInfo;
 using testing::MakeOrg;
+using testing::RawDb;
 using testing::TempDir;
 
 constexpr int64_t kT0 = 1790000000;
@@ -59,7 +60,11 @@ TEST_F(EvidenceStoreTest, RecordsEachConversationOnceAndKeepsTheCursor) {
   ASSERT_TRUE(empty.ok());
   EXPECT_FALSE(empty->read_until);
   EXPECT_TRUE(empty->pending.empty());
-  EXPECT_TRUE(*store_->Available());
+  auto nothing = store_->StatusAt(INT64_MAX);
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_EQ(nothing->recorded_by_sweep, 0);
+  EXPECT_TRUE(nothing->available);
+  EXPECT_FALSE(nothing->read_until_ms);
 
   EvidenceSweep first;
   first.sweep_id = CommitSweep(kT0);
@@ -111,8 +116,45 @@ TEST_F(EvidenceStoreTest, UnavailableIsRecordedAndTheCursorStays) {
   forbidden.stopped = "POST /api/v2/analytics/conversations/details/query: HTTP 403";
   forbidden.cursor = read.cursor;
   ASSERT_TRUE(store_->Record(forbidden).ok());
-  EXPECT_FALSE(*store_->Available());
+  EXPECT_FALSE(store_->StatusAt(forbidden.sweep_id)->available);
+  EXPECT_EQ(store_->StatusAt(forbidden.sweep_id)->read_until_ms, (kT0 - 900) * 1000);
   EXPECT_EQ(store_->Cursor()->read_until, FromUnixSeconds(kT0 - 900));
+}
+
+// Each sweep's status is what it left: a later sweep's reading or refusal does not change an
+// earlier one's, and a sweep that recorded nothing has the state of the last one before it.
+TEST_F(EvidenceStoreTest, StatusAtASweepIsWhatTheLastReadingUpToItLeft) {
+  const int64_t s1 = CommitSweep(kT0);
+  const int64_t s2 = CommitSweep(kT0 + 900);  // evidence off, or the sweep failed
+  const int64_t s3 = CommitSweep(kT0 + 1800);
+  const int64_t s4 = CommitSweep(kT0 + 2700);
+  EvidenceSweep first;
+  first.sweep_id = s1;
+  first.cursor = {FromUnixSeconds(kT0 - 900), {}};
+  ASSERT_TRUE(store_->Record(first).ok());
+  EvidenceSweep refused;
+  refused.sweep_id = s3;
+  refused.available = false;
+  refused.stopped = "HTTP 403";
+  refused.cursor = first.cursor;
+  ASSERT_TRUE(store_->Record(refused).ok());
+  EvidenceSweep later;
+  later.sweep_id = s4;
+  later.cursor = {FromUnixSeconds(kT0 + 1800), {}};
+  ASSERT_TRUE(store_->Record(later).ok());
+
+  EXPECT_EQ(store_->StatusAt(s1 - 1)->recorded_by_sweep, 0);
+  for (const int64_t s : {s1, s2}) {
+    auto at = store_->StatusAt(s);
+    ASSERT_TRUE(at.ok()) << at.status().ToString();
+    EXPECT_EQ(at->recorded_by_sweep, s1) << s;
+    EXPECT_TRUE(at->available) << s;
+    EXPECT_EQ(at->read_until_ms, (kT0 - 900) * 1000) << s;
+  }
+  EXPECT_EQ(store_->StatusAt(s3)->recorded_by_sweep, s3);
+  EXPECT_FALSE(store_->StatusAt(s3)->available);
+  EXPECT_TRUE(store_->StatusAt(s4)->available);
+  EXPECT_EQ(store_->StatusAt(s4)->read_until_ms, (kT0 + 1800) * 1000);
 }
 
 TEST_F(EvidenceStoreTest, RetentionPrunesEvidenceWithItsSweep) {
@@ -136,7 +178,84 @@ TEST_F(EvidenceStoreTest, RetentionPrunesEvidenceWithItsSweep) {
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].evidence.conversation.id, "recent");
   EXPECT_EQ(store_->Cursor()->read_until, FromUnixSeconds(kT0 + 3 * 86400 - 900));
+  EXPECT_EQ(store_->StatusAt(recent.sweep_id)->read_until_ms, (kT0 + 3 * 86400 - 900) * 1000);
   EXPECT_TRUE(snapshots_->Verify().ok());
+}
+
+// Retention keeps the last per-sweep state up to the anchor: it is the state of a kept sweep
+// that recorded none; older ones go.
+TEST_F(EvidenceStoreTest, RetentionKeepsTheStateTheKeptSweepsStartFrom) {
+  EvidenceSweep a;
+  a.sweep_id = CommitSweep(kT0);
+  a.cursor = {FromUnixSeconds(kT0 - 900), {}};
+  ASSERT_TRUE(store_->Record(a).ok());
+  EvidenceSweep b;
+  b.sweep_id = CommitSweep(kT0 + 900);
+  b.cursor = {FromUnixSeconds(kT0), {}};
+  ASSERT_TRUE(store_->Record(b).ok());
+  const int64_t kept = CommitSweep(kT0 + 3 * 86400);  // read no evidence
+
+  auto p = snapshots_->Prune(hours(48), kT0 + 3 * 86400 + 60);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->sweeps_deleted, 2);
+  auto at = store_->StatusAt(kept);
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(at->recorded_by_sweep, b.sweep_id);
+  EXPECT_EQ(at->read_until_ms, kT0 * 1000);
+  EXPECT_EQ(store_->StatusAt(a.sweep_id)->recorded_by_sweep, 0);  // a's state is gone
+}
+
+// v6 -> v7: the per-sweep states of a v6 file are rebuilt from its windows (a sweep that
+// recorded windows had read up to the end of the last one recorded by then) and its last state.
+TEST(EvidenceMigrationTest, Version6HistoryGetsEachSweepsStateFromItsWindows) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("v6.db");
+  int64_t s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+  {
+    auto snapshots = SqliteSnapshotStore::Open(path, clock);
+    ASSERT_TRUE(snapshots.ok()) << snapshots.status().ToString();
+    auto store = EvidenceStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto commit = [&](int64_t started) {
+      return (*snapshots)->CommitSweep(MakeInfo(started), MakeOrg(), {}).value().sweep_id;
+    };
+    auto record = [&](int64_t sweep, int64_t from, int64_t to, bool available) {
+      EvidenceSweep e;
+      e.sweep_id = sweep;
+      e.available = available;
+      if (from < to) e.windows = {{FromUnixSeconds(from), FromUnixSeconds(to), 0, 1}};
+      e.cursor = {FromUnixSeconds(to), {}};
+      ASSERT_TRUE((*store)->Record(e).ok());
+    };
+    s1 = commit(kT0);
+    record(s1, kT0 - 86400, kT0 - 900, true);
+    s2 = commit(kT0 + 900);  // read nothing
+    s3 = commit(kT0 + 1800);
+    record(s3, kT0 - 900, kT0 + 900, true);
+    s4 = commit(kT0 + 2700);
+    record(s4, kT0 + 900, kT0 + 900, false);  // refused: no window, the cursor stays
+  }
+  {
+    RawDb raw(path);  // what a v6 file looks like
+    ASSERT_EQ(raw.Exec("DROP TABLE evidence_sweeps; PRAGMA user_version = 6;"), SQLITE_OK);
+  }
+  auto snapshots = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_TRUE(snapshots.ok()) << snapshots.status().ToString();
+  auto store = EvidenceStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  struct Want {
+    int64_t sweep, by, until_s;
+    bool available;
+  };
+  for (const Want& w : {Want{s1, s1, kT0 - 900, true}, Want{s2, s1, kT0 - 900, true},
+                        Want{s3, s3, kT0 + 900, true}, Want{s4, s4, kT0 + 900, false}}) {
+    auto at = (*store)->StatusAt(w.sweep);
+    ASSERT_TRUE(at.ok()) << at.status().ToString();
+    EXPECT_EQ(at->recorded_by_sweep, w.by) << w.sweep;
+    EXPECT_EQ(at->read_until_ms, w.until_s * 1000) << w.sweep;
+    EXPECT_EQ(at->available, w.available) << w.sweep;
+  }
 }
 
 }  // namespace

@@ -146,17 +146,19 @@ TEST(MigrationTest, RefusesADatabaseFromTheFuture) {
   const std::string path = dir.File("future.db");
   {
     RawDb raw(path);
-    ASSERT_EQ(raw.Exec("CREATE TABLE t(x); PRAGMA user_version = 7;"), SQLITE_OK);
+    ASSERT_EQ(
+        raw.Exec("CREATE TABLE t(x); PRAGMA user_version = " + std::to_string(kSchemaVersion + 1)),
+        SQLITE_OK);
   }
   auto s = SqliteSnapshotStore::Open(path, clock);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
   const std::string m = s.status().message();
   EXPECT_NE(m.find(path), std::string::npos) << m;
-  EXPECT_NE(m.find("7"), std::string::npos) << m;
+  EXPECT_NE(m.find(std::to_string(kSchemaVersion + 1)), std::string::npos) << m;
   EXPECT_NE(m.find(std::to_string(kSchemaVersion)), std::string::npos) << m;
   RawDb raw(path);
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 7);  // untouched
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion + 1);  // untouched
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "delete");
 }
 
@@ -190,10 +192,11 @@ std::string ColumnsOf(RawDb& db, const std::string& table) {
   return db.Text("SELECT group_concat(name, ', ') FROM pragma_table_info('" + table + "')");
 }
 
-// Undoes migrations 5 and 6 on a file this build wrote (what a v4 file looks like).
+// Undoes migrations 5 to 7 on a file this build wrote (what a v4 file looks like).
 constexpr const char* kDropV5 =
     "DROP TABLE IF EXISTS evidence_conversations; DROP TABLE IF EXISTS evidence_windows;"
     "DROP TABLE IF EXISTS evidence_pending; DROP TABLE IF EXISTS evidence_state;"
+    "DROP TABLE IF EXISTS evidence_sweeps;"
     "DROP VIEW queue_members_text;"
     "DROP TABLE catalog_permissions; DROP TABLE role_policies; DROP TABLE role_settings;"
     "DROP TABLE queues; DROP TABLE queue_member_groups; DROP TABLE queue_members;"
