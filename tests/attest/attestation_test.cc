@@ -16,6 +16,8 @@ namespace {
 
 using namespace divaudit::attest::testing;
 
+constexpr int64_t kDay = 86400;
+
 // The fixture database, its store and a history connection.
 class Fixture {
  public:
@@ -261,8 +263,8 @@ TEST(AttestationTest, EvidenceOfThePeriodIsListedAndSigned) {
   sweep.cursor.read_until = FromUnixSeconds(sweep_start + 60);
   const std::vector<std::string> ab = {"Acme Retail", "Beta Bank"};
   sweep.evidence = {Conversation("conv-in-1", sweep_start - 3600, ab),
-                    Conversation("conv-in-2", sweep_start - 29 * 86400, ab),
-                    Conversation("conv-too-old", sweep_start - 31 * 86400, ab),
+                    Conversation("conv-in-2", sweep_start - 29 * kDay, ab),
+                    Conversation("conv-too-old", sweep_start - 31 * kDay, ab),
                     Conversation("conv-after-sweep", sweep_start + 10, ab),
                     Conversation("conv-other-tenants", sweep_start - 60, {"Beta Bank", "Gamma"})};
   ASSERT_TRUE((*store)->Record(sweep).ok());

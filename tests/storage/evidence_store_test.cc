@@ -19,6 +19,7 @@ using testing::RawDb;
 using testing::TempDir;
 
 constexpr int64_t kT0 = 1790000000;
+constexpr int64_t kDay = 86400;
 
 audit::ConversationEvidence Evidence(const std::string& id, int64_t start_unix) {
   audit::ConversationEvidence e;
@@ -165,20 +166,20 @@ TEST_F(EvidenceStoreTest, RetentionPrunesEvidenceWithItsSweep) {
   old_sweep.cursor = {FromUnixSeconds(kT0 - 900), {}};
   ASSERT_TRUE(store_->Record(old_sweep).ok());
   EvidenceSweep recent;
-  recent.sweep_id = CommitSweep(kT0 + 3 * 86400);
-  recent.evidence = {Evidence("recent", kT0 + 3 * 86400 - 3600)};
-  recent.cursor = {FromUnixSeconds(kT0 + 3 * 86400 - 900), {}};
+  recent.sweep_id = CommitSweep(kT0 + 3 * kDay);
+  recent.evidence = {Evidence("recent", kT0 + 3 * kDay - 3600)};
+  recent.cursor = {FromUnixSeconds(kT0 + 3 * kDay - 900), {}};
   ASSERT_TRUE(store_->Record(recent).ok());
 
-  auto p = snapshots_->Prune(hours(48), kT0 + 3 * 86400 + 60);
+  auto p = snapshots_->Prune(hours(48), kT0 + 3 * kDay + 60);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->sweeps_deleted, 1);
   auto left = store_->Query(std::nullopt);
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].evidence.conversation.id, "recent");
-  EXPECT_EQ(store_->Cursor()->read_until, FromUnixSeconds(kT0 + 3 * 86400 - 900));
-  EXPECT_EQ(store_->StatusAt(recent.sweep_id)->read_until_ms, (kT0 + 3 * 86400 - 900) * 1000);
+  EXPECT_EQ(store_->Cursor()->read_until, FromUnixSeconds(kT0 + 3 * kDay - 900));
+  EXPECT_EQ(store_->StatusAt(recent.sweep_id)->read_until_ms, (kT0 + 3 * kDay - 900) * 1000);
   EXPECT_TRUE(snapshots_->Verify().ok());
 }
 
@@ -193,9 +194,9 @@ TEST_F(EvidenceStoreTest, RetentionKeepsTheStateTheKeptSweepsStartFrom) {
   b.sweep_id = CommitSweep(kT0 + 900);
   b.cursor = {FromUnixSeconds(kT0), {}};
   ASSERT_TRUE(store_->Record(b).ok());
-  const int64_t kept = CommitSweep(kT0 + 3 * 86400);  // read no evidence
+  const int64_t kept = CommitSweep(kT0 + 3 * kDay);  // read no evidence
 
-  auto p = snapshots_->Prune(hours(48), kT0 + 3 * 86400 + 60);
+  auto p = snapshots_->Prune(hours(48), kT0 + 3 * kDay + 60);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->sweeps_deleted, 2);
   auto at = store_->StatusAt(kept);

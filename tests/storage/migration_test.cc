@@ -310,7 +310,7 @@ TEST(MigrationTest, UpgradesAVersion2DatabaseKeepingRebuildsAndTheChain) {
   EXPECT_EQ(d->grants_added.size(), 0u);
 
   // The next sweep hashes the same on the migrated file as on the file written as v3.
-  const auto info = testing::MakeInfo(kT0 + 10 * 86400);
+  const auto info = testing::MakeInfo(kT0 + int64_t{10} * 86400);
   auto next = store->CommitSweep(info, org2, findings);
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   auto fresh = SqliteSnapshotStore::Open(fresh_path, clock);
