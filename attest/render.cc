@@ -520,9 +520,9 @@ void EvidenceHtml(std::string& out, const AttestationData& d) {
   }
   if (e.status == "unavailable") {
     out +=
-        "<b>Unavailable</b>: the last sweep was refused the analytics conversation details "
-        "(analytics:conversationDetail:view); conversations recorded before are listed, "
-        "others may be missing.";
+        "<b>Unavailable</b>: as of the attested sweep, the last attempt to read conversations "
+        "was refused the analytics conversation details (analytics:conversationDetail:view); "
+        "conversations recorded before are listed, others may be missing.";
   } else if (e.status == "not_read") {
     out += "<b>Not read yet</b>: no sweep has read the conversations of this period.";
   } else if (e.status == "partial") {

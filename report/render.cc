@@ -342,9 +342,10 @@ std::string EvidenceNote(const EvidenceSection& e) {
              "report cannot say whether any conversation touched this tenant and another.";
     case EvidenceStatus::kUnavailable:
       note =
-          "Unavailable: the last sweep was refused the analytics conversation details (the OAuth "
-          "client needs analytics:conversationDetail:view). Conversations recorded before are "
-          "listed; others may have touched another tenant unseen.";
+          "Unavailable: as of this report's sweep, the last attempt to read conversations was "
+          "refused the analytics conversation details (the OAuth client needs "
+          "analytics:conversationDetail:view). Conversations recorded before are listed; others "
+          "may have touched another tenant unseen.";
       break;
     case EvidenceStatus::kNotRead:
       note = "Not read yet: no sweep has read the conversations of this period" +
