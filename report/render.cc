@@ -115,8 +115,9 @@ Named SubjectNamed(const Finding& f) {
 
 // The Role column of a cross_tenant_queue finding shows the queue the user is a member of.
 Named RoleNamed(const Finding& f) {
-  if (f.queue && !f.role)
+  if (f.queue && !f.role) {
     return {"queue " + (f.queue->name.empty() ? f.queue->id : f.queue->name), f.queue->id};
+  }
   if (!f.role) return {"-", ""};
   if (f.role->name.empty()) return {f.role->id, ""};
   return {f.role->name, f.role->id};
@@ -553,9 +554,11 @@ void AppendChart(std::string& out, const ReportData& d) {
   }
   const size_t n = d.daily.size();
   auto x = [&](size_t i) {
-    return kLeft + (n <= 1 ? pw / 2 : pw * static_cast<double>(i) / (n - 1));
+    return kLeft + (n <= 1 ? pw / 2 : pw * static_cast<double>(i) / static_cast<double>(n - 1));
   };
-  auto y = [&](int64_t v) { return kTop + ph - ph * static_cast<double>(v) / max_v; };
+  auto y = [&](int64_t v) {
+    return kTop + ph - ph * static_cast<double>(v) / static_cast<double>(max_v);
+  };
   out +=
       "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 760 240\" "
       "role=\"img\" aria-label=\"Open findings per day\">\n";
