@@ -48,6 +48,17 @@ class EvidenceStoreTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->sweep_id : 0;
   }
+  // Commits a sweep started at `started` and records a reading that left the cursor at
+  // `read_until` (refused when not `available`). Returns the sweep id.
+  int64_t RecordReading(int64_t started, int64_t read_until, bool available = true) {
+    EvidenceSweep e;
+    e.sweep_id = CommitSweep(started);
+    e.available = available;
+    if (!available) e.stopped = "POST /api/v2/analytics/conversations/details/query: HTTP 403";
+    e.cursor = {FromUnixSeconds(read_until), {}};
+    EXPECT_TRUE(store_->Record(e).ok());
+    return e.sweep_id;
+  }
 
   TempDir dir_;
   std::string path_ = dir_.File("divaudit.db");
@@ -107,42 +118,20 @@ TEST_F(EvidenceStoreTest, RecordsEachConversationOnceAndKeepsTheCursor) {
 }
 
 TEST_F(EvidenceStoreTest, UnavailableIsRecordedAndTheCursorStays) {
-  EvidenceSweep read;
-  read.sweep_id = CommitSweep(kT0);
-  read.cursor = {FromUnixSeconds(kT0 - 900), {}};
-  ASSERT_TRUE(store_->Record(read).ok());
-  EvidenceSweep forbidden;
-  forbidden.sweep_id = CommitSweep(kT0 + 900);
-  forbidden.available = false;
-  forbidden.stopped = "POST /api/v2/analytics/conversations/details/query: HTTP 403";
-  forbidden.cursor = read.cursor;
-  ASSERT_TRUE(store_->Record(forbidden).ok());
-  EXPECT_FALSE(store_->StatusAt(forbidden.sweep_id)->available);
-  EXPECT_EQ(store_->StatusAt(forbidden.sweep_id)->read_until_ms, (kT0 - 900) * 1000);
+  RecordReading(kT0, kT0 - 900);
+  const int64_t forbidden = RecordReading(kT0 + 900, kT0 - 900, /*available=*/false);
+  EXPECT_FALSE(store_->StatusAt(forbidden)->available);
+  EXPECT_EQ(store_->StatusAt(forbidden)->read_until_ms, (kT0 - 900) * 1000);
   EXPECT_EQ(store_->Cursor()->read_until, FromUnixSeconds(kT0 - 900));
 }
 
 // Each sweep's status is what it left: a later sweep's reading or refusal does not change an
 // earlier one's, and a sweep that recorded nothing has the state of the last one before it.
 TEST_F(EvidenceStoreTest, StatusAtASweepIsWhatTheLastReadingUpToItLeft) {
-  const int64_t s1 = CommitSweep(kT0);
+  const int64_t s1 = RecordReading(kT0, kT0 - 900);
   const int64_t s2 = CommitSweep(kT0 + 900);  // evidence off, or the sweep failed
-  const int64_t s3 = CommitSweep(kT0 + 1800);
-  const int64_t s4 = CommitSweep(kT0 + 2700);
-  EvidenceSweep first;
-  first.sweep_id = s1;
-  first.cursor = {FromUnixSeconds(kT0 - 900), {}};
-  ASSERT_TRUE(store_->Record(first).ok());
-  EvidenceSweep refused;
-  refused.sweep_id = s3;
-  refused.available = false;
-  refused.stopped = "HTTP 403";
-  refused.cursor = first.cursor;
-  ASSERT_TRUE(store_->Record(refused).ok());
-  EvidenceSweep later;
-  later.sweep_id = s4;
-  later.cursor = {FromUnixSeconds(kT0 + 1800), {}};
-  ASSERT_TRUE(store_->Record(later).ok());
+  const int64_t s3 = RecordReading(kT0 + 1800, kT0 - 900, /*available=*/false);
+  const int64_t s4 = RecordReading(kT0 + 2700, kT0 + 1800);
 
   EXPECT_EQ(store_->StatusAt(s1 - 1)->recorded_by_sweep, 0);
   for (const int64_t s : {s1, s2}) {
@@ -186,14 +175,8 @@ TEST_F(EvidenceStoreTest, RetentionPrunesEvidenceWithItsSweep) {
 // Retention keeps the last per-sweep state up to the anchor: it is the state of a kept sweep
 // that recorded none; older ones go.
 TEST_F(EvidenceStoreTest, RetentionKeepsTheStateTheKeptSweepsStartFrom) {
-  EvidenceSweep a;
-  a.sweep_id = CommitSweep(kT0);
-  a.cursor = {FromUnixSeconds(kT0 - 900), {}};
-  ASSERT_TRUE(store_->Record(a).ok());
-  EvidenceSweep b;
-  b.sweep_id = CommitSweep(kT0 + 900);
-  b.cursor = {FromUnixSeconds(kT0), {}};
-  ASSERT_TRUE(store_->Record(b).ok());
+  const int64_t a = RecordReading(kT0, kT0 - 900);
+  const int64_t b = RecordReading(kT0 + 900, kT0);
   const int64_t kept = CommitSweep(kT0 + 3 * kDay);  // read no evidence
 
   auto p = snapshots_->Prune(hours(48), kT0 + 3 * kDay + 60);
@@ -201,9 +184,9 @@ TEST_F(EvidenceStoreTest, RetentionKeepsTheStateTheKeptSweepsStartFrom) {
   EXPECT_EQ(p->sweeps_deleted, 2);
   auto at = store_->StatusAt(kept);
   ASSERT_TRUE(at.ok());
-  EXPECT_EQ(at->recorded_by_sweep, b.sweep_id);
+  EXPECT_EQ(at->recorded_by_sweep, b);
   EXPECT_EQ(at->read_until_ms, kT0 * 1000);
-  EXPECT_EQ(store_->StatusAt(a.sweep_id)->recorded_by_sweep, 0);  // a's state is gone
+  EXPECT_EQ(store_->StatusAt(a)->recorded_by_sweep, 0);  // a's state is gone
 }
 
 // v6 -> v7: the per-sweep states of a v6 file are rebuilt from its windows (a sweep that
