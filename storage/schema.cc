@@ -238,8 +238,8 @@ constexpr std::string_view kMigration7 =
     " available INTEGER NOT NULL,"
     " stopped TEXT NOT NULL);"
     "INSERT INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped)"
-    " SELECT w.sweep_id, (SELECT max(x.end_ms) FROM evidence_windows x"
-    " WHERE x.sweep_id <= w.sweep_id), 1, '' FROM evidence_windows w GROUP BY w.sweep_id;"
+    " SELECT sweep_id, max(max(end_ms)) OVER (ORDER BY sweep_id), 1, ''"
+    " FROM evidence_windows GROUP BY sweep_id;"
     "INSERT OR REPLACE INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped)"
     " SELECT sweep_id, read_until_ms, available, stopped FROM evidence_state;";
 
