@@ -32,8 +32,9 @@ Result<std::unique_ptr<EvidenceStore>> EvidenceStore::Open(const std::string& pa
 Result<audit::EvidenceCursor> EvidenceStore::Cursor() {
   audit::EvidenceCursor cursor;
   {
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st,
-                              db_.Prepare("SELECT read_until_ms FROM evidence_state WHERE id = 1"));
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        Stmt st,
+        db_.Prepare("SELECT read_until_ms FROM evidence_sweeps ORDER BY sweep_id DESC LIMIT 1"));
     DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row && !st.IsNull(0)) cursor.read_until = FromMs(st.Int(0));
   }
@@ -117,16 +118,15 @@ Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(const Evi
     st.Bind(1, sweep.sweep_id);
     DIVAUDIT_RETURN_IF_ERROR(st.Run());
   }
-  // The state the next sweep starts from, and the same as of this sweep.
-  for (const char* sql :
-       {"INSERT OR REPLACE INTO evidence_state (id, read_until_ms, sweep_id, available, stopped) "
-        "VALUES (1, ?1, ?2, ?3, ?4)",
-        "INSERT OR REPLACE INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped) "
-        "VALUES (?2, ?1, ?3, ?4)"}) {
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db_.Prepare(sql));
-    st.Bind(1, sweep.cursor.read_until ? std::optional<int64_t>(ToMs(*sweep.cursor.read_until))
+  {
+    // This sweep's state; the newest row is also where the next sweep starts (Cursor).
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        Stmt st, db_.Prepare("INSERT OR REPLACE INTO evidence_sweeps (sweep_id, read_until_ms, "
+                             "available, stopped) VALUES (?1, ?2, ?3, ?4)"));
+    st.Bind(1, sweep.sweep_id);
+    st.Bind(2, sweep.cursor.read_until ? std::optional<int64_t>(ToMs(*sweep.cursor.read_until))
                                        : std::nullopt);
-    st.Bind(2, sweep.sweep_id).Bind(3, sweep.available).Bind(4, sweep.stopped);
+    st.Bind(3, sweep.available).Bind(4, sweep.stopped);
     DIVAUDIT_RETURN_IF_ERROR(st.Run());
   }
   DIVAUDIT_RETURN_IF_ERROR(tx.Commit());

@@ -243,6 +243,14 @@ constexpr std::string_view kMigration7 =
     "INSERT OR REPLACE INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped)"
     " SELECT sweep_id, read_until_ms, available, stopped FROM evidence_state;";
 
+// v8: evidence_state goes. Since v7 it repeats the newest evidence_sweeps row (which retention
+// keeps), so the cursor is read from there: one place holds each sweep's evidence state. A row
+// of evidence_state that v7 did not copy (none should exist) is copied before the drop.
+constexpr std::string_view kMigration8 =
+    "INSERT OR IGNORE INTO evidence_sweeps (sweep_id, read_until_ms, available, stopped)"
+    " SELECT sweep_id, read_until_ms, available, stopped FROM evidence_state;"
+    "DROP TABLE evidence_state;";
+
 #undef DIVAUDIT_TEMPORAL
 #undef DIVAUDIT_TEMPORAL_INDEXES
 #undef DIVAUDIT_ID_TABLE
@@ -267,6 +275,8 @@ std::string_view MigrationSql(int version) {
       return kMigration6;
     case 7:
       return kMigration7;
+    case 8:
+      return kMigration8;
     default:
       return {};
   }

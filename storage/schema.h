@@ -9,7 +9,7 @@ namespace divaudit::storage {
 
 // The schema version this build writes (PRAGMA user_version).
 // 5: v2 snapshot tables, 6: evidence, 7: evidence per sweep
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // The SQL of migration `version` (1..kSchemaVersion): migration N upgrades version N-1 to N.
 std::string_view MigrationSql(int version);

@@ -191,6 +191,11 @@ TEST_F(EvidenceStoreTest, RetentionKeepsTheStateTheKeptSweepsStartFrom) {
 
 // v6 -> v7: the per-sweep states of a v6 file are rebuilt from its windows (a sweep that
 // recorded windows had read up to the end of the last one recorded by then) and its last state.
+// The table that held the cursor in schema versions 6 and 7.
+constexpr const char* kEvidenceStateV6 =
+    "CREATE TABLE evidence_state (id INTEGER PRIMARY KEY CHECK (id = 1), read_until_ms INTEGER,"
+    " sweep_id INTEGER NOT NULL, available INTEGER NOT NULL, stopped TEXT NOT NULL);";
+
 TEST(EvidenceMigrationTest, Version6HistoryGetsEachSweepsStateFromItsWindows) {
   TempDir dir;
   FakeClock clock;
@@ -221,8 +226,12 @@ TEST(EvidenceMigrationTest, Version6HistoryGetsEachSweepsStateFromItsWindows) {
     record(s4, kT0 + 900, kT0 + 900, false);  // refused: no window, the cursor stays
   }
   {
-    RawDb raw(path);  // what a v6 file looks like
-    ASSERT_EQ(raw.Exec("DROP TABLE evidence_sweeps; PRAGMA user_version = 6;"), SQLITE_OK);
+    RawDb raw(path);  // what a v6 file looks like: the last state in evidence_state only
+    ASSERT_EQ(raw.Exec(std::string(kEvidenceStateV6) +
+                       "INSERT INTO evidence_state SELECT 1, read_until_ms, sweep_id, available, "
+                       "stopped FROM evidence_sweeps ORDER BY sweep_id DESC LIMIT 1;"
+                       "DROP TABLE evidence_sweeps; PRAGMA user_version = 6;"),
+              SQLITE_OK);
   }
   auto snapshots = SqliteSnapshotStore::Open(path, clock);
   ASSERT_TRUE(snapshots.ok()) << snapshots.status().ToString();
@@ -240,6 +249,56 @@ TEST(EvidenceMigrationTest, Version6HistoryGetsEachSweepsStateFromItsWindows) {
     EXPECT_EQ(at->read_until_ms, w.until_s * 1000) << w.sweep;
     EXPECT_EQ(at->available, w.available) << w.sweep;
   }
+}
+
+// A v7 file kept the cursor twice (evidence_state and the newest evidence_sweeps row). The
+// upgrade drops evidence_state and keeps its state, even one evidence_sweeps lacks.
+TEST(EvidenceMigrationTest, Version7CursorSurvivesTheDropOfEvidenceState) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("v7.db");
+  int64_t s1 = 0, s2 = 0;
+  {
+    auto snapshots = SqliteSnapshotStore::Open(path, clock);
+    ASSERT_TRUE(snapshots.ok()) << snapshots.status().ToString();
+    auto store = EvidenceStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    s1 = (*snapshots)->CommitSweep(MakeInfo(kT0), MakeOrg(), {}).value().sweep_id;
+    s2 = (*snapshots)->CommitSweep(MakeInfo(kT0 + 900), MakeOrg(), {}).value().sweep_id;
+    EvidenceSweep e;
+    e.sweep_id = s1;
+    e.windows = {{FromUnixSeconds(kT0 - 3600), FromUnixSeconds(kT0 - 900), 0, 1}};
+    e.cursor = {FromUnixSeconds(kT0 - 900), {"open-1"}};
+    ASSERT_TRUE((*store)->Record(e).ok());
+  }
+  {
+    RawDb raw(path);  // v7, with sweep 2's state only in evidence_state
+    ASSERT_EQ(raw.Exec(std::string(kEvidenceStateV6) + "INSERT INTO evidence_state VALUES (1, " +
+                       std::to_string((kT0 + 600) * 1000) + ", " + std::to_string(s2) +
+                       ", 0, 'details refused');"
+                       "PRAGMA user_version = 7;"),
+              SQLITE_OK);
+  }
+  auto snapshots = SqliteSnapshotStore::Open(path, clock);
+  ASSERT_TRUE(snapshots.ok()) << snapshots.status().ToString();
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_master WHERE name = 'evidence_state'"), 0);
+  }
+  auto store = EvidenceStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto cursor = (*store)->Cursor();
+  ASSERT_TRUE(cursor.ok()) << cursor.status().ToString();
+  EXPECT_EQ(cursor->read_until, FromUnixSeconds(kT0 + 600));
+  EXPECT_EQ(cursor->pending, std::vector<std::string>{"open-1"});
+  auto at1 = (*store)->StatusAt(s1);
+  auto at2 = (*store)->StatusAt(s2);
+  ASSERT_TRUE(at1.ok() && at2.ok());
+  EXPECT_EQ(at1->read_until_ms, (kT0 - 900) * 1000);
+  EXPECT_TRUE(at1->available);
+  EXPECT_EQ(at2->recorded_by_sweep, s2);
+  EXPECT_EQ(at2->read_until_ms, (kT0 + 600) * 1000);
+  EXPECT_FALSE(at2->available);
 }
 
 }  // namespace

@@ -192,11 +192,10 @@ std::string ColumnsOf(RawDb& db, const std::string& table) {
   return db.Text("SELECT group_concat(name, ', ') FROM pragma_table_info('" + table + "')");
 }
 
-// Undoes migrations 5 to 7 on a file this build wrote (what a v4 file looks like).
+// Undoes migrations 5 to 8 on a file this build wrote (what a v4 file looks like).
 constexpr const char* kDropV5 =
     "DROP TABLE IF EXISTS evidence_conversations; DROP TABLE IF EXISTS evidence_windows;"
-    "DROP TABLE IF EXISTS evidence_pending; DROP TABLE IF EXISTS evidence_state;"
-    "DROP TABLE IF EXISTS evidence_sweeps;"
+    "DROP TABLE IF EXISTS evidence_pending; DROP TABLE IF EXISTS evidence_sweeps;"
     "DROP VIEW queue_members_text;"
     "DROP TABLE catalog_permissions; DROP TABLE role_policies; DROP TABLE role_settings;"
     "DROP TABLE queues; DROP TABLE queue_member_groups; DROP TABLE queue_members;"

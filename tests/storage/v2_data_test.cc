@@ -460,8 +460,7 @@ TEST(V2DataTest, AVersion4DatabaseMigratesKeepingItsChainAndThenStoresV2Data) {
   {
     RawDb raw(path);
     ASSERT_EQ(raw.Exec("DROP TABLE evidence_conversations; DROP TABLE evidence_windows;"
-                       "DROP TABLE evidence_pending; DROP TABLE evidence_state;"
-                       "DROP TABLE evidence_sweeps;"
+                       "DROP TABLE evidence_pending; DROP TABLE evidence_sweeps;"
                        "DROP VIEW queue_members_text;"
                        "DROP TABLE catalog_permissions; DROP TABLE role_policies;"
                        "DROP TABLE role_settings; DROP TABLE queues;"
