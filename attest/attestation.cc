@@ -137,15 +137,8 @@ Status FillEvidence(AttestationData& d, storage::EvidenceStore* store) {
   };
   e.read_until_ms = as_of.read_until_ms;
   const int64_t from_ms = e.from * 1000, to_ms = e.to * 1000;
-  if (!as_of.available) {
-    e.status = "unavailable";
-  } else if (!e.read_until_ms || *e.read_until_ms <= from_ms) {
-    e.status = "not_read";
-  } else if (*e.read_until_ms < to_ms) {
-    e.status = "partial";
-  } else {
-    e.status = "collected";
-  }
+  e.status = audit::EvidenceStatusName(
+      audit::ClassifyEvidence(as_of.available, as_of.read_until_ms, from_ms, to_ms));
   DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
                             store->Query(d.tenant, std::nullopt, d.sweep.info.id));
   for (const storage::EvidenceRecord& r : records) {  // oldest start first, then id

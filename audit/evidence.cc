@@ -31,6 +31,30 @@ std::vector<std::pair<std::string, std::string>> TenantPairs(const ConversationE
   return pairs;
 }
 
+std::string_view EvidenceStatusName(EvidenceStatus status) {
+  switch (status) {
+    case EvidenceStatus::kDisabled:
+      return "disabled";
+    case EvidenceStatus::kUnavailable:
+      return "unavailable";
+    case EvidenceStatus::kNotRead:
+      return "not_read";
+    case EvidenceStatus::kPartial:
+      return "partial";
+    case EvidenceStatus::kCollected:
+      return "collected";
+  }
+  return "disabled";
+}
+
+EvidenceStatus ClassifyEvidence(bool available, std::optional<int64_t> read_until_ms,
+                                int64_t from_ms, int64_t end_ms) {
+  if (!available) return EvidenceStatus::kUnavailable;
+  if (!read_until_ms || *read_until_ms <= from_ms) return EvidenceStatus::kNotRead;
+  if (*read_until_ms < end_ms) return EvidenceStatus::kPartial;
+  return EvidenceStatus::kCollected;
+}
+
 std::string FormatIsoMillis(SystemTime t) {
   using std::chrono::milliseconds;
   const auto ms = std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();

@@ -56,6 +56,25 @@ std::optional<ConversationEvidence> ClassifyConversation(const Conversation& con
 // n(n-1)/2 pairs.
 std::vector<std::pair<std::string, std::string>> TenantPairs(const ConversationEvidence& evidence);
 
+// How much of a period's conversations were read, as of a sweep (reports and attestations
+// state it instead of showing an empty list that would read as "none happened").
+enum class EvidenceStatus {
+  kDisabled,     // [evidence] conversations is off: nothing was looked at
+  kUnavailable,  // the sweep was refused the analytics details (missing permission)
+  kNotRead,      // on, but no conversation of the period has been read yet
+  kPartial,      // read up to a point inside the period
+  kCollected,    // every conversation that started in the period was read
+};
+
+// "disabled", "unavailable", "not_read", "partial", "collected".
+std::string_view EvidenceStatusName(EvidenceStatus status);
+
+// The status of the period [from_ms, end_ms) (Unix ms) for evidence read up to `read_until_ms`
+// (everything before it read; nullopt: nothing yet), `available` false when the sweep was
+// refused the details. Never kDisabled. Pure.
+EvidenceStatus ClassifyEvidence(bool available, std::optional<int64_t> read_until_ms,
+                                int64_t from_ms, int64_t end_ms);
+
 // "2026-11-23T08:00:00.123Z" (UTC, milliseconds): conversation times and evidence windows.
 std::string FormatIsoMillis(SystemTime t);
 // Parses ISO-8601 UTC as ParseIso8601 does, keeping milliseconds ("…:05.123Z"; digits past the

@@ -313,20 +313,8 @@ Table DailyTable(const ReportData& d) {
 
 // ---- conversation evidence (issue 15) ----
 
-std::string EvidenceStatusName(EvidenceStatus s) {
-  switch (s) {
-    case EvidenceStatus::kDisabled:
-      return "disabled";
-    case EvidenceStatus::kUnavailable:
-      return "unavailable";
-    case EvidenceStatus::kNotRead:
-      return "not_read";
-    case EvidenceStatus::kPartial:
-      return "partial";
-    case EvidenceStatus::kCollected:
-      return "collected";
-  }
-  return "disabled";
+std::string EvidenceStatusText(EvidenceStatus s) {
+  return std::string(audit::EvidenceStatusName(s));
 }
 
 std::string IsoMs(int64_t ms) {
@@ -1054,12 +1042,12 @@ std::map<std::string, std::string> RenderCsv(const ReportData& d) {
                            {"longest_gap_from", Iso(d.longest_gap_from)},
                            {"longest_gap_to", Iso(d.longest_gap_to)},
                            {"new_window_seconds", std::to_string(d.new_window_seconds)},
-                           {"evidence_status", EvidenceStatusName(d.evidence.status)},
+                           {"evidence_status", EvidenceStatusText(d.evidence.status)},
                            {"verdict", VerdictOf(d).Text()}});
   {
     const EvidenceSection& e = d.evidence;
     files["evidence.csv"] = CsvTable(
-        {"field", "value"}, {{"status", EvidenceStatusName(e.status)},
+        {"field", "value"}, {{"status", EvidenceStatusText(e.status)},
                              {"note", EvidenceNote(e)},
                              {"read_until", e.read_until_ms ? IsoMs(*e.read_until_ms) : ""},
                              {"conversations_in_period", std::to_string(e.total)},
@@ -1274,7 +1262,7 @@ std::string RenderJson(const ReportData& d) {
   {
     const EvidenceSection& e = d.evidence;
     w.Key("evidence").BeginObject();
-    w.Field("status", EvidenceStatusName(e.status)).Field("note", EvidenceNote(e));
+    w.Field("status", EvidenceStatusText(e.status)).Field("note", EvidenceNote(e));
     w.Key("read_until");
     if (e.read_until_ms) {
       w.String(IsoMs(*e.read_until_ms));

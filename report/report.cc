@@ -513,15 +513,7 @@ Status FillEvidence(ReportData& d, const ReportRequest& request) {
   DIVAUDIT_ASSIGN_OR_RETURN(const storage::EvidenceAsOf as_of, store.StatusAt(d.as_of_sweep_id));
   const int64_t from_ms = d.period_from * 1000, to_ms = d.period_to * 1000 + 999;
   e.read_until_ms = as_of.read_until_ms;
-  if (!as_of.available) {
-    e.status = EvidenceStatus::kUnavailable;
-  } else if (!e.read_until_ms || *e.read_until_ms <= from_ms) {
-    e.status = EvidenceStatus::kNotRead;
-  } else if (*e.read_until_ms <= to_ms) {
-    e.status = EvidenceStatus::kPartial;
-  } else {
-    e.status = EvidenceStatus::kCollected;
-  }
+  e.status = audit::ClassifyEvidence(as_of.available, as_of.read_until_ms, from_ms, to_ms + 1);
   DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
                             store.Query(d.tenant, std::nullopt, d.as_of_sweep_id));
   // Oldest first: walk back from the newest.

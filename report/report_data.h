@@ -67,13 +67,7 @@ struct SweepCounts {
 };
 
 // v2 (issue 15): where the tenant's conversation evidence stands (docs/evidence.md).
-enum class EvidenceStatus {
-  kDisabled,     // [evidence] conversations is off: nothing was looked at
-  kUnavailable,  // the last sweep was refused the analytics details (missing permission)
-  kNotRead,      // on, but no conversation of the period has been read yet
-  kPartial,      // read up to a point inside the period
-  kCollected,    // every conversation that started in the period was read
-};
+using EvidenceStatus = audit::EvidenceStatus;
 
 // Conversations that touched the tenant and another one, started within the period and
 // recorded by a sweep up to the as-of sweep.

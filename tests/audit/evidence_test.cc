@@ -63,6 +63,29 @@ TEST(TenantPairsTest, NTenantsGiveNChooseTwoSortedPairs) {
             (std::vector<P>{{"Acme", "Beta"}, {"Acme", "Cargo"}, {"Beta", "Cargo"}}));
 }
 
+// The period is [from, end): reading up to `from` read none of it, up to `end` all of it.
+TEST(ClassifyEvidenceTest, ThePeriodsBoundsDecideNotReadPartialAndCollected) {
+  constexpr int64_t kFrom = 1000000, kEnd = 2000000;
+  EXPECT_EQ(ClassifyEvidence(true, std::nullopt, kFrom, kEnd), EvidenceStatus::kNotRead);
+  EXPECT_EQ(ClassifyEvidence(true, kFrom - 1, kFrom, kEnd), EvidenceStatus::kNotRead);
+  EXPECT_EQ(ClassifyEvidence(true, kFrom, kFrom, kEnd), EvidenceStatus::kNotRead);
+  EXPECT_EQ(ClassifyEvidence(true, kFrom + 1, kFrom, kEnd), EvidenceStatus::kPartial);
+  EXPECT_EQ(ClassifyEvidence(true, kEnd - 1, kFrom, kEnd), EvidenceStatus::kPartial);
+  EXPECT_EQ(ClassifyEvidence(true, kEnd, kFrom, kEnd), EvidenceStatus::kCollected);
+  EXPECT_EQ(ClassifyEvidence(true, kEnd + 86400000, kFrom, kEnd), EvidenceStatus::kCollected);
+  // Refused the details: unavailable, whatever had been read before.
+  EXPECT_EQ(ClassifyEvidence(false, kEnd, kFrom, kEnd), EvidenceStatus::kUnavailable);
+  EXPECT_EQ(ClassifyEvidence(false, std::nullopt, kFrom, kEnd), EvidenceStatus::kUnavailable);
+}
+
+TEST(ClassifyEvidenceTest, NamesAreTheOnesReportsAndAttestationsPrint) {
+  EXPECT_EQ(EvidenceStatusName(EvidenceStatus::kDisabled), "disabled");
+  EXPECT_EQ(EvidenceStatusName(EvidenceStatus::kUnavailable), "unavailable");
+  EXPECT_EQ(EvidenceStatusName(EvidenceStatus::kNotRead), "not_read");
+  EXPECT_EQ(EvidenceStatusName(EvidenceStatus::kPartial), "partial");
+  EXPECT_EQ(EvidenceStatusName(EvidenceStatus::kCollected), "collected");
+}
+
 TEST(IsoMillisTest, FormatsAndParsesMilliseconds) {
   const SystemTime t = FromUnixSeconds(1'795'000'000) + std::chrono::milliseconds(7);
   EXPECT_EQ(FormatIsoMillis(t), "2026-11-18T11:06:40.007Z");
