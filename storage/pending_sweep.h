@@ -44,7 +44,8 @@ Status FinishSweepWrite(Db& db, const audit::SweepInfo& info, const std::string&
 // The first error stops the work and is kept for Wait. Seal, Wait and Commit: one thread.
 class SqlitePendingSweep final : public PendingSweep {
  public:
-  // Opens `path` again (writable, `busy_timeout_ms`) and starts the worker. `known_head`: the
+  // Opens `path` again (writable, `busy_timeout_ms`, the writer pragmas but foreign keys off:
+  // its rows reference its own sweep row by construction) and starts the worker. `known_head`: the
   // store's newest sweep id (sqlite_sequence); a newer one makes the worker fail
   // (kFailedPrecondition).
   static Result<std::unique_ptr<SqlitePendingSweep>> Begin(const std::string& path,
