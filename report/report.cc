@@ -511,9 +511,10 @@ Status FillEvidence(ReportData& d, const ReportRequest& request) {
   storage::EvidenceStore& store = *request.evidence;
   // As of the report's sweep: what later sweeps read is not part of it.
   DIVAUDIT_ASSIGN_OR_RETURN(const storage::EvidenceAsOf as_of, store.StatusAt(d.as_of_sweep_id));
-  const int64_t from_ms = d.period_from * 1000, to_ms = d.period_to * 1000 + 999;
+  // The period [from_ms, end_ms): its last second (period_to) included.
+  const int64_t from_ms = d.period_from * 1000, end_ms = (d.period_to + 1) * 1000;
   e.read_until_ms = as_of.read_until_ms;
-  e.status = audit::ClassifyEvidence(as_of.available, as_of.read_until_ms, from_ms, to_ms + 1);
+  e.status = audit::ClassifyEvidence(as_of.available, as_of.read_until_ms, from_ms, end_ms);
   DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
                             store.Query(d.tenant, std::nullopt, d.as_of_sweep_id));
   // Oldest first: walk back from the newest.
@@ -521,7 +522,7 @@ Status FillEvidence(ReportData& d, const ReportRequest& request) {
     const audit::Conversation& c = it->evidence.conversation;
     const int64_t start_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(c.start.time_since_epoch()).count();
-    if (start_ms < from_ms || start_ms > to_ms) continue;
+    if (start_ms < from_ms || start_ms >= end_ms) continue;
     ++e.total;
     if (e.conversations.size() < request.evidence_limit) e.conversations.push_back(it->evidence);
   }
