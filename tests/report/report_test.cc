@@ -876,7 +876,9 @@ TEST(ReportHelpersTest, ReportFileNameIsSafe) {
 
 // ---- scale ----
 
-TEST(ReportScaleTest, ThousandsOfFindingsRenderFast) {
+// Thousands of findings in one report: every one is listed and the HTML stays well-formed (its
+// render time is measured by bench/ BM_ReportThousandsOfFindings, not here).
+TEST(ReportScaleTest, ThousandsOfFindingsRender) {
   TempDir dir;
   FakeClock clock;
   auto store = storage::SqliteSnapshotStore::Open(dir.File("db.sqlite"), clock).value();
@@ -902,22 +904,18 @@ TEST(ReportScaleTest, ThousandsOfFindingsRenderFast) {
   r.from = At("2026-01-01T00:00:00Z");
   r.to = At("2026-01-30T23:59:59Z");
   r.generated_at = r.to;
-  const auto start = std::chrono::steady_clock::now();
   auto d = BuildReportData(*store, r);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   const std::string html = RenderHtml(*d);
   const std::string json = RenderJson(*d);
   const auto csv = RenderCsv(*d);
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  const size_t touched = d->open_findings.size() + d->resolved_findings.size();
-  EXPECT_GT(touched, 5000u);
   EXPECT_EQ(CheckHtml(html), "");
-  std::printf(
-      "report scale: %zu open + %zu resolved findings; build+render html/json/csv %.1f ms "
-      "(html %zu bytes)\n",
-      d->open_findings.size(), d->resolved_findings.size(), ms, html.size());
-  EXPECT_LT(ms, 5000.0);  // ~0.3 s here (2 s under ASan); generous for loaded CI
+  // 6,000 cross-tenant grants, each touching A (as the grant's or as the home's tenant); the
+  // second sweep dropped half of them.
+  EXPECT_EQ(d->open_findings.size(), 3000u);
+  EXPECT_EQ(d->resolved_findings.size(), 3000u);
+  EXPECT_NE(json.find("\"resolved_findings\""), std::string::npos);
+  EXPECT_FALSE(csv.empty());
 }
 
 // ---- Compliance-officer layout (legend, verdict, sign-off, names first, dedupe, collapse) ----

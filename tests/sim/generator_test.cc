@@ -4,7 +4,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 #include <regex>
 #include <set>
@@ -408,14 +407,11 @@ TEST(GeneratorTest, ShapeOfTheOrg) {
   EXPECT_GE(roles_disabled, 2);
 }
 
-TEST(GeneratorTest, LargeOrgIsFast) {
+// The bench's 50k org (generation time: bench/ BM_GenerateOrg50k).
+TEST(GeneratorScaleTest, LargeOrg) {
   const GenerateSpec spec = Spec("divisions=200,users=50000,groups=300,roles=40,clients=50,seed=7");
-  const std::clock_t start = std::clock();
   const OrgFixture f = GenerateOrg(spec);
-  const double cpu_seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
-  RecordProperty("generate_cpu_ms", static_cast<int>(cpu_seconds * 1000));
-  RecordProperty("grants", static_cast<int>(f.org.grants.size()));
-  EXPECT_LT(cpu_seconds, 5.0);
+  EXPECT_EQ(f.org.users.size(), 50'000u);
   EXPECT_GT(f.org.grants.size(), 400'000u);
 }
 
@@ -627,17 +623,13 @@ TEST(GenerateSpecTest, QueueKeys) {
   ExpectRejected(cases);
 }
 
-// The bench's largest org (50k users, 2,000 queues of ~30): generation stays a small part of
-// the simulator's start-up.
-TEST(GeneratorTest, LargeOrgWithQueuesIsFast) {
+// The bench's largest org (50k users, 2,000 queues of ~30; generation time: bench/
+// BM_GenerateOrg50kQueues).
+TEST(GeneratorScaleTest, LargeOrgWithQueues) {
   const GenerateSpec spec = Spec(
       "divisions=200,users=50000,groups=300,roles=40,clients=50,queues=2000,queue_members=30,"
       "seed=1");
-  const std::clock_t start = std::clock();
   const OrgFixture f = GenerateOrg(spec);
-  const double cpu_seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
-  RecordProperty("generate_cpu_ms", static_cast<int>(cpu_seconds * 1000));
-  EXPECT_LT(cpu_seconds, 5.0);
   EXPECT_EQ(f.org.queues.size(), 2002u);
   EXPECT_GT(f.org.queue_members.size(), 55'000u);
 }

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -555,10 +554,10 @@ TEST(V2DataTest, PruneRebasesV2RowsUnderTheAnchor) {
 namespace divaudit::storage {
 namespace {
 
-// 100,000 queue members (1,000 queues of 100): the member table goes through the dictionary and
-// the merge-joined integer keys, so an unchanged sweep stays cheap. Timings are printed; the
-// bound only catches a per-row SQL statement or a string hash map (seconds, not milliseconds).
-TEST(V2DataPerfTest, HundredThousandQueueMembersCommitAndRebuild) {
+// 100,000 queue members (1,000 queues of 100): committed, committed again unchanged (no row
+// written or closed) and read back equal. The commit times are measured by bench/
+// BM_CommitQueueMembers100k, not here.
+TEST(V2DataScaleTest, HundredThousandQueueMembersCommitAndRebuild) {
   TempDir dir;
   FakeClock clock;
   const std::string path = dir.File("v2.db");
@@ -576,24 +575,15 @@ TEST(V2DataPerfTest, HundredThousandQueueMembersCommitAndRebuild) {
   }
   audit::Canonicalize(org);
   ASSERT_EQ(org.queue_members.size(), 100000u);
-  auto seconds = [](auto f) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
-  Result<CommitResult> first = InternalError("not run"), again = InternalError("not run");
-  const double first_s = seconds([&] { first = (*s)->CommitSweep(MakeInfo(kT0), org, {}); });
+  Result<CommitResult> first = (*s)->CommitSweep(MakeInfo(kT0), org, {});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  const double again_s = seconds([&] { again = (*s)->CommitSweep(MakeInfo(kT0 + 900), org, {}); });
+  EXPECT_GT(first->rows_inserted, 101'000);  // the members and queues, with the base org
+  Result<CommitResult> again = (*s)->CommitSweep(MakeInfo(kT0 + 900), org, {});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->rows_inserted + again->rows_closed, 0);
-  Result<audit::OrgSnapshot> snap = InternalError("not run");
-  const double read_s = seconds([&] { snap = (*s)->SnapshotAt(again->sweep_id); });
+  Result<audit::OrgSnapshot> snap = (*s)->SnapshotAt(again->sweep_id);
   ASSERT_TRUE(snap.ok());
   EXPECT_TRUE(*snap == org);
-  std::printf("100k queue members: first commit %.3f s, unchanged %.3f s, SnapshotAt %.3f s\n",
-              first_s, again_s, read_s);
-  EXPECT_LT(again_s, 10.0);
 }
 
 }  // namespace

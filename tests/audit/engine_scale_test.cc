@@ -1,11 +1,10 @@
-// A size check, not a benchmark harness: audits an org of 50,000 users, 300 groups and ~480,000
-// grants and PRINTS the time taken (no timing assertion: CI machines vary).
+// Size checks: audits an org of 50,000 users, 300 groups and ~480,000 grants (and, v2, a
+// 3,000-permission catalog) and checks what each rule finds at that size. The audit's speed is
+// measured by bench/ BM_RunAudit50k, never here.
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <set>
 
@@ -107,7 +106,7 @@ OrgSnapshot LargeOrg() {
   return s;
 }
 
-TEST(EnginePerfTest, FiftyThousandUsersHalfAMillionGrants) {
+TEST(EngineScaleTest, FiftyThousandUsersHalfAMillionGrants) {
   const OrgSnapshot s = LargeOrg();
   Policy p;
   for (int t = 0; t < kTenants; ++t) {
@@ -116,25 +115,19 @@ TEST(EnginePerfTest, FiftyThousandUsersHalfAMillionGrants) {
   p.shared_divisions = {"Home"};
   const SystemTime now = testing::At("2026-11-23T08:00:00Z");
 
-  const auto wall0 = std::chrono::steady_clock::now();
-  const std::clock_t cpu0 = std::clock();
   auto map = TenantMap::Build(p, s.divisions);
   ASSERT_TRUE(map.ok()) << map.status().ToString();
   const AuditResult r = RunAudit(s, map.value(), p, now);
-  const std::clock_t cpu1 = std::clock();
-  const auto wall1 = std::chrono::steady_clock::now();
 
   std::map<Rule, int64_t> by_rule;
   for (const Finding& f : r.findings) ++by_rule[f.rule];
   size_t memberships = 0;
   for (const Group& g : s.groups) memberships += g.member_ids.size();
   std::printf(
-      "[ perf     ] audit of %zu users, %zu groups, %zu grants, %zu memberships: %.0f ms wall, "
-      "%.0f ms CPU; %lld effective grants, %zu findings (all_divisions %lld, cross_tenant %lld, "
+      "[ scale    ] audit of %zu users, %zu groups, %zu grants, %zu memberships: "
+      "%lld effective grants, %zu findings (all_divisions %lld, cross_tenant %lld, "
       "multi_tenant_subject %lld, unmapped_division %lld, orphaned_grant %lld)\n",
       s.users.size(), s.groups.size(), s.grants.size(), memberships,
-      std::chrono::duration<double, std::milli>(wall1 - wall0).count(),
-      1000.0 * static_cast<double>(cpu1 - cpu0) / CLOCKS_PER_SEC,
       static_cast<long long>(r.stats.effective_grants), r.findings.size(),
       static_cast<long long>(by_rule[Rule::kAllDivisions]),
       static_cast<long long>(by_rule[Rule::kCrossTenant]),
@@ -207,7 +200,7 @@ void AddPermissions(OrgSnapshot& s, int roles_with_policies) {
   Canonicalize(s);
 }
 
-TEST(EnginePerfTest, FiftyThousandUsersWithAThreeThousandPermissionCatalog) {
+TEST(EngineScaleTest, FiftyThousandUsersWithAThreeThousandPermissionCatalog) {
   OrgSnapshot s = LargeOrg();
   AddPermissions(s, 40);
   Policy p;
@@ -216,18 +209,15 @@ TEST(EnginePerfTest, FiftyThousandUsersWithAThreeThousandPermissionCatalog) {
   }
   p.shared_divisions = {"Home"};
   const SystemTime now = testing::At("2026-11-23T08:00:00Z");
-  const std::clock_t cpu0 = std::clock();
   auto map = TenantMap::Build(p, s.divisions);
   ASSERT_TRUE(map.ok()) << map.status().ToString();
   const AuditResult r = RunAudit(s, map.value(), p, now, {}, OrgRef{"org-1", "Org"});
-  const std::clock_t cpu1 = std::clock();
   std::map<Rule, int64_t> by_rule;
   for (const Finding& f : r.findings) ++by_rule[f.rule];
   std::printf(
-      "[ perf     ] v2 audit of %zu users, %zu grants, %zu catalog permissions, 40 roles with "
-      "policies: %.0f ms CPU; %zu findings (org_wide_permission %lld, grant_guardrail_off %lld)\n",
-      s.users.size(), s.grants.size(), s.permissions.size(),
-      1000.0 * static_cast<double>(cpu1 - cpu0) / CLOCKS_PER_SEC, r.findings.size(),
+      "[ scale    ] v2 audit of %zu users, %zu grants, %zu catalog permissions, 40 roles with "
+      "policies: %zu findings (org_wide_permission %lld, grant_guardrail_off %lld)\n",
+      s.users.size(), s.grants.size(), s.permissions.size(), r.findings.size(),
       static_cast<long long>(by_rule[Rule::kOrgWidePermission]),
       static_cast<long long>(by_rule[Rule::kGrantGuardrailOff]));
   EXPECT_EQ(s.permissions.size(), 3000U);
