@@ -139,12 +139,14 @@ Status FillEvidence(AttestationData& d, storage::EvidenceStore* store) {
   const int64_t from_ms = e.from * 1000, to_ms = e.to * 1000;
   e.status = audit::EvidenceStatusName(
       audit::ClassifyEvidence(as_of.available, as_of.read_until_ms, from_ms, to_ms));
-  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
-                            store->Query(d.tenant, std::nullopt, d.sweep.info.id));
+  storage::EvidenceQuery q;
+  q.tenant = d.tenant;
+  q.to_sweep = d.sweep.info.id;
+  q.start_from_ms = from_ms;
+  q.start_before_ms = to_ms;
+  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records, store->Query(q));
   for (const storage::EvidenceRecord& r : records) {  // oldest start first, then id
-    const int64_t start = ms(r.evidence.conversation.start);
-    if (start < from_ms || start >= to_ms) continue;
-    AttestedConversation c{r.evidence.conversation.id, start, {}};
+    AttestedConversation c{r.evidence.conversation.id, ms(r.evidence.conversation.start), {}};
     for (const std::string& t : r.evidence.tenants) {
       if (t != d.tenant) c.other_tenants.push_back(t);
     }

@@ -515,16 +515,17 @@ Status FillEvidence(ReportData& d, const ReportRequest& request) {
   const int64_t from_ms = d.period_from * 1000, end_ms = (d.period_to + 1) * 1000;
   e.read_until_ms = as_of.read_until_ms;
   e.status = audit::ClassifyEvidence(as_of.available, as_of.read_until_ms, from_ms, end_ms);
-  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records,
-                            store.Query(d.tenant, std::nullopt, d.as_of_sweep_id));
-  // Oldest first: walk back from the newest.
-  for (auto it = records.rbegin(); it != records.rend(); ++it) {
-    const audit::Conversation& c = it->evidence.conversation;
-    const int64_t start_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(c.start.time_since_epoch()).count();
-    if (start_ms < from_ms || start_ms >= end_ms) continue;
-    ++e.total;
-    if (e.conversations.size() < request.evidence_limit) e.conversations.push_back(it->evidence);
+  storage::EvidenceQuery q;
+  q.tenant = d.tenant;
+  q.to_sweep = d.as_of_sweep_id;
+  q.start_from_ms = from_ms;
+  q.start_before_ms = end_ms;
+  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<storage::EvidenceRecord> records, store.Query(q));
+  // Query gives the oldest first; the newest `limit` are listed, newest first.
+  e.total = static_cast<int64_t>(records.size());
+  for (auto it = records.rbegin();
+       it != records.rend() && e.conversations.size() < request.evidence_limit; ++it) {
+    e.conversations.push_back(std::move(it->evidence));
   }
   return Status::Ok();
 }

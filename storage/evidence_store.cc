@@ -133,15 +133,15 @@ Result<std::vector<audit::ConversationEvidence>> EvidenceStore::Record(const Evi
   return recorded;
 }
 
-Result<std::vector<EvidenceRecord>> EvidenceStore::Query(const std::optional<std::string>& tenant,
-                                                         std::optional<int64_t> from_sweep,
-                                                         std::optional<int64_t> to_sweep) {
+Result<std::vector<EvidenceRecord>> EvidenceStore::Query(const EvidenceQuery& q) {
   DIVAUDIT_ASSIGN_OR_RETURN(
       Stmt st, db_.Prepare("SELECT conversation_id, sweep_id, start_ms, end_ms, division_ids, "
                            "tenants, queue_ids, user_ids FROM evidence_conversations WHERE "
                            "(?1 IS NULL OR sweep_id >= ?1) AND (?2 IS NULL OR sweep_id <= ?2) "
+                           "AND (?3 IS NULL OR start_ms >= ?3) AND (?4 IS NULL OR start_ms < ?4) "
                            "ORDER BY start_ms, conversation_id"));
-  st.Bind(1, from_sweep).Bind(2, to_sweep);
+  st.Bind(1, q.from_sweep).Bind(2, q.to_sweep).Bind(3, q.start_from_ms).Bind(4, q.start_before_ms);
+  const std::optional<std::string>& tenant = q.tenant;
   std::vector<EvidenceRecord> out;
   while (true) {
     DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -28,6 +28,18 @@ struct EvidenceRecord {
   int64_t sweep_id = 0;
 };
 
+// Which stored evidence Query returns; every bound is optional (unset: no bound).
+struct EvidenceQuery {
+  // Keeps the conversations that touched this tenant.
+  std::optional<std::string> tenant = std::nullopt;
+  // The sweep that recorded the conversation, inclusive at both ends.
+  std::optional<int64_t> from_sweep = std::nullopt;
+  std::optional<int64_t> to_sweep = std::nullopt;
+  // The conversation's start (Unix ms): from inclusive, before exclusive.
+  std::optional<int64_t> start_from_ms = std::nullopt;
+  std::optional<int64_t> start_before_ms = std::nullopt;
+};
+
 // Where evidence stood after a sweep (StatusAt).
 struct EvidenceAsOf {
   // The sweep that last recorded a reading up to the one asked about; 0 when none had.
@@ -55,11 +67,9 @@ class EvidenceStore {
   // the new cursor and pending ids, availability. Returns the evidence first recorded now.
   Result<std::vector<audit::ConversationEvidence>> Record(const EvidenceSweep& sweep);
 
-  // Stored evidence, oldest start first; `tenant` (when set) keeps the conversations that
-  // touched it; sweep ids (when set) bound the recording sweep (inclusive).
-  Result<std::vector<EvidenceRecord>> Query(const std::optional<std::string>& tenant,
-                                            std::optional<int64_t> from_sweep = std::nullopt,
-                                            std::optional<int64_t> to_sweep = std::nullopt);
+  // Stored evidence within the bounds of `q`, oldest start first (then by conversation id). The
+  // sweep and start bounds are applied in SQL, so rows outside them are never decoded.
+  Result<std::vector<EvidenceRecord>> Query(const EvidenceQuery& q);
 
   // Where evidence stood after sweep `sweep_id`: as the newest sweep up to it that recorded a
   // reading left it (schema 7 keeps one row per such sweep). Nothing recorded by then: available,

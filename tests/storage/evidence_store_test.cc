@@ -101,7 +101,7 @@ TEST_F(EvidenceStoreTest, RecordsEachConversationOnceAndKeepsTheCursor) {
   EXPECT_EQ(cursor->read_until, FromUnixSeconds(kT0));
   EXPECT_EQ(cursor->pending, (std::vector<std::string>{"open-2"}));
 
-  auto all = store_->Query(std::nullopt);
+  auto all = store_->Query({});
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].evidence.conversation.id, "c2");  // oldest start first
@@ -112,9 +112,28 @@ TEST_F(EvidenceStoreTest, RecordsEachConversationOnceAndKeepsTheCursor) {
   EXPECT_EQ(c1.tenants, (std::vector<std::string>{"Tenant 1", "Tenant 2, Inc."}));
   EXPECT_EQ(c1.conversation.queue_ids, (std::vector<std::string>{"q-1"}));
   EXPECT_EQ(c1.conversation.user_ids, (std::vector<std::string>{"user-1", "user-2"}));
-  EXPECT_EQ(store_->Query(std::string("Tenant 1"))->size(), 3u);
-  EXPECT_EQ(store_->Query(std::string("Tenant 9"))->size(), 0u);
-  EXPECT_EQ(store_->Query(std::nullopt, second.sweep_id, second.sweep_id)->size(), 1u);
+  EXPECT_EQ(store_->Query({.tenant = "Tenant 1"})->size(), 3u);
+  EXPECT_EQ(store_->Query({.tenant = "Tenant 9"})->size(), 0u);
+  EXPECT_EQ(store_->Query({.from_sweep = second.sweep_id, .to_sweep = second.sweep_id})->size(),
+            1u);
+
+  // Start bounds [from, before), to the millisecond: c1 starts at (kT0 - 3600) s + 250 ms.
+  const int64_t c1_ms = (kT0 - 3600) * 1000 + 250, c3_ms = kT0 * 1000 + 250;
+  auto ids = [&](EvidenceQuery q) {
+    std::vector<std::string> out;
+    Result<std::vector<EvidenceRecord>> records = store_->Query(q);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    if (!records.ok()) return out;
+    for (const EvidenceRecord& r : *records) out.push_back(r.evidence.conversation.id);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids({.start_from_ms = c1_ms, .start_before_ms = c3_ms}), Ids{"c1"});
+  EXPECT_EQ(ids({.start_from_ms = c1_ms + 1, .start_before_ms = c3_ms}), Ids{});
+  EXPECT_EQ(ids({.start_from_ms = c1_ms, .start_before_ms = c3_ms + 1}), (Ids{"c1", "c3"}));
+  EXPECT_EQ(ids({.start_before_ms = c1_ms}), Ids{"c2"});
+  EXPECT_EQ(ids({.tenant = "Tenant 9", .start_from_ms = c1_ms}), Ids{});
+  EXPECT_EQ(ids({.to_sweep = first.sweep_id, .start_from_ms = c1_ms}), Ids{"c1"});
 }
 
 TEST_F(EvidenceStoreTest, UnavailableIsRecordedAndTheCursorStays) {
@@ -163,7 +182,7 @@ TEST_F(EvidenceStoreTest, RetentionPrunesEvidenceWithItsSweep) {
   auto p = snapshots_->Prune(hours(48), kT0 + 3 * kDay + 60);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->sweeps_deleted, 1);
-  auto left = store_->Query(std::nullopt);
+  auto left = store_->Query({});
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].evidence.conversation.id, "recent");
