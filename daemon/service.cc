@@ -117,9 +117,7 @@ Result<std::unique_ptr<Service>> Service::Create(Options options, const Clock& c
                             SweepJob::Create(config, *s->store_, clock, random, s->cancel_));
   std::vector<audit::Division> divisions;
   if (auto last = s->store_->LastCompleteSweep(); last.ok()) {
-    if (auto snapshot = s->store_->SnapshotAt(last->info.id); snapshot.ok()) {
-      divisions = std::move(snapshot->divisions);
-    }
+    if (auto read = s->store_->DivisionsAt(last->info.id); read.ok()) divisions = std::move(*read);
   }
   {
     MutexLock lock(s->mu_);

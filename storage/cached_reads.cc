@@ -69,6 +69,13 @@ Result<audit::OrgSnapshot> CachedReads::SnapshotAt(int64_t sweep_id) {
   return Remember(snapshots_, sweep_id, store_calls_, [&] { return store_.SnapshotAt(sweep_id); });
 }
 
+Result<std::vector<audit::Division>> CachedReads::DivisionsAt(int64_t sweep_id) {
+  MutexLock lock(mu_);
+  if (auto it = snapshots_.find(sweep_id); it != snapshots_.end()) return it->second.divisions;
+  ++store_calls_;
+  return store_.DivisionsAt(sweep_id);
+}
+
 Result<std::vector<FindingRecord>> CachedReads::QueryFindings(const FindingFilter& filter) {
   MutexLock lock(mu_);
   for (const auto& [kept, records] : findings_) {

@@ -190,6 +190,9 @@ class SnapshotStore {
   // members were not read come back with no members). kNotFound for an unknown sweep,
   // kFailedPrecondition for a partial/failed one.
   virtual Result<audit::OrgSnapshot> SnapshotAt(int64_t sweep_id) = 0;
+  // SnapshotAt(sweep_id).divisions, same errors, reading only the divisions table (a daemon's
+  // start needs them; the whole snapshot of a 50,000-user org is ~500,000 grant rows).
+  virtual Result<std::vector<audit::Division>> DivisionsAt(int64_t sweep_id) = 0;
   // Findings sorted as docs/findings.md.
   virtual Result<std::vector<FindingRecord>> QueryFindings(const FindingFilter& filter) = 0;
   // Both sweeps must be complete (kFailedPrecondition otherwise).

@@ -283,14 +283,24 @@ Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAt(int64_t sweep_id) {
   return s;
 }
 
-Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_id) {
+Result<std::vector<audit::Division>> SqliteSnapshotStore::DivisionsAt(int64_t sweep_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s, SnapshotAtLocked(sweep_id, true));
+  DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
+  return std::move(s.divisions);
+}
+
+Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_id,
+                                                                 bool only_divisions) {
   DIVAUDIT_ASSIGN_OR_RETURN(SweepRecord sweep, ReadSweep(db_, sweep_id));
   if (sweep.info.status != audit::SweepStatus::kComplete) {
     return FailedPreconditionError(db_.path() + ": sweep " + std::to_string(sweep_id) + " is " +
                                    std::string(audit::SweepStatusName(sweep.info.status)) +
                                    "; only complete sweeps can be reconstructed");
   }
-  return ReadSnapshotAt(db_, sweep_id);
+  return ReadSnapshotAt(db_, sweep_id, only_divisions);
 }
 
 Result<std::vector<FindingRecord>> SqliteSnapshotStore::QueryFindings(const FindingFilter& filter) {

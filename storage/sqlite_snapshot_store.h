@@ -60,6 +60,7 @@ class SqliteSnapshotStore final : public SnapshotStore {
                                               std::optional<int64_t> to_unix) override;
   Result<SweepRecord> LastCompleteSweep() override;
   Result<audit::OrgSnapshot> SnapshotAt(int64_t sweep_id) override;
+  Result<std::vector<audit::Division>> DivisionsAt(int64_t sweep_id) override;
   Result<std::vector<FindingRecord>> QueryFindings(const FindingFilter& filter) override;
   Result<SnapshotDiff> Diff(int64_t from_sweep, int64_t to_sweep) override;
   Result<VerifyResult> Verify() override;
@@ -75,7 +76,7 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<CommitResult> CommitLocked(const audit::SweepInfo& info,
                                     const audit::OrgSnapshot& snapshot,
                                     const std::vector<audit::Finding>& findings);
-  Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id);
+  Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id, bool only_divisions = false);
   // Runs `commit` and logs its outcome (event=sweep_committed or sweep_commit_failed).
   template <typename Commit>
   Result<CommitResult> LogCommit(const audit::SweepInfo& info, const Commit& commit);

@@ -63,8 +63,10 @@ class SnapshotWriter {
   std::unique_ptr<State> state_;
 };
 
-// The canonical snapshot as of sweep `sweep_id` (the caller checks it is complete).
-Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id);
+// The canonical snapshot as of sweep `sweep_id` (the caller checks it is complete). With
+// `only_divisions`, every table but divisions is left unread (and the snapshot's other parts
+// empty).
+Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_divisions = false);
 
 // What changed from `a` (sweep from) to `b` (sweep to); see SnapshotDiff.
 SnapshotDiff DiffSnapshots(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b,

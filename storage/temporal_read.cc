@@ -245,12 +245,14 @@ void DiffV2(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b, SnapshotDi
 
 }  // namespace
 
-Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id) {
+Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_divisions) {
   IdDict dict;
-  DIVAUDIT_RETURN_IF_ERROR(dict.Load(db));
+  // The divisions table has no id columns: it needs no dictionary.
+  if (!only_divisions) DIVAUDIT_RETURN_IF_ERROR(dict.Load(db));
   TableRows rows;
   std::vector<audit::Grant> grants;
   for (size_t ti = 0; ti < kTableCount; ++ti) {
+    if (only_divisions && ti != kDivisions) continue;
     const TableSpec& t = Tables()[ti];
     DIVAUDIT_ASSIGN_OR_RETURN(
         Stmt st, db.Prepare("SELECT " + ColumnList(t) + " FROM " + t.name +

@@ -51,7 +51,11 @@ TEST_F(CachedReadsTest, RepeatedReadsAskTheStoreOnceAndAnswerTheSame) {
     EXPECT_EQ(events->size(), 1U);
     ASSERT_TRUE(reads.ExceptionsSeen().ok());
   }
-  EXPECT_EQ(reads.store_calls(), 6);  // one per kind of read, not one per round
+  EXPECT_EQ(reads.store_calls(), 6);      // one per kind of read, not one per round
+  auto divisions = reads.DivisionsAt(1);  // from the snapshot read above
+  ASSERT_TRUE(divisions.ok());
+  EXPECT_EQ(*divisions, MakeOrg().divisions);
+  EXPECT_EQ(reads.store_calls(), 6);
 }
 
 TEST_F(CachedReadsTest, OtherArgumentsErrorsAndWritesGoToTheStore) {
@@ -64,6 +68,10 @@ TEST_F(CachedReadsTest, OtherArgumentsErrorsAndWritesGoToTheStore) {
   EXPECT_FALSE(reads.SnapshotAt(99).ok());  // an error is not kept: asked again
   EXPECT_FALSE(reads.SnapshotAt(99).ok());
   EXPECT_EQ(reads.store_calls(), 4);
+  auto divisions = reads.DivisionsAt(1);  // no snapshot read: the store answers
+  ASSERT_TRUE(divisions.ok());
+  EXPECT_EQ(*divisions, MakeOrg().divisions);
+  EXPECT_EQ(reads.store_calls(), 5);
   ASSERT_TRUE(reads.ListSweeps(std::nullopt, std::nullopt).ok());
   ASSERT_TRUE(reads.CommitSweep(MakeInfo(kT0 + 900), MakeOrg(), {}).ok());
   auto sweeps = reads.ListSweeps(std::nullopt, std::nullopt);  // forgotten by the write

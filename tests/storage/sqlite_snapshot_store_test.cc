@@ -299,8 +299,15 @@ TEST_F(StoreTest, SnapshotAtRebuildsEveryCompleteSweepExactly) {
     auto snap = store_->SnapshotAt(static_cast<int64_t>(i + 1));
     ASSERT_TRUE(snap.ok()) << snap.status().ToString();
     EXPECT_TRUE(*snap == committed[i]) << "sweep " << i + 1;
+    // The divisions alone (a daemon's start) are the snapshot's, sweep by sweep.
+    auto divisions = store_->DivisionsAt(static_cast<int64_t>(i + 1));
+    ASSERT_TRUE(divisions.ok()) << divisions.status().ToString();
+    EXPECT_EQ(*divisions, committed[i].divisions) << "sweep " << i + 1;
   }
+  EXPECT_EQ(committed[0].divisions.size() + 4, committed[4].divisions.size());
   EXPECT_EQ(store_->SnapshotAt(99).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->DivisionsAt(99).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->DivisionsAt(6).status().code(), StatusCode::kFailedPrecondition);  // partial
 }
 
 TEST_F(StoreTest, DiffReportsGrantMembershipUserDivisionAndClientChanges) {
