@@ -51,11 +51,7 @@ OrgSnapshot LargeOrg() {
     s.divisions.push_back(
         {"div-unmapped-" + std::to_string(k), "Lab " + std::to_string(k), "", false});
   }
-  for (int r = 0; r < kRoles; ++r)
-    s.roles.push_back({
-        "role-" + std::to_string(r),
-        "Role",
-    });
+  for (int r = 0; r < kRoles; ++r) s.roles.push_back({"role-" + std::to_string(r), "Role"});
   const auto random_target = [&](int tenant) -> std::string {
     const int p = rng.Below(1000);
     if (p < 5) return Div((tenant + 1 + rng.Below(kTenants - 1)) % kTenants, rng.Below(10));
@@ -106,13 +102,19 @@ OrgSnapshot LargeOrg() {
   return s;
 }
 
-TEST(EngineScaleTest, FiftyThousandUsersHalfAMillionGrants) {
-  const OrgSnapshot s = LargeOrg();
+// One tenant per "Tenant N / *" division family; "Home" is shared.
+Policy TenantPolicy() {
   Policy p;
   for (int t = 0; t < kTenants; ++t) {
     p.tenants.push_back({"Tenant " + std::to_string(t), {"Tenant " + std::to_string(t) + " / *"}});
   }
   p.shared_divisions = {"Home"};
+  return p;
+}
+
+TEST(EngineScaleTest, FiftyThousandUsersHalfAMillionGrants) {
+  const OrgSnapshot s = LargeOrg();
+  const Policy p = TenantPolicy();
   const SystemTime now = testing::At("2026-11-23T08:00:00Z");
 
   auto map = TenantMap::Build(p, s.divisions);
@@ -175,12 +177,12 @@ void AddPermissions(OrgSnapshot& s, int roles_with_policies) {
   const int n = static_cast<int>(s.roles.size());
   for (int r = 0; r < roles_with_policies && r < n; ++r) {
     const bool admin = r >= roles_with_policies - 3;
-    auto& policies = s.roles[static_cast<size_t>(n - 1 - r)].policies;
+    auto& policies = s.roles[static_cast<size_t>(n) - 1 - static_cast<size_t>(r)].policies;
     if (r == roles_with_policies - 1) policies.push_back({"*", "*", {"*"}, false});
     for (int k = 0; k < 30; ++k) {
       const int first = admin ? 0 : static_cast<int>(real.size());
-      const std::string& d =
-          domains[static_cast<size_t>(first + rng.Below(static_cast<int>(domains.size()) - first))];
+      const int pick = first + rng.Below(static_cast<int>(domains.size()) - first);
+      const std::string& d = domains[static_cast<size_t>(pick)];
       const std::string entity =
           rng.Below(4) == 0 ? "*" : entities[static_cast<size_t>(rng.Below(7))];
       std::vector<std::string> set = rng.Below(3) == 0
@@ -191,7 +193,7 @@ void AddPermissions(OrgSnapshot& s, int roles_with_policies) {
   }
   std::set<std::string> admin_roles;
   for (int r = roles_with_policies - 3; r < roles_with_policies; ++r) {
-    admin_roles.insert(s.roles[static_cast<size_t>(n - 1 - r)].id);
+    admin_roles.insert(s.roles[static_cast<size_t>(n) - 1 - static_cast<size_t>(r)].id);
   }
   std::erase_if(s.grants, [&](const Grant& g) {
     return g.subject_type == SubjectType::kGroup && admin_roles.count(g.role_id.str()) > 0;
@@ -203,11 +205,7 @@ void AddPermissions(OrgSnapshot& s, int roles_with_policies) {
 TEST(EngineScaleTest, FiftyThousandUsersWithAThreeThousandPermissionCatalog) {
   OrgSnapshot s = LargeOrg();
   AddPermissions(s, 40);
-  Policy p;
-  for (int t = 0; t < kTenants; ++t) {
-    p.tenants.push_back({"Tenant " + std::to_string(t), {"Tenant " + std::to_string(t) + " / *"}});
-  }
-  p.shared_divisions = {"Home"};
+  const Policy p = TenantPolicy();
   const SystemTime now = testing::At("2026-11-23T08:00:00Z");
   auto map = TenantMap::Build(p, s.divisions);
   ASSERT_TRUE(map.ok()) << map.status().ToString();

@@ -467,8 +467,9 @@ TEST(JsonPageParserScaleTest, ParsesALargeOrg) {
     std::string e;
     for (int i = 0; i < 500; ++i) {
       if (i > 0) e += ",";
-      e += UserJson("5f1c2a3e-0000-4000-8000-" + std::to_string(100000000000 + page * 500 + i),
-                    "7a1c2a3e-0000-4000-8000-000000000001");
+      e += UserJson(
+          "5f1c2a3e-0000-4000-8000-" + std::to_string(100000000000 + int64_t{page} * 500 + i),
+          "7a1c2a3e-0000-4000-8000-000000000001");
     }
     user_pages.push_back(Listing(e, 50000, 100, page + 1));
   }

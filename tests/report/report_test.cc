@@ -47,6 +47,7 @@ class ReportTest : public ::testing::Test {
 
 std::vector<std::string> Subjects(const std::vector<FindingRow>& rows) {
   std::vector<std::string> out;
+  out.reserve(rows.size());
   for (const auto& r : rows) {
     out.push_back(std::string(audit::RuleName(r.finding.rule)) + " " +
                   (r.finding.subject ? r.finding.subject->id : "-") + " " +

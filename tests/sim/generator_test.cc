@@ -389,7 +389,8 @@ TEST(GeneratorTest, ExpiredExceptionDoesNotSuppress) {
 
 TEST(GeneratorTest, ShapeOfTheOrg) {
   const OrgFixture f = GenerateOrg(Spec("divisions=40,users=5000,groups=40,roles=25,seed=12"));
-  const double per_user = static_cast<double>(f.org.grants.size()) / f.org.users.size();
+  const double per_user =
+      static_cast<double>(f.org.grants.size()) / static_cast<double>(f.org.users.size());
   EXPECT_GT(per_user, 7.0);
   EXPECT_LT(per_user, 14.0);
   std::map<std::string, int> states;

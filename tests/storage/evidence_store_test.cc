@@ -119,7 +119,7 @@ TEST_F(EvidenceStoreTest, RecordsEachConversationOnceAndKeepsTheCursor) {
 
   // Start bounds [from, before), to the millisecond: c1 starts at (kT0 - 3600) s + 250 ms.
   const int64_t c1_ms = (kT0 - 3600) * 1000 + 250, c3_ms = kT0 * 1000 + 250;
-  auto ids = [&](EvidenceQuery q) {
+  auto ids = [&](const EvidenceQuery& q) {
     std::vector<std::string> out;
     Result<std::vector<EvidenceRecord>> records = store_->Query(q);
     EXPECT_TRUE(records.ok()) << records.status().ToString();
