@@ -141,25 +141,25 @@ Result<std::vector<EvidenceRecord>> EvidenceStore::Query(const EvidenceQuery& q)
                            "AND (?3 IS NULL OR start_ms >= ?3) AND (?4 IS NULL OR start_ms < ?4) "
                            "ORDER BY start_ms, conversation_id"));
   st.Bind(1, q.from_sweep).Bind(2, q.to_sweep).Bind(3, q.start_from_ms).Bind(4, q.start_before_ms);
-  const std::optional<std::string>& tenant = q.tenant;
   std::vector<EvidenceRecord> out;
   while (true) {
     DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     EvidenceRecord r;
+    // The tenant filter first: a conversation of other tenants is not decoded further.
+    r.evidence.tenants = ParseStringArray(st.Text(5));
+    if (q.tenant && std::find(r.evidence.tenants.begin(), r.evidence.tenants.end(), *q.tenant) ==
+                        r.evidence.tenants.end()) {
+      continue;
+    }
     audit::Conversation& c = r.evidence.conversation;
     c.id = st.Text(0);
     r.sweep_id = st.Int(1);
     c.start = FromMs(st.Int(2));
     if (!st.IsNull(3)) c.end = FromMs(st.Int(3));
     c.division_ids = ParseStringArray(st.Text(4));
-    r.evidence.tenants = ParseStringArray(st.Text(5));
     c.queue_ids = ParseStringArray(st.Text(6));
     c.user_ids = ParseStringArray(st.Text(7));
-    if (tenant && std::find(r.evidence.tenants.begin(), r.evidence.tenants.end(), *tenant) ==
-                      r.evidence.tenants.end()) {
-      continue;
-    }
     out.push_back(std::move(r));
   }
   return out;

@@ -275,21 +275,23 @@ Result<SweepRecord> SqliteSnapshotStore::LastCompleteSweep() {
 }
 
 Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAt(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
-  DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s, SnapshotAtLocked(sweep_id));
-  DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
-  return s;
+  return ReadSnapshotInTransaction(sweep_id, /*only_divisions=*/false);
 }
 
 Result<std::vector<audit::Division>> SqliteSnapshotStore::DivisionsAt(int64_t sweep_id) {
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s,
+                            ReadSnapshotInTransaction(sweep_id, /*only_divisions=*/true));
+  return std::move(s.divisions);
+}
+
+Result<audit::OrgSnapshot> SqliteSnapshotStore::ReadSnapshotInTransaction(int64_t sweep_id,
+                                                                          bool only_divisions) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s, SnapshotAtLocked(sweep_id, true));
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s, SnapshotAtLocked(sweep_id, only_divisions));
   DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
-  return std::move(s.divisions);
+  return s;
 }
 
 Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_id,

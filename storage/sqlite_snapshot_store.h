@@ -77,6 +77,8 @@ class SqliteSnapshotStore final : public SnapshotStore {
                                     const audit::OrgSnapshot& snapshot,
                                     const std::vector<audit::Finding>& findings);
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id, bool only_divisions = false);
+  // SnapshotAtLocked under the lock, in one read transaction (SnapshotAt, DivisionsAt).
+  Result<audit::OrgSnapshot> ReadSnapshotInTransaction(int64_t sweep_id, bool only_divisions);
   // Runs `commit` and logs its outcome (event=sweep_committed or sweep_commit_failed).
   template <typename Commit>
   Result<CommitResult> LogCommit(const audit::SweepInfo& info, const Commit& commit);
