@@ -334,8 +334,9 @@ int CheckConfigCommand(const std::string& config_path, bool online) {
   }
   if (coverage < 1.0) {
     std::printf("online: the client cannot see %zu division(s), e.g.:", invisible.size());
-    for (size_t i = 0; i < invisible.size() && i < 5; ++i)
+    for (size_t i = 0; i < invisible.size() && i < 5; ++i) {
       std::printf(" %s;", invisible[i].c_str());
+    }
     std::printf(
         "\nonline: sweeps will be partial: grant the client's read roles on All "
         "Divisions (*)\n");
@@ -443,16 +444,17 @@ int FindingsCommand(const FindingsCommandOptions& options) {
   if (options.format == "json") {
     std::optional<storage::SweepRecord> last;
     if (auto l = (*store)->LastCompleteSweep(); l.ok()) last = *l;
-    // The sweep object's counts and settings come from that sweep's stored snapshot.
+    // The sweep object's counts and settings come from that sweep's stored rows (counted, not
+    // read back).
     std::map<std::string, int64_t> counts;
     std::optional<audit::RoleSettings> settings;
     if (last) {
-      auto snapshot = (*store)->SnapshotAt(last->info.id);
-      if (!snapshot.ok()) {
-        PrintError("findings", snapshot.status());
+      auto stored = (*store)->CountsAt(last->info.id);
+      if (!stored.ok()) {
+        PrintError("findings", stored.status());
         return kExitRuntime;
       }
-      const audit::SnapshotCounts c = audit::CountsOf(*snapshot);
+      const audit::SnapshotCounts& c = *stored;
       counts = {{"divisions", c.divisions},
                 {"users", c.users},
                 {"groups", c.groups},

@@ -76,6 +76,15 @@ Result<std::vector<audit::Division>> CachedReads::DivisionsAt(int64_t sweep_id) 
   return store_.DivisionsAt(sweep_id);
 }
 
+Result<audit::SnapshotCounts> CachedReads::CountsAt(int64_t sweep_id) {
+  MutexLock lock(mu_);
+  if (auto it = snapshots_.find(sweep_id); it != snapshots_.end()) {
+    return audit::CountsOf(it->second);
+  }
+  ++store_calls_;
+  return store_.CountsAt(sweep_id);
+}
+
 Result<std::vector<FindingRecord>> CachedReads::QueryFindings(const FindingFilter& filter) {
   MutexLock lock(mu_);
   for (const auto& [kept, records] : findings_) {

@@ -37,6 +37,8 @@ class CachedReads final : public SnapshotStore {
   Result<audit::OrgSnapshot> SnapshotAt(int64_t sweep_id) override;
   // Not remembered: the snapshot's divisions when SnapshotAt(sweep_id) was read, else the store's.
   Result<std::vector<audit::Division>> DivisionsAt(int64_t sweep_id) override;
+  // Not remembered: CountsOf the snapshot when SnapshotAt(sweep_id) was read, else the store's.
+  Result<audit::SnapshotCounts> CountsAt(int64_t sweep_id) override;
   Result<std::vector<FindingRecord>> QueryFindings(const FindingFilter& filter) override;
   Result<SnapshotDiff> Diff(int64_t from_sweep, int64_t to_sweep) override;
   Result<VerifyResult> Verify() override;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "audit/finding.h"
+#include "audit/findings_document.h"
 #include "audit/org_snapshot.h"
 #include "common/status.h"
 
@@ -193,6 +194,9 @@ class SnapshotStore {
   // SnapshotAt(sweep_id).divisions, same errors, reading only the divisions table (a daemon's
   // start needs them; the whole snapshot of a 50,000-user org is ~500,000 grant rows).
   virtual Result<std::vector<audit::Division>> DivisionsAt(int64_t sweep_id) = 0;
+  // audit::CountsOf(SnapshotAt(sweep_id)), same errors, from count(*) of the rows live at the
+  // sweep (`findings --format json` needs only the counts, not 500,000 grants read back).
+  virtual Result<audit::SnapshotCounts> CountsAt(int64_t sweep_id) = 0;
   // Findings sorted as docs/findings.md.
   virtual Result<std::vector<FindingRecord>> QueryFindings(const FindingFilter& filter) = 0;
   // Both sweeps must be complete (kFailedPrecondition otherwise).

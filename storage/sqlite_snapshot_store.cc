@@ -294,14 +294,29 @@ Result<audit::OrgSnapshot> SqliteSnapshotStore::ReadSnapshotInTransaction(int64_
   return s;
 }
 
-Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_id,
-                                                                 bool only_divisions) {
+Result<audit::SnapshotCounts> SqliteSnapshotStore::CountsAt(int64_t sweep_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
+  DIVAUDIT_RETURN_IF_ERROR(CheckCompleteLocked(sweep_id));
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::SnapshotCounts c, CountRowsAt(db_, sweep_id));
+  DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
+  return c;
+}
+
+Status SqliteSnapshotStore::CheckCompleteLocked(int64_t sweep_id) {
   DIVAUDIT_ASSIGN_OR_RETURN(SweepRecord sweep, ReadSweep(db_, sweep_id));
   if (sweep.info.status != audit::SweepStatus::kComplete) {
     return FailedPreconditionError(db_.path() + ": sweep " + std::to_string(sweep_id) + " is " +
                                    std::string(audit::SweepStatusName(sweep.info.status)) +
                                    "; only complete sweeps can be reconstructed");
   }
+  return Status::Ok();
+}
+
+Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAtLocked(int64_t sweep_id,
+                                                                 bool only_divisions) {
+  DIVAUDIT_RETURN_IF_ERROR(CheckCompleteLocked(sweep_id));
   return ReadSnapshotAt(db_, sweep_id, only_divisions);
 }
 

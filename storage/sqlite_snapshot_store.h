@@ -61,6 +61,7 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<SweepRecord> LastCompleteSweep() override;
   Result<audit::OrgSnapshot> SnapshotAt(int64_t sweep_id) override;
   Result<std::vector<audit::Division>> DivisionsAt(int64_t sweep_id) override;
+  Result<audit::SnapshotCounts> CountsAt(int64_t sweep_id) override;
   Result<std::vector<FindingRecord>> QueryFindings(const FindingFilter& filter) override;
   Result<SnapshotDiff> Diff(int64_t from_sweep, int64_t to_sweep) override;
   Result<VerifyResult> Verify() override;
@@ -76,6 +77,8 @@ class SqliteSnapshotStore final : public SnapshotStore {
   Result<CommitResult> CommitLocked(const audit::SweepInfo& info,
                                     const audit::OrgSnapshot& snapshot,
                                     const std::vector<audit::Finding>& findings);
+  // kNotFound for an unknown sweep, kFailedPrecondition for a partial/failed one.
+  Status CheckCompleteLocked(int64_t sweep_id);
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id, bool only_divisions = false);
   // SnapshotAtLocked under the lock, in one read transaction (SnapshotAt, DivisionsAt).
   Result<audit::OrgSnapshot> ReadSnapshotInTransaction(int64_t sweep_id, bool only_divisions);

@@ -68,6 +68,10 @@ class SnapshotWriter {
 // empty).
 Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_divisions = false);
 
+// audit::CountsOf(ReadSnapshotAt(db, sweep_id)) without reading the rows: count(*) of each
+// table's rows live at the sweep (the caller checks the sweep is complete).
+Result<audit::SnapshotCounts> CountRowsAt(Db& db, int64_t sweep_id);
+
 // What changed from `a` (sweep from) to `b` (sweep to); see SnapshotDiff.
 SnapshotDiff DiffSnapshots(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b,
                            int64_t from_sweep, int64_t to_sweep);

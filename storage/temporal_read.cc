@@ -277,6 +277,52 @@ Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_di
   return RowsToSnapshot(rows, std::move(grants));
 }
 
+Result<audit::SnapshotCounts> CountRowsAt(Db& db, int64_t sweep_id) {
+  // A row of `alias` live at sweep ?1 (ReadSnapshotAt's condition).
+  auto live = [](std::string_view alias) {
+    const std::string a(alias);
+    return "(" + a + ".valid_from_sweep IS NULL OR " + a + ".valid_from_sweep <= ?1) AND (" + a +
+           ".valid_to_sweep IS NULL OR " + a + ".valid_to_sweep > ?1)";
+  };
+  auto count = [&](TableIndex ti) -> Result<int64_t> {
+    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT count(*) FROM ") +
+                                                  Tables()[ti].name + " x WHERE " + live("x")));
+    st.Bind(1, sweep_id);
+    DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
+    return has ? st.Int(0) : 0;
+  };
+  audit::SnapshotCounts c;
+  DIVAUDIT_ASSIGN_OR_RETURN(c.divisions, count(kDivisions));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.users, count(kUsers));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.groups, count(kGroups));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.roles, count(kRoles));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.oauth_clients, count(kClients));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.grants, count(kGrants));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.queues, count(kQueues));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.queue_members, count(kQueueMembers));
+  DIVAUDIT_ASSIGN_OR_RETURN(c.permissions, count(kCatalog));
+  {  // the rebuild attaches policies to the roles live at the sweep; count only those
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        Stmt st, db.Prepare("SELECT count(*) FROM role_policies p WHERE " + live("p") +
+                            " AND p.narrowed = 1 AND EXISTS (SELECT 1 FROM roles r WHERE "
+                            "r.id = p.role_id AND " +
+                            live("r") + ")"));
+    st.Bind(1, sweep_id);
+    DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
+    c.narrowed_policies = has ? st.Int(0) : 0;
+  }
+  {  // at most one live row; none: not read (AddV2 takes the first by row_id)
+    DIVAUDIT_ASSIGN_OR_RETURN(
+        Stmt st, db.Prepare("SELECT grant_division_aware, backfill_enabled FROM role_settings x "
+                            "WHERE " +
+                            live("x") + " ORDER BY row_id LIMIT 1"));
+    st.Bind(1, sweep_id);
+    DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
+    if (has) c.settings = audit::RoleSettings{st.Text(0) == "1", st.Text(1) == "1"};
+  }
+  return c;
+}
+
 SnapshotDiff DiffSnapshots(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b,
                            int64_t from_sweep, int64_t to_sweep) {
   SnapshotDiff d;

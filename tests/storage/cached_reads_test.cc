@@ -55,6 +55,9 @@ TEST_F(CachedReadsTest, RepeatedReadsAskTheStoreOnceAndAnswerTheSame) {
   auto divisions = reads.DivisionsAt(1);  // from the snapshot read above
   ASSERT_TRUE(divisions.ok());
   EXPECT_EQ(*divisions, MakeOrg().divisions);
+  auto counts = reads.CountsAt(1);  // likewise
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, audit::CountsOf(MakeOrg()));
   EXPECT_EQ(reads.store_calls(), 6);
 }
 
@@ -72,6 +75,10 @@ TEST_F(CachedReadsTest, OtherArgumentsErrorsAndWritesGoToTheStore) {
   ASSERT_TRUE(divisions.ok());
   EXPECT_EQ(*divisions, MakeOrg().divisions);
   EXPECT_EQ(reads.store_calls(), 5);
+  auto counts = reads.CountsAt(1);  // nor here
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, audit::CountsOf(MakeOrg()));
+  EXPECT_EQ(reads.store_calls(), 6);
   ASSERT_TRUE(reads.ListSweeps(std::nullopt, std::nullopt).ok());
   ASSERT_TRUE(reads.CommitSweep(MakeInfo(kT0 + 900), MakeOrg(), {}).ok());
   auto sweeps = reads.ListSweeps(std::nullopt, std::nullopt);  // forgotten by the write

@@ -303,11 +303,17 @@ TEST_F(StoreTest, SnapshotAtRebuildsEveryCompleteSweepExactly) {
     auto divisions = store_->DivisionsAt(static_cast<int64_t>(i + 1));
     ASSERT_TRUE(divisions.ok()) << divisions.status().ToString();
     EXPECT_EQ(*divisions, committed[i].divisions) << "sweep " << i + 1;
+    // The counts (`findings --format json`) are the rebuilt snapshot's, without rebuilding it.
+    auto counts = store_->CountsAt(static_cast<int64_t>(i + 1));
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(*counts, audit::CountsOf(*snap)) << "sweep " << i + 1;
   }
   EXPECT_EQ(committed[0].divisions.size() + 4, committed[4].divisions.size());
   EXPECT_EQ(store_->SnapshotAt(99).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->DivisionsAt(99).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->DivisionsAt(6).status().code(), StatusCode::kFailedPrecondition);  // partial
+  EXPECT_EQ(store_->CountsAt(99).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->CountsAt(6).status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(StoreTest, DiffReportsGrantMembershipUserDivisionAndClientChanges) {

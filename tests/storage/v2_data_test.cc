@@ -275,6 +275,11 @@ TEST(V2DataTest, CompleteSweepsCloseChangedV2RowsAndEverySweepRebuildsExactly) {
     auto snap = (*s)->SnapshotAt(id);
     ASSERT_TRUE(snap.ok()) << snap.status().ToString();
     EXPECT_TRUE(*snap == *org) << "sweep " << id;
+    // Counted in SQL, equal to the committed snapshot's counts (settings read or not,
+    // narrowed policies, queues and members as they change).
+    auto counts = (*s)->CountsAt(id);
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(*counts, audit::CountsOf(*org)) << "sweep " << id;
   }
   auto v = (*s)->Verify();
   ASSERT_TRUE(v.ok());
