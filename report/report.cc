@@ -129,7 +129,7 @@ Status CheckTenantKnown(const audit::TenantMap& tenant_map, const ReportRequest&
 
 // Header: the request, the as-of sweep and the tenant's divisions by name.
 void FillHeader(ReportData& d, const ReportRequest& request, const storage::SweepRecord& as_of,
-                const audit::OrgSnapshot& snapshot, const audit::TenantMap& tenant_map) {
+                const std::vector<audit::Division>& divisions, const audit::TenantMap& tenant_map) {
   const int64_t from = ToUnixSeconds(request.from);
   const int64_t to = ToUnixSeconds(request.to);
   d.org_name = request.org_name;
@@ -142,7 +142,7 @@ void FillHeader(ReportData& d, const ReportRequest& request, const storage::Swee
   d.as_of_sweep_started = as_of.info.started_at_unix;
   d.as_of_sweep_hash = as_of.content_hash;
   d.new_window_seconds = request.new_window.count() > 0 ? request.new_window.count() : to - from;
-  for (const auto& div : snapshot.divisions) {
+  for (const auto& div : divisions) {
     auto t = tenant_map.TenantOf(div.id);
     if (t && *t == request.tenant) d.divisions.push_back(div);
   }
@@ -552,12 +552,14 @@ Result<ReportData> BuildReportData(storage::SnapshotStore& store, const ReportRe
   std::sort(sweeps.begin(), sweeps.end(),
             [](const auto& a, const auto& b) { return a.info.id < b.info.id; });
   DIVAUDIT_ASSIGN_OR_RETURN(const storage::SweepRecord* as_of, FindAsOf(sweeps, request, to));
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot snapshot, store.SnapshotAt(as_of->info.id));
+  // Only the divisions of the as-of sweep: findings and events carry everything else.
+  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<audit::Division> divisions,
+                            store.DivisionsAt(as_of->info.id));
   DIVAUDIT_ASSIGN_OR_RETURN(audit::TenantMap tenant_map,
-                            audit::TenantMap::Build(request.policy, snapshot.divisions));
+                            audit::TenantMap::Build(request.policy, divisions));
   DIVAUDIT_RETURN_IF_ERROR(CheckTenantKnown(tenant_map, request));
   ReportData d;
-  FillHeader(d, request, *as_of, snapshot, tenant_map);
+  FillHeader(d, request, *as_of, divisions, tenant_map);
   FillCoverage(d, sweeps);
   DIVAUDIT_ASSIGN_OR_RETURN(Replay replay, ReplayFindings(store, sweeps, *as_of, d));
   const std::vector<Finding> in_force = FillFindingTables(d, replay, request, *as_of);
@@ -617,9 +619,9 @@ Result<std::vector<std::string>> TenantsOf(storage::SnapshotStore& store,
     }
     return last.status();
   }
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot snapshot, store.SnapshotAt(last->info.id));
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::TenantMap map,
-                            audit::TenantMap::Build(policy, snapshot.divisions));
+  DIVAUDIT_ASSIGN_OR_RETURN(std::vector<audit::Division> divisions,
+                            store.DivisionsAt(last->info.id));
+  DIVAUDIT_ASSIGN_OR_RETURN(audit::TenantMap map, audit::TenantMap::Build(policy, divisions));
   return map.tenant_names();
 }
 

@@ -72,8 +72,7 @@ Result<audit::OrgSnapshot> CachedReads::SnapshotAt(int64_t sweep_id) {
 Result<std::vector<audit::Division>> CachedReads::DivisionsAt(int64_t sweep_id) {
   MutexLock lock(mu_);
   if (auto it = snapshots_.find(sweep_id); it != snapshots_.end()) return it->second.divisions;
-  ++store_calls_;
-  return store_.DivisionsAt(sweep_id);
+  return Remember(divisions_, sweep_id, store_calls_, [&] { return store_.DivisionsAt(sweep_id); });
 }
 
 Result<audit::SnapshotCounts> CachedReads::CountsAt(int64_t sweep_id) {
@@ -135,6 +134,7 @@ void CachedReads::Forget() {
   sweeps_.clear();
   last_complete_.reset();
   snapshots_.clear();
+  divisions_.clear();
   findings_.clear();
   events_.clear();
   exceptions_.reset();

@@ -71,9 +71,10 @@ TEST_F(CachedReadsTest, OtherArgumentsErrorsAndWritesGoToTheStore) {
   EXPECT_FALSE(reads.SnapshotAt(99).ok());  // an error is not kept: asked again
   EXPECT_FALSE(reads.SnapshotAt(99).ok());
   EXPECT_EQ(reads.store_calls(), 4);
-  auto divisions = reads.DivisionsAt(1);  // no snapshot read: the store answers
+  auto divisions = reads.DivisionsAt(1);  // no snapshot read: the store answers, once
   ASSERT_TRUE(divisions.ok());
   EXPECT_EQ(*divisions, MakeOrg().divisions);
+  ASSERT_TRUE(reads.DivisionsAt(1).ok());
   EXPECT_EQ(reads.store_calls(), 5);
   auto counts = reads.CountsAt(1);  // nor here
   ASSERT_TRUE(counts.ok());
@@ -84,6 +85,9 @@ TEST_F(CachedReadsTest, OtherArgumentsErrorsAndWritesGoToTheStore) {
   auto sweeps = reads.ListSweeps(std::nullopt, std::nullopt);  // forgotten by the write
   ASSERT_TRUE(sweeps.ok());
   EXPECT_EQ(sweeps->size(), 2U);
+  const int64_t before = reads.store_calls();
+  ASSERT_TRUE(reads.DivisionsAt(1).ok());  // forgotten by the write too
+  EXPECT_EQ(reads.store_calls(), before + 1);
 }
 
 }  // namespace
