@@ -16,23 +16,7 @@ class JsonWriter;
 
 namespace divaudit::audit {
 
-// The object counts of the findings document's sweep block (and divaudit_org_objects{kind}).
-struct SnapshotCounts {
-  int64_t divisions = 0;
-  int64_t users = 0;  // every listed user (deleted ones included, when the listing has them)
-  int64_t groups = 0;
-  int64_t roles = 0;
-  int64_t oauth_clients = 0;
-  int64_t grants = 0;  // snapshot.grants rows (direct grants as listed)
-  // v2:
-  int64_t queues = 0;
-  int64_t queue_members = 0;      // member rows read
-  int64_t permissions = 0;        // catalog permissions (domain:entity:action)
-  int64_t narrowed_policies = 0;  // role policies with resource conditions / named resources
-  std::optional<RoleSettings> settings = {};  // nullopt: not read
-  friend bool operator==(const SnapshotCounts&, const SnapshotCounts&) = default;
-};
-
+// The counts of `snapshot` (SnapshotCounts: audit/org_snapshot.h).
 SnapshotCounts CountsOf(const OrgSnapshot& snapshot);
 
 struct DocumentOptions {

@@ -187,6 +187,24 @@ void Canonicalize(OrgSnapshot& snapshot);
 void CanonicalizeGrants(std::vector<Grant>& grants, std::vector<ExternalSubject>& external);
 void CanonicalizeExceptGrants(OrgSnapshot& snapshot);
 
+// The object counts of a snapshot: the findings document's sweep block, divaudit_org_objects{kind}
+// (audit::CountsOf, audit/findings_document.h; storage's SnapshotStore::CountsAt).
+struct SnapshotCounts {
+  int64_t divisions = 0;
+  int64_t users = 0;  // every listed user (deleted ones included, when the listing has them)
+  int64_t groups = 0;
+  int64_t roles = 0;
+  int64_t oauth_clients = 0;
+  int64_t grants = 0;  // snapshot.grants rows (direct grants as listed)
+  // v2:
+  int64_t queues = 0;
+  int64_t queue_members = 0;      // member rows read
+  int64_t permissions = 0;        // catalog permissions (domain:entity:action)
+  int64_t narrowed_policies = 0;  // role policies with resource conditions / named resources
+  std::optional<RoleSettings> settings = {};  // nullopt: not read
+  friend bool operator==(const SnapshotCounts&, const SnapshotCounts&) = default;
+};
+
 // Which listings of one sweep were read completely: every page, consistent, no final error.
 // genesys::Sweeper fills it; the audit engine judges a subject only from complete inputs for that
 // subject (audit/README.md, "Partial sweeps"). The default says "everything complete" (a snapshot

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "audit/findings_document.h"
 namespace divaudit::storage {
 namespace {
 

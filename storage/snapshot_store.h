@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "audit/finding.h"
-#include "audit/findings_document.h"
 #include "audit/org_snapshot.h"
 #include "common/status.h"
 

@@ -163,8 +163,9 @@ Result<Stmt> Db::Prepare(const std::string& sql) {
   return Stmt(stmt, &path_);
 }
 
-Result<int64_t> Db::QueryInt(const std::string& sql) {
+Result<int64_t> Db::QueryInt(const std::string& sql, std::optional<int64_t> arg) {
   DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, Prepare(sql));
+  if (arg) st.Bind(1, *arg);
   DIVAUDIT_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.Int(0) : int64_t{0};
 }

@@ -113,8 +113,9 @@ class Db {
   Status Exec(std::string_view sql);
   // Returns a cached prepared statement for `sql` (prepared on first use).
   Result<Stmt> Prepare(const std::string& sql);
-  // First column of the first row of `sql` as int64 (0 when there is no row).
-  Result<int64_t> QueryInt(const std::string& sql);
+  // First column of the first row of `sql` as int64 (0 when there is no row); with `arg`, bound
+  // to ?1.
+  Result<int64_t> QueryInt(const std::string& sql, std::optional<int64_t> arg = std::nullopt);
 
   sqlite3* raw() { return db_; }
   const std::string& path() const { return path_; }

@@ -274,34 +274,34 @@ Result<SweepRecord> SqliteSnapshotStore::LastCompleteSweep() {
   return storage::LastCompleteSweep(db_);
 }
 
+template <typename Read>
+auto SqliteSnapshotStore::InReadTransaction(const Read& read) -> decltype(read()) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
+  auto r = read();
+  if (!r.ok()) return r;
+  DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
+  return r;
+}
+
 Result<audit::OrgSnapshot> SqliteSnapshotStore::SnapshotAt(int64_t sweep_id) {
-  return ReadSnapshotInTransaction(sweep_id, /*only_divisions=*/false);
+  return InReadTransaction([&] { return SnapshotAtLocked(sweep_id); });
 }
 
 Result<std::vector<audit::Division>> SqliteSnapshotStore::DivisionsAt(int64_t sweep_id) {
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s,
-                            ReadSnapshotInTransaction(sweep_id, /*only_divisions=*/true));
-  return std::move(s.divisions);
-}
-
-Result<audit::OrgSnapshot> SqliteSnapshotStore::ReadSnapshotInTransaction(int64_t sweep_id,
-                                                                          bool only_divisions) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
-  DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s, SnapshotAtLocked(sweep_id, only_divisions));
-  DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
-  return s;
+  return InReadTransaction([&]() -> Result<std::vector<audit::Division>> {
+    DIVAUDIT_ASSIGN_OR_RETURN(audit::OrgSnapshot s,
+                              SnapshotAtLocked(sweep_id, /*only_divisions=*/true));
+    return std::move(s.divisions);
+  });
 }
 
 Result<audit::SnapshotCounts> SqliteSnapshotStore::CountsAt(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
-  DIVAUDIT_RETURN_IF_ERROR(tx.Begin("BEGIN"));
-  DIVAUDIT_RETURN_IF_ERROR(CheckCompleteLocked(sweep_id));
-  DIVAUDIT_ASSIGN_OR_RETURN(audit::SnapshotCounts c, CountRowsAt(db_, sweep_id));
-  DIVAUDIT_RETURN_IF_ERROR(tx.Commit());
-  return c;
+  return InReadTransaction([&]() -> Result<audit::SnapshotCounts> {
+    DIVAUDIT_RETURN_IF_ERROR(CheckCompleteLocked(sweep_id));
+    return CountRowsAt(db_, sweep_id);
+  });
 }
 
 Status SqliteSnapshotStore::CheckCompleteLocked(int64_t sweep_id) {

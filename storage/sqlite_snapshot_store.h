@@ -80,8 +80,9 @@ class SqliteSnapshotStore final : public SnapshotStore {
   // kNotFound for an unknown sweep, kFailedPrecondition for a partial/failed one.
   Status CheckCompleteLocked(int64_t sweep_id);
   Result<audit::OrgSnapshot> SnapshotAtLocked(int64_t sweep_id, bool only_divisions = false);
-  // SnapshotAtLocked under the lock, in one read transaction (SnapshotAt, DivisionsAt).
-  Result<audit::OrgSnapshot> ReadSnapshotInTransaction(int64_t sweep_id, bool only_divisions);
+  // `read()` (a Result) under the lock, in one read transaction: every point-in-time read.
+  template <typename Read>
+  auto InReadTransaction(const Read& read) -> decltype(read());
   // Runs `commit` and logs its outcome (event=sweep_committed or sweep_commit_failed).
   template <typename Commit>
   Result<CommitResult> LogCommit(const audit::SweepInfo& info, const Commit& commit);

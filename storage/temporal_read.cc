@@ -245,6 +245,11 @@ void DiffV2(const audit::OrgSnapshot& a, const audit::OrgSnapshot& b, SnapshotDi
 
 }  // namespace
 
+// A row of table alias `x` live at sweep ?1 (opened at or before it, not closed by then).
+constexpr std::string_view kLiveAtSweep =
+    "(x.valid_from_sweep IS NULL OR x.valid_from_sweep <= ?1) AND "
+    "(x.valid_to_sweep IS NULL OR x.valid_to_sweep > ?1)";
+
 Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_divisions) {
   IdDict dict;
   // The divisions table has no id columns: it needs no dictionary.
@@ -255,9 +260,8 @@ Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_di
     if (only_divisions && ti != kDivisions) continue;
     const TableSpec& t = Tables()[ti];
     DIVAUDIT_ASSIGN_OR_RETURN(
-        Stmt st, db.Prepare("SELECT " + ColumnList(t) + " FROM " + t.name +
-                            " WHERE (valid_from_sweep IS NULL OR valid_from_sweep <= ?1) AND "
-                            "(valid_to_sweep IS NULL OR valid_to_sweep > ?1) ORDER BY row_id"));
+        Stmt st, db.Prepare("SELECT " + ColumnList(t) + " FROM " + t.name + " x WHERE " +
+                            std::string(kLiveAtSweep) + " ORDER BY row_id"));
     st.Bind(1, sweep_id);
     while (true) {
       DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
@@ -278,18 +282,10 @@ Result<audit::OrgSnapshot> ReadSnapshotAt(Db& db, int64_t sweep_id, bool only_di
 }
 
 Result<audit::SnapshotCounts> CountRowsAt(Db& db, int64_t sweep_id) {
-  // A row of `alias` live at sweep ?1 (ReadSnapshotAt's condition).
-  auto live = [](std::string_view alias) {
-    const std::string a(alias);
-    return "(" + a + ".valid_from_sweep IS NULL OR " + a + ".valid_from_sweep <= ?1) AND (" + a +
-           ".valid_to_sweep IS NULL OR " + a + ".valid_to_sweep > ?1)";
-  };
-  auto count = [&](TableIndex ti) -> Result<int64_t> {
-    DIVAUDIT_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT count(*) FROM ") +
-                                                  Tables()[ti].name + " x WHERE " + live("x")));
-    st.Bind(1, sweep_id);
-    DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
-    return has ? st.Int(0) : 0;
+  const std::string live(kLiveAtSweep);
+  auto count = [&](TableIndex ti) {
+    return db.QueryInt(
+        std::string("SELECT count(*) FROM ") + Tables()[ti].name + " x WHERE " + live, sweep_id);
   };
   audit::SnapshotCounts c;
   DIVAUDIT_ASSIGN_OR_RETURN(c.divisions, count(kDivisions));
@@ -301,25 +297,22 @@ Result<audit::SnapshotCounts> CountRowsAt(Db& db, int64_t sweep_id) {
   DIVAUDIT_ASSIGN_OR_RETURN(c.queues, count(kQueues));
   DIVAUDIT_ASSIGN_OR_RETURN(c.queue_members, count(kQueueMembers));
   DIVAUDIT_ASSIGN_OR_RETURN(c.permissions, count(kCatalog));
-  {  // the rebuild attaches policies to the roles live at the sweep; count only those
-    DIVAUDIT_ASSIGN_OR_RETURN(
-        Stmt st, db.Prepare("SELECT count(*) FROM role_policies p WHERE " + live("p") +
-                            " AND p.narrowed = 1 AND EXISTS (SELECT 1 FROM roles r WHERE "
-                            "r.id = p.role_id AND " +
-                            live("r") + ")"));
-    st.Bind(1, sweep_id);
-    DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
-    c.narrowed_policies = has ? st.Int(0) : 0;
-  }
-  {  // at most one live row; none: not read (AddV2 takes the first by row_id)
-    DIVAUDIT_ASSIGN_OR_RETURN(
-        Stmt st, db.Prepare("SELECT grant_division_aware, backfill_enabled FROM role_settings x "
-                            "WHERE " +
-                            live("x") + " ORDER BY row_id LIMIT 1"));
-    st.Bind(1, sweep_id);
-    DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
-    if (has) c.settings = audit::RoleSettings{st.Text(0) == "1", st.Text(1) == "1"};
-  }
+  // The rebuild attaches policies to the roles live at the sweep: count only those (the inner
+  // `x` is roles).
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      c.narrowed_policies,
+      db.QueryInt("SELECT count(*) FROM role_policies x WHERE " + live +
+                      " AND x.narrowed = 1 AND x.role_id IN (SELECT x.id FROM roles x WHERE " +
+                      live + ")",
+                  sweep_id));
+  // At most one live row, the first by row_id as the rebuild takes it; none: not read.
+  DIVAUDIT_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("SELECT grant_division_aware, backfill_enabled FROM role_settings x WHERE " +
+                 live + " ORDER BY row_id LIMIT 1"));
+  st.Bind(1, sweep_id);
+  DIVAUDIT_ASSIGN_OR_RETURN(bool has, st.Step());
+  if (has) c.settings = audit::RoleSettings{st.Text(0) == "1", st.Text(1) == "1"};
   return c;
 }
 

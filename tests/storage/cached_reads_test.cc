@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/findings_document.h"
 #include "common/clock.h"
 #include "storage/sqlite_snapshot_store.h"
 #include "tests/storage/store_test_util.h"

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "audit/findings_document.h"
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "storage/schema.h"

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/findings_document.h"
 #include "common/clock.h"
 #include "storage/schema.h"
 #include "storage/sqlite_snapshot_store.h"
